@@ -1,0 +1,5 @@
+import sys
+
+from focusq.cli import main
+
+sys.exit(main())

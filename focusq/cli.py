@@ -1,0 +1,394 @@
+"""The ``focusq`` command.
+
+Quick commands (``add``, ``ls``, ``status`` ...) import only the standard library, the
+quick-add parser and the blocking store driver: no pydantic, no asyncio, no Textual.
+Everything heavier is imported inside the command that needs it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+from collections.abc import Callable, Sequence
+from typing import Any, NoReturn
+
+from focusq import __version__
+from focusq.errors import FocusqError, UserError
+from focusq.paths import Paths
+from focusq.states import ACTIVE, Kind, TaskStatus
+
+EXIT_USAGE = 2
+
+_GRAMMAR = """\
+quick-add grammar (focusq add / focusq edit):
+  words            the title; unknown key:value words stay in it ("fix: typo")
+  -- CMD ARGS...   the command: makes the task mechanical (run without a shell
+                   unless --shell, then the words are one 'sh -c' string)
+  +TAG             a tag (in edit, -TAG removes one)
+  project:NAME     the project
+  pri:H|M|L        priority (default M)
+  est:30m|2h       estimate (s, m, h, d; a bare number is minutes)
+  after:ID[,ID]    start only after these succeeded
+  afterany:ID      start only after these ended, however they ended
+  lock:KEY         never run two holders of KEY at once (repeatable): lock:deploy:prod
+  timeout:10m      kill the job after this long
+  retry:N          retry a failed job up to N times
+  group:NAME       a group with its own cap and failure policy
+  gate:approve     wait for 'focusq approve ID' before starting
+  at:HH:MM         not before this time (the next one); at:2026-11-24T09:00
+  ~mech ~creative  override the inferred kind
+"""
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse that reports a usage mistake in one line, exit code 2."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(EXIT_USAGE, f"focusq: {message}; see '{self.prog} --help'\n")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line in ``argv`` (default ``sys.argv[1:]``); return the exit code."""
+    args_list = list(sys.argv[1:] if argv is None else argv)
+    command: list[str] | None = None
+    if "--" in args_list:
+        cut = args_list.index("--")
+        args_list, command = args_list[:cut], args_list[cut + 1 :]
+    parser = build_parser()
+    args = parser.parse_args(args_list)
+    if command is not None and not getattr(args, "takes_command", False):
+        parser.error("'--' only goes with 'add' and 'edit'")
+    args.command = command
+    handler: Callable[[argparse.Namespace], int] = args.handler
+    try:
+        return handler(args)
+    except FocusqError as exc:
+        print(f"focusq: {exc}", file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        return 130
+    except BrokenPipeError:
+        # The reader went away (focusq ls | head); stay quiet like other tools.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The full command tree."""
+    parser = _Parser(
+        prog="focusq",
+        description="A personal work orchestrator: one SQLite queue, mechanical jobs in the "
+        "background, creative work in one focus slot. With no command, shows the day's queue.",
+        epilog="Data lives in $FOCUSQ_HOME, else ~/.local/share/focusq. "
+        "'focusq COMMAND --help' describes each command.",
+    )
+    parser.add_argument("--version", action="version", version=f"focusq {__version__}")
+    parser.set_defaults(handler=cmd_overview)
+    sub = parser.add_subparsers(title="commands", metavar="COMMAND")
+
+    def command(name: str, handler: Callable[[argparse.Namespace], int], help: str, **kw: Any):  # type: ignore[no-untyped-def]  # noqa: E501
+        p = sub.add_parser(name, help=help, description=help, **kw)
+        p.set_defaults(handler=handler)
+        return p
+
+    raw = argparse.RawDescriptionHelpFormatter
+    p = command(
+        "add",
+        cmd_add,
+        "Add a task: words make a creative task, '-- CMD' a mechanical job.",
+        usage="focusq add [options] WORDS... [-- COMMAND ARGS...]",
+        epilog=_GRAMMAR + "\nexamples:\n  focusq add write the launch post +blog pri:H est:90m\n"
+        "  focusq add build site lock:site -- make -C site build\n"
+        "  id=$(focusq add -- pytest -x)",
+        formatter_class=raw,
+    )
+    p.add_argument("words", nargs="*", help="title words and tokens (see below)")
+    p.add_argument("--shell", action="store_true", help="run the command with 'sh -c'")
+    p.add_argument("--cwd", help="folder the job runs in (default: the current one)")
+    p.add_argument(
+        "--env", action="append", default=[], metavar="KEY=VALUE", help="set a variable (repeat)"
+    )
+    p.add_argument("--json", action="store_true", help="print the new task as JSON")
+    p.set_defaults(takes_command=True)
+
+    p = command("ls", cmd_ls, "List tasks: open ones by default, in the order they will be taken.")
+    p.add_argument("--all", "-a", action="store_true", help="every task, finished ones too")
+    p.add_argument("--kind", choices=[k.value for k in Kind], help="only this kind")
+    p.add_argument(
+        "--status",
+        action="append",
+        metavar="STATUS",
+        help=f"only these states (repeat or comma-separate): {', '.join(TaskStatus)}",
+    )
+    p.add_argument("--tag", help="only tasks with this tag")
+    p.add_argument("--json", action="store_true", help="print a JSON array")
+
+    p = command("show", cmd_show, "Show one task in full.")
+    p.add_argument("id", type=_task_id, help="the task's id")
+    p.add_argument("--json", action="store_true", help="print it as JSON")
+
+    p = command("done", cmd_done, "Mark an open task done.")
+    p.add_argument("id", type=_task_id, help="the task's id")
+
+    p = command("drop", cmd_drop, "Drop an open task from the plan.")
+    p.add_argument("id", type=_task_id, help="the task's id")
+
+    p = command(
+        "edit",
+        cmd_edit,
+        "Change an open task with quick-add tokens; title words replace the title.",
+        usage="focusq edit ID [TOKENS...] [-- COMMAND ARGS...]",
+        epilog=_GRAMMAR + "\nafter:, afterany: and lock: replace the old lists.",
+        formatter_class=raw,
+    )
+    p.add_argument("id", type=_task_id, help="the task's id")
+    p.add_argument("words", nargs=argparse.REMAINDER, help="title words and tokens")
+    p.add_argument("--shell", action="store_true", help="run the new command with 'sh -c'")
+    p.add_argument("--cwd", help="folder the new command runs in (default: the current one)")
+    p.add_argument("--json", action="store_true", help="print the changed task as JSON")
+    p.set_defaults(takes_command=True)
+
+    p = command("note", cmd_note, "Add a line to a task's note.")
+    p.add_argument("id", type=_task_id, help="the task's id")
+    p.add_argument("text", nargs="+", help="the note")
+
+    p = command("status", cmd_status, "What is going on: focus and job counts.")
+    p.add_argument(
+        "--short", action="store_true", help="one line, for a shell prompt or tmux status bar"
+    )
+    p.add_argument("--json", action="store_true", help="print the counts as JSON")
+    return parser
+
+
+def _task_id(text: str) -> int:
+    text = text.lstrip("#")
+    if not text.isdigit() or int(text) == 0:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a task id (a number like 12)")
+    return int(text)
+
+
+# -- plumbing -------------------------------------------------------------------------------
+
+
+def _open_store(paths: Paths | None = None) -> Any:
+    from focusq import settings
+    from focusq.store.sync import SyncStore
+
+    paths = paths or Paths.from_env()
+    config = settings.load(paths)
+    store = SyncStore(paths.database, busy_timeout=config.store.busy_timeout)
+    store.open()
+    return store
+
+
+def _print_json(value: Any) -> None:
+    print(json.dumps(value, indent=2, ensure_ascii=False))
+
+
+def _json_record(record: dict[str, Any]) -> dict[str, Any]:
+    """Timestamps as ISO 8601 with the local offset; everything else as stored."""
+    from datetime import datetime
+
+    out = dict(record)
+    for key in ("created_at", "updated_at", "started_at", "ended_at", "at"):
+        if out.get(key) is not None:
+            out[key] = datetime.fromtimestamp(out[key]).astimezone().isoformat(timespec="seconds")
+    return out
+
+
+# -- commands -------------------------------------------------------------------------------
+
+
+def cmd_add(args: argparse.Namespace) -> int:
+    """``focusq add``."""
+    from focusq import quickadd
+    from focusq.store import ops
+
+    now = time.time()
+    draft = quickadd.parse(args.words, args.command, now=now, shell=args.shell)
+    if draft.kind is Kind.MECHANICAL:
+        draft.cwd = _cwd(args.cwd)
+        draft.env = _env(args.env) or None
+    elif args.cwd or args.env:
+        raise UserError("--cwd and --env only go with a command after '--'")
+    with _open_store() as store:
+        task_id = store.run(ops.add_task(draft, now))
+        if args.json:
+            _print_json(_json_record(store.run(ops.get_task(task_id))))
+        else:
+            print(task_id)
+    return 0
+
+
+def _cwd(given: str | None) -> str:
+    if given is None:
+        return os.getcwd()
+    path = os.path.abspath(os.path.expanduser(given))
+    if not os.path.isdir(path):
+        raise UserError(f"--cwd {given}: no such folder; give an existing one")
+    return path
+
+
+def _env(pairs: list[str]) -> dict[str, str]:
+    env = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep or not key.isidentifier():
+            raise UserError(f"--env {pair!r}: write it as NAME=value")
+        env[key] = value
+    return env
+
+
+def cmd_edit(args: argparse.Namespace) -> int:
+    """``focusq edit``."""
+    from focusq import quickadd
+    from focusq.store import ops
+
+    now = time.time()
+    draft = quickadd.parse(args.words, args.command, now=now, shell=args.shell, editing=True)
+    if draft.command is not None:
+        draft.cwd = _cwd(args.cwd)
+    if not any(getattr(draft, f) not in (None, []) for f in quickadd.TaskDraft.__slots__):
+        raise UserError("nothing to change: give title words, tokens or '-- COMMAND'")
+    with _open_store() as store:
+        record = store.run(ops.edit_task(args.id, draft, now))
+    if args.json:
+        _print_json(_json_record(record))
+    else:
+        print(f"edited {_label(record)}")
+    return 0
+
+
+def cmd_note(args: argparse.Namespace) -> int:
+    """``focusq note``."""
+    from focusq.store import ops
+
+    with _open_store() as store:
+        record = store.run(ops.add_note(args.id, " ".join(args.text), time.time()))
+    print(f"noted on {_label(record)}")
+    return 0
+
+
+_FINISHABLE = (TaskStatus.QUEUED, TaskStatus.WAITING, TaskStatus.HELD)
+
+
+def cmd_done(args: argparse.Namespace) -> int:
+    """``focusq done``."""
+    from focusq.store import ops
+
+    with _open_store() as store:
+        record = store.run(
+            ops.transition(args.id, _FINISHABLE, TaskStatus.DONE, time.time(), reason="by hand")
+        )
+    print(f"done {_label(record)}")
+    return 0
+
+
+def cmd_drop(args: argparse.Namespace) -> int:
+    """``focusq drop``."""
+    from focusq.store import ops
+
+    with _open_store() as store:
+        record = store.run(
+            ops.transition(args.id, _FINISHABLE, TaskStatus.DROPPED, time.time(), reason="by hand")
+        )
+    print(f"dropped {_label(record)}")
+    return 0
+
+
+def cmd_ls(args: argparse.Namespace) -> int:
+    """``focusq ls``."""
+    from focusq.store import ops
+
+    statuses: set[str] | None = None if args.all else {s.value for s in ACTIVE}
+    if args.status:
+        statuses = {s.strip() for arg in args.status for s in arg.split(",") if s.strip()}
+        unknown = statuses - {s.value for s in TaskStatus}
+        if unknown:
+            raise UserError(
+                f"--status {', '.join(sorted(unknown))}: unknown; use {', '.join(TaskStatus)}"
+            )
+    with _open_store() as store:
+        records = store.run(ops.list_tasks(statuses, kind=args.kind, tag=args.tag))
+    if args.json:
+        _print_json([_json_record(r) for r in records])
+    elif records:
+        from focusq.clifmt import task_table
+
+        sys.stdout.write(task_table(records, _width()))
+    else:
+        print("nothing here; add work with: focusq add write the launch post +blog")
+    return 0
+
+
+def cmd_show(args: argparse.Namespace) -> int:
+    """``focusq show``."""
+    from focusq.store import ops
+
+    with _open_store() as store:
+        record = store.run(ops.get_task(args.id))
+    if args.json:
+        _print_json(_json_record(record))
+    else:
+        from focusq.clifmt import task_detail
+
+        sys.stdout.write(task_detail(record))
+    return 0
+
+
+def cmd_status(args: argparse.Namespace) -> int:
+    """``focusq status``."""
+    from focusq.store import ops
+
+    with _open_store() as store:
+        counts = store.run(ops.status_counts())
+    jobs = counts[Kind.MECHANICAL]
+    running = jobs.get("running", 0) + jobs.get("paused", 0)
+    queued = jobs.get("queued", 0)
+    waiting = jobs.get("waiting", 0) + jobs.get("held", 0)
+    creative = sum(counts[Kind.CREATIVE].values())
+    if args.json:
+        _print_json(
+            {
+                "focus": None,
+                "running": running,
+                "queued": queued,
+                "waiting": waiting,
+                "creative_open": creative,
+            }
+        )
+        return 0
+    parts = ["no focus", f"{running} running", f"{queued} queued"]
+    if waiting:
+        parts.append(f"{waiting} waiting")
+    if args.short:
+        print(" · ".join(parts))
+    else:
+        print(f"focus:    {parts[0]}")
+        print(f"jobs:     {', '.join(parts[1:])}")
+        print(f"creative: {creative} open")
+    return 0
+
+
+def cmd_overview(args: argparse.Namespace) -> int:
+    """``focusq`` with no command: the status line and the open queue."""
+    args.short, args.json = False, False
+    cmd_status(args)
+    print()
+    args.all, args.kind, args.status, args.tag = False, None, None, None
+    return cmd_ls(args)
+
+
+def _label(record: dict[str, Any]) -> str:
+    return f"#{record['id']} {record['title']}"
+
+
+def _width() -> int:
+    try:
+        return os.get_terminal_size(sys.stdout.fileno()).columns
+    except OSError:
+        return 100

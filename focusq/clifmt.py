@@ -1,0 +1,85 @@
+"""Plain-text tables and detail views for the CLI."""
+
+from __future__ import annotations
+
+import shlex
+from datetime import datetime
+from typing import Any
+
+from focusq.durations import format_duration
+from focusq.quickadd import command_text
+
+_KIND = {"mechanical": "job", "creative": "make"}
+
+
+def task_table(records: list[dict[str, Any]], width: int) -> str:
+    """A compact table: id, kind, priority, status, title with tags and project."""
+    id_w = max(2, max(len(str(r["id"])) for r in records))
+    header = f"{'ID':>{id_w}}  KIND  P  {'STATUS':<9}  TITLE"
+    lines = [header]
+    room = max(20, width - len(header) + len("TITLE"))
+    for r in records:
+        title = r["title"]
+        extras = [f"+{t}" for t in r["tags"]]
+        if r["project"]:
+            extras.append(f"project:{r['project']}")
+        if r["after"]:
+            extras.append("after:" + ",".join(map(str, r["after"])))
+        text = " ".join([title, *extras])
+        if len(text) > room:
+            text = text[: room - 1] + "…"
+        lines.append(f"{r['id']:>{id_w}}  {_KIND[r['kind']]:<4}  {r['priority']}  {r['status']:<9}  {text}")
+    return "\n".join(lines) + "\n"
+
+
+def task_detail(r: dict[str, Any]) -> str:
+    """Every field of one task worth reading, one per line."""
+    rows: list[tuple[str, str]] = [
+        ("id", str(r["id"])),
+        ("title", r["title"]),
+        ("kind", r["kind"]),
+        ("status", r["status"] + (f" ({r['reason']})" if r["reason"] else "")),
+        ("priority", r["priority"]),
+    ]
+    if r["tags"]:
+        rows.append(("tags", " ".join(f"+{t}" for t in r["tags"])))
+    if r["project"]:
+        rows.append(("project", r["project"]))
+    if r["command"] is not None:
+        rows.append(("command", command_text(r["command"])))
+        rows.append(("cwd", r["cwd"] or ""))
+    if r["env"]:
+        rows.append(("env", " ".join(f"{k}={shlex.quote(v)}" for k, v in r["env"].items())))
+    for key in ("after", "afterany"):
+        if r[key]:
+            rows.append((key, ", ".join(f"#{i}" for i in r[key])))
+    if r["locks"]:
+        rows.append(("locks", ", ".join(r["locks"])))
+    for key in ("estimate", "timeout"):
+        if r[key]:
+            rows.append((key, format_duration(r[key])))
+    if r["retries"]:
+        rows.append(("retries", str(r["retries"])))
+    for key in ("group", "gate"):
+        if r[key]:
+            rows.append((key, r[key]))
+    if r["at"]:
+        rows.append(("at", _time(r["at"])))
+    if r["attempts"]:
+        rows.append(("attempts", str(r["attempts"])))
+    if r["result"]:
+        code = f" (exit {r['exit_code']})" if r["exit_code"] is not None else ""
+        rows.append(("result", r["result"] + code))
+    for key in ("created_at", "started_at", "ended_at"):
+        if r[key]:
+            rows.append((key.removesuffix("_at"), _time(r[key])))
+    width = max(len(k) for k, _ in rows)
+    out = [f"{k:<{width}}  {v}" for k, v in rows]
+    if r["note"]:
+        out.append("note")
+        out.extend(f"  {line}" for line in r["note"].splitlines())
+    return "\n".join(out) + "\n"
+
+
+def _time(epoch: float) -> str:
+    return datetime.fromtimestamp(epoch).strftime("%Y-%m-%d %H:%M")

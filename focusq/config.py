@@ -1,0 +1,174 @@
+"""Settings: defaults for everything, a TOML file, and ``FOCUSQ_`` environment overrides.
+
+Environment variables override the file: ``FOCUSQ_ENGINE__MAX_PARALLEL=2``.
+A bad file is reported with its path and the offending line or key.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tomllib
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+
+from focusq.errors import ConfigError
+from focusq.paths import PRIVATE_FILE, Paths
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class StoreSettings(_Section):
+    """The SQLite database."""
+
+    busy_timeout: float = Field(5.0, ge=0, le=600)
+    """Seconds to wait for another process's write before giving up with an error."""
+
+
+class GroupSettings(_Section):
+    """One ``[groups.NAME]`` table: how the jobs of ``group:NAME`` run together."""
+
+    policy: Literal["fail-fast", "fail-safe"] = "fail-safe"
+    """``fail-fast`` cancels the group's other jobs when one fails; ``fail-safe`` goes on."""
+    max_parallel: int | None = Field(None, ge=1)
+    """At most this many of the group's jobs at once (``None``: only the global cap)."""
+    stagger: float = Field(0.0, ge=0)
+    """Seconds between two starts in this group."""
+
+
+class EngineSettings(_Section):
+    """How mechanical jobs run."""
+
+    max_parallel: int = Field(3, ge=1, le=256)
+    """At most this many jobs at once."""
+    kill_grace: float = Field(5.0, ge=0)
+    """Seconds between SIGTERM and SIGKILL when a job is cancelled or times out."""
+    backoff_base: float = Field(2.0, ge=0)
+    """First retry delay in seconds; it doubles (with jitter) for each further attempt."""
+    backoff_cap: float = Field(300.0, ge=0)
+    """The longest delay between two attempts, in seconds."""
+    default_estimate: float = Field(60.0, gt=0)
+    """Seconds assumed for a job with no ``est:`` and no past runs."""
+    shared_state_words: list[str] = Field(
+        default_factory=lambda: [
+            "make",
+            "npm run build",
+            "yarn build",
+            "pnpm build",
+            "cargo build",
+            "go build",
+            "deploy",
+        ]
+    )
+    """Commands that build or deploy a git worktree; two such jobs in one worktree never overlap."""
+
+
+class WorkerSettings(_Section):
+    """The background worker process."""
+
+    idle_exit: float = Field(600.0, ge=0)
+    """Seconds with nothing queued or running after which the worker exits."""
+    autostart: bool = True
+    """Start a worker when work is added and none is alive."""
+
+
+class Settings(BaseSettings):
+    """Everything focusq can be told. Every field has a default: no file is needed."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="FOCUSQ_",
+        env_nested_delimiter="__",
+        extra="forbid",
+        frozen=True,
+    )
+
+    store: StoreSettings = StoreSettings()
+    """The database."""
+    engine: EngineSettings = EngineSettings()
+    """Mechanical jobs."""
+    worker: WorkerSettings = WorkerSettings()
+    """The background worker."""
+    locks: dict[str, int] = Field(default_factory=dict)
+    """Holders allowed per lock key pattern, e.g. ``"deploy:*" = 1`` (default 1 for every key)."""
+    groups: dict[str, GroupSettings] = Field(default_factory=dict)
+    """Per-group policy, cap and stagger."""
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        # The file's values arrive as init arguments; the environment wins over them.
+        return (env_settings, init_settings)
+
+
+def read_config_file(path: Path) -> dict[str, Any]:
+    """The TOML table in ``path``, or ``{}`` when there is no file."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return {}
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"config file {path}: cannot be read ({exc})") from None
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"config file {path}: {exc}; fix the TOML syntax there") from None
+
+
+def load_settings(paths: Paths) -> Settings:
+    """Validate the config file and the environment into :class:`Settings`."""
+    data = read_config_file(paths.config_file)
+    try:
+        return Settings(**data)
+    except ValidationError as exc:
+        raise ConfigError(_describe(exc, paths.config_file)) from None
+
+
+def _describe(exc: ValidationError, path: Path) -> str:
+    error = exc.errors()[0]
+    key = ".".join(str(part) for part in error["loc"])
+    where = f"config file {path}"
+    line = _line_of(path, str(error["loc"][-1])) if error["loc"] else None
+    if line:
+        where += f", line {line}"
+    if error["type"] == "extra_forbidden":
+        return f"{where}: unknown key '{key}'; remove it or check its spelling"
+    return f"{where}: '{key}': {error['msg']}"
+
+
+def _line_of(path: Path, key: str) -> int | None:
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except OSError:
+        return None
+    for number, line in enumerate(lines, 1):
+        stripped = line.strip().strip("[]").strip()
+        if stripped.split("=")[0].strip().strip('"') == key or stripped.endswith("." + key):
+            return number
+    return None
+
+
+def write_settings_cache(paths: Paths, key: list[Any]) -> dict[str, Any]:
+    """Validate settings, store them as JSON under ``key`` beside the database, return them."""
+    data = load_settings(paths).model_dump(mode="json")
+    text = json.dumps({"key": key, "settings": data})
+    try:
+        paths.ensure_home()
+        tmp = paths.settings_cache.with_suffix(f".{os.getpid()}.tmp")
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, PRIVATE_FILE)
+        with os.fdopen(fd, "w", encoding="utf-8") as out:
+            out.write(text)
+        tmp.replace(paths.settings_cache)
+    except OSError:
+        pass  # A cache we cannot write only costs speed.
+    return data

@@ -1,0 +1,253 @@
+"""The quick-add grammar: words in, a :class:`TaskDraft` out. Pure: no I/O, no clock.
+
+``write the launch post +blog project:site pri:H est:90m`` is a creative task;
+anything after ``--`` is a command, which makes the task mechanical.
+Unknown ``key:value`` words stay in the title, so ``fix: typo`` is a title.
+"""
+
+from __future__ import annotations
+
+import re
+import shlex
+from collections.abc import Sequence
+
+from focusq.durations import parse_duration
+from focusq.errors import UserError
+from focusq.states import Kind, Priority
+
+_TAG = re.compile(r"[^\W\d][\w.-]*|\d+[^\W\d][\w.-]*")
+_KIND_WORDS = {
+    "~mech": Kind.MECHANICAL,
+    "~mechanical": Kind.MECHANICAL,
+    "~creative": Kind.CREATIVE,
+}
+_GATES = ("approve",)
+_MAX_RETRIES = 100
+
+
+class TaskDraft:
+    """What one quick-add line asks for. ``None`` (or empty) means "not given"."""
+
+    __slots__ = (
+        "after",
+        "afterany",
+        "command",
+        "cwd",
+        "env",
+        "estimate",
+        "gate",
+        "group",
+        "kind",
+        "locks",
+        "not_before",
+        "priority",
+        "project",
+        "retries",
+        "tags",
+        "timeout",
+        "title",
+        "untags",
+    )
+
+    def __init__(self) -> None:
+        self.title: str | None = None
+        self.kind: Kind | None = None
+        self.priority: Priority | None = None
+        self.tags: list[str] = []
+        self.untags: list[str] = []
+        self.project: str | None = None
+        self.command: list[str] | None = None
+        self.cwd: str | None = None
+        self.env: dict[str, str] | None = None
+        self.after: list[int] | None = None
+        self.afterany: list[int] | None = None
+        self.locks: list[str] | None = None
+        self.estimate: int | None = None
+        self.timeout: int | None = None
+        self.retries: int | None = None
+        self.group: str | None = None
+        self.not_before: float | None = None
+        self.gate: str | None = None
+
+    def __repr__(self) -> str:
+        given = {k: getattr(self, k) for k in self.__slots__ if getattr(self, k) not in (None, [])}
+        return f"TaskDraft({given})"
+
+
+def parse(
+    words: Sequence[str],
+    command: Sequence[str] | None = None,
+    *,
+    now: float,
+    shell: bool = False,
+    editing: bool = False,
+) -> TaskDraft:
+    """Parse a quick-add line.
+
+    ``words`` are the arguments before ``--`` (each may hold several words);
+    ``command`` the arguments after it, or ``None`` when there was no ``--``.
+    ``now`` (epoch seconds) anchors ``at:HH:MM``. With ``editing`` the title may be
+    empty (keep the old one) and ``-tag`` removes a tag.
+    Raises :class:`UserError` with a one-line message naming the bad token.
+    """
+    draft = TaskDraft()
+    title: list[str] = []
+    for word in (w for arg in words for w in arg.split()):
+        if not _token(draft, word, now=now, editing=editing):
+            title.append(word)
+    draft.title = " ".join(title) or None
+
+    if command is not None:
+        if not command:
+            raise UserError("nothing after '--': give the command to run, e.g. -- make build")
+        draft.command = ["sh", "-c", " ".join(command)] if shell else list(command)
+    elif shell:
+        raise UserError("--shell needs a command after '--'")
+
+    if draft.command is not None:
+        if draft.kind is Kind.CREATIVE:
+            raise UserError("~creative tasks take no command; drop '~creative' or the '--' part")
+        draft.kind = Kind.MECHANICAL
+        if draft.title is None and not editing:
+            draft.title = command_text(draft.command)
+    elif not editing:
+        if draft.kind is Kind.MECHANICAL:
+            raise UserError("a ~mech task needs a command: add it after '--'")
+        draft.kind = draft.kind or Kind.CREATIVE
+        if draft.title is None:
+            raise UserError("the task has no title: say what to do, e.g. focusq add write the post")
+    return draft
+
+
+def command_text(command: Sequence[str]) -> str:
+    """How a stored command reads on screen."""
+    if len(command) == 3 and command[:2] == ["sh", "-c"]:
+        return command[2]
+    return shlex.join(command)
+
+
+def _token(draft: TaskDraft, word: str, *, now: float, editing: bool) -> bool:
+    """Apply ``word`` to ``draft`` if it is a token; ``False`` if it belongs to the title."""
+    if word in _KIND_WORDS:
+        draft.kind = _KIND_WORDS[word]
+        return True
+    if word[0] in "+-" and _TAG.fullmatch(word[1:]):
+        if word[0] == "+":
+            draft.tags.append(word[1:])
+            return True
+        if editing:
+            draft.untags.append(word[1:])
+            return True
+        return False
+    key, sep, value = word.partition(":")
+    handler = _KEYS.get(key.lower()) if sep else None
+    if handler is None:
+        return False
+    if not value:
+        raise UserError(f"'{word}' has no value: write it as {key}:VALUE")
+    handler(draft, value, now)
+    return True
+
+
+def _ids(value: str, key: str) -> list[int]:
+    ids = []
+    for part in value.split(","):
+        part = part.strip().lstrip("#")
+        if not part.isdigit() or int(part) == 0:
+            raise UserError(f"'{key}:{value}': {part!r} is not a task id; use {key}:12 or {key}:12,13")
+        ids.append(int(part))
+    return ids
+
+
+def _set_project(draft: TaskDraft, value: str, now: float) -> None:
+    draft.project = value
+
+
+def _set_priority(draft: TaskDraft, value: str, now: float) -> None:
+    try:
+        draft.priority = Priority(value.upper())
+    except ValueError:
+        raise UserError(f"'pri:{value}' is not a priority; use pri:H, pri:M or pri:L") from None
+
+
+def _duration(key: str, value: str) -> int:
+    try:
+        return parse_duration(value)
+    except ValueError:
+        raise UserError(
+            f"'{key}:{value}' is not a duration; use forms like {key}:30m, {key}:2h or {key}:1h30m"
+        ) from None
+
+
+def _set_estimate(draft: TaskDraft, value: str, now: float) -> None:
+    draft.estimate = _duration("est", value)
+
+
+def _set_timeout(draft: TaskDraft, value: str, now: float) -> None:
+    draft.timeout = _duration("timeout", value)
+
+
+def _set_after(draft: TaskDraft, value: str, now: float) -> None:
+    draft.after = (draft.after or []) + _ids(value, "after")
+
+
+def _set_afterany(draft: TaskDraft, value: str, now: float) -> None:
+    draft.afterany = (draft.afterany or []) + _ids(value, "afterany")
+
+
+def _set_lock(draft: TaskDraft, value: str, now: float) -> None:
+    if value.startswith(":") or value.endswith(":"):
+        raise UserError(f"'lock:{value}' has an empty part; use names like lock:deploy:prod")
+    draft.locks = [*(draft.locks or []), value]
+
+
+def _set_retry(draft: TaskDraft, value: str, now: float) -> None:
+    if not value.isdigit() or int(value) > _MAX_RETRIES:
+        raise UserError(f"'retry:{value}' is not a retry count; use a number from 0 to 100")
+    draft.retries = int(value)
+
+
+def _set_group(draft: TaskDraft, value: str, now: float) -> None:
+    draft.group = value
+
+
+def _set_gate(draft: TaskDraft, value: str, now: float) -> None:
+    if value not in _GATES:
+        raise UserError(f"'gate:{value}' is not a gate; the one gate is gate:approve")
+    draft.gate = value
+
+
+def _set_at(draft: TaskDraft, value: str, now: float) -> None:
+    from datetime import datetime, timedelta
+
+    base = datetime.fromtimestamp(now).astimezone()
+    try:
+        if re.fullmatch(r"\d{1,2}:\d{2}", value):
+            hour, minute = map(int, value.split(":"))
+            when = base.replace(hour=hour, minute=minute, second=0, microsecond=0)
+            if when <= base:
+                when += timedelta(days=1)
+        else:
+            when = datetime.fromisoformat(value)
+            if when.tzinfo is None:
+                when = when.astimezone()
+    except ValueError:
+        raise UserError(
+            f"'at:{value}' is not a time; use at:14:00 or at:2026-11-24T09:00"
+        ) from None
+    draft.not_before = when.timestamp()
+
+
+_KEYS = {
+    "project": _set_project,
+    "pri": _set_priority,
+    "est": _set_estimate,
+    "after": _set_after,
+    "afterany": _set_afterany,
+    "lock": _set_lock,
+    "timeout": _set_timeout,
+    "retry": _set_retry,
+    "group": _set_group,
+    "gate": _set_gate,
+    "at": _set_at,
+}

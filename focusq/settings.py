@@ -1,0 +1,55 @@
+"""Settings for quick commands, without importing pydantic when nothing changed.
+
+``load()`` returns the validated settings as attribute-access namespaces
+(``s.store.busy_timeout``) read from a cache beside the database. The cache is
+keyed by the config file's identity and the ``FOCUSQ_`` variables; on a miss
+the full validation in :mod:`focusq.config` runs (and reports a bad file).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Mapping
+from types import SimpleNamespace
+from typing import Any
+
+from focusq import __version__
+from focusq.paths import Paths
+
+
+def load(paths: Paths, environ: Mapping[str, str] | None = None) -> Any:
+    """The validated settings as nested namespaces; raises ``ConfigError`` for a bad file."""
+    key = settings_key(paths, environ)
+    try:
+        payload = json.loads(paths.settings_cache.read_text(encoding="utf-8"))
+        if payload["key"] == key:
+            return _namespace(payload["settings"])
+    except (OSError, ValueError, KeyError, TypeError):
+        pass
+    from focusq.config import write_settings_cache
+
+    return _namespace(write_settings_cache(paths, key))
+
+
+def settings_key(paths: Paths, environ: Mapping[str, str] | None = None) -> list[Any]:
+    """What the validated settings depend on: the file's identity and the FOCUSQ_ variables."""
+    env = os.environ if environ is None else environ
+    try:
+        st = paths.config_file.stat()
+        file_id: list[Any] = [str(paths.config_file), st.st_mtime_ns, st.st_size, st.st_ino]
+    except OSError:
+        file_id = [str(paths.config_file), None]
+    focusq_env = sorted([k, v] for k, v in env.items() if k.startswith("FOCUSQ_"))
+    return [__version__, file_id, focusq_env]
+
+
+def _namespace(data: dict[str, Any]) -> Any:
+    # Tables whose keys are user data (lock patterns, group names) stay dicts.
+    out = SimpleNamespace(**data)
+    for name, value in data.items():
+        if isinstance(value, dict) and name not in ("locks", "groups", "keymap"):
+            setattr(out, name, SimpleNamespace(**value))
+    if isinstance(data.get("groups"), dict):
+        out.groups = {k: SimpleNamespace(**v) for k, v in data["groups"].items()}
+    return out

@@ -1,0 +1,94 @@
+"""The enums every layer shares, with named sets of states.
+
+Kept free of pydantic so the quick-add path stays cheap to import.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class Kind(StrEnum):
+    """What a task is: a shell job, or work that needs a person's attention."""
+
+    MECHANICAL = "mechanical"
+    CREATIVE = "creative"
+
+
+class Priority(StrEnum):
+    """H before M before L."""
+
+    HIGH = "H"
+    MEDIUM = "M"
+    LOW = "L"
+
+    @property
+    def rank(self) -> int:
+        """Sort key: higher runs first."""
+        return {"H": 2, "M": 1, "L": 0}[self.value]
+
+
+class TaskStatus(StrEnum):
+    """Where a task is in its life."""
+
+    QUEUED = "queued"
+    """Open: a creative task to do, or a job waiting for its turn."""
+    WAITING = "waiting"
+    """A job held at an approval gate until ``focusq approve``."""
+    HELD = "held"
+    """Put aside by the user; the worker will not start it until released."""
+    RUNNING = "running"
+    PAUSED = "paused"
+    DONE = "done"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
+    SKIPPED = "skipped"
+    """Never ran: a dependency it needed did not succeed."""
+    DROPPED = "dropped"
+    """Removed from the plan by the user."""
+
+
+ACTIVE: frozenset[TaskStatus] = frozenset(
+    {
+        TaskStatus.QUEUED,
+        TaskStatus.WAITING,
+        TaskStatus.HELD,
+        TaskStatus.RUNNING,
+        TaskStatus.PAUSED,
+    }
+)
+"""States of an open task."""
+
+TERMINAL: frozenset[TaskStatus] = frozenset(TaskStatus) - ACTIVE
+"""States a task never leaves on its own."""
+
+RUNNING_STATES: frozenset[TaskStatus] = frozenset({TaskStatus.RUNNING, TaskStatus.PAUSED})
+"""States in which a task's process exists."""
+
+
+class RunResult(StrEnum):
+    """How one attempt (a Run) ended."""
+
+    OK = "ok"
+    FAILED = "failed"
+    SPAWN_ERROR = "spawn_error"
+    TIMED_OUT = "timed_out"
+    CANCELLED = "cancelled"
+    INTERRUPTED = "interrupted"
+    SKIPPED = "skipped"
+
+
+class DepKind(StrEnum):
+    """``after`` needs the predecessor to succeed; ``afterany`` only to end."""
+
+    AFTER = "after"
+    AFTERANY = "afterany"
+
+
+class EventKind(StrEnum):
+    """Kinds of rows in the append-only ``events`` log."""
+
+    ADDED = "added"
+    EDITED = "edited"
+    NOTED = "noted"
+    STATUS = "status"

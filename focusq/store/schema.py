@@ -1,0 +1,84 @@
+"""The schema as a numbered list of migrations, applied forward on open.
+
+``PRAGMA user_version`` holds how many have been applied; ``PRAGMA application_id``
+marks the file as focusq's, so a foreign SQLite file is refused, never altered.
+"""
+
+from __future__ import annotations
+
+APPLICATION_ID = 0x46513031  # "FQ01"
+
+MIGRATIONS: tuple[str, ...] = (
+    # 1: tasks, their dependencies, runs and the event log.
+    """
+    CREATE TABLE tasks (
+        id          INTEGER PRIMARY KEY,
+        title       TEXT NOT NULL CHECK (title <> ''),
+        kind        TEXT NOT NULL CHECK (kind IN ('mechanical', 'creative')),
+        status      TEXT NOT NULL DEFAULT 'queued',
+        priority    TEXT NOT NULL DEFAULT 'M' CHECK (priority IN ('H', 'M', 'L')),
+        prio_rank   INTEGER GENERATED ALWAYS AS
+                        (CASE priority WHEN 'H' THEN 2 WHEN 'M' THEN 1 ELSE 0 END) VIRTUAL,
+        tags        TEXT NOT NULL DEFAULT '[]',
+        project     TEXT,
+        command     TEXT,
+        cwd         TEXT,
+        env         TEXT NOT NULL DEFAULT '{}',
+        locks       TEXT NOT NULL DEFAULT '[]',
+        estimate    REAL,
+        timeout     REAL,
+        retries     INTEGER NOT NULL DEFAULT 0,
+        grp         TEXT,
+        gate        TEXT,
+        not_before  REAL,
+        note        TEXT NOT NULL DEFAULT '',
+        attempts    INTEGER NOT NULL DEFAULT 0,
+        result      TEXT,
+        exit_code   INTEGER,
+        reason      TEXT,
+        created_at  REAL NOT NULL,
+        updated_at  REAL NOT NULL,
+        started_at  REAL,
+        ended_at    REAL
+    );
+    CREATE INDEX tasks_by_status ON tasks (status, prio_rank DESC, id);
+    CREATE INDEX tasks_by_end ON tasks (ended_at) WHERE ended_at IS NOT NULL;
+
+    CREATE TABLE deps (
+        task_id INTEGER NOT NULL REFERENCES tasks (id) ON DELETE CASCADE,
+        dep_id  INTEGER NOT NULL REFERENCES tasks (id),
+        kind    TEXT NOT NULL CHECK (kind IN ('after', 'afterany')),
+        PRIMARY KEY (task_id, dep_id)
+    ) WITHOUT ROWID;
+    CREATE INDEX deps_by_dep ON deps (dep_id);
+
+    CREATE TABLE runs (
+        id          INTEGER PRIMARY KEY,
+        task_id     INTEGER NOT NULL REFERENCES tasks (id),
+        attempt     INTEGER NOT NULL,
+        pid         INTEGER,
+        pgid        INTEGER,
+        started_at  REAL NOT NULL,
+        ended_at    REAL,
+        exit_code   INTEGER,
+        signal      INTEGER,
+        result      TEXT,
+        log_path    TEXT,
+        tail        TEXT,
+        UNIQUE (task_id, attempt)
+    );
+    CREATE INDEX runs_unfinished ON runs (task_id) WHERE ended_at IS NULL;
+
+    CREATE TABLE events (
+        id       INTEGER PRIMARY KEY,
+        at       REAL NOT NULL,
+        task_id  INTEGER REFERENCES tasks (id),
+        kind     TEXT NOT NULL,
+        payload  TEXT NOT NULL DEFAULT '{}'
+    );
+    CREATE INDEX events_by_time ON events (at);
+    CREATE INDEX events_by_task ON events (task_id, id);
+    """,
+)
+
+LATEST = len(MIGRATIONS)
