@@ -12,13 +12,18 @@ import json
 import os
 import sys
 import time
-from collections.abc import Callable, Sequence
-from typing import Any, NoReturn
 
 from focusq import __version__
 from focusq.errors import FocusqError, UserError
 from focusq.paths import Paths
 from focusq.states import ACTIVE, Kind, TaskStatus
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # typing costs the quick path milliseconds; annotations are strings
+    from collections.abc import Callable, Sequence
+    from typing import Any, NoReturn
+
+    Handler = Callable[[argparse.Namespace], int]
 
 EXIT_USAGE = 2
 
@@ -43,8 +48,23 @@ quick-add grammar (focusq add / focusq edit):
 """
 
 
+class _Formatter(argparse.RawDescriptionHelpFormatter):
+    """Help laid out for the terminal, without argparse importing shutil to measure it."""
+
+    def __init__(self, prog: str) -> None:
+        try:
+            width = int(os.environ.get("COLUMNS", 0)) or os.get_terminal_size().columns
+        except (OSError, ValueError):
+            width = 80
+        super().__init__(prog, width=max(width - 2, 40))
+
+
 class _Parser(argparse.ArgumentParser):
     """argparse that reports a usage mistake in one line, exit code 2."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("formatter_class", _Formatter)
+        super().__init__(*args, **kwargs)
 
     def error(self, message: str) -> NoReturn:
         self.exit(EXIT_USAGE, f"focusq: {message}; see '{self.prog} --help'\n")
@@ -57,12 +77,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     if "--" in args_list:
         cut = args_list.index("--")
         args_list, command = args_list[:cut], args_list[cut + 1 :]
-    parser = build_parser()
+    parser = build_parser(args_list)
     args = parser.parse_args(args_list)
     if command is not None and not getattr(args, "takes_command", False):
         parser.error("'--' only goes with 'add' and 'edit'")
     args.command = command
-    handler: Callable[[argparse.Namespace], int] = args.handler
+    handler: Handler = args.handler
     try:
         return handler(args)
     except FocusqError as exc:
@@ -77,8 +97,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
 
 
-def build_parser() -> argparse.ArgumentParser:
-    """The full command tree."""
+def build_parser(argv: Sequence[str] = ()) -> argparse.ArgumentParser:
+    """The command tree; with ``argv`` naming a command, only that command's branch.
+
+    Building one sub-parser instead of all of them keeps quick-add fast; the help
+    a user sees is the same either way.
+    """
     parser = _Parser(
         prog="focusq",
         description="A personal work orchestrator: one SQLite queue, mechanical jobs in the "
@@ -88,23 +112,22 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"focusq {__version__}")
     parser.set_defaults(handler=cmd_overview)
-    sub = parser.add_subparsers(title="commands", metavar="COMMAND")
+    sub = parser.add_subparsers(title="commands", metavar="COMMAND", parser_class=_Parser)
+    wanted = next((a for a in argv if not a.startswith("-")), None)
+    for name, (help_text, configure) in _COMMANDS.items():
+        if wanted in _COMMANDS and name != wanted:
+            sub.add_parser(name, help=help_text)  # listed, not configured
+            continue
+        configure(sub.add_parser(name, help=help_text, description=help_text))
+    return parser
 
-    def command(name: str, handler: Callable[[argparse.Namespace], int], help: str, **kw: Any):  # type: ignore[no-untyped-def]  # noqa: E501
-        p = sub.add_parser(name, help=help, description=help, **kw)
-        p.set_defaults(handler=handler)
-        return p
 
-    raw = argparse.RawDescriptionHelpFormatter
-    p = command(
-        "add",
-        cmd_add,
-        "Add a task: words make a creative task, '-- CMD' a mechanical job.",
-        usage="focusq add [options] WORDS... [-- COMMAND ARGS...]",
-        epilog=_GRAMMAR + "\nexamples:\n  focusq add write the launch post +blog pri:H est:90m\n"
+def _add_args(p: argparse.ArgumentParser) -> None:
+    p.usage = "focusq add [options] WORDS... [-- COMMAND ARGS...]"
+    p.epilog = (
+        _GRAMMAR + "\nexamples:\n  focusq add write the launch post +blog pri:H est:90m\n"
         "  focusq add build site lock:site -- make -C site build\n"
-        "  id=$(focusq add -- pytest -x)",
-        formatter_class=raw,
+        "  id=$(focusq add -- pytest -x)"
     )
     p.add_argument("words", nargs="*", help="title words and tokens (see below)")
     p.add_argument("--shell", action="store_true", help="run the command with 'sh -c'")
@@ -113,9 +136,10 @@ def build_parser() -> argparse.ArgumentParser:
         "--env", action="append", default=[], metavar="KEY=VALUE", help="set a variable (repeat)"
     )
     p.add_argument("--json", action="store_true", help="print the new task as JSON")
-    p.set_defaults(takes_command=True)
+    p.set_defaults(handler=cmd_add, takes_command=True)
 
-    p = command("ls", cmd_ls, "List tasks: open ones by default, in the order they will be taken.")
+
+def _ls_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--all", "-a", action="store_true", help="every task, finished ones too")
     p.add_argument("--kind", choices=[k.value for k in Kind], help="only this kind")
     p.add_argument(
@@ -126,42 +150,46 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--tag", help="only tasks with this tag")
     p.add_argument("--json", action="store_true", help="print a JSON array")
+    p.set_defaults(handler=cmd_ls)
 
-    p = command("show", cmd_show, "Show one task in full.")
+
+def _show_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("id", type=_task_id, help="the task's id")
     p.add_argument("--json", action="store_true", help="print it as JSON")
+    p.set_defaults(handler=cmd_show)
 
-    p = command("done", cmd_done, "Mark an open task done.")
-    p.add_argument("id", type=_task_id, help="the task's id")
 
-    p = command("drop", cmd_drop, "Drop an open task from the plan.")
-    p.add_argument("id", type=_task_id, help="the task's id")
+def _id_only(handler: Handler) -> Callable[[argparse.ArgumentParser], None]:
+    def configure(p: argparse.ArgumentParser) -> None:
+        p.add_argument("id", type=_task_id, help="the task's id")
+        p.set_defaults(handler=handler)
 
-    p = command(
-        "edit",
-        cmd_edit,
-        "Change an open task with quick-add tokens; title words replace the title.",
-        usage="focusq edit ID [TOKENS...] [-- COMMAND ARGS...]",
-        epilog=_GRAMMAR + "\nafter:, afterany: and lock: replace the old lists.",
-        formatter_class=raw,
-    )
+    return configure
+
+
+def _edit_args(p: argparse.ArgumentParser) -> None:
+    p.usage = "focusq edit ID [TOKENS...] [-- COMMAND ARGS...]"
+    p.epilog = _GRAMMAR + "\nafter:, afterany: and lock: replace the old lists."
     p.add_argument("id", type=_task_id, help="the task's id")
     p.add_argument("words", nargs=argparse.REMAINDER, help="title words and tokens")
     p.add_argument("--shell", action="store_true", help="run the new command with 'sh -c'")
     p.add_argument("--cwd", help="folder the new command runs in (default: the current one)")
     p.add_argument("--json", action="store_true", help="print the changed task as JSON")
-    p.set_defaults(takes_command=True)
+    p.set_defaults(handler=cmd_edit, takes_command=True)
 
-    p = command("note", cmd_note, "Add a line to a task's note.")
+
+def _note_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("id", type=_task_id, help="the task's id")
     p.add_argument("text", nargs="+", help="the note")
+    p.set_defaults(handler=cmd_note)
 
-    p = command("status", cmd_status, "What is going on: focus and job counts.")
+
+def _status_args(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--short", action="store_true", help="one line, for a shell prompt or tmux status bar"
     )
     p.add_argument("--json", action="store_true", help="print the counts as JSON")
-    return parser
+    p.set_defaults(handler=cmd_status)
 
 
 def _task_id(text: str) -> int:
@@ -392,3 +420,18 @@ def _width() -> int:
         return os.get_terminal_size(sys.stdout.fileno()).columns
     except OSError:
         return 100
+
+
+_COMMANDS: dict[str, tuple[str, Callable[[argparse.ArgumentParser], None]]] = {
+    "add": ("Add a task: words make a creative task, '-- CMD' a mechanical job.", _add_args),
+    "ls": ("List tasks: open ones by default, in the order they will be taken.", _ls_args),
+    "show": ("Show one task in full.", _show_args),
+    "done": ("Mark an open task done.", _id_only(cmd_done)),
+    "drop": ("Drop an open task from the plan.", _id_only(cmd_drop)),
+    "edit": (
+        "Change an open task with quick-add tokens; title words replace the title.",
+        _edit_args,
+    ),
+    "note": ("Add a line to a task's note.", _note_args),
+    "status": ("What is going on: focus and job counts.", _status_args),
+}

@@ -28,7 +28,9 @@ def task_table(records: list[dict[str, Any]], width: int) -> str:
         text = " ".join([title, *extras])
         if len(text) > room:
             text = text[: room - 1] + "…"
-        lines.append(f"{r['id']:>{id_w}}  {_KIND[r['kind']]:<4}  {r['priority']}  {r['status']:<9}  {text}")
+        lines.append(
+            f"{r['id']:>{id_w}}  {_KIND[r['kind']]:<4}  {r['priority']}  {r['status']:<9}  {text}"
+        )
     return "\n".join(lines) + "\n"
 
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 import json
 import os
 import tomllib
-from pathlib import Path
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
@@ -111,10 +110,11 @@ class Settings(BaseSettings):
         return (env_settings, init_settings)
 
 
-def read_config_file(path: Path) -> dict[str, Any]:
+def read_config_file(path: str) -> dict[str, Any]:
     """The TOML table in ``path``, or ``{}`` when there is no file."""
     try:
-        text = path.read_text(encoding="utf-8")
+        with open(path, encoding="utf-8") as file:
+            text = file.read()
     except FileNotFoundError:
         return {}
     except (OSError, UnicodeDecodeError) as exc:
@@ -134,7 +134,7 @@ def load_settings(paths: Paths) -> Settings:
         raise ConfigError(_describe(exc, paths.config_file)) from None
 
 
-def _describe(exc: ValidationError, path: Path) -> str:
+def _describe(exc: ValidationError, path: str) -> str:
     error = exc.errors()[0]
     key = ".".join(str(part) for part in error["loc"])
     where = f"config file {path}"
@@ -146,9 +146,10 @@ def _describe(exc: ValidationError, path: Path) -> str:
     return f"{where}: '{key}': {error['msg']}"
 
 
-def _line_of(path: Path, key: str) -> int | None:
+def _line_of(path: str, key: str) -> int | None:
     try:
-        lines = path.read_text(encoding="utf-8").splitlines()
+        with open(path, encoding="utf-8") as file:
+            lines = file.read().splitlines()
     except OSError:
         return None
     for number, line in enumerate(lines, 1):
@@ -164,11 +165,11 @@ def write_settings_cache(paths: Paths, key: list[Any]) -> dict[str, Any]:
     text = json.dumps({"key": key, "settings": data})
     try:
         paths.ensure_home()
-        tmp = paths.settings_cache.with_suffix(f".{os.getpid()}.tmp")
+        tmp = f"{paths.settings_cache}.{os.getpid()}.tmp"
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, PRIVATE_FILE)
         with os.fdopen(fd, "w", encoding="utf-8") as out:
             out.write(text)
-        tmp.replace(paths.settings_cache)
+        os.replace(tmp, paths.settings_cache)
     except OSError:
         pass  # A cache we cannot write only costs speed.
     return data

@@ -1,4 +1,4 @@
-"""Where focusq keeps things. Standard library only: every command pays for this.
+"""Where focusq keeps things. Plain ``os.path`` strings: every command pays for this module.
 
 State (database, logs) lives in ``$FOCUSQ_HOME`` when set, else ``$XDG_DATA_HOME/focusq``
 (``~/.local/share/focusq``). Config is ``$FOCUSQ_CONFIG_FILE``, else
@@ -9,67 +9,69 @@ State (database, logs) lives in ``$FOCUSQ_HOME`` when set, else ``$XDG_DATA_HOME
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
-from pathlib import Path
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Mapping
 
 PRIVATE_DIR = 0o700
 PRIVATE_FILE = 0o600
 
 
 class Paths:
-    """The folders and files of one focusq home."""
+    """The folders and files of one focusq home, as absolute path strings."""
 
     __slots__ = ("config_file", "home")
 
-    def __init__(self, home: Path, config_file: Path) -> None:
-        self.home = home
-        self.config_file = config_file
+    def __init__(self, home: str, config_file: str) -> None:
+        self.home = os.path.abspath(home)
+        self.config_file = os.path.abspath(config_file)
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Paths:
         """Resolve the paths from ``environ`` (default: the process environment)."""
         env = os.environ if environ is None else environ
-        user_home = Path(env.get("HOME") or Path.home())
+        user_home = env.get("HOME") or os.path.expanduser("~")
         if env.get("FOCUSQ_HOME"):
-            home = Path(env["FOCUSQ_HOME"]).expanduser()
-            config = home / "config.toml"
+            home = os.path.expanduser(env["FOCUSQ_HOME"])
+            config = os.path.join(home, "config.toml")
         else:
-            data = Path(env.get("XDG_DATA_HOME") or user_home / ".local" / "share")
-            home = data / "focusq"
-            conf = Path(env.get("XDG_CONFIG_HOME") or user_home / ".config")
-            config = conf / "focusq" / "config.toml"
+            data = env.get("XDG_DATA_HOME") or os.path.join(user_home, ".local", "share")
+            home = os.path.join(data, "focusq")
+            conf = env.get("XDG_CONFIG_HOME") or os.path.join(user_home, ".config")
+            config = os.path.join(conf, "focusq", "config.toml")
         if env.get("FOCUSQ_CONFIG_FILE"):
-            config = Path(env["FOCUSQ_CONFIG_FILE"]).expanduser()
-        return cls(home.absolute(), config.absolute())
+            config = os.path.expanduser(env["FOCUSQ_CONFIG_FILE"])
+        return cls(home, config)
 
     @property
-    def database(self) -> Path:
+    def database(self) -> str:
         """The SQLite queue."""
-        return self.home / "focusq.db"
+        return os.path.join(self.home, "focusq.db")
 
     @property
-    def logs(self) -> Path:
+    def logs(self) -> str:
         """One log file per run, under ``logs/<task id>/``."""
-        return self.home / "logs"
+        return os.path.join(self.home, "logs")
 
     @property
-    def config_dir(self) -> Path:
+    def config_dir(self) -> str:
         """The folder of the config file; user themes live in ``themes/`` inside it."""
-        return self.config_file.parent
+        return os.path.dirname(self.config_file)
 
     @property
-    def settings_cache(self) -> Path:
+    def settings_cache(self) -> str:
         """The validated settings, so quick commands skip validation when nothing changed."""
-        return self.home / "settings-cache.json"
+        return os.path.join(self.home, "settings-cache.json")
 
-    def ensure_home(self) -> Path:
+    def ensure_home(self) -> str:
         """Create the state folder private to the user (0700) and return it."""
         make_private_dir(self.home)
         return self.home
 
 
-def make_private_dir(path: Path) -> None:
+def make_private_dir(path: str) -> None:
     """``mkdir -p`` with mode 0700 for every folder created, and for ``path`` itself."""
-    path.mkdir(mode=PRIVATE_DIR, parents=True, exist_ok=True)
-    if path.stat().st_mode & 0o777 != PRIVATE_DIR:
-        path.chmod(PRIVATE_DIR)
+    os.makedirs(path, mode=PRIVATE_DIR, exist_ok=True)
+    if os.stat(path).st_mode & 0o777 != PRIVATE_DIR:
+        os.chmod(path, PRIVATE_DIR)

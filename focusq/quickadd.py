@@ -8,12 +8,14 @@ Unknown ``key:value`` words stay in the title, so ``fix: typo`` is a title.
 from __future__ import annotations
 
 import re
-import shlex
-from collections.abc import Sequence
 
 from focusq.durations import parse_duration
 from focusq.errors import UserError
 from focusq.states import Kind, Priority
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Sequence
 
 _TAG = re.compile(r"[^\W\d][\w.-]*|\d+[^\W\d][\w.-]*")
 _KIND_WORDS = {
@@ -121,8 +123,10 @@ def parse(
 
 def command_text(command: Sequence[str]) -> str:
     """How a stored command reads on screen."""
-    if len(command) == 3 and command[:2] == ["sh", "-c"]:
+    if len(command) == 3 and list(command[:2]) == ["sh", "-c"]:
         return command[2]
+    import shlex  # only here: quick-add with a title never pays for it
+
     return shlex.join(command)
 
 
@@ -154,7 +158,9 @@ def _ids(value: str, key: str) -> list[int]:
     for part in value.split(","):
         part = part.strip().lstrip("#")
         if not part.isdigit() or int(part) == 0:
-            raise UserError(f"'{key}:{value}': {part!r} is not a task id; use {key}:12 or {key}:12,13")
+            raise UserError(
+                f"'{key}:{value}': {part!r} is not a task id; use {key}:12 or {key}:12,13"
+            )
         ids.append(int(part))
     return ids
 

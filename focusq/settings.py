@@ -10,19 +10,24 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Mapping
 from types import SimpleNamespace
-from typing import Any
 
 from focusq import __version__
-from focusq.paths import Paths
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Mapping
+    from typing import Any
+
+    from focusq.paths import Paths
 
 
 def load(paths: Paths, environ: Mapping[str, str] | None = None) -> Any:
     """The validated settings as nested namespaces; raises ``ConfigError`` for a bad file."""
     key = settings_key(paths, environ)
     try:
-        payload = json.loads(paths.settings_cache.read_text(encoding="utf-8"))
+        with open(paths.settings_cache, encoding="utf-8") as cache:
+            payload = json.load(cache)
         if payload["key"] == key:
             return _namespace(payload["settings"])
     except (OSError, ValueError, KeyError, TypeError):
@@ -36,10 +41,10 @@ def settings_key(paths: Paths, environ: Mapping[str, str] | None = None) -> list
     """What the validated settings depend on: the file's identity and the FOCUSQ_ variables."""
     env = os.environ if environ is None else environ
     try:
-        st = paths.config_file.stat()
-        file_id: list[Any] = [str(paths.config_file), st.st_mtime_ns, st.st_size, st.st_ino]
+        st = os.stat(paths.config_file)
+        file_id: list[Any] = [paths.config_file, st.st_mtime_ns, st.st_size, st.st_ino]
     except OSError:
-        file_id = [str(paths.config_file), None]
+        file_id = [paths.config_file, None]
     focusq_env = sorted([k, v] for k, v in env.items() if k.startswith("FOCUSQ_"))
     return [__version__, file_id, focusq_env]
 

@@ -3,16 +3,20 @@
 from __future__ import annotations
 
 import sqlite3
-from pathlib import Path
-from types import TracebackType
-from typing import TypeVar
 
 import aiosqlite
 
 from focusq.store import ops
 from focusq.store.files import database_uri, explain
 
-T = TypeVar("T")
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from types import TracebackType
+    from typing import TypeVar
+
+    from focusq.store.ops import Op
+
+    T = TypeVar("T")
 
 
 class Store:
@@ -21,7 +25,7 @@ class Store:
     ``async with Store(path) as store: record = await store.run(ops.get_task(1))``
     """
 
-    def __init__(self, path: Path, *, busy_timeout: float = 5.0) -> None:
+    def __init__(self, path: str, *, busy_timeout: float = 5.0) -> None:
         self.path = path
         self.busy_timeout = busy_timeout
         self._con: aiosqlite.Connection | None = None
@@ -59,22 +63,19 @@ class Store:
             con, self._con = self._con, None
             await con.close()
 
-    async def run(self, op: ops.Op[T]) -> T:
-        """Drive ``op`` to its end inside one transaction, and return its result."""
+    async def run(self, op: Op[T]) -> T:
+        """Drive ``op`` to its end (committing what it began) and return its result."""
         con = self._con
         if con is None:
             raise RuntimeError("Store.run() before open()")
-        gen = op.gen
         try:
-            if op.transaction:
-                await con.execute("BEGIN IMMEDIATE" if op.write else "BEGIN")
-            query = next(gen)
+            query = next(op)
             while True:
                 async with con.execute(*query) as cursor:
                     rows = list(await cursor.fetchall())
-                query = gen.send(rows)
+                query = op.send(rows)
         except StopIteration as stop:
-            if op.transaction:
+            if con.in_transaction:
                 try:
                     await con.execute("COMMIT")
                 except sqlite3.Error as exc:
@@ -82,11 +83,11 @@ class Store:
                     raise explain(exc, self.path, self.busy_timeout) from None
             return stop.value  # type: ignore[no-any-return]
         except sqlite3.Error as exc:
-            gen.close()
+            op.close()
             await self._rollback()
             raise explain(exc, self.path, self.busy_timeout) from None
         except BaseException:
-            gen.close()
+            op.close()
             await self._rollback()
             raise
 

@@ -3,22 +3,24 @@
 from __future__ import annotations
 
 import os
-from pathlib import Path
 
 from focusq.errors import DatabaseError
 from focusq.paths import PRIVATE_FILE, make_private_dir
 
-def database_uri(path: Path) -> str:
+
+def database_uri(path: str) -> str:
     """Create ``path`` (0600, in a 0700 folder) if missing; a URI that never creates files."""
-    if not path.exists():
-        make_private_dir(path.parent)
+    if not os.path.exists(path):
+        make_private_dir(os.path.dirname(path))
         try:
             os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, PRIVATE_FILE))
         except FileExistsError:
             pass  # another process created it first
-    return f"{path.absolute().as_uri()}?mode=rw"
+    escaped = os.path.abspath(path).replace("%", "%25").replace("?", "%3f").replace("#", "%23")
+    return f"file:{escaped}?mode=rw"
 
-def explain(exc: Exception, path: Path, busy_timeout: float) -> DatabaseError:
+
+def explain(exc: Exception, path: str, busy_timeout: float) -> DatabaseError:
     """A one-line :class:`DatabaseError` for a sqlite3 failure on ``path``."""
     message = str(exc)
     if isinstance(exc, DatabaseError):

@@ -3,61 +3,36 @@
 An operation is a generator that yields ``(sql, params)`` and is sent back the
 result rows; its return value is the operation's result. :class:`SyncStore`
 (quick CLI commands, no event loop) and the aiosqlite :class:`Store` (worker, TUI)
-both drive the same operations, so no SQL is written twice. Write operations run
-inside one ``BEGIN IMMEDIATE`` transaction: a guarded update plus its event row
-commit together or not at all.
+both drive the same operations, so no SQL is written twice. A write operation first
+yields :data:`WRITE` (``BEGIN IMMEDIATE``) and the driver commits when it returns: a
+guarded update plus its event row commit together or not at all.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Generator, Iterable, Sequence
-from typing import Any, Generic, ParamSpec, TypeVar
 
 from focusq.errors import DatabaseError, UserError
-from focusq.quickadd import TaskDraft
 from focusq.states import ACTIVE, DepKind, EventKind, Kind, TaskStatus
 from focusq.store.schema import APPLICATION_ID, LATEST, MIGRATIONS
 
-T = TypeVar("T")
-P = ParamSpec("P")
-Query = tuple[str, Sequence[Any]]
-Rows = list[Any]  # sqlite3.Row: index and name access
-Gen = Generator[Query, Rows, T]
-Record = dict[str, Any]
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # typing costs the quick CLI path milliseconds; annotations are strings
+    from collections.abc import Generator, Iterable, Sequence
+    from typing import Any, TypeAlias, TypeVar
 
+    from focusq.quickadd import TaskDraft
 
-class Op(Generic[T]):
-    """One operation ready to run: its generator and whether it writes."""
+    T = TypeVar("T")
+    Query: TypeAlias = tuple[str, Sequence[Any]]
+    Rows: TypeAlias = list[Any]  # sqlite3.Row: index and name access
+    Op: TypeAlias = Generator[Query, Rows, T]
+    Record: TypeAlias = dict[str, Any]
 
-    __slots__ = ("gen", "transaction", "write")
-
-    def __init__(self, gen: Gen[T], *, write: bool, transaction: bool = True) -> None:
-        self.gen = gen
-        self.write = write
-        self.transaction = transaction
-
-
-def writer(fn: Callable[P, Gen[T]]) -> Callable[P, Op[T]]:
-    """Mark an operation as one write transaction."""
-
-    def make(*args: P.args, **kwargs: P.kwargs) -> Op[T]:
-        return Op(fn(*args, **kwargs), write=True)
-
-    make.__doc__ = fn.__doc__
-    make.__name__ = fn.__name__
-    return make
-
-
-def reader(fn: Callable[P, Gen[T]]) -> Callable[P, Op[T]]:
-    """Mark an operation as read-only (one consistent snapshot)."""
-
-    def make(*args: P.args, **kwargs: P.kwargs) -> Op[T]:
-        return Op(fn(*args, **kwargs), write=False)
-
-    make.__doc__ = fn.__doc__
-    make.__name__ = fn.__name__
-    return make
+WRITE: Query = ("BEGIN IMMEDIATE", ())
+"""An operation that writes yields this first: its statements form one write transaction."""
+READ: Query = ("BEGIN", ())
+"""A read operation yields this first, to see one consistent snapshot."""
 
 
 # -- opening -------------------------------------------------------------------------------
@@ -65,10 +40,6 @@ def reader(fn: Callable[P, Gen[T]]) -> Callable[P, Op[T]]:
 
 def prepare(busy_timeout: float) -> Op[None]:
     """Check the file is focusq's (never touching one that is not), then migrate it forward."""
-    return Op(_prepare(busy_timeout), write=False, transaction=False)
-
-
-def _prepare(busy_timeout: float) -> Gen[None]:
     yield (f"PRAGMA busy_timeout = {int(busy_timeout * 1000)}", ())
     app = (yield ("PRAGMA application_id", ()))[0][0]
     version = (yield ("PRAGMA user_version", ()))[0][0]
@@ -146,7 +117,7 @@ def task_record(row: Any) -> Record:
     }
 
 
-def _event(task_id: int | None, kind: str, payload: dict[str, Any], now: float) -> Gen[int]:
+def _event(task_id: int | None, kind: str, payload: dict[str, Any], now: float) -> Op[int]:
     rows = yield (
         "INSERT INTO events (at, task_id, kind, payload) VALUES (?, ?, ?, ?) RETURNING id",
         (now, task_id, kind, json.dumps(payload)),
@@ -154,7 +125,7 @@ def _event(task_id: int | None, kind: str, payload: dict[str, Any], now: float) 
     return int(rows[0][0])
 
 
-def _require(task_id: int) -> Gen[Record]:
+def _require(task_id: int) -> Op[Record]:
     rows = yield (f"SELECT {_TASK_COLUMNS} FROM tasks t WHERE t.id = ?", (task_id,))
     if not rows:
         raise UserError(f"there is no task {task_id}; 'focusq ls --all' lists them")
@@ -164,22 +135,22 @@ def _require(task_id: int) -> Gen[Record]:
 # -- adding and editing ---------------------------------------------------------------------
 
 
-@writer
-def add_task(draft: TaskDraft, now: float) -> Gen[int]:
+def add_task(draft: TaskDraft, now: float) -> Op[int]:
     """Insert the task in ``draft`` with its dependencies and an ``added`` event; return its id."""
+    yield WRITE
     return (yield from _insert(draft, now))
 
 
-@writer
-def add_tasks(drafts: Sequence[TaskDraft], now: float) -> Gen[list[int]]:
+def add_tasks(drafts: Sequence[TaskDraft], now: float) -> Op[list[int]]:
     """Insert several tasks in one transaction: all of them or none."""
+    yield WRITE
     ids = []
     for draft in drafts:
         ids.append((yield from _insert(draft, now)))
     return ids
 
 
-def _insert(draft: TaskDraft, now: float) -> Gen[int]:
+def _insert(draft: TaskDraft, now: float) -> Op[int]:
     assert draft.title and draft.kind
     rows = yield (
         """
@@ -220,7 +191,7 @@ def _unique(items: Iterable[str]) -> list[str]:
     return list(dict.fromkeys(items))
 
 
-def _set_deps(task_id: int, draft: TaskDraft, *, new: bool) -> Gen[None]:
+def _set_deps(task_id: int, draft: TaskDraft, *, new: bool) -> Op[None]:
     for kind, ids in ((DepKind.AFTER, draft.after), (DepKind.AFTERANY, draft.afterany)):
         if ids is None:
             continue
@@ -256,9 +227,9 @@ def _set_deps(task_id: int, draft: TaskDraft, *, new: bool) -> Gen[None]:
 _EDITABLE = (TaskStatus.QUEUED, TaskStatus.WAITING, TaskStatus.HELD)
 
 
-@writer
-def edit_task(task_id: int, draft: TaskDraft, now: float) -> Gen[Record]:
+def edit_task(task_id: int, draft: TaskDraft, now: float) -> Op[Record]:
     """Apply the fields given in ``draft`` to an open task; return the new record."""
+    yield WRITE
     old = yield from _require(task_id)
     if old["status"] not in _EDITABLE:
         raise UserError(
@@ -311,9 +282,9 @@ def _given(value: T | None, old: Any) -> Any:
     return old if value is None else value
 
 
-@writer
-def add_note(task_id: int, text: str, now: float) -> Gen[Record]:
+def add_note(task_id: int, text: str, now: float) -> Op[Record]:
     """Append a line to a task's note."""
+    yield WRITE
     text = text.strip()
     if not text:
         raise UserError("the note is empty: focusq note ID 'what you want to remember'")
@@ -327,7 +298,6 @@ def add_note(task_id: int, text: str, now: float) -> Gen[Record]:
 # -- state changes --------------------------------------------------------------------------
 
 
-@writer
 def transition(
     task_id: int,
     allowed: Iterable[TaskStatus],
@@ -336,8 +306,9 @@ def transition(
     *,
     result: str | None = None,
     reason: str | None = None,
-) -> Gen[Record]:
+) -> Op[Record]:
     """Move a task from one of ``allowed`` to ``to``: a guarded update plus one event."""
+    yield WRITE
     old = yield from _require(task_id)
     allowed = frozenset(allowed)
     if old["status"] not in allowed:
@@ -373,21 +344,21 @@ def _refusal(task_id: int, status: str, to: TaskStatus) -> str:
 # -- reading --------------------------------------------------------------------------------
 
 
-@reader
-def get_task(task_id: int) -> Gen[Record]:
+def get_task(task_id: int) -> Op[Record]:
     """One task's record; :class:`UserError` when there is no such task."""
+    yield READ
     return (yield from _require(task_id))
 
 
-@reader
 def list_tasks(
     statuses: Iterable[str] | None = None,
     *,
     kind: str | None = None,
     tag: str | None = None,
     limit: int | None = None,
-) -> Gen[list[Record]]:
+) -> Op[list[Record]]:
     """Tasks in scheduler order (priority, then age); ``statuses`` ``None`` means all."""
+    yield READ
     where, params = [], []
     if statuses is not None:
         wanted = sorted(set(statuses))
@@ -409,9 +380,9 @@ def list_tasks(
     return [task_record(row) for row in rows]
 
 
-@reader
-def status_counts() -> Gen[dict[str, dict[str, int]]]:
+def status_counts() -> Op[dict[str, dict[str, int]]]:
     """Open tasks counted by kind and status: ``{"mechanical": {"running": 2}}``."""
+    yield READ
     rows = yield (
         f"""
         SELECT kind, status, count(*) FROM tasks
@@ -425,9 +396,9 @@ def status_counts() -> Gen[dict[str, dict[str, int]]]:
     return counts
 
 
-@reader
-def events_since(after_id: int, limit: int = 1000) -> Gen[list[Record]]:
+def events_since(after_id: int, limit: int = 1000) -> Op[list[Record]]:
     """Events with an id above ``after_id``, oldest first."""
+    yield READ
     rows = yield (
         "SELECT id, at, task_id, kind, payload FROM events WHERE id > ? ORDER BY id LIMIT ?",
         (after_id, limit),

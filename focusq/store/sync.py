@@ -3,21 +3,24 @@
 from __future__ import annotations
 
 import sqlite3
-from pathlib import Path
-from types import TracebackType
-from typing import TypeVar
-
 
 from focusq.store import ops
 from focusq.store.files import database_uri, explain
 
-T = TypeVar("T")
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from types import TracebackType
+    from typing import TypeVar
+
+    from focusq.store.ops import Op
+
+    T = TypeVar("T")
 
 
 class SyncStore:
     """One sqlite3 connection driving :mod:`focusq.store.ops` operations."""
 
-    def __init__(self, path: Path, *, busy_timeout: float = 5.0) -> None:
+    def __init__(self, path: str, *, busy_timeout: float = 5.0) -> None:
         self.path = path
         self.busy_timeout = busy_timeout
         self._con: sqlite3.Connection | None = None
@@ -56,21 +59,18 @@ class SyncStore:
             self._con.close()
             self._con = None
 
-    def run(self, op: ops.Op[T]) -> T:
-        """Drive ``op`` to its end inside one transaction, and return its result."""
+    def run(self, op: Op[T]) -> T:
+        """Drive ``op`` to its end (committing what it began) and return its result."""
         con = self._con
         if con is None:
             raise RuntimeError("SyncStore.run() before open()")
-        gen = op.gen
         try:
-            if op.transaction:
-                con.execute("BEGIN IMMEDIATE" if op.write else "BEGIN")
-            query = next(gen)
+            query = next(op)
             while True:
                 rows = con.execute(*query).fetchall()
-                query = gen.send(rows)
+                query = op.send(rows)
         except StopIteration as stop:
-            if op.transaction:
+            if con.in_transaction:
                 try:
                     con.execute("COMMIT")
                 except sqlite3.Error as exc:
@@ -78,11 +78,11 @@ class SyncStore:
                     raise explain(exc, self.path, self.busy_timeout) from None
             return stop.value  # type: ignore[no-any-return]
         except sqlite3.Error as exc:
-            gen.close()
+            op.close()
             self._rollback()
             raise explain(exc, self.path, self.busy_timeout) from None
         except BaseException:
-            gen.close()
+            op.close()
             self._rollback()
             raise
 
@@ -92,6 +92,3 @@ class SyncStore:
                 self._con.execute("ROLLBACK")
             except sqlite3.Error:
                 pass  # the transaction is gone with the error
-
-
-
