@@ -22,9 +22,9 @@ if TYPE_CHECKING:
     from focusq.paths import Paths
 
 
-def load(paths: Paths, environ: Mapping[str, str] | None = None) -> Any:
+def load(paths: Paths) -> Any:
     """The validated settings as nested namespaces; raises ``ConfigError`` for a bad file."""
-    key = settings_key(paths, environ)
+    key = settings_key(paths)
     try:
         with open(paths.settings_cache, encoding="utf-8") as cache:
             payload = json.load(cache)

@@ -1,0 +1,60 @@
+"""The core never imports Textual; the quick CLI path imports no heavy library at all."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+CORE = [
+    "focusq.states",
+    "focusq.models",
+    "focusq.durations",
+    "focusq.quickadd",
+    "focusq.paths",
+    "focusq.config",
+    "focusq.settings",
+    "focusq.store.ops",
+    "focusq.store.sync",
+    "focusq.store.aio",
+    "focusq.cli",
+]
+
+
+def loaded_after(code: str) -> set[str]:
+    probe = f"{code}\nimport json, sys\nprint(json.dumps(sorted(sys.modules)))"
+    out = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, check=True, timeout=60
+    )
+    return set(json.loads(out.stdout.splitlines()[-1]))
+
+
+@pytest.mark.parametrize("module", CORE)
+def test_core_module_does_not_import_textual(module: str) -> None:
+    assert "textual" not in loaded_after(f"import {module}")
+
+
+@pytest.mark.parametrize(
+    "argv", [["add", "write the post"], ["status", "--short"], ["ls"], ["add", "--", "true"]]
+)
+def test_quick_commands_stay_light(argv: list[str]) -> None:
+    # The first command in a home validates the settings (pydantic) and caches them.
+    subprocess.run([sys.executable, "-m", "focusq", "status"], check=True, capture_output=True)
+    modules = loaded_after(
+        "import contextlib, io\nfrom focusq.cli import main\n"
+        f"with contextlib.redirect_stdout(io.StringIO()): main({argv!r})"
+    )
+    heavy = {"textual", "pydantic", "asyncio", "aiosqlite", "watchfiles", "typing", "pathlib"}
+    assert not heavy & modules, heavy & modules
+
+
+def test_a_changed_config_is_validated_again(focusq_home: object) -> None:
+    subprocess.run([sys.executable, "-m", "focusq", "status"], check=True, capture_output=True)
+    from focusq.paths import Paths
+
+    with open(Paths.from_env().config_file, "w") as config:
+        config.write("[engine]\nmax_parallel = 2\n")
+    modules = loaded_after("from focusq.cli import main\nmain(['status'])")
+    assert "pydantic" in modules
