@@ -202,12 +202,17 @@ def _task_id(text: str) -> int:
 # -- plumbing -------------------------------------------------------------------------------
 
 
-def _open_store(paths: Paths | None = None) -> Any:
+def _settings(paths: Paths) -> Any:
     from focusq import settings
+
+    return settings.load(paths)
+
+
+def _open_store(paths: Paths | None = None, config: Any = None) -> Any:
     from focusq.store.sync import SyncStore
 
     paths = paths or Paths.from_env()
-    config = settings.load(paths)
+    config = config or _settings(paths)
     store = SyncStore(paths.database, busy_timeout=config.store.busy_timeout)
     store.open()
     return store
@@ -243,13 +248,42 @@ def cmd_add(args: argparse.Namespace) -> int:
         draft.env = _env(args.env) or None
     elif args.cwd or args.env:
         raise UserError("--cwd and --env only go with a command after '--'")
-    with _open_store() as store:
+    paths = Paths.from_env()
+    config = _settings(paths)
+    if draft.kind is Kind.MECHANICAL and draft.command and draft.cwd:
+        from focusq.engine.shared import implicit_lock
+
+        lock = implicit_lock(draft.command, draft.cwd, config.engine.shared_state_words)
+        if lock and lock not in (draft.locks or []):
+            draft.locks = [*(draft.locks or []), lock]
+    with _open_store(paths, config) as store:
         task_id = store.run(ops.add_task(draft, now))
         if args.json:
             _print_json(_json_record(store.run(ops.get_task(task_id))))
         else:
             print(task_id)
+        if draft.locks:
+            _tell_lock_waits(store, task_id, draft.locks)
+        if draft.kind is Kind.MECHANICAL and not draft.gate:
+            _autostart(paths, config, store)
     return 0
+
+
+def _tell_lock_waits(store: Any, task_id: int, locks: list[str]) -> None:
+    from focusq.store import ops
+
+    for holder in store.run(ops.lock_holders(locks, task_id)):
+        key = holder["key"]
+        why = "same worktree" if key.startswith("worktree:") else f"lock {key}"
+        print(f"focusq: #{task_id} waits for #{holder['id']}: {why}", file=sys.stderr)
+
+
+def _autostart(paths: Paths, config: Any, store: Any) -> None:
+    if not config.worker.autostart:
+        return
+    from focusq.engine.launch import ensure_worker
+
+    ensure_worker(paths, store)
 
 
 def _cwd(given: str | None) -> str:
@@ -411,6 +445,195 @@ def cmd_overview(args: argparse.Namespace) -> int:
     return cmd_ls(args)
 
 
+# -- jobs -----------------------------------------------------------------------------------
+
+_ACTION_WORDS = {
+    "cancel": "cancelled",
+    "pause": "pausing",
+    "resume": "resuming",
+    "retry": "queued again",
+    "hold": "held",
+    "release": "released",
+    "approve": "approved",
+}
+_NEEDS_WORKER = {"resume", "retry", "release", "approve", "cancel", "pause"}
+
+
+def cmd_action(args: argparse.Namespace) -> int:
+    """``cancel``, ``pause``, ``resume``, ``retry``, ``hold``, ``release``, ``approve``."""
+    from focusq.store import ops
+
+    action = args.action
+    paths = Paths.from_env()
+    config = _settings(paths)
+    with _open_store(paths, config) as store:
+        record = store.run(ops.request(args.id, action, time.time()))
+        if record.get("intent"):
+            word = {"cancel": "cancelling"}.get(action, _ACTION_WORDS[action])
+        else:
+            word = _ACTION_WORDS[action]
+        print(f"{word} {_label(record)}")
+        if action in _NEEDS_WORKER and record["kind"] == Kind.MECHANICAL:
+            _autostart(paths, config, store)
+    return 0
+
+
+def cmd_worker(args: argparse.Namespace) -> int:
+    """``focusq worker``: run one in the foreground, or start one in the background."""
+    paths = Paths.from_env()
+    if not args.foreground:
+        from focusq.engine.launch import spawn_worker, worker_alive
+
+        with _open_store(paths) as store:
+            holder = worker_alive(store)
+        if holder:
+            print(f"a worker already runs: pid {holder['pid']} on {holder['host']}")
+            return 0
+        print(f"started worker pid {spawn_worker(paths)}; log: {paths.home}/worker.log")
+        return 0
+    import asyncio
+    import logging
+
+    from focusq.config import load_settings
+    from focusq.engine.worker import WorkerBusy, run_worker
+
+    logging.getLogger("watchfiles").setLevel(logging.WARNING)
+    logging.basicConfig(
+        level=logging.INFO,
+        format="%(asctime)s focusq worker: %(message)s",
+        datefmt="%Y-%m-%d %H:%M:%S",
+    )
+    settings = load_settings(paths)
+    try:
+        asyncio.run(run_worker(paths, settings))
+    except WorkerBusy as exc:
+        print(f"focusq: {exc}", file=sys.stderr)
+        return exc.exit_code
+    return 0
+
+
+def _run_of(store: Any, task_id: int, attempt: int | None) -> dict[str, Any]:
+    from focusq.store import ops
+
+    task = store.run(ops.get_task(task_id))
+    runs = store.run(ops.runs_of(task_id))
+    if task["kind"] != Kind.MECHANICAL:
+        raise UserError(f"task {task_id} is creative: it has no log")
+    if not runs:
+        raise UserError(f"task {task_id} has not run yet ({task['status']})")
+    if attempt is None:
+        return dict(runs[-1])
+    for run in runs:
+        if run["attempt"] == attempt:
+            return dict(run)
+    raise UserError(f"task {task_id} has no attempt {attempt}; it has 1 to {len(runs)}")
+
+
+def cmd_log(args: argparse.Namespace) -> int:
+    """``focusq log``: print a run's log; ``-f`` follows it until the run ends."""
+    from focusq.store import ops
+
+    paths = Paths.from_env()
+    with _open_store(paths) as store:
+        run = _run_of(store, args.id, args.attempt)
+        out = sys.stdout.buffer
+        offset = _copy_from(run["log_path"], 0, out)
+        if not args.follow or run["ended_at"] is not None:
+            return 0
+        from watchfiles import watch
+
+        log_dir = os.path.dirname(run["log_path"])
+        for _ in watch(
+            log_dir,
+            paths.home,
+            recursive=False,
+            debounce=100,
+            step=20,
+            rust_timeout=1000,
+            yield_on_timeout=True,
+        ):
+            offset = _copy_from(run["log_path"], offset, out)
+            ended = [r for r in store.run(ops.runs_of(args.id)) if r["id"] == run["id"]]
+            if ended and ended[0]["ended_at"] is not None:
+                _copy_from(run["log_path"], offset, out)
+                return 0
+    return 0
+
+
+def _copy_from(path: str, offset: int, out: Any) -> int:
+    """Copy ``path`` from ``offset`` to ``out`` in chunks; return the new offset."""
+    try:
+        with open(path, "rb") as file:
+            file.seek(offset)
+            while chunk := file.read(1 << 16):
+                out.write(chunk)
+                offset += len(chunk)
+    except FileNotFoundError:
+        return offset
+    out.flush()
+    return offset
+
+
+def cmd_wait(args: argparse.Namespace) -> int:
+    """``focusq wait``: block until the tasks end; exit 0 when all of them succeeded."""
+    from focusq.store import ops
+
+    paths = Paths.from_env()
+    deadline = None if args.timeout is None else time.monotonic() + args.timeout
+    with _open_store(paths) as store:
+        for task_id in args.ids:
+            store.run(ops.get_task(task_id))  # a missing id is an error now, not a hang
+
+        def finished() -> list[dict[str, Any]] | None:
+            records = [store.run(ops.get_task(t)) for t in args.ids]
+            if all(r["status"] not in {s.value for s in ACTIVE} for r in records):
+                return records
+            return None
+
+        records = finished()
+        if records is None:
+            from watchfiles import watch
+
+            names = {"focusq.db", "focusq.db-wal"}
+            for _ in watch(
+                paths.home,
+                watch_filter=lambda _c, p: os.path.basename(p) in names,
+                recursive=False,
+                debounce=100,
+                step=10,
+                rust_timeout=250,
+                yield_on_timeout=True,
+            ):
+                records = finished()
+                if records is not None:
+                    break
+                if deadline is not None and time.monotonic() > deadline:
+                    print(f"focusq: still running after {args.timeout:g}s", file=sys.stderr)
+                    return 124
+    assert records is not None
+    failed = [r for r in records if r["status"] != TaskStatus.DONE]
+    for r in failed:
+        print(f"#{r['id']} {r['status']} ({r['result'] or 'no result'})", file=sys.stderr)
+    return 1 if failed else 0
+
+
+def cmd_batch(args: argparse.Namespace) -> int:
+    """``focusq batch FILE.toml``: add a whole set of tasks in one transaction."""
+    from focusq.batch import read_batch
+    from focusq.store import ops
+
+    paths = Paths.from_env()
+    config = _settings(paths)
+    drafts = read_batch(args.file, now=time.time(), cwd=os.getcwd())
+    with _open_store(paths, config) as store:
+        ids = store.run(ops.add_tasks(drafts, time.time()))
+        for task_id in ids:
+            print(task_id)
+        if any(d.kind is Kind.MECHANICAL for d in drafts):
+            _autostart(paths, config, store)
+    return 0
+
+
 def _label(record: dict[str, Any]) -> str:
     return f"#{record['id']} {record['title']}"
 
@@ -420,6 +643,62 @@ def _width() -> int:
         return os.get_terminal_size(sys.stdout.fileno()).columns
     except OSError:
         return 100
+
+
+def _action(action: str) -> Callable[[argparse.ArgumentParser], None]:
+    def configure(p: argparse.ArgumentParser) -> None:
+        p.add_argument("id", type=_task_id, help="the task's id")
+        p.set_defaults(handler=cmd_action, action=action)
+
+    return configure
+
+
+def _worker_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--foreground", action="store_true", help="run here, logging to stderr, until idle"
+    )
+    p.set_defaults(handler=cmd_worker)
+
+
+def _log_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("id", type=_task_id, help="the task's id")
+    p.add_argument("-f", "--follow", action="store_true", help="follow until the run ends")
+    p.add_argument("--attempt", type=int, metavar="N", help="this attempt (default: the last)")
+    p.set_defaults(handler=cmd_log)
+
+
+def _wait_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("ids", type=_task_id, nargs="+", metavar="ID", help="tasks to wait for")
+    p.add_argument("--timeout", type=float, metavar="S", help="give up after S seconds (exit 124)")
+    p.set_defaults(handler=cmd_wait)
+
+
+def _batch_args(p: argparse.ArgumentParser) -> None:
+    p.epilog = _BATCH_HELP
+    p.add_argument("file", help="a TOML file of [[task]] tables")
+    p.set_defaults(handler=cmd_batch)
+
+
+_BATCH_HELP = """\
+A batch file holds [[task]] tables, added in one transaction (all or none):
+
+  group = "report"            # default group for every task (optional)
+
+  [[task]]
+  name = "a"                  # a name later tasks can use in after/afterany
+  title = "pull system A"
+  command = ["./pull", "a"]   # or a string with shell = true
+  retry = 2
+  timeout = "10m"
+
+  [[task]]
+  title = "build the report"
+  command = "make report"
+  shell = true
+  after = ["a"]               # names of earlier tasks, or ids of existing ones
+
+Other keys: cwd, env, tags, project, priority, est, locks, group, gate, at, afterany, kind.
+"""
 
 
 _COMMANDS: dict[str, tuple[str, Callable[[argparse.ArgumentParser], None]]] = {
@@ -434,4 +713,15 @@ _COMMANDS: dict[str, tuple[str, Callable[[argparse.ArgumentParser], None]]] = {
     ),
     "note": ("Add a line to a task's note.", _note_args),
     "status": ("What is going on: focus and job counts.", _status_args),
+    "log": ("Print a job's log; -f follows it while it runs.", _log_args),
+    "cancel": ("Cancel a task; a running job's process group is stopped.", _action("cancel")),
+    "pause": ("Pause a running job (SIGSTOP to its group).", _action("pause")),
+    "resume": ("Resume a paused job (SIGCONT to its group).", _action("resume")),
+    "retry": ("Queue a finished job again, with a fresh retry budget.", _action("retry")),
+    "hold": ("Hold a queued task: the worker will not start it.", _action("hold")),
+    "release": ("Release a held task.", _action("release")),
+    "approve": ("Approve a job waiting at gate:approve.", _action("approve")),
+    "wait": ("Wait for tasks to end; exit 0 when all succeeded, 1 if not.", _wait_args),
+    "batch": ("Add a set of tasks with dependencies from a TOML file, in one go.", _batch_args),
+    "worker": ("Start the background worker (--foreground: run it here).", _worker_args),
 }

@@ -92,3 +92,7 @@ class EventKind(StrEnum):
     EDITED = "edited"
     NOTED = "noted"
     STATUS = "status"
+    INTENT = "intent"
+    """A client asked the worker to cancel, pause or resume a running job."""
+    WORKER = "worker"
+    """The worker started or stopped."""

@@ -18,7 +18,7 @@ from focusq.store.schema import APPLICATION_ID, LATEST, MIGRATIONS
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # typing costs the quick CLI path milliseconds; annotations are strings
-    from collections.abc import Generator, Iterable, Sequence
+    from collections.abc import Callable, Generator, Iterable, Sequence
     from typing import Any, TypeAlias, TypeVar
 
     from focusq.quickadd import TaskDraft
@@ -142,15 +142,19 @@ def add_task(draft: TaskDraft, now: float) -> Op[int]:
 
 
 def add_tasks(drafts: Sequence[TaskDraft], now: float) -> Op[list[int]]:
-    """Insert several tasks in one transaction: all of them or none."""
+    """Insert several tasks in one transaction: all of them or none.
+
+    A negative id in a draft's ``after``/``afterany`` names an earlier draft of the same
+    batch: ``-1`` is the first.
+    """
     yield WRITE
-    ids = []
+    ids: list[int] = []
     for draft in drafts:
-        ids.append((yield from _insert(draft, now)))
+        ids.append((yield from _insert(draft, now, ids)))
     return ids
 
 
-def _insert(draft: TaskDraft, now: float) -> Op[int]:
+def _insert(draft: TaskDraft, now: float, batch: Sequence[int] = ()) -> Op[int]:
     assert draft.title and draft.kind
     rows = yield (
         """
@@ -182,7 +186,7 @@ def _insert(draft: TaskDraft, now: float) -> Op[int]:
         ),
     )
     task_id = int(rows[0][0])
-    yield from _set_deps(task_id, draft, new=True)
+    yield from _set_deps(task_id, draft, new=True, batch=batch)
     yield from _event(task_id, EventKind.ADDED, {"title": draft.title, "kind": draft.kind}, now)
     return task_id
 
@@ -191,13 +195,13 @@ def _unique(items: Iterable[str]) -> list[str]:
     return list(dict.fromkeys(items))
 
 
-def _set_deps(task_id: int, draft: TaskDraft, *, new: bool) -> Op[None]:
+def _set_deps(task_id: int, draft: TaskDraft, *, new: bool, batch: Sequence[int] = ()) -> Op[None]:
     for kind, ids in ((DepKind.AFTER, draft.after), (DepKind.AFTERANY, draft.afterany)):
         if ids is None:
             continue
         if not new:
             yield ("DELETE FROM deps WHERE task_id = ? AND kind = ?", (task_id, kind.value))
-        for dep in dict.fromkeys(ids):
+        for dep in dict.fromkeys(batch[-i - 1] if i < 0 else i for i in ids):
             if dep == task_id:
                 raise UserError(f"{kind}:{dep}: a task cannot wait on itself")
             found = yield ("SELECT id FROM tasks WHERE id = ?", (dep,))
@@ -413,3 +417,386 @@ def events_since(after_id: int, limit: int = 1000) -> Op[list[Record]]:
         }
         for r in rows
     ]
+
+
+# -- the worker -----------------------------------------------------------------------------
+
+_OPEN_JOB = ("queued", "waiting", "held", "running", "paused")
+
+
+def open_jobs() -> Op[list[Record]]:
+    """Every open mechanical task, with its current run when it has one."""
+    yield READ
+    rows = yield (
+        f"""
+        SELECT {_TASK_COLUMNS},
+               r.id AS run_id, r.attempt AS run_attempt, r.pid AS run_pid,
+               r.pgid AS run_pgid, r.started_at AS run_started_at, r.log_path AS run_log
+        FROM tasks t
+        LEFT JOIN runs r ON r.task_id = t.id AND r.ended_at IS NULL
+        WHERE t.kind = 'mechanical' AND t.status IN ({",".join("?" * len(_OPEN_JOB))})
+        ORDER BY t.id
+        """,
+        _OPEN_JOB,
+    )
+    return [_job_record(row) for row in rows]
+
+
+def jobs_by_id(ids: Sequence[int]) -> Op[list[Record]]:
+    """The tasks in ``ids`` (any kind, any state), with the current run of each."""
+    yield READ
+    out: list[Record] = []
+    for start in range(0, len(ids), 500):
+        chunk = list(ids[start : start + 500])
+        rows = yield (
+            f"""
+            SELECT {_TASK_COLUMNS},
+                   r.id AS run_id, r.attempt AS run_attempt, r.pid AS run_pid,
+                   r.pgid AS run_pgid, r.started_at AS run_started_at, r.log_path AS run_log
+            FROM tasks t
+            LEFT JOIN runs r ON r.task_id = t.id AND r.ended_at IS NULL
+            WHERE t.id IN ({",".join("?" * len(chunk))})
+            """,
+            chunk,
+        )
+        out.extend(_job_record(row) for row in rows)
+    return out
+
+
+def _job_record(row: Any) -> Record:
+    record = task_record(row)
+    record["intent"] = row["intent"]
+    record["budget_from"] = row["budget_from"]
+    record["attempts_left"] = row["retries"] + 1 - (row["attempts"] - row["budget_from"])
+    record["run"] = (
+        None
+        if row["run_id"] is None
+        else {
+            "id": row["run_id"],
+            "attempt": row["run_attempt"],
+            "pid": row["run_pid"],
+            "pgid": row["run_pgid"],
+            "started_at": row["run_started_at"],
+            "log_path": row["run_log"],
+        }
+    )
+    return record
+
+
+def last_event_id() -> Op[int]:
+    """The newest event's id (0 for an empty log)."""
+    yield READ
+    rows = yield ("SELECT coalesce(max(id), 0) FROM events", ())
+    return int(rows[0][0])
+
+
+def changed_tasks_since(after_id: int) -> Op[tuple[int, list[int]]]:
+    """``(newest event id, ids of tasks with events after after_id)``."""
+    yield READ
+    rows = yield (
+        "SELECT id, task_id FROM events WHERE id > ? ORDER BY id",
+        (after_id,),
+    )
+    if not rows:
+        return after_id, []
+    ids = sorted({r["task_id"] for r in rows if r["task_id"] is not None})
+    return int(rows[-1]["id"]), ids
+
+
+def durations_of_ok_runs(limit: int = 20000) -> Op[list[tuple[str, str, float]]]:
+    """``(command JSON, cwd, seconds)`` of recent successful runs, newest first."""
+    yield READ
+    rows = yield (
+        """
+        SELECT t.command, t.cwd, r.ended_at - r.started_at
+        FROM runs r JOIN tasks t ON t.id = r.task_id
+        WHERE r.result = 'ok' ORDER BY r.id DESC LIMIT ?
+        """,
+        (limit,),
+    )
+    return [(r[0], r[1] or "", float(r[2])) for r in rows]
+
+
+def claim(task_id: int, now: float, log_dir: str) -> Op[Record | None]:
+    """Part of a write transaction: queued -> running with a new Run; ``None`` if not queued."""
+    rows = yield (
+        """
+        UPDATE tasks SET status = 'running', attempts = attempts + 1, started_at = ?,
+                         updated_at = ?, intent = NULL
+        WHERE id = ? AND status = 'queued' RETURNING attempts
+        """,
+        (now, now, task_id),
+    )
+    if not rows:
+        return None
+    attempt = int(rows[0][0])
+    log_path = f"{log_dir}/{task_id}/{attempt}.log"
+    run = yield (
+        """
+        INSERT INTO runs (task_id, attempt, started_at, log_path) VALUES (?, ?, ?, ?)
+        RETURNING id
+        """,
+        (task_id, attempt, now, log_path),
+    )
+    payload = {"from": "queued", "to": "running", "attempt": attempt}
+    yield from _event(task_id, EventKind.STATUS, payload, now)
+    return {"run_id": int(run[0][0]), "attempt": attempt, "log_path": log_path}
+
+
+def record_spawn(run_id: int, pid: int, pgid: int) -> Op[None]:
+    """Part of a write transaction: the process a run started."""
+    yield ("UPDATE runs SET pid = ?, pgid = ? WHERE id = ?", (pid, pgid, run_id))
+
+
+def finish(
+    task_id: int,
+    run_id: int | None,
+    now: float,
+    *,
+    result: str,
+    status: TaskStatus,
+    exit_code: int | None = None,
+    signal: int | None = None,
+    tail: str | None = None,
+    reason: str | None = None,
+    not_before: float | None = None,
+) -> Op[bool]:
+    """Part of a write transaction: end a run and move its task to ``status``.
+
+    Guarded: only a task still running or paused changes; ``False`` if it did not.
+    """
+    if run_id is not None:
+        yield (
+            """
+            UPDATE runs SET ended_at = ?, exit_code = ?, signal = ?, result = ?, tail = ?
+            WHERE id = ? AND ended_at IS NULL
+            """,
+            (now, exit_code, signal, result, tail, run_id),
+        )
+    old = yield ("SELECT status FROM tasks WHERE id = ?", (task_id,))
+    if not old or old[0][0] not in ("running", "paused"):
+        return False
+    ended = None if status in ACTIVE else now
+    yield (
+        """
+        UPDATE tasks SET status = ?, result = ?, exit_code = ?, reason = ?, intent = NULL,
+                         updated_at = ?, ended_at = ?, not_before = coalesce(?, not_before)
+        WHERE id = ? AND status = ?
+        """,
+        (status.value, result, exit_code, reason, now, ended, not_before, task_id, old[0][0]),
+    )
+    payload: dict[str, Any] = {"from": old[0][0], "to": status.value, "result": result}
+    if exit_code is not None:
+        payload["exit_code"] = exit_code
+    if reason:
+        payload["reason"] = reason
+    yield from _event(task_id, EventKind.STATUS, payload, now)
+    return True
+
+
+def end_open_task(
+    task_id: int, to: TaskStatus, now: float, *, result: str, reason: str
+) -> Op[bool]:
+    """Part of a write transaction: a queued, waiting or held task ends without running."""
+    old = yield ("SELECT status FROM tasks WHERE id = ?", (task_id,))
+    if not old or old[0][0] not in ("queued", "waiting", "held"):
+        return False
+    yield (
+        """
+        UPDATE tasks SET status = ?, result = ?, reason = ?, updated_at = ?, ended_at = ?,
+                         intent = NULL
+        WHERE id = ? AND status = ?
+        """,
+        (to.value, result, reason, now, now, task_id, old[0][0]),
+    )
+    payload = {"from": old[0][0], "to": to.value, "result": result, "reason": reason}
+    yield from _event(task_id, EventKind.STATUS, payload, now)
+    return True
+
+
+def set_paused(task_id: int, paused: bool, now: float) -> Op[bool]:
+    """Part of a write transaction: running <-> paused, after the signal was sent."""
+    frm, to = ("running", "paused") if paused else ("paused", "running")
+    rows = yield (
+        """
+        UPDATE tasks SET status = ?, intent = NULL, updated_at = ?
+        WHERE id = ? AND status = ? RETURNING id
+        """,
+        (to, now, task_id, frm),
+    )
+    if rows:
+        yield from _event(task_id, EventKind.STATUS, {"from": frm, "to": to}, now)
+    return bool(rows)
+
+
+def clear_intent(task_id: int) -> Op[None]:
+    """Part of a write transaction: an intent that no longer applies."""
+    yield ("UPDATE tasks SET intent = NULL WHERE id = ?", (task_id,))
+
+
+def apply(steps: Sequence[Op[Any]]) -> Op[list[Any]]:
+    """Run several worker steps in one write transaction; return each step's result."""
+    yield WRITE
+    results = []
+    for step in steps:
+        results.append((yield from step))
+    return results
+
+
+# -- client intents -------------------------------------------------------------------------
+
+
+def request(task_id: int, action: str, now: float) -> Op[Record]:
+    """What ``cancel``/``pause``/``resume``/``hold``/``release``/``approve``/``retry`` do.
+
+    Changes that need no process happen here; a running job gets an intent for the worker.
+    """
+    yield WRITE
+    task = yield from _require(task_id)
+    status = task["status"]
+    direct = _DIRECT.get((action, status))
+    if direct is not None:
+        to, result = direct
+        ended = now if to not in ACTIVE else None
+        # A retry by hand starts a fresh retry budget and clears any backoff.
+        not_before = "not_before" if action != "retry" else "NULL"
+        budget_from = "budget_from" if action != "retry" else "attempts"
+        yield (
+            f"""
+            UPDATE tasks SET status = ?, result = coalesce(?, result), updated_at = ?,
+                             ended_at = ?, intent = NULL, not_before = {not_before},
+                             budget_from = {budget_from}
+            WHERE id = ? AND status = ?
+            """,
+            (to.value, result, now, ended, task_id, status),
+        )
+        payload = {"from": status, "to": to.value, "by": action}
+        yield from _event(task_id, EventKind.STATUS, payload, now)
+    elif (action, status) in _INTENTS:
+        yield ("UPDATE tasks SET intent = ?, updated_at = ? WHERE id = ?", (action, now, task_id))
+        yield from _event(task_id, EventKind.INTENT, {"intent": action}, now)
+    else:
+        raise UserError(_cannot(task_id, action, status, task["kind"]))
+    return (yield from _require(task_id))
+
+
+_DIRECT: dict[tuple[str, str], tuple[TaskStatus, str | None]] = {
+    ("cancel", "queued"): (TaskStatus.CANCELLED, "cancelled"),
+    ("cancel", "waiting"): (TaskStatus.CANCELLED, "cancelled"),
+    ("cancel", "held"): (TaskStatus.CANCELLED, "cancelled"),
+    ("hold", "queued"): (TaskStatus.HELD, None),
+    ("hold", "waiting"): (TaskStatus.HELD, None),
+    ("release", "held"): (TaskStatus.QUEUED, None),
+    ("approve", "waiting"): (TaskStatus.QUEUED, None),
+    **{
+        ("retry", s): (TaskStatus.QUEUED, None)
+        for s in ("failed", "cancelled", "skipped", "done", "dropped")
+    },
+}
+_INTENTS = {
+    ("cancel", "running"),
+    ("cancel", "paused"),
+    ("pause", "running"),
+    ("resume", "paused"),
+}
+
+
+def _cannot(task_id: int, action: str, status: str, kind: str) -> str:
+    if kind == "creative" and action in ("cancel", "pause", "resume", "approve", "retry"):
+        return f"task {task_id} is creative: there is no job to {action}"
+    hints = {
+        "approve": "only a task waiting at gate:approve can be approved",
+        "resume": "only a paused job can be resumed",
+        "pause": "only a running job can be paused",
+        "release": "only a held task can be released",
+        "retry": "only a finished job can be retried",
+    }
+    hint = hints.get(action, f"a {status} task cannot be {action}ed")
+    return f"task {task_id} is {status}; {hint}"
+
+
+# -- the lease ------------------------------------------------------------------------------
+
+
+def take_lease(holder: Record, now: float, alive: Callable[[Record], bool]) -> Op[Record | None]:
+    """Take the worker lease unless a live holder has it; return that holder if so.
+
+    ``alive`` decides whether the recorded holder still runs (pid, boot id, start time).
+    """
+    yield WRITE
+    rows = yield ("SELECT * FROM lease WHERE name = 'worker'", ())
+    if rows:
+        current = dict(rows[0])
+        if current["pid"] != holder["pid"] and alive(current):
+            return current
+    yield (
+        """
+        INSERT OR REPLACE INTO lease (name, pid, host, boot_id, proc_start, started_at, heartbeat)
+        VALUES ('worker', ?, ?, ?, ?, ?, ?)
+        """,
+        (holder["pid"], holder["host"], holder["boot_id"], holder["proc_start"], now, now),
+    )
+    yield from _event(None, EventKind.WORKER, {"event": "started", "pid": holder["pid"]}, now)
+    return None
+
+
+def beat(pid: int, now: float) -> Op[bool]:
+    """Refresh the heartbeat; ``False`` if the lease is no longer ours."""
+    yield WRITE
+    rows = yield (
+        "UPDATE lease SET heartbeat = ? WHERE name = 'worker' AND pid = ? RETURNING pid",
+        (now, pid),
+    )
+    return bool(rows)
+
+
+def drop_lease(pid: int, now: float) -> Op[None]:
+    """Give the lease up (the worker is exiting)."""
+    yield WRITE
+    rows = yield ("DELETE FROM lease WHERE name = 'worker' AND pid = ? RETURNING pid", (pid,))
+    if rows:
+        yield from _event(None, EventKind.WORKER, {"event": "stopped", "pid": pid}, now)
+
+
+def lease_holder() -> Op[Record | None]:
+    """The recorded worker lease, if any."""
+    yield READ
+    rows = yield ("SELECT * FROM lease WHERE name = 'worker'", ())
+    return dict(rows[0]) if rows else None
+
+
+def runs_of(task_id: int) -> Op[list[Record]]:
+    """Every run of a task, oldest first."""
+    yield READ
+    rows = yield ("SELECT * FROM runs WHERE task_id = ? ORDER BY attempt", (task_id,))
+    return [dict(r) for r in rows]
+
+
+def runnable_jobs_exist() -> Op[bool]:
+    """Whether a worker has anything to do: queued, running or paused mechanical work."""
+    yield READ
+    rows = yield (
+        """
+        SELECT 1 FROM tasks WHERE kind = 'mechanical'
+        AND status IN ('queued', 'running', 'paused') LIMIT 1
+        """,
+        (),
+    )
+    return bool(rows)
+
+
+def lock_holders(keys: Sequence[str], exclude: int) -> Op[list[Record]]:
+    """Open tasks other than ``exclude`` holding any of ``keys``: ``{id, title, key}``."""
+    yield READ
+    if not keys:
+        return []
+    rows = yield (
+        f"""
+        SELECT t.id, t.title, l.value AS key FROM tasks t, json_each(t.locks) l
+        WHERE t.status IN ({",".join("?" * len(_OPEN_JOB))}) AND t.id <> ?
+          AND l.value IN ({",".join("?" * len(keys))})
+        ORDER BY t.id
+        """,
+        (*_OPEN_JOB, exclude, *keys),
+    )
+    return [dict(r) for r in rows]

@@ -79,6 +79,22 @@ MIGRATIONS: tuple[str, ...] = (
     CREATE INDEX events_by_time ON events (at);
     CREATE INDEX events_by_task ON events (task_id, id);
     """,
+    # 2: the worker's lease; intents a client leaves for the worker (cancel, pause, resume);
+    # budget_from: the attempt count when the user last retried by hand (retries count from it).
+    """
+    CREATE TABLE lease (
+        name        TEXT PRIMARY KEY,
+        pid         INTEGER NOT NULL,
+        host        TEXT NOT NULL,
+        boot_id     TEXT NOT NULL,
+        proc_start  REAL,
+        started_at  REAL NOT NULL,
+        heartbeat   REAL NOT NULL
+    );
+    ALTER TABLE tasks ADD COLUMN intent TEXT;
+    ALTER TABLE tasks ADD COLUMN budget_from INTEGER NOT NULL DEFAULT 0;
+    CREATE INDEX tasks_with_intent ON tasks (id) WHERE intent IS NOT NULL;
+    """,
 )
 
 LATEST = len(MIGRATIONS)

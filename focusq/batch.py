@@ -1,0 +1,116 @@
+"""``focusq batch FILE.toml``: a set of tasks with dependencies, as drafts for one transaction."""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from typing import Any
+
+from focusq import quickadd
+from focusq.errors import UserError
+from focusq.quickadd import TaskDraft
+from focusq.states import Kind
+
+_KEYS = {
+    "name", "title", "command", "shell", "cwd", "env", "tags", "project", "priority", "est",
+    "locks", "lock", "timeout", "retry", "group", "gate", "at", "after", "afterany", "kind",
+}  # fmt: skip
+
+
+def read_batch(path: str, *, now: float, cwd: str) -> list[TaskDraft]:
+    """Parse ``path`` into drafts; later tasks name earlier ones in ``after`` by ``name``."""
+    try:
+        with open(path, "rb") as file:
+            data = tomllib.load(file)
+    except FileNotFoundError:
+        raise UserError(f"batch file {path}: no such file") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise UserError(f"batch file {path}: {exc}") from None
+    unknown = set(data) - {"task", "group", "cwd"}
+    if unknown:
+        raise UserError(f"batch file {path}: unknown key {sorted(unknown)[0]!r} at the top")
+    tables = data.get("task")
+    if not isinstance(tables, list) or not tables:
+        raise UserError(f"batch file {path}: no [[task]] tables")
+    base = os.path.dirname(os.path.abspath(path))
+    default_cwd = _folder(data.get("cwd"), base, cwd, path, "top")
+    names: dict[str, int] = {}
+    drafts = []
+    for index, table in enumerate(tables, 1):
+        where = f"batch file {path}, task {index}"
+        try:
+            draft = _draft(table, data.get("group"), default_cwd, base, names, now)
+        except UserError as exc:
+            raise UserError(f"{where}: {exc}") from None
+        name = table.get("name")
+        if name is not None:
+            if name in names:
+                raise UserError(f"{where}: the name {name!r} is used twice")
+            names[str(name)] = -(index)
+        drafts.append(draft)
+    return drafts
+
+
+def _draft(
+    table: dict[str, Any],
+    group: str | None,
+    default_cwd: str,
+    base: str,
+    names: dict[str, int],
+    now: float,
+) -> TaskDraft:
+    unknown = set(table) - _KEYS
+    if unknown:
+        raise UserError(f"unknown key {sorted(unknown)[0]!r}")
+    words = [str(table.get("title", ""))]
+    for key in ("project", "est", "timeout", "retry", "group", "gate", "at"):
+        if key in table:
+            words.append(f"{key}:{table[key]}")
+    if "group" not in table and group:
+        words.append(f"group:{group}")
+    if "priority" in table:
+        words.append(f"pri:{table['priority']}")
+    words += [f"+{tag}" for tag in table.get("tags", [])]
+    locks = table.get("locks", []) + ([table["lock"]] if "lock" in table else [])
+    words += [f"lock:{lock}" for lock in locks]
+    if "kind" in table:
+        words.append("~mech" if table["kind"].startswith("mech") else "~creative")
+    command = table.get("command")
+    shell = bool(table.get("shell", False))
+    if isinstance(command, str):
+        argv: list[str] | None = [command] if shell else command.split()
+    elif isinstance(command, list):
+        argv = [str(c) for c in command]
+    elif command is None:
+        argv = None
+    else:
+        raise UserError("command must be a list of words or a string")
+    draft = quickadd.parse(words, argv, now=now, shell=shell and argv is not None)
+    for key in ("after", "afterany"):
+        refs = table.get(key, [])
+        if refs:
+            setattr(draft, key, [_ref(r, names, key) for r in refs])
+    if draft.kind is Kind.MECHANICAL:
+        draft.cwd = _folder(table.get("cwd"), base, default_cwd, "", "cwd")
+        env = table.get("env", {})
+        draft.env = {str(k): str(v) for k, v in env.items()} or None
+    return draft
+
+
+def _ref(ref: Any, names: dict[str, int], key: str) -> int:
+    if isinstance(ref, int):
+        return ref
+    if isinstance(ref, str) and ref in names:
+        return names[ref]
+    if isinstance(ref, str) and ref.lstrip("#").isdigit():
+        return int(ref.lstrip("#"))
+    raise UserError(f"{key}: {ref!r} is not the name of an earlier task or an id")
+
+
+def _folder(value: Any, base: str, default: str, path: str, where: str) -> str:
+    if value is None:
+        return default
+    folder = os.path.normpath(os.path.join(base, os.path.expanduser(str(value))))
+    if not os.path.isdir(folder):
+        raise UserError(f"cwd {value}: no such folder")
+    return folder

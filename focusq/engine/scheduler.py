@@ -1,0 +1,176 @@
+"""Which jobs to start now: a pure function of the queue, the running jobs and the limits.
+
+No I/O and no clock: the caller passes ``now``. Rules, in order: dependencies done
+(``after`` needs success, ``afterany`` only an end), ``at:`` reached, every lock free,
+the global cap, the group's cap and stagger. Among the startable: priority, then the
+longest estimated remaining critical path, then age.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from fnmatch import fnmatchcase
+from statistics import median
+
+DONE = "done"
+ENDED = frozenset({"done", "failed", "cancelled", "skipped", "dropped"})
+
+
+@dataclass(frozen=True, slots=True)
+class Job:
+    """What the scheduler knows of one mechanical task."""
+
+    id: int
+    priority: int = 1
+    """Rank: 2 for H, 1 for M, 0 for L."""
+    created_at: float = 0.0
+    estimate: float = 60.0
+    """Seconds this job is expected to take."""
+    after: tuple[int, ...] = ()
+    afterany: tuple[int, ...] = ()
+    locks: tuple[str, ...] = ()
+    group: str | None = None
+    not_before: float | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Limits:
+    """Caps from the config."""
+
+    max_parallel: int = 3
+    lock_caps: Mapping[str, int] = field(default_factory=dict)
+    """Holders allowed per lock-key pattern (``fnmatch``); any other key allows one."""
+    group_caps: Mapping[str, int] = field(default_factory=dict)
+    group_stagger: Mapping[str, float] = field(default_factory=dict)
+
+    def lock_cap(self, key: str) -> int:
+        """Holders allowed for ``key``: the first matching pattern's cap, else 1."""
+        for pattern, cap in self.lock_caps.items():
+            if fnmatchcase(key, pattern):
+                return cap
+        return 1
+
+
+@dataclass(frozen=True, slots=True)
+class Plan:
+    """The decision: start these, skip those (with why), and when to look again."""
+
+    start: tuple[int, ...] = ()
+    skip: tuple[tuple[int, str], ...] = ()
+    wake_at: float | None = None
+    """The earliest time a waiting job may become startable (``at:``, a stagger)."""
+
+
+def plan(
+    queued: Sequence[Job],
+    running: Sequence[Job],
+    status: Mapping[int, str],
+    limits: Limits,
+    now: float,
+    last_start: Mapping[str, float] | None = None,
+) -> Plan:
+    """Decide which of ``queued`` to start now.
+
+    ``status`` maps every task a dependency names to its state; a task absent from it
+    counts as not finished. ``last_start`` maps a group to its latest start time.
+    """
+    last_start = dict(last_start or {})
+    skip: list[tuple[int, str]] = []
+    ready: list[Job] = []
+    wake_at: float | None = None
+    for job in queued:
+        blocked = _failed_dependency(job, status)
+        if blocked:
+            skip.append((job.id, blocked))
+        elif _deps_met(job, status):
+            if job.not_before is not None and job.not_before > now:
+                wake_at = _earliest(wake_at, job.not_before)
+            else:
+                ready.append(job)
+    path = critical_paths(queued)
+    ready.sort(key=lambda j: (-j.priority, -path[j.id], j.created_at, j.id))
+
+    slots = limits.max_parallel - len(running)
+    held: dict[str, int] = defaultdict(int)
+    in_group: dict[str, int] = defaultdict(int)
+    for job in running:
+        for key in job.locks:
+            held[key] += 1
+        if job.group:
+            in_group[job.group] += 1
+
+    start: list[int] = []
+    for job in ready:
+        if slots <= 0:
+            break
+        if any(held[key] >= limits.lock_cap(key) for key in job.locks):
+            continue
+        if job.group:
+            cap = limits.group_caps.get(job.group)
+            if cap is not None and in_group[job.group] >= cap:
+                continue
+            stagger = limits.group_stagger.get(job.group, 0.0)
+            previous = last_start.get(job.group)
+            if stagger and previous is not None and previous + stagger > now:
+                wake_at = _earliest(wake_at, previous + stagger)
+                continue
+            in_group[job.group] += 1
+            last_start[job.group] = now
+        for key in job.locks:
+            held[key] += 1
+        start.append(job.id)
+        slots -= 1
+    return Plan(start=tuple(start), skip=tuple(skip), wake_at=wake_at)
+
+
+def _deps_met(job: Job, status: Mapping[int, str]) -> bool:
+    return all(status.get(d) == DONE for d in job.after) and all(
+        status.get(d) in ENDED for d in job.afterany
+    )
+
+
+def _failed_dependency(job: Job, status: Mapping[int, str]) -> str | None:
+    for dep in job.after:
+        state = status.get(dep)
+        if state in ENDED and state != DONE:
+            return f"after #{dep}, which ended {state}"
+    return None
+
+
+def _earliest(current: float | None, candidate: float) -> float:
+    return candidate if current is None else min(current, candidate)
+
+
+def critical_paths(jobs: Sequence[Job]) -> dict[int, float]:
+    """Each job's estimate plus the longest chain of queued jobs waiting on it."""
+    successors: dict[int, list[Job]] = defaultdict(list)
+    for job in jobs:
+        for dep in (*job.after, *job.afterany):
+            successors[dep].append(job)
+    memo: dict[int, float] = {}
+    for job in jobs:
+        _longest(job, successors, memo, set())
+    return memo
+
+
+def _longest(
+    job: Job, successors: Mapping[int, list[Job]], memo: dict[int, float], seen: set[int]
+) -> float:
+    if job.id in memo:
+        return memo[job.id]
+    if job.id in seen:  # a cycle cannot be stored, but never loop on one
+        return 0.0
+    seen.add(job.id)
+    tail = max((_longest(s, successors, memo, seen) for s in successors.get(job.id, ())), default=0)
+    memo[job.id] = job.estimate + tail
+    return memo[job.id]
+
+
+def estimate(history: Iterable[float], declared: float | None, default: float) -> float:
+    """Median of past successful runs, else the ``est:`` given, else the default."""
+    past = list(history)
+    if past:
+        return float(median(past))
+    return declared if declared is not None else default

@@ -1,0 +1,509 @@
+"""The worker: the one process that starts mechanical jobs for a database.
+
+It holds the ``worker`` lease, recovers what an earlier worker left running, and then
+reacts to three things only: a change of the database files (watchfiles), a job's exit
+(a pidfd in the event loop) and a timer for ``at:`` times, backoffs, staggers and
+timeouts. Each reaction is a *tick*: read what changed since the last event seen, ask the
+scheduler what to start, and write every resulting state change in one transaction.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import os
+import random
+import signal
+import socket
+from collections import defaultdict
+from dataclasses import dataclass
+from typing import Any
+
+from focusq.config import Settings
+from focusq.engine import runner
+from focusq.engine.procs import lease_is_live
+from focusq.engine.runner import JobProcess, SpawnError
+from focusq.engine.scheduler import Job, Limits, estimate, plan
+from focusq.errors import FocusqError
+from focusq.paths import Paths
+from focusq.quickadd import command_text
+from focusq.states import TaskStatus
+from focusq.store import ops
+from focusq.store.aio import Store
+
+log = logging.getLogger("focusq.worker")
+
+HEARTBEAT_SECONDS = 30.0
+RUNNING = ("running", "paused")
+
+
+class WorkerBusy(FocusqError):
+    """Another live worker holds the lease."""
+
+    exit_code = 1
+
+
+@dataclass
+class Active:
+    """A job this worker is responsible for."""
+
+    task_id: int
+    run_id: int
+    process: JobProcess
+    log_path: str
+    stop_reason: str | None = None
+    """``cancelled`` or ``timed_out`` once the worker began stopping it."""
+    timers: tuple[asyncio.TimerHandle, ...] = ()
+
+
+class Worker:
+    """Runs the jobs of one database until idle for ``worker.idle_exit`` seconds."""
+
+    def __init__(self, paths: Paths, settings: Settings, store: Store) -> None:
+        self.paths = paths
+        self.settings = settings
+        self.store = store
+        self.limits = Limits(
+            max_parallel=settings.engine.max_parallel,
+            lock_caps=dict(settings.locks),
+            group_caps={n: g.max_parallel for n, g in settings.groups.items() if g.max_parallel},
+            group_stagger={n: g.stagger for n, g in settings.groups.items() if g.stagger},
+        )
+        self.jobs: dict[int, dict[str, Any]] = {}
+        """Open mechanical tasks by id, as the store last showed them."""
+        self.status: dict[int, str] = {}
+        """The state of every task a dependency names."""
+        self.active: dict[int, Active] = {}
+        self.history: dict[tuple[str, str], list[float]] = defaultdict(list)
+        self.last_start: dict[str, float] = {}
+        self.last_event = 0
+        self.wake = asyncio.Event()
+        self._timer: asyncio.TimerHandle | None = None
+        self._stopping = asyncio.Event()
+        self._settled: set[int] = set()
+        """Jobs ended in this tick: their slots are free before the store says so."""
+
+    # -- life cycle -------------------------------------------------------------------------
+
+    async def run(self) -> None:
+        """Take the lease, recover, then tick on every change until idle or stopped."""
+        me = {
+            "pid": os.getpid(),
+            "host": socket.gethostname(),
+            "boot_id": runner.boot_id(),
+            "proc_start": runner.process_start(os.getpid()),
+        }
+        previous = await self.store.run(ops.lease_holder())
+        holder = await self.store.run(ops.take_lease(me, runner.now(), self._holder_alive))
+        if holder is not None:
+            raise WorkerBusy(
+                f"a worker already runs for {self.paths.database}: pid {holder['pid']} "
+                f"on {holder['host']}, since {_clock(holder['started_at'])}"
+            )
+        log.info("worker %d started for %s", me["pid"], self.paths.database)
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(sig, self.stop)
+        watcher = asyncio.create_task(self._watch(), name="watch-database")
+        heartbeat = asyncio.create_task(self._heartbeat(), name="heartbeat")
+        try:
+            self.last_event = await self.store.run(ops.last_event_id())
+            await self._load_history()
+            await self._recover(previous)
+            await self._loop()
+        finally:
+            watcher.cancel()
+            heartbeat.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await watcher
+            with contextlib.suppress(asyncio.CancelledError):
+                await heartbeat
+            for sig in (signal.SIGTERM, signal.SIGINT):
+                loop.remove_signal_handler(sig)
+            await self.store.run(ops.drop_lease(me["pid"], runner.now()))
+            log.info("worker %d stopped; %d job(s) left running", me["pid"], len(self.active))
+
+    def stop(self) -> None:
+        """Leave the loop; running jobs go on and the next worker adopts them."""
+        self._stopping.set()
+        self.wake.set()
+
+    async def _loop(self) -> None:
+        idle_exit = self.settings.worker.idle_exit
+        while not self._stopping.is_set():
+            await self.tick()
+            idle = not self.active and not any(
+                j["status"] in ("queued", "running", "paused") for j in self.jobs.values()
+            )
+            try:
+                if idle:
+                    await asyncio.wait_for(self.wake.wait(), timeout=idle_exit)
+                else:
+                    await self.wake.wait()
+            except TimeoutError:
+                log.info("idle for %gs: exiting", idle_exit)
+                return
+            self.wake.clear()
+
+    def _holder_alive(self, holder: dict[str, Any]) -> bool:
+        return lease_is_live(holder, socket.gethostname(), 3 * HEARTBEAT_SECONDS, runner.now())
+
+    async def _watch(self) -> None:
+        from watchfiles import awatch
+
+        names = {"focusq.db", "focusq.db-wal"}
+        async for _ in awatch(
+            self.paths.home,
+            watch_filter=lambda _change, path: os.path.basename(path) in names,
+            recursive=False,
+            debounce=200,
+            step=5,
+        ):
+            self.wake.set()
+
+    async def _heartbeat(self) -> None:
+        while True:
+            await asyncio.sleep(HEARTBEAT_SECONDS)
+            if not await self.store.run(ops.beat(os.getpid(), runner.now())):
+                log.error("the lease was taken over: stopping")
+                self.stop()
+
+    async def _load_history(self) -> None:
+        for command, cwd, seconds in await self.store.run(ops.durations_of_ok_runs()):
+            past = self.history[(command, cwd)]
+            if len(past) < 20:
+                past.append(seconds)
+
+    # -- recovery ---------------------------------------------------------------------------
+
+    async def _recover(self, previous: dict[str, Any] | None) -> None:
+        """Adopt jobs that outlived the last worker; end the ones that did not."""
+        same_boot = previous is None or previous["boot_id"] == runner.boot_id()
+        steps = []
+        for job in await self.store.run(ops.open_jobs()):
+            self.jobs[job["id"]] = job
+            run = job["run"]
+            if job["status"] not in RUNNING or run is None:
+                continue
+            prefix = run["log_path"].removesuffix(".log")
+            pid = run["pid"] or runner.read_pid_file(prefix)
+            if same_boot and pid and runner.is_alive(pid, run["started_at"]):
+                process = runner.adopt(pid, run["pgid"] or pid, prefix)
+                self._watch_process(job["id"], run["id"], process, run["log_path"], adopted=True)
+                log.info("adopted job #%d (pid %d)", job["id"], pid)
+                continue
+            code = runner.read_exit_file(prefix)
+            if code is not None:
+                result = "ok" if code == 0 else "failed"
+                steps.append(self._finish_step(job, run["id"], result, code, run["log_path"]))
+                log.info("job #%d ended while no worker ran: exit %d", job["id"], code)
+            else:
+                steps.append(
+                    self._finish_step(job, run["id"], "interrupted", None, run["log_path"])
+                )
+                log.info("job #%d was interrupted", job["id"])
+        if steps:
+            await self.store.run(ops.apply(steps))
+
+    # -- the tick ---------------------------------------------------------------------------
+
+    async def tick(self) -> None:
+        """Catch up with the database, settle ended jobs, start what may start."""
+        await self._refresh()
+        now = runner.now()
+        steps: list[Any] = []
+        for task_id, active in list(self.active.items()):
+            if active.process.ended.is_set():
+                steps.extend(self._settle(task_id, active))
+        for job in list(self.jobs.values()):
+            if job["intent"] and job["id"] in self.active:
+                steps.extend(self._apply_intent(job, now))
+            elif job["intent"]:
+                steps.append(ops.clear_intent(job["id"]))
+
+        running = [
+            self._job(j)
+            for j in self.jobs.values()
+            if j["status"] in RUNNING and j["id"] not in self._settled
+        ]
+        queued = [self._job(j) for j in self.jobs.values() if j["status"] == "queued"]
+        decision = plan(queued, running, self.status, self.limits, now, self.last_start)
+        for task_id, reason in decision.skip:
+            steps.append(
+                ops.end_open_task(task_id, TaskStatus.SKIPPED, now, result="skipped", reason=reason)
+            )
+        claims = [ops.claim(task_id, now, self.paths.logs) for task_id in decision.start]
+        results = await self.store.run(ops.apply([*steps, *claims])) if steps or claims else []
+        self._settled.clear()
+
+        spawned: list[Any] = []
+        for task_id, claim in zip(decision.start, results[len(steps) :], strict=True):
+            if claim is not None:
+                spawned.extend(self._spawn(self.jobs[task_id], claim, now))
+        if spawned:
+            await self.store.run(ops.apply(spawned))
+        self._arm_timer(decision.wake_at)
+
+    async def _refresh(self) -> None:
+        newest, changed = await self.store.run(ops.changed_tasks_since(self.last_event))
+        self.last_event = newest
+        if not changed:
+            return
+        records = await self.store.run(ops.jobs_by_id(changed))
+        for record in records:
+            self.status[record["id"]] = record["status"]
+            if record["kind"] == "mechanical" and record["status"] in (
+                "queued",
+                "waiting",
+                "held",
+                "running",
+                "paused",
+            ):
+                self.jobs[record["id"]] = record
+            else:
+                self.jobs.pop(record["id"], None)
+        missing = {
+            dep
+            for job in self.jobs.values()
+            for dep in (*job["after"], *job["afterany"])
+            if dep not in self.status
+        }
+        if missing:
+            for record in await self.store.run(ops.jobs_by_id(sorted(missing))):
+                self.status[record["id"]] = record["status"]
+
+    def _job(self, record: dict[str, Any]) -> Job:
+        key = (json.dumps(record["command"]), record["cwd"] or "")
+        return Job(
+            id=record["id"],
+            priority={"H": 2, "M": 1, "L": 0}[record["priority"]],
+            created_at=record["created_at"],
+            estimate=estimate(
+                self.history.get(key, ()),
+                record["estimate"],
+                self.settings.engine.default_estimate,
+            ),
+            after=tuple(record["after"]),
+            afterany=tuple(record["afterany"]),
+            locks=tuple(record["locks"]),
+            group=record["group"],
+            not_before=record["at"],
+        )
+
+    # -- starting ---------------------------------------------------------------------------
+
+    def _spawn(self, job: dict[str, Any], claim: dict[str, Any], now: float) -> list[Any]:
+        env = {**os.environ, **job["env"]}
+        env.pop("FOCUSQ_WORKER_CHILD", None)
+        try:
+            process = runner.start(
+                job["command"],
+                cwd=job["cwd"],
+                env=env,
+                log_path=claim["log_path"],
+                display=command_text(job["command"]),
+            )
+        except SpawnError as exc:
+            log.info("job #%d could not start: %s", job["id"], exc)
+            _append(claim["log_path"], f"focusq: could not start: {exc}\n")
+            return [
+                ops.finish(
+                    job["id"],
+                    claim["run_id"],
+                    now,
+                    result="spawn_error",
+                    status=TaskStatus.FAILED,
+                    tail=str(exc),
+                    reason=str(exc),
+                )
+            ]
+        if job["group"]:
+            self.last_start[job["group"]] = now
+        job["status"] = "running"
+        self._watch_process(job["id"], claim["run_id"], process, claim["log_path"])
+        log.info("started job #%d (pid %d): %s", job["id"], process.pid, job["title"])
+        return [ops.record_spawn(claim["run_id"], process.pid, process.pgid)]
+
+    def _watch_process(
+        self, task_id: int, run_id: int, process: JobProcess, log_path: str, adopted: bool = False
+    ) -> None:
+        loop = asyncio.get_running_loop()
+        active = Active(task_id, run_id, process, log_path)
+        self.active[task_id] = active
+        job = self.jobs.get(task_id)
+        timeout = job["timeout"] if job else None
+        if timeout:
+            started = job["started_at"] if adopted and job and job["started_at"] else runner.now()
+            delay = max(0.0, started + timeout - runner.now())
+            active.timers = (loop.call_later(delay, self._stop_job, task_id, "timed_out"),)
+        process.watch(loop, on_exit=self.wake.set)
+
+    # -- stopping ---------------------------------------------------------------------------
+
+    def _stop_job(self, task_id: int, reason: str) -> None:
+        active = self.active.get(task_id)
+        if active is None or active.process.ended.is_set():
+            return
+        if active.stop_reason is None:
+            active.stop_reason = reason
+        log.info("stopping job #%d: %s", task_id, reason)
+        active.process.signal_group(signal.SIGTERM)
+        active.process.signal_group(signal.SIGCONT)  # a paused job must run to die
+        grace = self.settings.engine.kill_grace
+        loop = asyncio.get_running_loop()
+        active.timers = (
+            *active.timers,
+            loop.call_later(grace, active.process.signal_group, signal.SIGKILL),
+        )
+
+    def _apply_intent(self, job: dict[str, Any], now: float) -> list[Any]:
+        active = self.active[job["id"]]
+        intent = job["intent"]
+        job["intent"] = None
+        if intent == "cancel":
+            self._stop_job(job["id"], "cancelled")
+            return [ops.clear_intent(job["id"])]
+        if intent == "pause" and job["status"] == "running":
+            active.process.signal_group(signal.SIGSTOP)
+            return [ops.set_paused(job["id"], True, now)]
+        if intent == "resume" and job["status"] == "paused":
+            active.process.signal_group(signal.SIGCONT)
+            return [ops.set_paused(job["id"], False, now)]
+        return [ops.clear_intent(job["id"])]
+
+    # -- ending -----------------------------------------------------------------------------
+
+    def _settle(self, task_id: int, active: Active) -> list[Any]:
+        """Write down how an ended job ended, and what follows from it."""
+        del self.active[task_id]
+        self._settled.add(task_id)
+        for timer in active.timers:
+            timer.cancel()
+        process = active.process
+        # Leftovers in the job's group (a backgrounded grandchild) end with the job.
+        if process.signal_group(signal.SIGTERM):
+            asyncio.get_running_loop().call_later(
+                self.settings.engine.kill_grace, process.signal_group, signal.SIGKILL
+            )
+        exit_code, sig = runner.exit_details(process.returncode)
+        job = self.jobs.get(task_id)
+        if job is None:
+            return []
+        if active.stop_reason:
+            result = active.stop_reason
+        elif process.returncode == 0:
+            result = "ok"
+        elif process.returncode is None and process.popen is None:
+            result = "interrupted"
+        else:
+            result = "failed"
+        if result == "ok":
+            key = (json.dumps(job["command"]), job["cwd"] or "")
+            started = job["started_at"] or runner.now()
+            self.history[key].insert(0, runner.now() - started)
+            del self.history[key][20:]
+        steps = [self._finish_step(job, active.run_id, result, exit_code, active.log_path, sig)]
+        log.info("job #%d ended: %s (exit %s)", task_id, result, exit_code)
+        return steps + self._fail_fast(job, result)
+
+    def _finish_step(
+        self,
+        job: dict[str, Any],
+        run_id: int,
+        result: str,
+        exit_code: int | None,
+        log_path: str,
+        sig: int | None = None,
+    ) -> Any:
+        now = runner.now()
+        if (
+            job["command"]
+            and job["command"][:2] == ["sh", "-c"]
+            and exit_code in (126, 127)
+            and result == "failed"
+        ):
+            result = "spawn_error"  # the shell could not find or run the command
+        status, not_before, reason = TaskStatus.FAILED, None, None
+        if result == "ok":
+            status = TaskStatus.DONE
+        elif result == "cancelled":
+            status, reason = TaskStatus.CANCELLED, "cancelled by the user"
+        elif result in ("failed", "timed_out", "interrupted") and job["attempts_left"] > 0:
+            status = TaskStatus.QUEUED
+            not_before = now + self._backoff(job)
+            used = job["attempts"] - job["budget_from"]
+            reason = f"{result}; retry {used} of {job['retries']}"
+        elif result == "interrupted":
+            reason = "interrupted: the worker stopped and the job was gone on restart"
+        return ops.finish(
+            job["id"],
+            run_id,
+            now,
+            result=result,
+            status=status,
+            exit_code=exit_code,
+            signal=sig,
+            tail=runner.tail(log_path),
+            reason=reason,
+            not_before=not_before,
+        )
+
+    def _backoff(self, job: dict[str, Any]) -> float:
+        engine = self.settings.engine
+        n = max(1, job["attempts"] - job["budget_from"])
+        delay = min(engine.backoff_cap, engine.backoff_base * 2 ** (n - 1))
+        return delay * random.uniform(0.5, 1.5)
+
+    def _fail_fast(self, job: dict[str, Any], result: str) -> list[Any]:
+        group = job["group"]
+        if result in ("ok", "cancelled") or not group or job["attempts_left"] > 0:
+            return []
+        policy = self.settings.groups.get(group)
+        if policy is None or policy.policy != "fail-fast":
+            return []
+        steps = []
+        now = runner.now()
+        reason = f"group {group} is fail-fast and #{job['id']} failed"
+        for other in self.jobs.values():
+            if other["group"] != group or other["id"] == job["id"]:
+                continue
+            if other["id"] in self.active:
+                self._stop_job(other["id"], "cancelled")
+            elif other["status"] in ("queued", "waiting", "held"):
+                steps.append(
+                    ops.end_open_task(
+                        other["id"], TaskStatus.CANCELLED, now, result="cancelled", reason=reason
+                    )
+                )
+        return steps
+
+    def _arm_timer(self, wake_at: float | None) -> None:
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+        if wake_at is not None:
+            delay = max(0.0, wake_at - runner.now())
+            self._timer = asyncio.get_running_loop().call_later(delay, self.wake.set)
+
+
+def _append(path: str, text: str) -> None:
+    with contextlib.suppress(OSError):
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+        try:
+            os.write(fd, text.encode())
+        finally:
+            os.close(fd)
+
+
+def _clock(epoch: float) -> str:
+    from datetime import datetime
+
+    return datetime.fromtimestamp(epoch).strftime("%Y-%m-%d %H:%M:%S")
+
+
+async def run_worker(paths: Paths, settings: Settings) -> None:
+    """Open the store and run a worker until it is idle or stopped."""
+    async with Store(paths.database, busy_timeout=settings.store.busy_timeout) as store:
+        await Worker(paths, settings, store).run()
