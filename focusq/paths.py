@@ -51,7 +51,7 @@ class Paths:
 
     @property
     def logs(self) -> str:
-        """One log file per run, under ``logs/<task id>/``."""
+        """One log per run: ``logs/<task id>-<attempt>.log``, with its ``.pid`` and ``.exit``."""
         return os.path.join(self.home, "logs")
 
     @property

@@ -12,8 +12,10 @@ from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from fnmatch import fnmatchcase
+from operator import attrgetter
 from statistics import median
 
+_ORDER = attrgetter("order")
 DONE = "done"
 ENDED = frozenset({"done", "failed", "cancelled", "skipped", "dropped"})
 
@@ -33,6 +35,12 @@ class Job:
     locks: tuple[str, ...] = ()
     group: str | None = None
     not_before: float | None = None
+    order: tuple[float, float, float, int] = field(init=False, repr=False, compare=False)
+    """The sort key when no other queued job waits on this one: its critical path is its own."""
+
+    def __post_init__(self) -> None:
+        key = (-self.priority, -self.estimate, self.created_at, self.id)
+        object.__setattr__(self, "order", key)
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,17 +88,26 @@ def plan(
     skip: list[tuple[int, str]] = []
     ready: list[Job] = []
     wake_at: float | None = None
+    chains = False
     for job in queued:
-        blocked = _failed_dependency(job, status)
-        if blocked:
-            skip.append((job.id, blocked))
-        elif _deps_met(job, status):
-            if job.not_before is not None and job.not_before > now:
-                wake_at = _earliest(wake_at, job.not_before)
-            else:
-                ready.append(job)
-    path = critical_paths(queued)
-    ready.sort(key=lambda j: (-j.priority, -path[j.id], j.created_at, j.id))
+        if job.after or job.afterany:
+            chains = True
+            blocked = _failed_dependency(job, status)
+            if blocked:
+                skip.append((job.id, blocked))
+                continue
+            if not _deps_met(job, status):
+                continue
+        if job.not_before is not None and job.not_before > now:
+            wake_at = _earliest(wake_at, job.not_before)
+            continue
+        ready.append(job)
+    if len(ready) > max(0, limits.max_parallel - len(running)):
+        if chains:
+            path = critical_paths(queued)
+            ready.sort(key=lambda j: (-j.priority, -path[j.id], j.created_at, j.id))
+        else:
+            ready.sort(key=_ORDER)
 
     slots = limits.max_parallel - len(running)
     held: dict[str, int] = defaultdict(int)
@@ -149,6 +166,8 @@ def critical_paths(jobs: Sequence[Job]) -> dict[int, float]:
     for job in jobs:
         for dep in (*job.after, *job.afterany):
             successors[dep].append(job)
+    if not successors:
+        return {job.id: job.estimate for job in jobs}
     memo: dict[int, float] = {}
     for job in jobs:
         _longest(job, successors, memo, set())

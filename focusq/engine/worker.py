@@ -27,7 +27,7 @@ from focusq.engine.procs import lease_is_live
 from focusq.engine.runner import JobProcess, SpawnError
 from focusq.engine.scheduler import Job, Limits, estimate, plan
 from focusq.errors import FocusqError
-from focusq.paths import Paths
+from focusq.paths import Paths, make_private_dir
 from focusq.quickadd import command_text
 from focusq.states import TaskStatus
 from focusq.store import ops
@@ -37,6 +37,7 @@ log = logging.getLogger("focusq.worker")
 
 HEARTBEAT_SECONDS = 30.0
 RUNNING = ("running", "paused")
+OPEN = ("queued", "waiting", "held", "running", "paused")
 
 
 class WorkerBusy(FocusqError):
@@ -53,6 +54,7 @@ class Active:
     run_id: int
     process: JobProcess
     log_path: str
+    started: float
     stop_reason: str | None = None
     """``cancelled`` or ``timed_out`` once the worker began stopping it."""
     timers: tuple[asyncio.TimerHandle, ...] = ()
@@ -82,8 +84,19 @@ class Worker:
         self.wake = asyncio.Event()
         self._timer: asyncio.TimerHandle | None = None
         self._stopping = asyncio.Event()
-        self._settled: set[int] = set()
-        """Jobs ended in this tick: their slots are free before the store says so."""
+        self.queued: dict[int, dict[str, Any]] = {}
+        """The subset of :attr:`jobs` waiting for a slot."""
+        self._intents: set[int] = set()
+        self._pending: list[Any] = []
+        """Store steps to write with the next transaction (pids of started jobs)."""
+        self._flush: asyncio.TimerHandle | None = None
+        self._wake_at: float | None = None
+        self._replan = True
+        self._db_changed = True
+        """The database files changed since the last refresh (or it never ran)."""
+        self._base_env = dict(os.environ)
+        """The environment jobs inherit (plus their own overrides), read once."""
+        """Plan on the next tick even if nothing changed (the first tick, after recovery)."""
 
     # -- life cycle -------------------------------------------------------------------------
 
@@ -102,6 +115,7 @@ class Worker:
                 f"a worker already runs for {self.paths.database}: pid {holder['pid']} "
                 f"on {holder['host']}, since {_clock(holder['started_at'])}"
             )
+        make_private_dir(self.paths.logs)
         log.info("worker %d started for %s", me["pid"], self.paths.database)
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGTERM, signal.SIGINT):
@@ -161,6 +175,7 @@ class Worker:
             debounce=200,
             step=5,
         ):
+            self._db_changed = True
             self.wake.set()
 
     async def _heartbeat(self) -> None:
@@ -184,6 +199,11 @@ class Worker:
         steps = []
         for job in await self.store.run(ops.open_jobs()):
             self.jobs[job["id"]] = job
+            self.status[job["id"]] = job["status"]
+            if job["status"] == "queued":
+                self.queued[job["id"]] = job
+            if job["intent"]:
+                self._intents.add(job["id"])
             run = job["run"]
             if job["status"] not in RUNNING or run is None:
                 continue
@@ -211,96 +231,127 @@ class Worker:
 
     async def tick(self) -> None:
         """Catch up with the database, settle ended jobs, start what may start."""
-        await self._refresh()
+        changed = False
+        if self._db_changed:
+            self._db_changed = False
+            changed = await self._refresh()
         now = runner.now()
-        steps: list[Any] = []
-        for task_id, active in list(self.active.items()):
-            if active.process.ended.is_set():
-                steps.extend(self._settle(task_id, active))
-        for job in list(self.jobs.values()):
-            if job["intent"] and job["id"] in self.active:
+        steps: list[Any] = self._pending
+        self._pending = []
+        ended = [t for t, a in self.active.items() if a.process.ended.is_set()]
+        for task_id in ended:
+            steps.extend(self._settle(task_id, self.active[task_id]))
+        for task_id in sorted(self._intents):
+            job = self.jobs.get(task_id)
+            if job is None or not job["intent"]:
+                continue
+            if task_id in self.active:
                 steps.extend(self._apply_intent(job, now))
-            elif job["intent"]:
-                steps.append(ops.clear_intent(job["id"]))
-
-        running = [
-            self._job(j)
-            for j in self.jobs.values()
-            if j["status"] in RUNNING and j["id"] not in self._settled
-        ]
-        queued = [self._job(j) for j in self.jobs.values() if j["status"] == "queued"]
-        decision = plan(queued, running, self.status, self.limits, now, self.last_start)
-        for task_id, reason in decision.skip:
-            steps.append(
-                ops.end_open_task(task_id, TaskStatus.SKIPPED, now, result="skipped", reason=reason)
-            )
-        claims = [ops.claim(task_id, now, self.paths.logs) for task_id in decision.start]
-        results = await self.store.run(ops.apply([*steps, *claims])) if steps or claims else []
-        self._settled.clear()
-
-        spawned: list[Any] = []
-        for task_id, claim in zip(decision.start, results[len(steps) :], strict=True):
-            if claim is not None:
-                spawned.extend(self._spawn(self.jobs[task_id], claim, now))
-        if spawned:
-            await self.store.run(ops.apply(spawned))
-        self._arm_timer(decision.wake_at)
-
-    async def _refresh(self) -> None:
-        newest, changed = await self.store.run(ops.changed_tasks_since(self.last_event))
-        self.last_event = newest
-        if not changed:
-            return
-        records = await self.store.run(ops.jobs_by_id(changed))
-        for record in records:
-            self.status[record["id"]] = record["status"]
-            if record["kind"] == "mechanical" and record["status"] in (
-                "queued",
-                "waiting",
-                "held",
-                "running",
-                "paused",
-            ):
-                self.jobs[record["id"]] = record
             else:
-                self.jobs.pop(record["id"], None)
-        missing = {
-            dep
-            for job in self.jobs.values()
-            for dep in (*job["after"], *job["afterany"])
-            if dep not in self.status
-        }
-        if missing:
-            for record in await self.store.run(ops.jobs_by_id(sorted(missing))):
-                self.status[record["id"]] = record["status"]
+                steps.append(ops.clear_intent(task_id))
+        self._intents.clear()
+
+        decision = None
+        if changed or ended or self._replan or self._due(now):
+            self._replan = False
+            running = [self._job(self.jobs[t]) for t in self.active if t in self.jobs]
+            queued = [r.get("_job") or self._job(r) for r in self.queued.values()]
+            decision = plan(queued, running, self.status, self.limits, now, self.last_start)
+            for task_id, reason in decision.skip:
+                steps.append(
+                    ops.end_open_task(
+                        task_id, TaskStatus.SKIPPED, now, result="skipped", reason=reason
+                    )
+                )
+        starts = decision.start if decision else ()
+        claims = [ops.claim(task_id, now, self.paths.logs) for task_id in starts]
+        results = await self.store.run(ops.apply([*steps, *claims])) if steps or claims else []
+        for task_id, claim in zip(starts, results[len(steps) :], strict=True):
+            if claim is not None:
+                self._pending.extend(self._spawn(self.jobs[task_id], claim, now))
+        if self._pending:
+            # Pids go to the store with the next tick's write (the wrapper's pid file covers
+            # a crash before then), or within a moment if nothing else happens.
+            self._arm_flush()
+        if decision is not None:
+            self._arm_timer(decision.wake_at)
+
+    def _due(self, now: float) -> bool:
+        return self._wake_at is not None and self._wake_at <= now
+
+    def _arm_flush(self) -> None:
+        if self._flush is None:
+            self._flush = asyncio.get_running_loop().call_later(0.05, self._flush_now)
+
+    def _flush_now(self) -> None:
+        self._flush = None
+        self.wake.set()
+
+    async def _refresh(self) -> bool:
+        """Load the tasks that changed since the last event seen; ``True`` if any did."""
+        newest, records, statuses = await self.store.run(ops.changes_since(self.last_event))
+        self.last_event = newest
+        self.status.update(statuses)
+        for record in records:
+            task_id = record["id"]
+            self.status[task_id] = record["status"]
+            self.queued.pop(task_id, None)
+            if record["kind"] == "mechanical" and record["status"] in OPEN:
+                self.jobs[task_id] = record
+                if record["status"] == "queued":
+                    self.queued[task_id] = record
+                if record["intent"]:
+                    self._intents.add(task_id)
+            else:
+                self.jobs.pop(task_id, None)
+        return bool(records)
 
     def _job(self, record: dict[str, Any]) -> Job:
-        key = (json.dumps(record["command"]), record["cwd"] or "")
-        return Job(
-            id=record["id"],
-            priority={"H": 2, "M": 1, "L": 0}[record["priority"]],
-            created_at=record["created_at"],
-            estimate=estimate(
-                self.history.get(key, ()),
-                record["estimate"],
-                self.settings.engine.default_estimate,
-            ),
-            after=tuple(record["after"]),
-            afterany=tuple(record["afterany"]),
-            locks=tuple(record["locks"]),
-            group=record["group"],
-            not_before=record["at"],
+        """The scheduler's view of a record, built when the record loads."""
+        job: Job | None = record.get("_job")
+        if job is None:
+            job = Job(
+                id=record["id"],
+                priority={"H": 2, "M": 1, "L": 0}[record["priority"]],
+                created_at=record["created_at"],
+                estimate=self._estimate(record),
+                after=tuple(record["after"]),
+                afterany=tuple(record["afterany"]),
+                locks=tuple(record["locks"]),
+                group=record["group"],
+                not_before=record["at"],
+            )
+            record["_job"] = job
+        return job
+
+    def _estimate(self, record: dict[str, Any]) -> float:
+        key = _history_key(record)
+        return estimate(
+            self.history.get(key, ()), record["estimate"], self.settings.engine.default_estimate
         )
+
+    def _learn(self, record: dict[str, Any], seconds: float) -> None:
+        """Add a successful run to the history; re-estimate queued jobs if it moved much."""
+        key = _history_key(record)
+        before = self._estimate(record)
+        past = self.history[key]
+        past.insert(0, seconds)
+        del past[20:]
+        after = self._estimate(record)
+        # Order only needs rough estimates: re-sort when one moved by a second and a quarter.
+        if abs(after - before) > max(1.0, 0.25 * before):
+            for queued in self.queued.values():
+                if _history_key(queued) == key:
+                    queued.pop("_job", None)
 
     # -- starting ---------------------------------------------------------------------------
 
     def _spawn(self, job: dict[str, Any], claim: dict[str, Any], now: float) -> list[Any]:
-        env = {**os.environ, **job["env"]}
-        env.pop("FOCUSQ_WORKER_CHILD", None)
+        env = {**self._base_env, **job["env"]} if job["env"] else None
         try:
             process = runner.start(
                 job["command"],
-                cwd=job["cwd"],
+                cwd=job["cwd"] or self.paths.home,
                 env=env,
                 log_path=claim["log_path"],
                 display=command_text(job["command"]),
@@ -322,6 +373,7 @@ class Worker:
         if job["group"]:
             self.last_start[job["group"]] = now
         job["status"] = "running"
+        self.queued.pop(job["id"], None)
         self._watch_process(job["id"], claim["run_id"], process, claim["log_path"])
         log.info("started job #%d (pid %d): %s", job["id"], process.pid, job["title"])
         return [ops.record_spawn(claim["run_id"], process.pid, process.pgid)]
@@ -330,12 +382,12 @@ class Worker:
         self, task_id: int, run_id: int, process: JobProcess, log_path: str, adopted: bool = False
     ) -> None:
         loop = asyncio.get_running_loop()
-        active = Active(task_id, run_id, process, log_path)
-        self.active[task_id] = active
         job = self.jobs.get(task_id)
+        started = job["run"]["started_at"] if adopted and job and job["run"] else runner.now()
+        active = Active(task_id, run_id, process, log_path, started)
+        self.active[task_id] = active
         timeout = job["timeout"] if job else None
         if timeout:
-            started = job["started_at"] if adopted and job and job["started_at"] else runner.now()
             delay = max(0.0, started + timeout - runner.now())
             active.timers = (loop.call_later(delay, self._stop_job, task_id, "timed_out"),)
         process.watch(loop, on_exit=self.wake.set)
@@ -378,7 +430,6 @@ class Worker:
     def _settle(self, task_id: int, active: Active) -> list[Any]:
         """Write down how an ended job ended, and what follows from it."""
         del self.active[task_id]
-        self._settled.add(task_id)
         for timer in active.timers:
             timer.cancel()
         process = active.process
@@ -395,15 +446,12 @@ class Worker:
             result = active.stop_reason
         elif process.returncode == 0:
             result = "ok"
-        elif process.returncode is None and process.popen is None:
+        elif process.returncode is None and not process.child:
             result = "interrupted"
         else:
             result = "failed"
         if result == "ok":
-            key = (json.dumps(job["command"]), job["cwd"] or "")
-            started = job["started_at"] or runner.now()
-            self.history[key].insert(0, runner.now() - started)
-            del self.history[key][20:]
+            self._learn(job, runner.now() - active.started)
         steps = [self._finish_step(job, active.run_id, result, exit_code, active.log_path, sig)]
         log.info("job #%d ended: %s (exit %s)", task_id, result, exit_code)
         return steps + self._fail_fast(job, result)
@@ -418,13 +466,9 @@ class Worker:
         sig: int | None = None,
     ) -> Any:
         now = runner.now()
-        if (
-            job["command"]
-            and job["command"][:2] == ["sh", "-c"]
-            and exit_code in (126, 127)
-            and result == "failed"
-        ):
-            result = "spawn_error"  # the shell could not find or run the command
+        if exit_code == 127 and result == "failed":
+            # The shell could not find the command (or the wrapper could not enter cwd).
+            result = "spawn_error"
         status, not_before, reason = TaskStatus.FAILED, None, None
         if result == "ok":
             status = TaskStatus.DONE
@@ -480,12 +524,20 @@ class Worker:
         return steps
 
     def _arm_timer(self, wake_at: float | None) -> None:
+        self._wake_at = wake_at
         if self._timer is not None:
             self._timer.cancel()
             self._timer = None
         if wake_at is not None:
             delay = max(0.0, wake_at - runner.now())
             self._timer = asyncio.get_running_loop().call_later(delay, self.wake.set)
+
+
+def _history_key(record: dict[str, Any]) -> tuple[str, str]:
+    key: tuple[str, str] | None = record.get("_key")
+    if key is None:
+        key = record["_key"] = (json.dumps(record["command"]), record["cwd"] or "")
+    return key
 
 
 def _append(path: str, text: str) -> None:

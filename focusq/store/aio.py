@@ -1,22 +1,17 @@
-"""The asyncio driver: one long-lived aiosqlite connection for the worker and the TUI."""
+"""The asyncio store: one long-lived aiosqlite connection for the worker and the TUI."""
 
 from __future__ import annotations
 
 import sqlite3
+from types import TracebackType
+from typing import TypeVar
 
 import aiosqlite
 
 from focusq.store import ops
-from focusq.store.files import database_uri, explain
+from focusq.store.driver import database_uri, drive
 
-TYPE_CHECKING = False
-if TYPE_CHECKING:
-    from types import TracebackType
-    from typing import TypeVar
-
-    from focusq.store.ops import Op
-
-    T = TypeVar("T")
+T = TypeVar("T")
 
 
 class Store:
@@ -63,37 +58,18 @@ class Store:
             con, self._con = self._con, None
             await con.close()
 
-    async def run(self, op: Op[T]) -> T:
-        """Drive ``op`` to its end (committing what it began) and return its result."""
+    async def run(self, op: ops.Op[T]) -> T:
+        """Drive ``op`` to its end (committing what it began) and return its result.
+
+        The whole operation runs in one hop to the connection's thread, not one hop per
+        statement: a worker tick costs a handful of thread switches, whatever its size.
+        ``Connection._execute`` is how aiosqlite runs its own calls on that thread.
+        """
         con = self._con
         if con is None:
             raise RuntimeError("Store.run() before open()")
-        try:
-            query = next(op)
-            while True:
-                async with con.execute(*query) as cursor:
-                    rows = list(await cursor.fetchall())
-                query = op.send(rows)
-        except StopIteration as stop:
-            if con.in_transaction:
-                try:
-                    await con.execute("COMMIT")
-                except sqlite3.Error as exc:
-                    await self._rollback()
-                    raise explain(exc, self.path, self.busy_timeout) from None
-            return stop.value  # type: ignore[no-any-return]
-        except sqlite3.Error as exc:
-            op.close()
-            await self._rollback()
-            raise explain(exc, self.path, self.busy_timeout) from None
-        except BaseException:
-            op.close()
-            await self._rollback()
-            raise
+        return await con._execute(self._drive, con, op)  # type: ignore[no-any-return]
 
-    async def _rollback(self) -> None:
-        if self._con is not None and self._con.in_transaction:
-            try:
-                await self._con.execute("ROLLBACK")
-            except sqlite3.Error:
-                pass  # the transaction is gone with the error
+    def _drive(self, con: aiosqlite.Connection, op: ops.Op[T]) -> T:
+        # On the connection's thread: its sqlite3 connection is safe to use here.
+        return drive(con._conn, op, self.path, self.busy_timeout)

@@ -445,6 +445,10 @@ def open_jobs() -> Op[list[Record]]:
 def jobs_by_id(ids: Sequence[int]) -> Op[list[Record]]:
     """The tasks in ``ids`` (any kind, any state), with the current run of each."""
     yield READ
+    return (yield from _jobs(ids))
+
+
+def _jobs(ids: Sequence[int]) -> Op[list[Record]]:
     out: list[Record] = []
     for start in range(0, len(ids), 500):
         chunk = list(ids[start : start + 500])
@@ -490,17 +494,28 @@ def last_event_id() -> Op[int]:
     return int(rows[0][0])
 
 
-def changed_tasks_since(after_id: int) -> Op[tuple[int, list[int]]]:
-    """``(newest event id, ids of tasks with events after after_id)``."""
+def changes_since(after_id: int) -> Op[tuple[int, list[Record], dict[int, str]]]:
+    """What changed after event ``after_id``, in one snapshot.
+
+    Returns the newest event id, the records (with current runs) of the tasks those
+    events touched, and the states of every task their dependencies name.
+    """
     yield READ
-    rows = yield (
-        "SELECT id, task_id FROM events WHERE id > ? ORDER BY id",
-        (after_id,),
-    )
+    rows = yield ("SELECT id, task_id FROM events WHERE id > ? ORDER BY id", (after_id,))
     if not rows:
-        return after_id, []
+        return after_id, [], {}
     ids = sorted({r["task_id"] for r in rows if r["task_id"] is not None})
-    return int(rows[-1]["id"]), ids
+    records = (yield from _jobs(ids)) if ids else []
+    deps = sorted({d for r in records for d in (*r["after"], *r["afterany"])})
+    statuses: dict[int, str] = {}
+    for start in range(0, len(deps), 500):
+        chunk = deps[start : start + 500]
+        found = yield (
+            f"SELECT id, status FROM tasks WHERE id IN ({','.join('?' * len(chunk))})",
+            chunk,
+        )
+        statuses.update((r[0], r[1]) for r in found)
+    return int(rows[-1]["id"]), records, statuses
 
 
 def durations_of_ok_runs(limit: int = 20000) -> Op[list[tuple[str, str, float]]]:
@@ -530,7 +545,7 @@ def claim(task_id: int, now: float, log_dir: str) -> Op[Record | None]:
     if not rows:
         return None
     attempt = int(rows[0][0])
-    log_path = f"{log_dir}/{task_id}/{attempt}.log"
+    log_path = f"{log_dir}/{task_id}-{attempt}.log"
     run = yield (
         """
         INSERT INTO runs (task_id, attempt, started_at, log_path) VALUES (?, ?, ?, ?)

@@ -1,11 +1,11 @@
-"""The blocking driver, for quick CLI commands that must not pay for an event loop."""
+"""The blocking store, for quick CLI commands that must not pay for an event loop."""
 
 from __future__ import annotations
 
 import sqlite3
 
 from focusq.store import ops
-from focusq.store.files import database_uri, explain
+from focusq.store.driver import database_uri, drive
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -45,7 +45,6 @@ class SyncStore:
                 uri=True,
                 timeout=self.busy_timeout,
                 isolation_level=None,
-                check_same_thread=False,
             )
             self._con.row_factory = sqlite3.Row
             self.run(ops.prepare(self.busy_timeout))
@@ -61,34 +60,6 @@ class SyncStore:
 
     def run(self, op: Op[T]) -> T:
         """Drive ``op`` to its end (committing what it began) and return its result."""
-        con = self._con
-        if con is None:
+        if self._con is None:
             raise RuntimeError("SyncStore.run() before open()")
-        try:
-            query = next(op)
-            while True:
-                rows = con.execute(*query).fetchall()
-                query = op.send(rows)
-        except StopIteration as stop:
-            if con.in_transaction:
-                try:
-                    con.execute("COMMIT")
-                except sqlite3.Error as exc:
-                    self._rollback()
-                    raise explain(exc, self.path, self.busy_timeout) from None
-            return stop.value  # type: ignore[no-any-return]
-        except sqlite3.Error as exc:
-            op.close()
-            self._rollback()
-            raise explain(exc, self.path, self.busy_timeout) from None
-        except BaseException:
-            op.close()
-            self._rollback()
-            raise
-
-    def _rollback(self) -> None:
-        if self._con is not None and self._con.in_transaction:
-            try:
-                self._con.execute("ROLLBACK")
-            except sqlite3.Error:
-                pass  # the transaction is gone with the error
+        return drive(self._con, op, self.path, self.busy_timeout)

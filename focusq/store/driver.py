@@ -1,11 +1,20 @@
-"""What both store drivers share: creating the database file private, and naming failures."""
+"""What both stores share: the private database file, the operation driver, error naming."""
 
 from __future__ import annotations
 
 import os
+import sqlite3
 
 from focusq.errors import DatabaseError
 from focusq.paths import PRIVATE_FILE, make_private_dir
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import TypeVar
+
+    from focusq.store.ops import Op
+
+    T = TypeVar("T")
 
 
 def database_uri(path: str) -> str:
@@ -23,8 +32,6 @@ def database_uri(path: str) -> str:
 def explain(exc: Exception, path: str, busy_timeout: float) -> DatabaseError:
     """A one-line :class:`DatabaseError` for a sqlite3 failure on ``path``."""
     message = str(exc)
-    if isinstance(exc, DatabaseError):
-        return DatabaseError(f"database {path}: {message}")
     if "locked" in message or "busy" in message:
         return DatabaseError(
             f"database {path} is locked by another process (waited {busy_timeout:g}s); "
@@ -38,3 +45,44 @@ def explain(exc: Exception, path: str, busy_timeout: float) -> DatabaseError:
     if "readonly" in message or "unable to open" in message or "disk" in message:
         return DatabaseError(f"database {path}: {message}; check the folder's space and rights")
     return DatabaseError(f"database {path}: {message}")
+
+
+def drive(con: sqlite3.Connection, op: Op[T], path: str, busy_timeout: float) -> T:
+    """Run ``op`` on ``con`` to its end, committing the transaction it began; return its result.
+
+    Any failure rolls the whole transaction back; sqlite3 errors become one-line
+    :class:`DatabaseError`\\s naming the file.
+    """
+    try:
+        query = next(op)
+        while True:
+            rows = con.execute(*query).fetchall()
+            query = op.send(rows)
+    except StopIteration as stop:
+        if con.in_transaction:
+            try:
+                con.execute("COMMIT")
+            except sqlite3.Error as exc:
+                _rollback(con)
+                raise explain(exc, path, busy_timeout) from None
+        return stop.value  # type: ignore[no-any-return]
+    except sqlite3.Error as exc:
+        op.close()
+        _rollback(con)
+        raise explain(exc, path, busy_timeout) from None
+    except DatabaseError as exc:
+        op.close()
+        _rollback(con)
+        raise DatabaseError(f"database {path}: {exc}") from None
+    except BaseException:
+        op.close()
+        _rollback(con)
+        raise
+
+
+def _rollback(con: sqlite3.Connection) -> None:
+    if con.in_transaction:
+        try:
+            con.execute("ROLLBACK")
+        except sqlite3.Error:
+            pass  # the transaction is gone with the error
