@@ -116,7 +116,6 @@ def build_parser(argv: Sequence[str] = ()) -> argparse.ArgumentParser:
     wanted = next((a for a in argv if not a.startswith("-")), None)
     for name, (help_text, configure) in _COMMANDS.items():
         if wanted in _COMMANDS and name != wanted:
-            sub.add_parser(name, help=help_text)  # listed, not configured
             continue
         configure(sub.add_parser(name, help=help_text, description=help_text))
     return parser
@@ -375,13 +374,13 @@ def cmd_ls(args: argparse.Namespace) -> int:
                 f"--status {', '.join(sorted(unknown))}: unknown; use {', '.join(TaskStatus)}"
             )
     with _open_store() as store:
-        records = store.run(ops.list_tasks(statuses, kind=args.kind, tag=args.tag))
-    if args.json:
-        _print_json([_json_record(r) for r in records])
-    elif records:
-        from focusq.clifmt import task_table
-
-        sys.stdout.write(task_table(records, _width()))
+        if args.json:
+            records = store.run(ops.list_tasks(statuses, kind=args.kind, tag=args.tag))
+            _print_json([_json_record(r) for r in records])
+            return 0
+        lines = store.run(ops.task_lines(statuses, kind=args.kind, tag=args.tag, width=_width()))
+    if len(lines) > 1:
+        sys.stdout.write("\n".join(lines) + "\n")
     else:
         print("nothing here; add work with: focusq add write the launch post +blog")
     return 0
@@ -639,10 +638,13 @@ def _label(record: dict[str, Any]) -> str:
 
 
 def _width() -> int:
+    """Columns to fit: ``$COLUMNS``, else the terminal's; unlimited when not a terminal."""
     try:
-        return os.get_terminal_size(sys.stdout.fileno()).columns
-    except OSError:
-        return 100
+        return (
+            int(os.environ.get("COLUMNS", 0)) or os.get_terminal_size(sys.stdout.fileno()).columns
+        )
+    except (OSError, ValueError):
+        return 1 << 20
 
 
 def _action(action: str) -> Callable[[argparse.ArgumentParser], None]:

@@ -1,41 +1,19 @@
-"""Plain-text tables and detail views for the CLI."""
+"""The detail view of one task for ``focusq show``."""
 
 from __future__ import annotations
 
-import shlex
-from datetime import datetime
-from typing import Any
-
-from focusq.durations import format_duration
-from focusq.quickadd import command_text
-
-_KIND = {"mechanical": "job", "creative": "make"}
-
-
-def task_table(records: list[dict[str, Any]], width: int) -> str:
-    """A compact table: id, kind, priority, status, title with tags and project."""
-    id_w = max(2, max(len(str(r["id"])) for r in records))
-    header = f"{'ID':>{id_w}}  KIND  P  {'STATUS':<9}  TITLE"
-    lines = [header]
-    room = max(20, width - len(header) + len("TITLE"))
-    for r in records:
-        title = r["title"]
-        extras = [f"+{t}" for t in r["tags"]]
-        if r["project"]:
-            extras.append(f"project:{r['project']}")
-        if r["after"]:
-            extras.append("after:" + ",".join(map(str, r["after"])))
-        text = " ".join([title, *extras])
-        if len(text) > room:
-            text = text[: room - 1] + "…"
-        lines.append(
-            f"{r['id']:>{id_w}}  {_KIND[r['kind']]:<4}  {r['priority']}  {r['status']:<9}  {text}"
-        )
-    return "\n".join(lines) + "\n"
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 
 def task_detail(r: dict[str, Any]) -> str:
     """Every field of one task worth reading, one per line."""
+    import shlex
+
+    from focusq.durations import format_duration
+    from focusq.quickadd import command_text
+
     rows: list[tuple[str, str]] = [
         ("id", str(r["id"])),
         ("title", r["title"]),
@@ -84,4 +62,6 @@ def task_detail(r: dict[str, Any]) -> str:
 
 
 def _time(epoch: float) -> str:
+    from datetime import datetime
+
     return datetime.fromtimestamp(epoch).strftime("%Y-%m-%d %H:%M")

@@ -23,6 +23,8 @@ def focusq_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     for name in list(os.environ):
         if name.startswith("FOCUSQ_") and name != "FOCUSQ_HOME":
             monkeypatch.delenv(name)
+    # Tests that want a worker start one themselves and stop it when they end.
+    monkeypatch.setenv("FOCUSQ_WORKER__AUTOSTART", "false")
     return home
 
 

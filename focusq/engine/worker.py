@@ -172,8 +172,10 @@ class Worker:
             self.paths.home,
             watch_filter=lambda _change, path: os.path.basename(path) in names,
             recursive=False,
+            # step is how often the watcher looks: 10 ms keeps a new job's start well
+            # inside 50 ms for well under 1% of a core while idle.
             debounce=200,
-            step=5,
+            step=10,
         ):
             self._db_changed = True
             self.wake.set()

@@ -8,6 +8,9 @@ from __future__ import annotations
 
 APPLICATION_ID = 0x46513031  # "FQ01"
 
+OPEN_STATUSES_SQL = "('held', 'paused', 'queued', 'running', 'waiting')"
+"""The open states as SQL, exactly as the partial index ``tasks_open_in_order`` spells them."""
+
 MIGRATIONS: tuple[str, ...] = (
     # 1: tasks, their dependencies, runs and the event log.
     """
@@ -94,6 +97,11 @@ MIGRATIONS: tuple[str, ...] = (
     ALTER TABLE tasks ADD COLUMN intent TEXT;
     ALTER TABLE tasks ADD COLUMN budget_from INTEGER NOT NULL DEFAULT 0;
     CREATE INDEX tasks_with_intent ON tasks (id) WHERE intent IS NOT NULL;
+    CREATE INDEX tasks_by_status_kind ON tasks (status, kind);
+    CREATE INDEX tasks_open_in_order ON tasks (prio_rank DESC, id)
+        WHERE status IN """
+    + OPEN_STATUSES_SQL
+    + """;
     """,
 )
 
