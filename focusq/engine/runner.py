@@ -32,6 +32,7 @@ _WRAPPER = (
     '"$@"; c=$?; echo $c > "$f.exit"; exit $c'
 )
 TAIL_BYTES = 8192
+HEADER_LINES = 3
 TAIL_LINES = 10
 
 
@@ -134,6 +135,7 @@ def start(
     fd = os.open(log_path, os.O_WRONLY | os.O_CREAT | os.O_APPEND | os.O_CLOEXEC, PRIVATE_FILE)
     try:
         started = datetime.now().astimezone().isoformat(timespec="seconds")
+        # HEADER_LINES lines: what runs, where, since when.
         os.write(fd, f"# focusq: {display}\n# cwd: {cwd}\n# started: {started}\n".encode())
         pid = os.posix_spawn(
             "/bin/sh",
@@ -188,6 +190,8 @@ def tail(log_path: str, lines: int = TAIL_LINES) -> str:
         return ""
     text = data.decode("utf-8", errors="replace")
     out = [line.rsplit("\r", 1)[-1] for line in text.splitlines()]
+    if size <= TAIL_BYTES:
+        out = out[HEADER_LINES:]  # the log starts with focusq's own header
     out = [line for line in out if line.strip()]
     return "\n".join(out[-lines:])
 

@@ -38,6 +38,7 @@ log = logging.getLogger("focusq.worker")
 HEARTBEAT_SECONDS = 30.0
 RUNNING = ("running", "paused")
 OPEN = ("queued", "waiting", "held", "running", "paused")
+RETRYABLE = ("failed", "timed_out", "interrupted")
 
 
 class WorkerBusy(FocusqError):
@@ -55,6 +56,7 @@ class Active:
     process: JobProcess
     log_path: str
     started: float
+    attempt: int
     stop_reason: str | None = None
     """``cancelled`` or ``timed_out`` once the worker began stopping it."""
     timers: tuple[asyncio.TimerHandle, ...] = ()
@@ -213,19 +215,25 @@ class Worker:
             pid = run["pid"] or runner.read_pid_file(prefix)
             if same_boot and pid and runner.is_alive(pid, run["started_at"]):
                 process = runner.adopt(pid, run["pgid"] or pid, prefix)
-                self._watch_process(job["id"], run["id"], process, run["log_path"], adopted=True)
+                self._watch_process(
+                    job["id"],
+                    run["id"],
+                    process,
+                    run["log_path"],
+                    run["attempt"],
+                    run["started_at"],
+                )
                 log.info("adopted job #%d (pid %d)", job["id"], pid)
                 continue
             code = runner.read_exit_file(prefix)
-            if code is not None:
-                result = "ok" if code == 0 else "failed"
-                steps.append(self._finish_step(job, run["id"], result, code, run["log_path"]))
-                log.info("job #%d ended while no worker ran: exit %d", job["id"], code)
-            else:
-                steps.append(
-                    self._finish_step(job, run["id"], "interrupted", None, run["log_path"])
+            result = "interrupted" if code is None else "ok" if code == 0 else "failed"
+            now = runner.now()
+            steps.append(
+                self._finish_step(
+                    job, run["id"], run["attempt"], result, code, run["log_path"], now
                 )
-                log.info("job #%d was interrupted", job["id"])
+            )
+            log.info("job #%d ended while no worker ran: %s", job["id"], result)
         if steps:
             await self.store.run(ops.apply(steps))
 
@@ -242,7 +250,7 @@ class Worker:
         self._pending = []
         ended = [t for t, a in self.active.items() if a.process.ended.is_set()]
         for task_id in ended:
-            steps.extend(self._settle(task_id, self.active[task_id]))
+            steps.extend(self._settle(task_id, self.active[task_id], now))
         for task_id in sorted(self._intents):
             job = self.jobs.get(task_id)
             if job is None or not job["intent"]:
@@ -376,17 +384,24 @@ class Worker:
             self.last_start[job["group"]] = now
         job["status"] = "running"
         self.queued.pop(job["id"], None)
-        self._watch_process(job["id"], claim["run_id"], process, claim["log_path"])
+        self._watch_process(
+            job["id"], claim["run_id"], process, claim["log_path"], claim["attempt"], now
+        )
         log.info("started job #%d (pid %d): %s", job["id"], process.pid, job["title"])
         return [ops.record_spawn(claim["run_id"], process.pid, process.pgid)]
 
     def _watch_process(
-        self, task_id: int, run_id: int, process: JobProcess, log_path: str, adopted: bool = False
+        self,
+        task_id: int,
+        run_id: int,
+        process: JobProcess,
+        log_path: str,
+        attempt: int,
+        started: float,
     ) -> None:
         loop = asyncio.get_running_loop()
         job = self.jobs.get(task_id)
-        started = job["run"]["started_at"] if adopted and job and job["run"] else runner.now()
-        active = Active(task_id, run_id, process, log_path, started)
+        active = Active(task_id, run_id, process, log_path, started, attempt)
         self.active[task_id] = active
         timeout = job["timeout"] if job else None
         if timeout:
@@ -429,7 +444,7 @@ class Worker:
 
     # -- ending -----------------------------------------------------------------------------
 
-    def _settle(self, task_id: int, active: Active) -> list[Any]:
+    def _settle(self, task_id: int, active: Active, now: float) -> list[Any]:
         """Write down how an ended job ended, and what follows from it."""
         del self.active[task_id]
         for timer in active.timers:
@@ -453,36 +468,41 @@ class Worker:
         else:
             result = "failed"
         if result == "ok":
-            self._learn(job, runner.now() - active.started)
-        steps = [self._finish_step(job, active.run_id, result, exit_code, active.log_path, sig)]
+            self._learn(job, now - active.started)
+        steps = [
+            self._finish_step(
+                job, active.run_id, active.attempt, result, exit_code, active.log_path, now, sig
+            )
+        ]
         log.info("job #%d ended: %s (exit %s)", task_id, result, exit_code)
-        return steps + self._fail_fast(job, result)
+        return steps + self._fail_fast(job, active.attempt, result)
 
     def _finish_step(
         self,
         job: dict[str, Any],
         run_id: int,
+        attempt: int,
         result: str,
         exit_code: int | None,
         log_path: str,
+        now: float,
         sig: int | None = None,
     ) -> Any:
-        now = runner.now()
         if exit_code == 127 and result == "failed":
             # The shell could not find the command (or the wrapper could not enter cwd).
             result = "spawn_error"
+        used = attempt - job["budget_from"]
         status, not_before, reason = TaskStatus.FAILED, None, None
         if result == "ok":
             status = TaskStatus.DONE
         elif result == "cancelled":
             status, reason = TaskStatus.CANCELLED, "cancelled by the user"
-        elif result in ("failed", "timed_out", "interrupted") and job["attempts_left"] > 0:
+        elif result in RETRYABLE and used <= job["retries"]:
             status = TaskStatus.QUEUED
-            not_before = now + self._backoff(job)
-            used = job["attempts"] - job["budget_from"]
+            not_before = now + self._backoff(used)
             reason = f"{result}; retry {used} of {job['retries']}"
         elif result == "interrupted":
-            reason = "interrupted: the worker stopped and the job was gone on restart"
+            reason = "interrupted: the job was gone when the worker came back"
         return ops.finish(
             job["id"],
             run_id,
@@ -496,15 +516,16 @@ class Worker:
             not_before=not_before,
         )
 
-    def _backoff(self, job: dict[str, Any]) -> float:
+    def _backoff(self, attempt: int) -> float:
+        """Seconds before retry number ``attempt``: doubling from the base, capped, jittered."""
         engine = self.settings.engine
-        n = max(1, job["attempts"] - job["budget_from"])
-        delay = min(engine.backoff_cap, engine.backoff_base * 2 ** (n - 1))
+        delay = min(engine.backoff_cap, engine.backoff_base * 2 ** (max(1, attempt) - 1))
         return delay * random.uniform(0.5, 1.5)
 
-    def _fail_fast(self, job: dict[str, Any], result: str) -> list[Any]:
+    def _fail_fast(self, job: dict[str, Any], attempt: int, result: str) -> list[Any]:
         group = job["group"]
-        if result in ("ok", "cancelled") or not group or job["attempts_left"] > 0:
+        retrying = result in RETRYABLE and attempt - job["budget_from"] <= job["retries"]
+        if result in ("ok", "cancelled") or not group or retrying:
             return []
         policy = self.settings.groups.get(group)
         if policy is None or policy.policy != "fail-fast":

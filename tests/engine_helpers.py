@@ -1,0 +1,174 @@
+"""Helpers for tests that run a real worker and real jobs."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+DEADLINE = 30.0
+
+
+def poll(predicate: Callable[[], Any], timeout: float = DEADLINE, what: str = "") -> Any:
+    """Return ``predicate()``'s first truthy value, polling until a deadline."""
+    end = time.monotonic() + timeout
+    while True:
+        value = predicate()
+        if value:
+            return value
+        if time.monotonic() > end:
+            raise AssertionError(f"timed out waiting for {what or predicate}")
+        time.sleep(0.02)
+
+
+def db_rows(home: Path, sql: str, *params: Any) -> list[tuple[Any, ...]]:
+    """Rows from the focusq database in ``home`` (empty if it does not exist yet)."""
+    path = home / "focusq.db"
+    if not path.exists():
+        return []
+    con = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=10)
+    try:
+        return con.execute(sql, params).fetchall()
+    except sqlite3.OperationalError:
+        return []
+    finally:
+        con.close()
+
+
+def task(home: Path, task_id: int) -> dict[str, Any]:
+    """A task row as a dict."""
+    con = sqlite3.connect(f"file:{home / 'focusq.db'}?mode=ro", uri=True, timeout=10)
+    con.row_factory = sqlite3.Row
+    try:
+        row = con.execute("SELECT * FROM tasks WHERE id = ?", (task_id,)).fetchone()
+        return dict(row)
+    finally:
+        con.close()
+
+
+def runs(home: Path, task_id: int) -> list[dict[str, Any]]:
+    """Every run of a task, oldest first."""
+    con = sqlite3.connect(f"file:{home / 'focusq.db'}?mode=ro", uri=True, timeout=10)
+    con.row_factory = sqlite3.Row
+    try:
+        rows = con.execute("SELECT * FROM runs WHERE task_id = ? ORDER BY attempt", (task_id,))
+        return [dict(r) for r in rows]
+    finally:
+        con.close()
+
+
+def alive(pid: int) -> bool:
+    """Whether ``pid`` exists and is not a zombie."""
+    try:
+        with open(f"/proc/{pid}/stat") as file:
+            return file.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
+class Focusq:
+    """Runs the real CLI and worker against one home."""
+
+    def __init__(self, home: Path, workdir: Path, env: dict[str, str]) -> None:
+        self.home = home
+        self.workdir = workdir
+        self.env = env
+        self.workers: list[subprocess.Popen[str]] = []
+
+    def __call__(
+        self, *args: str, timeout: float = 60, **env: str
+    ) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "focusq", *args],
+            capture_output=True,
+            text=True,
+            errors="replace",
+            cwd=self.workdir,
+            env={**self.env, **env},
+            timeout=timeout,
+        )
+
+    def add(self, *args: str) -> int:
+        """``focusq add ARGS``; the new id."""
+        result = self(*["add", *args])
+        assert result.returncode == 0, result.stderr
+        return int(result.stdout.strip())
+
+    def start_worker(self, **env: str) -> subprocess.Popen[str]:
+        """A foreground worker; returns once it holds the lease."""
+        worker = subprocess.Popen(
+            [sys.executable, "-m", "focusq", "worker", "--foreground"],
+            cwd=self.workdir,
+            env={**self.env, **env},
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        self.workers.append(worker)
+        poll(
+            lambda: (
+                worker.poll() is not None
+                or db_rows(self.home, "SELECT pid FROM lease WHERE pid = ?", worker.pid)
+            ),
+            what="the worker's lease",
+        )
+        assert worker.poll() is None, worker.stderr.read() if worker.stderr else ""
+        return worker
+
+    def wait(self, *ids: int, timeout: float = DEADLINE) -> subprocess.CompletedProcess[str]:
+        """``focusq wait IDS``: returns when they ended (event-driven, no polling)."""
+        return self("wait", *map(str, ids), "--timeout", str(timeout), timeout=timeout + 30)
+
+    def status(self, task_id: int) -> str:
+        return str(task(self.home, task_id)["status"])
+
+    def show(self, task_id: int) -> dict[str, Any]:
+        result = self("show", str(task_id), "--json")
+        assert result.returncode == 0, result.stderr
+        return dict(json.loads(result.stdout))
+
+    def cleanup(self) -> None:
+        for worker in self.workers:
+            if worker.poll() is None:
+                worker.send_signal(signal.SIGTERM)
+                try:
+                    worker.wait(timeout=10)
+                except subprocess.TimeoutExpired:
+                    worker.kill()
+                    worker.wait()
+            if worker.stderr:
+                worker.stderr.close()
+        # Jobs outlive workers by design; end any this test left behind.
+        for (pgid,) in db_rows(self.home, "SELECT pgid FROM runs WHERE ended_at IS NULL"):
+            if pgid:
+                try:
+                    os.killpg(pgid, signal.SIGKILL)
+                except (ProcessLookupError, PermissionError):
+                    pass
+
+
+@contextmanager
+def focusq_session(home: Path, workdir: Path, **env: str) -> Iterator[Focusq]:
+    """A :class:`Focusq` with quick engine settings; its workers and jobs end with it."""
+    base = {
+        **os.environ,
+        "FOCUSQ_HOME": str(home),
+        "FOCUSQ_WORKER__AUTOSTART": "false",
+        "FOCUSQ_WORKER__IDLE_EXIT": "120",
+        "FOCUSQ_ENGINE__KILL_GRACE": "0.5",
+        "FOCUSQ_ENGINE__BACKOFF_BASE": "0.05",
+        **env,
+    }
+    session = Focusq(home, workdir, base)
+    try:
+        yield session
+    finally:
+        session.cleanup()

@@ -1,0 +1,400 @@
+"""The worker, for real: real processes, real signals, a real SQLite file."""
+
+from __future__ import annotations
+
+import itertools
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.engine_helpers import Focusq, alive, db_rows, focusq_session, poll, runs, task
+
+
+@pytest.fixture
+def fq(tmp_path: Path, focusq_home: Path) -> Iterator[Focusq]:
+    work = tmp_path / "work"
+    work.mkdir()
+    with focusq_session(focusq_home, work) as session:
+        yield session
+
+
+def test_a_job_runs_and_its_log_holds_its_output(fq: Focusq) -> None:
+    fq.start_worker()
+    task_id = fq.add("greet", "--", "sh", "-c", "echo hello; echo oops >&2")
+    assert fq.wait(task_id).returncode == 0
+    record = fq.show(task_id)
+    assert (record["status"], record["result"], record["exit_code"]) == ("done", "ok", 0)
+    log = fq("log", str(task_id)).stdout
+    assert log.startswith("# focusq: echo hello; echo oops >&2\n# cwd: ")
+    assert "hello\noops\n" in log
+    [run] = runs(fq.home, task_id)
+    assert run["tail"] == "hello\noops"
+    assert oct(os.stat(run["log_path"]).st_mode & 0o777) == "0o600"
+
+
+def test_a_failing_job_records_its_exit_code(fq: Focusq) -> None:
+    fq.start_worker()
+    task_id = fq.add("--", "sh", "-c", "exit 3")
+    waited = fq.wait(task_id)
+    assert waited.returncode == 1
+    assert f"#{task_id} failed" in waited.stderr
+    assert (fq.status(task_id), task(fq.home, task_id)["exit_code"]) == ("failed", 3)
+
+
+def test_command_not_found_is_a_spawn_error(fq: Focusq) -> None:
+    fq.start_worker()
+    task_id = fq.add("--", "no-such-command-anywhere", "x")
+    fq.wait(task_id)
+    row = task(fq.home, task_id)
+    assert (row["status"], row["result"]) == ("failed", "spawn_error")
+    assert "command not found" in row["reason"]
+
+
+def test_a_cwd_deleted_after_add_is_a_spawn_error(fq: Focusq, tmp_path: Path) -> None:
+    gone = tmp_path / "gone"
+    gone.mkdir()
+    task_id = fq.add("--cwd", str(gone), "--", "true")
+    gone.rmdir()
+    fq.start_worker()
+    fq.wait(task_id)
+    row = task(fq.home, task_id)
+    assert (row["result"], row["status"]) == ("spawn_error", "failed")
+    assert "does not exist" in row["reason"]
+
+
+def test_a_timeout_kills_the_job(fq: Focusq) -> None:
+    fq.start_worker()
+    task_id = fq.add("timeout:1s", "--", "sleep", "60")
+    fq.wait(task_id)
+    row = task(fq.home, task_id)
+    assert (row["status"], row["result"]) == ("failed", "timed_out")
+
+
+def test_cancel_kills_a_job_that_ignores_sigterm(fq: Focusq, tmp_path: Path) -> None:
+    fq.start_worker()
+    ready = tmp_path / "ready"
+    task_id = fq.add("--", "sh", "-c", f"trap '' TERM; touch {ready}; while :; do sleep 1; done")
+    poll(ready.exists, what="the job to start")
+    [run] = runs(fq.home, task_id)
+    assert fq("cancel", str(task_id)).returncode == 0
+    fq.wait(task_id)
+    assert (fq.status(task_id), task(fq.home, task_id)["result"]) == ("cancelled", "cancelled")
+    assert not alive(run["pid"])
+
+
+def test_cancel_kills_a_backgrounded_grandchild(fq: Focusq, tmp_path: Path) -> None:
+    fq.start_worker()
+    pid_file = tmp_path / "grandchild.pid"
+    task_id = fq.add("--shell", "--", f"sleep 300 & echo $! > {pid_file}; wait")
+    grandchild = int(poll(lambda: pid_file.exists() and pid_file.read_text().strip()))
+    assert alive(grandchild)
+    fq("cancel", str(task_id))
+    fq.wait(task_id)
+    poll(lambda: not alive(grandchild), timeout=10, what="the grandchild to die")
+
+
+def test_leftovers_of_a_finished_job_are_stopped(fq: Focusq, tmp_path: Path) -> None:
+    fq.start_worker()
+    pid_file = tmp_path / "leftover.pid"
+    task_id = fq.add("--shell", "--", f"sleep 300 & echo $! > {pid_file}")
+    assert fq.wait(task_id).returncode == 0
+    leftover = int(pid_file.read_text())
+    poll(lambda: not alive(leftover), timeout=10, what="the leftover to die")
+
+
+def test_binary_and_invalid_utf8_output(fq: Focusq) -> None:
+    fq.start_worker()
+    task_id = fq.add("--", "printf", "ok \\377\\376\\000 bytes\\n")
+    assert fq.wait(task_id).returncode == 0
+    log = subprocess.run(
+        [sys.executable, "-m", "focusq", "log", str(task_id)], env=fq.env, capture_output=True
+    )
+    assert log.returncode == 0
+    assert b"ok \xff\xfe\x00 bytes\n" in log.stdout
+    assert runs(fq.home, task_id)[0]["tail"] == "ok \ufffd\ufffd\x00 bytes"
+    assert fq("show", str(task_id)).returncode == 0
+
+
+def test_a_dependency_on_a_cancelled_task_is_skipped(fq: Focusq) -> None:
+    first = fq.add("deploy", "gate:approve", "--", "true")
+    second = fq.add(f"after:{first}", "--", "true")
+    fq.start_worker()
+    fq("cancel", str(first))
+    fq.wait(second)
+    row = task(fq.home, second)
+    assert (row["status"], row["result"]) == ("skipped", "skipped")
+    assert f"after #{first}" in row["reason"]
+    assert runs(fq.home, second) == []
+
+
+def test_retries_back_off_and_each_attempt_has_its_own_log(fq: Focusq) -> None:
+    fq.start_worker()
+    task_id = fq.add("retry:2", "--", "sh", "-c", "echo attempt; exit 1")
+    fq.wait(task_id)
+    attempts = runs(fq.home, task_id)
+    assert [r["attempt"] for r in attempts] == [1, 2, 3]
+    assert [r["result"] for r in attempts] == ["failed"] * 3
+    assert len({r["log_path"] for r in attempts}) == 3
+    assert all(r["started_at"] >= p["ended_at"] for p, r in itertools.pairwise(attempts))
+    assert fq.status(task_id) == "failed"
+    assert fq("retry", str(task_id)).returncode == 0
+    fq.wait(task_id)
+    assert len(runs(fq.home, task_id)) == 6  # a retry by hand brings a fresh budget
+
+
+def test_jobs_sharing_a_lock_never_overlap(fq: Focusq) -> None:
+    ids = [fq.add("lock:deploy:prod", "--", "sleep", "0.3") for _ in range(3)]
+    free = fq.add("--", "sleep", "0.3")
+    fq.start_worker()
+    assert fq.wait(*ids, free).returncode == 0
+    spans = sorted((r["started_at"], r["ended_at"]) for i in ids for r in runs(fq.home, i))
+    assert all(b[0] >= a[1] for a, b in itertools.pairwise(spans))
+    free_run = runs(fq.home, free)[0]
+    assert free_run["started_at"] < spans[0][1]  # the unlocked job ran alongside
+
+
+def test_builds_in_one_git_worktree_wait_for_each_other(fq: Focusq) -> None:
+    (fq.workdir / ".git").mkdir()
+    first = fq.add("--", "make", "-v")
+    second = fq("add", "--", "make", "-v")
+    assert second.returncode == 0
+    assert f"waits for #{first}: same worktree" in second.stderr
+    assert task(fq.home, first)["locks"] == json.dumps([f"worktree:{fq.workdir}"])
+
+
+def test_fail_fast_group_cancels_the_rest(fq: Focusq) -> None:
+    fq.home.mkdir(mode=0o700, exist_ok=True)
+    (fq.home / "config.toml").write_text('[groups.pull]\npolicy = "fail-fast"\n')
+    slow = fq.add("group:pull", "--", "sleep", "60")
+    queued_behind = fq.add("group:pull", "lock:one", "--", "sleep", "60")
+    blocker = fq.add("group:pull", "lock:one", "--", "sleep", "60")
+    bad = fq.add("group:pull", "--", "false")
+    fq.start_worker(FOCUSQ_ENGINE__MAX_PARALLEL="4")
+    fq.wait(slow, queued_behind, blocker, bad)
+    assert fq.status(bad) == "failed"
+    assert {fq.status(t) for t in (slow, queued_behind, blocker)} == {"cancelled"}
+
+
+def test_an_approval_gate_holds_a_job_until_approved(fq: Focusq, tmp_path: Path) -> None:
+    fq.start_worker()
+    task_id = fq.add("deploy", "gate:approve", "--", "true")
+    assert fq.wait(task_id, timeout=0.5).returncode == 124
+    assert fq.status(task_id) == "waiting"
+    assert fq("approve", str(task_id)).stdout == f"approved #{task_id} deploy\n"
+    assert fq.wait(task_id).returncode == 0
+    again = fq("approve", str(task_id))
+    assert again.returncode == 2 and "only a task waiting" in again.stderr
+
+
+def test_pause_stops_the_group_and_resume_continues_it(fq: Focusq, tmp_path: Path) -> None:
+    fq.start_worker()
+    ready = tmp_path / "ready"
+    task_id = fq.add("--", "sh", "-c", f"touch {ready}; sleep 60")
+    poll(ready.exists)
+    pid = runs(fq.home, task_id)[0]["pid"] or poll(lambda: runs(fq.home, task_id)[0]["pid"])
+    fq("pause", str(task_id))
+    poll(lambda: fq.status(task_id) == "paused", what="paused")
+    assert _state(pid) == "T"
+    fq("resume", str(task_id))
+    poll(lambda: fq.status(task_id) == "running", what="running again")
+    assert _state(pid) in "SR"
+    fq("cancel", str(task_id))
+    fq.wait(task_id)
+    assert fq.status(task_id) == "cancelled"
+
+
+def _state(pid: int) -> str:
+    with open(f"/proc/{pid}/stat") as file:
+        return file.read().rsplit(")", 1)[1].split()[0]
+
+
+def test_hold_and_release(fq: Focusq) -> None:
+    task_id = fq.add("--", "true")
+    assert fq("hold", str(task_id)).returncode == 0
+    fq.start_worker()
+    assert fq.wait(task_id, timeout=0.5).returncode == 124
+    assert fq.status(task_id) == "held"
+    fq("release", str(task_id))
+    assert fq.wait(task_id).returncode == 0
+
+
+def test_a_second_worker_is_refused(fq: Focusq) -> None:
+    first = fq.start_worker()
+    second = fq("worker", "--foreground")
+    assert second.returncode == 1
+    assert f"pid {first.pid}" in second.stderr
+
+
+def test_the_worker_exits_when_idle(fq: Focusq) -> None:
+    worker = fq.start_worker(FOCUSQ_WORKER__IDLE_EXIT="0.3")
+    assert worker.wait(timeout=20) == 0
+    assert db_rows(fq.home, "SELECT * FROM lease") == []
+
+
+def test_a_job_at_a_later_time_waits_for_it(fq: Focusq) -> None:
+    fq.start_worker()
+    when = time.time() + 1.5
+    stamp = time.strftime("%Y-%m-%dT%H:%M:%S", time.localtime(when))
+    task_id = fq.add(f"at:{stamp}", "--", "true")
+    fq.wait(task_id)
+    assert runs(fq.home, task_id)[0]["started_at"] >= int(when)
+
+
+def test_jobs_outlive_a_killed_worker_and_are_adopted(fq: Focusq, tmp_path: Path) -> None:
+    gate = tmp_path / "go"
+    ids = [
+        fq.add("--", "sh", "-c", f"while [ ! -e {gate} ]; do sleep 0.05; done; exit {n}")
+        for n in (0, 7, 9)
+    ]
+    worker = fq.start_worker()
+    poll(lambda: all(fq.status(i) == "running" for i in ids), what="three running jobs")
+    pids = [poll(lambda i=i: runs(fq.home, i)[0]["pid"] or _pid_file(fq, i)) for i in ids]
+    worker.send_signal(signal.SIGKILL)
+    worker.wait()
+    assert all(alive(p) for p in pids)
+    fq.start_worker()
+    gate.touch()
+    fq.wait(*ids)
+    for task_id, code in zip(ids, (0, 7, 9), strict=False):
+        [only_run] = runs(fq.home, task_id)  # adopted, never started twice
+        assert only_run["exit_code"] == code
+        assert only_run["result"] == ("ok" if code == 0 else "failed")
+
+
+def _pid_file(fq: Focusq, task_id: int) -> int | None:
+    path = Path(runs(fq.home, task_id)[0]["log_path"].removesuffix(".log") + ".pid")
+    return int(path.read_text()) if path.exists() and path.read_text().strip() else None
+
+
+def test_a_job_gone_with_its_worker_is_interrupted(fq: Focusq, tmp_path: Path) -> None:
+    ready = tmp_path / "ready"
+    once = fq.add("--", "sh", "-c", f"touch {ready}; sleep 60")
+    worker = fq.start_worker()
+    poll(ready.exists)
+    pgid = poll(lambda: runs(fq.home, once)[0]["pgid"] or _pid_file(fq, once))
+    worker.send_signal(signal.SIGKILL)
+    worker.wait()
+    os.killpg(pgid, signal.SIGKILL)
+    poll(lambda: not alive(pgid))
+    fq.start_worker()
+    fq.wait(once)
+    row = task(fq.home, once)
+    assert (row["status"], row["result"]) == ("failed", "interrupted")
+    assert [r["result"] for r in runs(fq.home, once)] == ["interrupted"]
+
+
+def test_an_interrupted_job_with_retries_left_runs_again(fq: Focusq, tmp_path: Path) -> None:
+    marker = tmp_path / "ran-before"
+    script = f"if [ -e {marker} ]; then exit 0; fi; touch {marker}; sleep 60"
+    task_id = fq.add("retry:1", "--", "sh", "-c", script)
+    worker = fq.start_worker()
+    poll(marker.exists)
+    pgid = poll(lambda: runs(fq.home, task_id)[0]["pgid"] or _pid_file(fq, task_id))
+    worker.send_signal(signal.SIGKILL)
+    worker.wait()
+    os.killpg(pgid, signal.SIGKILL)
+    poll(lambda: not alive(pgid))
+    fq.start_worker()
+    assert fq.wait(task_id).returncode == 0
+    assert [r["result"] for r in runs(fq.home, task_id)] == ["interrupted", "ok"]
+
+
+def test_stopping_the_worker_leaves_jobs_running(fq: Focusq, tmp_path: Path) -> None:
+    gate = tmp_path / "go"
+    task_id = fq.add("--", "sh", "-c", f"while [ ! -e {gate} ]; do sleep 0.05; done")
+    worker = fq.start_worker()
+    poll(lambda: fq.status(task_id) == "running")
+    pid = poll(lambda: runs(fq.home, task_id)[0]["pid"] or _pid_file(fq, task_id))
+    worker.send_signal(signal.SIGTERM)
+    assert worker.wait(timeout=20) == 0
+    assert alive(pid) and fq.status(task_id) == "running"
+    fq.start_worker()
+    gate.touch()
+    assert fq.wait(task_id).returncode == 0
+    assert len(runs(fq.home, task_id)) == 1
+
+
+def test_log_follow_ends_when_the_job_ends(fq: Focusq, tmp_path: Path) -> None:
+    gate = tmp_path / "go"
+    script = f"echo first; while [ ! -e {gate} ]; do sleep 0.05; done; echo last"
+    task_id = fq.add("--", "sh", "-c", script)
+    fq.start_worker()
+    poll(lambda: fq.status(task_id) == "running")
+    follower = subprocess.Popen(
+        [sys.executable, "-m", "focusq", "log", "-f", str(task_id)],
+        env=fq.env,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    assert follower.stdout is not None
+    seen = []
+    while "first\n" not in seen:
+        seen.append(follower.stdout.readline())
+    assert follower.poll() is None  # still following the running job
+    gate.touch()
+    rest = follower.stdout.read()
+    assert follower.wait(timeout=30) == 0
+    assert seen[0].startswith("# focusq") and rest == "last\n"
+
+
+def test_batch_adds_a_fan_out_and_fan_in_in_one_go(fq: Focusq, tmp_path: Path) -> None:
+    batch = tmp_path / "report.toml"
+    out = tmp_path / "out"
+    out.mkdir()
+    pulls = "\n".join(
+        f'[[task]]\nname = "{s}"\ntitle = "pull {s}"\ncommand = ["touch", "{out}/{s}"]\n'
+        for s in ("crm", "billing", "ads", "web")
+    )
+    report = (
+        f'[[task]]\ntitle = "build the report"\nshell = true\n'
+        f'command = "ls {out} > {tmp_path}/report"\nafter = ["crm", "billing", "ads", "web"]\n'
+    )
+    batch.write_text('group = "report"\n' + pulls + report)
+    added = fq("batch", str(batch))
+    assert added.returncode == 0, added.stderr
+    ids = [int(i) for i in added.stdout.split()]
+    assert len(ids) == 5
+    assert fq.show(ids[-1])["after"] == ids[:4]
+    fq.start_worker()
+    assert fq.wait(*ids).returncode == 0
+    assert (tmp_path / "report").read_text().split() == ["ads", "billing", "crm", "web"]
+    report_start = runs(fq.home, ids[-1])[0]["started_at"]
+    assert all(runs(fq.home, i)[0]["ended_at"] <= report_start for i in ids[:4])
+
+
+def test_a_bad_batch_adds_nothing(fq: Focusq, tmp_path: Path) -> None:
+    batch = tmp_path / "bad.toml"
+    batch.write_text(
+        '[[task]]\ntitle = "a"\ncommand = ["true"]\n[[task]]\ntitle = "b"\nafter = ["zzz"]\n'
+    )
+    result = fq("batch", str(batch))
+    assert result.returncode == 2
+    assert "task 2" in result.stderr and "zzz" in result.stderr
+    assert db_rows(fq.home, "SELECT count(*) FROM tasks") in ([], [(0,)])
+
+
+def test_adding_work_starts_a_worker(fq: Focusq) -> None:
+    result = fq("add", "--", "true", FOCUSQ_WORKER__AUTOSTART="true", FOCUSQ_WORKER__IDLE_EXIT="1")
+    task_id = int(result.stdout)
+    try:
+        assert fq.wait(task_id).returncode == 0
+    finally:
+        for (pid,) in db_rows(fq.home, "SELECT pid FROM lease"):
+            os.kill(pid, signal.SIGTERM)
+
+
+def test_creative_tasks_have_no_job_actions(fq: Focusq) -> None:
+    task_id = fq.add("write", "the", "post")
+    for action in ("pause", "approve", "resume"):
+        result = fq(action, str(task_id))
+        assert result.returncode == 2
+        assert "is creative: there is no job" in result.stderr
+    logged = fq("log", str(task_id))
+    assert logged.returncode == 2 and "no log" in logged.stderr
