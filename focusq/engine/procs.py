@@ -4,6 +4,11 @@ from __future__ import annotations
 
 import os
 
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Mapping
+    from typing import Any
+
 
 def boot_id() -> str:
     """This boot's id: processes recorded under another boot are certainly gone."""
@@ -43,11 +48,11 @@ def is_alive(pid: int, started_near: float | None = None, slack: float = 5.0) ->
 
 
 def lease_is_live(
-    holder: dict[str, object], host: str, heartbeat_window: float, now: float
+    holder: Mapping[str, Any], host: str, heartbeat_window: float, now: float
 ) -> bool:
     """Whether the worker recorded in a lease row still runs."""
     if holder["host"] != host:
-        return now - float(holder["heartbeat"]) < heartbeat_window  # type: ignore[arg-type]
+        return bool(now - holder["heartbeat"] < heartbeat_window)
     if holder["boot_id"] != boot_id():
         return False
-    return is_alive(int(holder["pid"]), holder["proc_start"])  # type: ignore[call-overload]
+    return is_alive(int(holder["pid"]), holder["proc_start"])

@@ -68,7 +68,7 @@ class Store:
         con = self._con
         if con is None:
             raise RuntimeError("Store.run() before open()")
-        return await con._execute(self._drive, con, op)  # type: ignore[no-any-return]
+        return await con._execute(self._drive, con, op)  # type: ignore[no-untyped-call,no-any-return]
 
     def _drive(self, con: aiosqlite.Connection, op: ops.Op[T]) -> T:
         # On the connection's thread: its sqlite3 connection is safe to use here.
