@@ -392,13 +392,22 @@ def cmd_show(args: argparse.Namespace) -> int:
 
     with _open_store() as store:
         record = store.run(ops.get_task(args.id))
+        runs = store.run(ops.runs_of(args.id))
     if args.json:
-        _print_json(_json_record(record))
+        shown = _json_record(record)
+        shown["runs"] = [_json_run(r) for r in runs]
+        _print_json(shown)
     else:
         from focusq.clifmt import task_detail
 
-        sys.stdout.write(task_detail(record))
+        sys.stdout.write(task_detail(record, runs))
     return 0
+
+
+def _json_run(run: dict[str, Any]) -> dict[str, Any]:
+    out = _json_record(run)
+    out.pop("id", None)
+    return out
 
 
 def cmd_status(args: argparse.Namespace) -> int:

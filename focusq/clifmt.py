@@ -4,11 +4,12 @@ from __future__ import annotations
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from collections.abc import Sequence
     from typing import Any
 
 
-def task_detail(r: dict[str, Any]) -> str:
-    """Every field of one task worth reading, one per line."""
+def task_detail(r: dict[str, Any], runs: Sequence[dict[str, Any]] = ()) -> str:
+    """Every field of one task worth reading, one per line, then its runs."""
     import shlex
 
     from focusq.durations import format_duration
@@ -43,8 +44,8 @@ def task_detail(r: dict[str, Any]) -> str:
     for key in ("group", "gate"):
         if r[key]:
             rows.append((key, r[key]))
-    if r["at"]:
-        rows.append(("at", _time(r["at"])))
+    if r["at"] and r["status"] in ("queued", "waiting", "held"):
+        rows.append(("not before", _time(r["at"])))
     if r["attempts"]:
         rows.append(("attempts", str(r["attempts"])))
     if r["result"]:
@@ -58,6 +59,19 @@ def task_detail(r: dict[str, Any]) -> str:
     if r["note"]:
         out.append("note")
         out.extend(f"  {line}" for line in r["note"].splitlines())
+    if runs:
+        out.append("runs")
+        for run in runs:
+            took = format_duration(run["ended_at"] - run["started_at"]) if run["ended_at"] else ""
+            result = run["result"] or "running"
+            if run["exit_code"] is not None:
+                result += f" (exit {run['exit_code']})"
+            out.append(f"  #{run['attempt']}  {_time(run['started_at'])}  {took:>6}  {result}")
+            out.append(f"      log {run['log_path']}")
+        last = runs[-1].get("tail")
+        if last:
+            out.append("last lines")
+            out.extend(f"  {line}" for line in last.splitlines())
     return "\n".join(out) + "\n"
 
 
