@@ -9,13 +9,16 @@ _WHOLE = re.compile(r"(?:\d+(?:\.\d+)?[smhd])+")
 _UNIT = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 
 
-def parse_duration(text: str) -> int:
-    """Seconds in ``text``; a bare number means minutes. Raises ``ValueError``."""
+def parse_duration(text: str) -> float:
+    """Seconds in ``text`` (``0.5s`` is half a second); a bare number means minutes.
+
+    Raises ``ValueError``.
+    """
     text = text.strip().lower()
     if text.isdigit():
-        seconds = int(text) * 60
+        seconds = float(text) * 60
     elif _WHOLE.fullmatch(text):
-        seconds = round(sum(float(n) * _UNIT[u] for n, u in _PART.findall(text)))
+        seconds = sum(float(n) * _UNIT[u] for n, u in _PART.findall(text))
     else:
         raise ValueError(f"{text!r} is not a duration; use forms like 90s, 30m, 2h or 1h30m")
     if seconds <= 0:
@@ -25,6 +28,8 @@ def parse_duration(text: str) -> int:
 
 def format_duration(seconds: float) -> str:
     """``5400`` -> ``1h30m``; ``42`` -> ``42s``."""
+    if seconds < 10 and seconds != int(seconds):
+        return f"{seconds:.1f}s"
     total = round(seconds)
     if total < 60:
         return f"{total}s"

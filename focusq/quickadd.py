@@ -64,8 +64,8 @@ class TaskDraft:
         self.after: list[int] | None = None
         self.afterany: list[int] | None = None
         self.locks: list[str] | None = None
-        self.estimate: int | None = None
-        self.timeout: int | None = None
+        self.estimate: float | None = None
+        self.timeout: float | None = None
         self.retries: int | None = None
         self.group: str | None = None
         self.not_before: float | None = None
@@ -176,7 +176,7 @@ def _set_priority(draft: TaskDraft, value: str, now: float) -> None:
         raise UserError(f"'pri:{value}' is not a priority; use pri:H, pri:M or pri:L") from None
 
 
-def _duration(key: str, value: str) -> int:
+def _duration(key: str, value: str) -> float:
     try:
         return parse_duration(value)
     except ValueError:

@@ -14,7 +14,16 @@ from pathlib import Path
 
 import pytest
 
-from tests.engine_helpers import Focusq, alive, db_rows, focusq_session, poll, runs, task
+from tests.engine_helpers import (
+    Focusq,
+    alive,
+    db_rows,
+    focusq_session,
+    group_alive,
+    poll,
+    runs,
+    task,
+)
 
 
 @pytest.fixture
@@ -82,11 +91,25 @@ def test_cancel_kills_a_job_that_ignores_sigterm(fq: Focusq, tmp_path: Path) -> 
     ready = tmp_path / "ready"
     task_id = fq.add("--", "sh", "-c", f"trap '' TERM; touch {ready}; while :; do sleep 1; done")
     poll(ready.exists, what="the job to start")
-    [run] = runs(fq.home, task_id)
+    pgid = poll(lambda: runs(fq.home, task_id)[0]["pgid"])
     assert fq("cancel", str(task_id)).returncode == 0
     fq.wait(task_id)
     assert (fq.status(task_id), task(fq.home, task_id)["result"]) == ("cancelled", "cancelled")
-    assert not alive(run["pid"])
+    assert not group_alive(pgid)  # the job ended only once its whole group was gone
+
+
+def test_a_cancelled_job_keeps_its_lock_until_its_group_is_gone(fq: Focusq, tmp_path: Path) -> None:
+    fq.start_worker()
+    ready = tmp_path / "ready"
+    stubborn = fq.add(
+        "lock:deploy", "--", "sh", "-c", f"trap '' TERM; touch {ready}; while :; do sleep 1; done"
+    )
+    poll(ready.exists)
+    follower = fq.add("lock:deploy", "--", "true")
+    cancelled_at = time.time()
+    fq("cancel", str(stubborn))
+    assert fq.wait(follower).returncode == 0
+    assert runs(fq.home, follower)[0]["started_at"] >= cancelled_at + 0.5  # the kill grace
 
 
 def test_cancel_kills_a_backgrounded_grandchild(fq: Focusq, tmp_path: Path) -> None:

@@ -83,6 +83,10 @@ class JobProcess:
         if self.on_exit is not None:
             self.on_exit()
 
+    def group_alive(self) -> bool:
+        """Whether any process is left in the job's process group."""
+        return self.signal_group(0)
+
     def signal_group(self, sig: int) -> bool:
         """Send ``sig`` to the whole group; ``False`` if nobody is left in it."""
         try:
@@ -140,7 +144,7 @@ def start(
         pid = os.posix_spawn(
             "/bin/sh",
             ["/bin/sh", "-c", _WRAPPER, "focusq-job", prefix, cwd, *argv],
-            os.environ if env is None else env,
+            _inherited_env() if env is None else env,
             file_actions=[
                 (os.POSIX_SPAWN_OPEN, 0, os.devnull, os.O_RDONLY, 0),
                 (os.POSIX_SPAWN_DUP2, fd, 1),
@@ -153,6 +157,12 @@ def start(
     finally:
         os.close(fd)
     return JobProcess(pid=pid, pgid=pid, status_prefix=prefix, child=True)
+
+
+@functools.cache
+def _inherited_env() -> dict[bytes, bytes]:
+    # Encoded once: posix_spawn would otherwise walk and encode os.environ for every job.
+    return {os.fsencode(k): os.fsencode(v) for k, v in os.environ.items()}
 
 
 def adopt(pid: int, pgid: int, status_prefix: str) -> JobProcess:

@@ -102,7 +102,7 @@ def plan(
             wake_at = _earliest(wake_at, job.not_before)
             continue
         ready.append(job)
-    if len(ready) > max(0, limits.max_parallel - len(running)):
+    if len(ready) > 1:  # a lock or a group cap may let only some start: order always counts
         if chains:
             path = critical_paths(queued)
             ready.sort(key=lambda j: (-j.priority, -path[j.id], j.created_at, j.id))

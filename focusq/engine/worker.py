@@ -59,6 +59,8 @@ class Active:
     attempt: int
     stop_reason: str | None = None
     """``cancelled`` or ``timed_out`` once the worker began stopping it."""
+    draining_since: float | None = None
+    """When the main process ended with others still in its group."""
     timers: tuple[asyncio.TimerHandle, ...] = ()
 
 
@@ -228,11 +230,11 @@ class Worker:
             code = runner.read_exit_file(prefix)
             result = "interrupted" if code is None else "ok" if code == 0 else "failed"
             now = runner.now()
-            steps.append(
-                self._finish_step(
-                    job, run["id"], run["attempt"], result, code, run["log_path"], now
-                )
+            step, status = self._finish_step(
+                job, run["id"], run["attempt"], result, code, run["log_path"], now
             )
+            self.status[job["id"]] = status.value
+            steps.append(step)
             log.info("job #%d ended while no worker ran: %s", job["id"], result)
         if steps:
             await self.store.run(ops.apply(steps))
@@ -249,6 +251,7 @@ class Worker:
         steps: list[Any] = self._pending
         self._pending = []
         ended = [t for t, a in self.active.items() if a.process.ended.is_set()]
+        ended = [t for t in ended if self._drained(self.active[t], now)]
         for task_id in ended:
             steps.extend(self._settle(task_id, self.active[task_id], now))
         for task_id in sorted(self._intents):
@@ -444,17 +447,37 @@ class Worker:
 
     # -- ending -----------------------------------------------------------------------------
 
+    def _drained(self, active: Active, now: float) -> bool:
+        """Whether nothing is left of an ended job's process group.
+
+        Leftovers (a backgrounded grandchild, a child that ignores SIGTERM) are stopped
+        like a cancelled job: SIGTERM, then SIGKILL after the grace period. Until they
+        are gone the job keeps its slot and its locks, so nothing sharing its state starts.
+        """
+        if not active.process.group_alive():
+            return True
+        grace = self.settings.engine.kill_grace
+        loop = asyncio.get_running_loop()
+        if active.draining_since is None:
+            active.draining_since = now
+            if active.stop_reason is None:  # a stop already sent TERM and armed the KILL
+                active.process.signal_group(signal.SIGTERM)
+                active.process.signal_group(signal.SIGCONT)
+                active.timers = (
+                    *active.timers,
+                    loop.call_later(grace, active.process.signal_group, signal.SIGKILL),
+                )
+        elif now - active.draining_since > grace + 2.0:
+            return True  # killed; what remains are zombies no one reaps
+        loop.call_later(0.05, self.wake.set)
+        return False
+
     def _settle(self, task_id: int, active: Active, now: float) -> list[Any]:
         """Write down how an ended job ended, and what follows from it."""
         del self.active[task_id]
         for timer in active.timers:
             timer.cancel()
         process = active.process
-        # Leftovers in the job's group (a backgrounded grandchild) end with the job.
-        if process.signal_group(signal.SIGTERM):
-            asyncio.get_running_loop().call_later(
-                self.settings.engine.kill_grace, process.signal_group, signal.SIGKILL
-            )
         exit_code, sig = runner.exit_details(process.returncode)
         job = self.jobs.get(task_id)
         if job is None:
@@ -469,11 +492,12 @@ class Worker:
             result = "failed"
         if result == "ok":
             self._learn(job, now - active.started)
-        steps = [
-            self._finish_step(
-                job, active.run_id, active.attempt, result, exit_code, active.log_path, now, sig
-            )
-        ]
+        step, status = self._finish_step(
+            job, active.run_id, active.attempt, result, exit_code, active.log_path, now, sig
+        )
+        # Dependents may start in this very tick: the scheduler sees the new state now.
+        self.status[task_id] = status.value
+        steps = [step]
         log.info("job #%d ended: %s (exit %s)", task_id, result, exit_code)
         return steps + self._fail_fast(job, active.attempt, result)
 
@@ -487,7 +511,7 @@ class Worker:
         log_path: str,
         now: float,
         sig: int | None = None,
-    ) -> Any:
+    ) -> tuple[Any, TaskStatus]:
         if exit_code == 127 and result == "failed":
             # The shell could not find the command (or the wrapper could not enter cwd).
             result = "spawn_error"
@@ -503,7 +527,7 @@ class Worker:
             reason = f"{result}; retry {used} of {job['retries']}"
         elif result == "interrupted":
             reason = "interrupted: the job was gone when the worker came back"
-        return ops.finish(
+        step = ops.finish(
             job["id"],
             run_id,
             now,
@@ -515,6 +539,7 @@ class Worker:
             reason=reason,
             not_before=not_before,
         )
+        return step, status
 
     def _backoff(self, attempt: int) -> float:
         """Seconds before retry number ``attempt``: doubling from the base, capped, jittered."""
