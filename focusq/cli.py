@@ -445,7 +445,9 @@ def cmd_status(args: argparse.Namespace) -> int:
 
 
 def cmd_overview(args: argparse.Namespace) -> int:
-    """``focusq`` with no command: the status line and the open queue."""
+    """``focusq`` with no command: the TUI in a terminal, else the status and the queue."""
+    if sys.stdin.isatty() and sys.stdout.isatty():
+        return cmd_tui(args)
     args.short, args.json = False, False
     cmd_status(args)
     print()
@@ -642,6 +644,16 @@ def cmd_batch(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_tui(args: argparse.Namespace) -> int:
+    """``focusq ui``: the terminal interface."""
+    from focusq.config import load_settings
+    from focusq.tui.app import make_app
+
+    paths = Paths.from_env()
+    make_app(load_settings(paths), paths).run()
+    return 0
+
+
 def _label(record: dict[str, Any]) -> str:
     return f"#{record['id']} {record['title']}"
 
@@ -662,6 +674,10 @@ def _action(action: str) -> Callable[[argparse.ArgumentParser], None]:
         p.set_defaults(handler=cmd_action, action=action)
 
     return configure
+
+
+def _ui_args(p: argparse.ArgumentParser) -> None:
+    p.set_defaults(handler=cmd_tui)
 
 
 def _worker_args(p: argparse.ArgumentParser) -> None:
@@ -735,4 +751,5 @@ _COMMANDS: dict[str, tuple[str, Callable[[argparse.ArgumentParser], None]]] = {
     "wait": ("Wait for tasks to end; exit 0 when all succeeded, 1 if not.", _wait_args),
     "batch": ("Add a set of tasks with dependencies from a TOML file, in one go.", _batch_args),
     "worker": ("Start the background worker (--foreground: run it here).", _worker_args),
+    "ui": ("Open the terminal interface (what focusq alone does in a terminal).", _ui_args),
 }

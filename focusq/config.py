@@ -76,6 +76,13 @@ class WorkerSettings(_Section):
     """Start a worker when work is added and none is alive."""
 
 
+class TuiSettings(_Section):
+    """The terminal interface."""
+
+    theme: str = "focusq-dark"
+    """The theme at start, until ``T`` picks another (the pick is remembered)."""
+
+
 class Settings(BaseSettings):
     """Everything focusq can be told. Every field has a default: no file is needed."""
 
@@ -96,6 +103,10 @@ class Settings(BaseSettings):
     """Holders allowed per lock key pattern, e.g. ``"deploy:*" = 1`` (default 1 for every key)."""
     groups: dict[str, GroupSettings] = Field(default_factory=dict)
     """Per-group policy, cap and stagger."""
+    tui: TuiSettings = TuiSettings()
+    """The terminal interface."""
+    keymap: dict[str, str] = Field(default_factory=dict)
+    """Binding id -> keys, e.g. ``"task.cancel" = "ctrl+x"`` (see the README's key table)."""
 
     @classmethod
     def settings_customise_sources(

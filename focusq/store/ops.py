@@ -429,10 +429,14 @@ def list_tasks(
     kind: str | None = None,
     tag: str | None = None,
     limit: int | None = None,
+    ended_after: float | None = None,
 ) -> Op[list[Record]]:
     """Tasks in scheduler order (priority, then age); ``statuses`` ``None`` means all."""
     yield READ
     where, params = _filters(statuses, kind, tag)
+    if ended_after is not None:
+        where = (where + " AND " if where else "WHERE ") + "t.ended_at >= ?"
+        params.append(ended_after)
     sql = f"SELECT {_TASK_COLUMNS} FROM tasks t {where} ORDER BY t.prio_rank DESC, t.id"
     if limit is not None:
         sql += f" LIMIT {int(limit)}"
@@ -871,3 +875,17 @@ def lock_holders(keys: Sequence[str], exclude: int) -> Op[list[Record]]:
         (*_OPEN_JOB, exclude, *keys),
     )
     return [dict(r) for r in rows]
+
+
+def recent_durations(command: str, cwd: str | None, limit: int = 20) -> Op[list[float]]:
+    """Seconds taken by the latest successful runs of ``command`` (JSON) in ``cwd``."""
+    yield READ
+    rows = yield (
+        """
+        SELECT r.ended_at - r.started_at FROM runs r JOIN tasks t ON t.id = r.task_id
+        WHERE t.command = ? AND t.cwd IS ? AND r.result = 'ok'
+        ORDER BY r.id DESC LIMIT ?
+        """,
+        (command, cwd, limit),
+    )
+    return [float(r[0]) for r in rows]

@@ -98,6 +98,7 @@ MIGRATIONS: tuple[str, ...] = (
     ALTER TABLE tasks ADD COLUMN budget_from INTEGER NOT NULL DEFAULT 0;
     CREATE INDEX tasks_with_intent ON tasks (id) WHERE intent IS NOT NULL;
     CREATE INDEX tasks_by_status_kind ON tasks (status, kind);
+    CREATE INDEX tasks_by_command ON tasks (command, cwd) WHERE command IS NOT NULL;
     CREATE INDEX tasks_open_in_order ON tasks (prio_rank DESC, id)
         WHERE status IN """
     + OPEN_STATUSES_SQL

@@ -1,0 +1,216 @@
+"""The Textual app: wiring only. Screens and widgets live in their own modules."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import ClassVar
+
+from textual import on, work
+from textual.app import App
+from textual.binding import Binding, BindingType
+from textual.worker import Worker, WorkerState
+
+from focusq.config import Settings
+from focusq.engine.procs import lease_is_live
+from focusq.paths import PRIVATE_FILE, Paths
+from focusq.store import ops
+from focusq.store.aio import Store
+from focusq.tui.board import Board
+from focusq.tui.commands import FocusqCommands
+from focusq.tui.messages import DatabaseChanged, ThemesChanged
+from focusq.tui.screens.help import HelpScreen
+from focusq.tui.screens.main import MainScreen
+from focusq.tui.themes import load_themes, shipped_dir
+
+
+class FocusqApp(App[None]):
+    """focusq's terminal interface. Build it with :func:`make_app`."""
+
+    TITLE = "focusq"
+    COMMANDS = App.COMMANDS | {FocusqCommands}
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("q", "quit", "Quit", id="app.quit", tooltip="Close focusq; jobs keep running"),
+        Binding("question_mark", "help", "Help", id="app.help", tooltip="Every key binding"),
+        Binding("T", "next_theme", "Theme", id="app.theme", tooltip="Next theme (remembered)"),
+    ]
+    """| key | action |
+    | --- | --- |
+    | q | quit (jobs keep running) |
+    | ? | help |
+    | T | next theme |
+    | ctrl+p | command palette |
+    """
+
+    def __init__(
+        self, settings: Settings, paths: Paths, clock: Callable[[], float] = time.time
+    ) -> None:
+        super().__init__()
+        self.settings = settings
+        self.paths = paths
+        self.clock = clock
+        """The time source: tests pass a fixed clock."""
+        self.store = Store(paths.database, busy_timeout=settings.store.busy_timeout)
+        self.theme_names: list[str] = []
+        self.wanted_worker = True
+        """Check for a worker after the next board load (runnable work may need one)."""
+        self._worker_process: subprocess.Popen[bytes] | None = None
+
+    async def on_mount(self) -> None:
+        await self.store.open()
+        self.load_themes()
+        self.set_keymap(self.settings.keymap)
+        await self.push_screen(MainScreen())
+        self.watch_database()
+        self.watch_themes()
+
+    async def on_unmount(self) -> None:
+        await self.store.close()
+
+    # -- live data --------------------------------------------------------------------------
+
+    @work(exclusive=True, group="watch-database")
+    async def watch_database(self) -> None:
+        """Tell the main screen whenever the database files change (a burst is one message)."""
+        from watchfiles import awatch
+
+        names = {"focusq.db", "focusq.db-wal"}
+        async for _ in awatch(
+            self.paths.home,
+            watch_filter=lambda _c, p: os.path.basename(p) in names,
+            recursive=False,
+            debounce=100,
+            step=20,
+        ):
+            for screen in self.screen_stack:
+                if isinstance(screen, MainScreen):
+                    screen.post_message(DatabaseChanged())
+
+    def reap_and_start_worker(self, board: Board) -> None:
+        """Start a background worker when runnable jobs wait and none is alive."""
+        if self._worker_process is not None and self._worker_process.poll() is not None:
+            self._worker_process = None  # reaped
+        runnable = board.counts["queued"] or board.counts["running"]
+        if not (self.wanted_worker and runnable and self.settings.worker.autostart):
+            return
+        self.wanted_worker = False
+        self._start_worker()
+
+    @work(exclusive=True, group="start-worker")
+    async def _start_worker(self) -> None:
+        import socket
+
+        holder = await self.store.run(ops.lease_holder())
+        if holder and lease_is_live(holder, socket.gethostname(), 90.0, time.time()):
+            return
+        self._spawn_worker()
+
+    def _spawn_worker(self) -> None:
+        # Kept as a child (in its own session) so it can be reaped when it exits.
+        self.paths.ensure_home()
+        log = os.open(
+            os.path.join(self.paths.home, "worker.log"),
+            os.O_WRONLY | os.O_CREAT | os.O_APPEND,
+            PRIVATE_FILE,
+        )
+        try:
+            self._worker_process = subprocess.Popen(
+                [sys.executable, "-m", "focusq", "worker", "--foreground"],
+                stdin=subprocess.DEVNULL,
+                stdout=log,
+                stderr=log,
+                start_new_session=True,
+                env={**os.environ, "FOCUSQ_HOME": self.paths.home},
+            )
+        finally:
+            os.close(log)
+
+    # -- themes -----------------------------------------------------------------------------
+
+    @property
+    def user_themes(self) -> Path:
+        return Path(self.paths.config_dir) / "themes"
+
+    @property
+    def _state_file(self) -> Path:
+        return Path(self.paths.home) / "tui-state.json"
+
+    def load_themes(self) -> None:
+        """Register the shipped and the user's themes; apply the remembered or configured one."""
+        themes, problems = load_themes(shipped_dir(), self.user_themes)
+        for problem in problems:
+            self.notify(problem, severity="warning", timeout=8)
+        for theme in themes:
+            self.register_theme(theme)
+        self.theme_names = [t.name for t in themes]
+        wanted = self._remembered_theme() or self.settings.tui.theme
+        if wanted in self.available_themes:
+            self.theme = wanted
+        elif self.theme_names:
+            self.theme = self.theme_names[0]
+
+    def _remembered_theme(self) -> str | None:
+        try:
+            return str(json.loads(self._state_file.read_text())["theme"])
+        except (OSError, ValueError, KeyError):
+            return None
+
+    @work(exclusive=True, group="watch-themes")
+    async def watch_themes(self) -> None:
+        """Re-apply themes when a theme file is saved."""
+        from watchfiles import awatch
+
+        folders = [p for p in (shipped_dir(), self.user_themes) if p.is_dir()]
+        if not folders:
+            return
+        async for _ in awatch(*folders, debounce=200, step=100):
+            self.post_message(ThemesChanged())
+
+    @on(ThemesChanged)
+    def _themes_changed(self) -> None:
+        current = self.theme
+        self.load_themes()
+        if current in self.available_themes:
+            self.theme = current
+        self.refresh_css()
+
+    def action_next_theme(self) -> None:
+        """Switch to the next focusq theme and remember it."""
+        names = self.theme_names or [self.theme]
+        index = names.index(self.theme) if self.theme in names else -1
+        self.theme = names[(index + 1) % len(names)]
+        self.notify(f"theme: {self.theme}", timeout=2)
+        try:
+            self.paths.ensure_home()
+            fd = os.open(self._state_file, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, PRIVATE_FILE)
+            with os.fdopen(fd, "w") as state:
+                json.dump({"theme": self.theme}, state)
+        except OSError as exc:
+            self.notify(f"could not remember the theme: {exc}", severity="warning")
+
+    # -- the rest ---------------------------------------------------------------------------
+
+    def action_help(self) -> None:
+        """Show every binding."""
+        rows = []
+        for binding in (*self.screen_stack[-1].BINDINGS, *self.BINDINGS):
+            if isinstance(binding, Binding):
+                rows.append((binding.key, binding.description, binding.tooltip, binding.id or ""))
+        rows.append(("ctrl+p", "Palette", "Run any action by name", ""))
+        self.push_screen(HelpScreen(rows))
+
+    @on(Worker.StateChanged)
+    def _worker_failed(self, event: Worker.StateChanged) -> None:
+        """Every background task's failure ends up here, shown, never swallowed."""
+        if event.state is WorkerState.ERROR and event.worker.error is not None:
+            self.notify(f"{event.worker.name}: {event.worker.error}", severity="error", timeout=10)
+
+
+def make_app(settings: Settings, paths: Paths, clock: Callable[[], float] = time.time) -> FocusqApp:
+    """The one way to build the app: the CLI and every test call this."""
+    return FocusqApp(settings, paths, clock)

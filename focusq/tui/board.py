@@ -1,0 +1,159 @@
+"""What the main screen shows, read from the store in one place. No Textual here."""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import dataclass, field
+from datetime import datetime
+from statistics import median
+from typing import Any
+
+from focusq.durations import format_duration
+from focusq.states import ACTIVE
+from focusq.store import ops
+from focusq.store.aio import Store
+
+VIEWS = ("all", "creative", "mechanical", "done")
+"""The task list's views, in the order ``v`` cycles them."""
+
+
+@dataclass(frozen=True)
+class Slot:
+    """One running (or paused) job, as a job slot shows it."""
+
+    task_id: int
+    title: str
+    status: str
+    started_at: float
+    estimate: float | None
+    """Median seconds of past successful runs of the same command, if there are any."""
+    log_path: str | None
+    last_line: str
+
+
+@dataclass(frozen=True)
+class Waiting:
+    """A job that cannot start yet, and why."""
+
+    task_id: int
+    title: str
+    why: str
+
+
+@dataclass(frozen=True)
+class Board:
+    """Everything the main screen draws, taken at one moment."""
+
+    now: float
+    counts: dict[str, int]
+    slots: list[Slot]
+    waiting: list[Waiting]
+    tasks: list[dict[str, Any]]
+    view: str
+    query: str = ""
+    slot_count: int = 3
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+async def load_board(store: Store, *, now: float, view: str, query: str, slot_count: int) -> Board:
+    """Read the board: counts, running jobs with estimates, waiting jobs, the listed tasks."""
+    jobs = await store.run(ops.open_jobs())
+    by_id = {j["id"]: j for j in jobs}
+    slots = []
+    for job in jobs:
+        if job["status"] not in ("running", "paused") or job["run"] is None:
+            continue
+        past = await store.run(ops.recent_durations(json.dumps(job["command"]), job["cwd"]))
+        slots.append(
+            Slot(
+                task_id=job["id"],
+                title=job["title"],
+                status=job["status"],
+                started_at=job["run"]["started_at"],
+                estimate=median(past) if past else None,
+                log_path=job["run"]["log_path"],
+                last_line=last_line(job["run"]["log_path"]),
+            )
+        )
+    waiting = [
+        Waiting(j["id"], j["title"], why_waiting(j, by_id, now))
+        for j in jobs
+        if j["status"] in ("queued", "waiting", "held") and why_waiting(j, by_id, now)
+    ]
+    counts = {
+        "queued": sum(j["status"] == "queued" for j in jobs),
+        "running": len(slots),
+        "waiting": sum(j["status"] in ("waiting", "held") for j in jobs),
+    }
+    tasks = await _listed(store, view, now)
+    if query:
+        needle = query.lower()
+        tasks = [t for t in tasks if needle in _haystack(t)]
+    return Board(now, counts, slots, waiting, tasks, view, query, slot_count)
+
+
+async def _listed(store: Store, view: str, now: float) -> list[dict[str, Any]]:
+    if view == "done":
+        midnight = datetime.fromtimestamp(now).replace(hour=0, minute=0, second=0).timestamp()
+        return await store.run(ops.list_tasks(["done"], ended_after=midnight))
+    kind = view if view in ("creative", "mechanical") else None
+    return await store.run(ops.list_tasks(sorted(ACTIVE), kind=kind))
+
+
+def _haystack(task: dict[str, Any]) -> str:
+    parts = [task["title"], *("+" + t for t in task["tags"]), task["project"] or ""]
+    return " ".join(parts).lower()
+
+
+def why_waiting(job: dict[str, Any], by_id: dict[int, dict[str, Any]], now: float) -> str:
+    """Why a queued, waiting or held job has not started ("" when nothing holds it back)."""
+    if job["status"] == "held":
+        return "held"
+    if job["status"] == "waiting":
+        return "gate: approve"
+    for dep in job["after"] + job["afterany"]:
+        if dep in by_id:
+            return f"after #{dep}"
+    if job["at"] and job["at"] > now:
+        return "at " + datetime.fromtimestamp(job["at"]).strftime("%H:%M")
+    running_locks = {
+        key: other["id"]
+        for other in by_id.values()
+        if other["status"] in ("running", "paused")
+        for key in other["locks"]
+    }
+    for key in job["locks"]:
+        if key in running_locks:
+            label = "same worktree" if key.startswith("worktree:") else f"lock {key}"
+            return f"{label} (#{running_locks[key]})"
+    return ""
+
+
+def last_line(log_path: str | None, size: int = 4096) -> str:
+    """The log's last non-empty line, ``\\r`` progress collapsed to its last frame."""
+    if not log_path:
+        return ""
+    try:
+        with open(log_path, "rb") as file:
+            file.seek(0, 2)
+            end = file.tell()
+            file.seek(max(0, end - size))
+            data = file.read()
+    except OSError:
+        return ""
+    for line in reversed(data.decode("utf-8", errors="replace").splitlines()):
+        frame = line.rsplit("\r", 1)[-1].strip()
+        if frame and not (end <= size and frame.startswith("# ")):
+            return frame
+    return ""
+
+
+def elapsed(seconds: float) -> str:
+    """``12s``, ``4m05s``, ``1h20m``."""
+    return format_duration(max(0.0, seconds))
+
+
+def clock(now: float | None = None) -> str:
+    """The wall clock as the header shows it."""
+    return time.strftime("%a %d %b %H:%M", time.localtime(now))

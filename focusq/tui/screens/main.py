@@ -1,0 +1,357 @@
+"""The day at a glance: job slots, the task list, the selected task, every action a key away."""
+
+from __future__ import annotations
+
+import time
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal
+from textual.reactive import reactive
+from textual.screen import Screen
+from textual.widgets import DataTable, Footer, Input, Static
+
+from focusq.clifmt import task_detail
+from focusq.errors import FocusqError
+from focusq.quickadd import TaskDraft
+from focusq.states import TaskStatus
+from focusq.store import ops
+from focusq.tui.board import VIEWS, Board, load_board
+from focusq.tui.messages import DatabaseChanged
+from focusq.tui.screens.confirm import ConfirmScreen
+from focusq.tui.screens.log import LogScreen
+from focusq.tui.screens.quickadd import QuickAddScreen
+from focusq.tui.widgets.job_slots import JobSlotsPanel
+from focusq.tui.widgets.status_bar import StatusBar
+from focusq.tui.widgets.task_table import TaskTable
+
+if TYPE_CHECKING:
+    from focusq.tui.app import FocusqApp
+
+_OPEN = (TaskStatus.QUEUED, TaskStatus.WAITING, TaskStatus.HELD)
+
+
+class MainScreen(Screen[None]):
+    """The screen kept open all day."""
+
+    CSS_PATH = "main.tcss"
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("a", "add", "Add", id="task.add", tooltip="Quick-add a task"),
+        Binding(
+            "enter",
+            "details",
+            "Details",
+            id="task.details",
+            tooltip="Show all of the task",
+            show=False,
+        ),
+        Binding("l", "log", "Log", id="task.log", tooltip="Open the job's log"),
+        Binding("c", "cancel", "Cancel", id="task.cancel", tooltip="Cancel the task or job"),
+        Binding(
+            "r", "retry", "Retry", id="task.retry", tooltip="Run a finished job again", show=False
+        ),
+        Binding("p", "pause", "Pause", id="task.pause", tooltip="Pause or resume a running job"),
+        Binding(
+            "h", "hold", "Hold", id="task.hold", tooltip="Hold or release a queued task", show=False
+        ),
+        Binding(
+            "A", "approve", "Approve", id="task.approve", tooltip="Approve a gated job", show=False
+        ),
+        Binding("d", "done", "Done", id="task.done", tooltip="Mark the task done"),
+        Binding(
+            "x", "drop", "Drop", id="task.drop", tooltip="Drop the task from the plan", show=False
+        ),
+        Binding(
+            "e",
+            "edit",
+            "Edit",
+            id="task.edit",
+            tooltip="Change the task with quick-add tokens",
+            show=False,
+        ),
+        Binding(
+            "slash", "filter", "Filter", id="list.filter", tooltip="Filter the list as you type"
+        ),
+        Binding(
+            "v", "next_view", "View", id="list.view", tooltip="All, creative, jobs, done today"
+        ),
+        Binding("j", "cursor(1)", "Down", id="list.down", show=False, tooltip="Next task"),
+        Binding("k", "cursor(-1)", "Up", id="list.up", show=False, tooltip="Previous task"),
+        Binding("escape", "clear_filter", "Clear", id="list.clear", show=False, tooltip="Clear"),
+    ]
+    """| key | action |
+    | --- | --- |
+    | a | quick-add |
+    | enter | details of the selected task |
+    | l | the job's log |
+    | c | cancel (asks first for a running job) |
+    | r | retry a finished job |
+    | p | pause / resume a running job |
+    | h | hold / release a queued task |
+    | A | approve a gated job |
+    | d | done |
+    | x | drop |
+    | e | edit with quick-add tokens |
+    | / | filter as you type; escape clears |
+    | v | next view: all, creative, mechanical, done today |
+    | j / k, arrows | move |
+    """
+
+    view: reactive[str] = reactive("all")
+    """Which tasks the list shows (one of ``board.VIEWS``)."""
+    filter_text: reactive[str] = reactive("")
+    """The filter typed after ``/``."""
+    expanded: reactive[bool] = reactive(False)
+    """Whether the detail pane takes the width of the screen."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.board: Board | None = None
+
+    @property
+    def fq(self) -> FocusqApp:
+        return self.app  # type: ignore[return-value]
+
+    def compose(self) -> ComposeResult:
+        yield StatusBar(id="status-bar")
+        yield JobSlotsPanel(id="slots")
+        with Horizontal(id="body"):
+            yield TaskTable(id="tasks")
+            yield Static("", id="detail")
+        yield Input(placeholder="filter: words, +tag, project", id="filter")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.query_one("#filter").display = False
+        self.query_one(TaskTable).focus()
+        self.refresh_board()
+        # A clock for elapsed times and progress bars only; the data comes from watchfiles.
+        self.set_interval(1.0, self._tick_clock)
+
+    def _tick_clock(self) -> None:
+        now = self.fq.clock()
+        if self.board and self.board.slots:
+            self.query_one(JobSlotsPanel).now = now
+        self.query_one(StatusBar).now = now
+
+    # -- loading ----------------------------------------------------------------------------
+
+    def on_database_changed(self, _: DatabaseChanged) -> None:
+        self.refresh_board()
+
+    @work(exclusive=True, group="board")
+    async def refresh_board(self) -> None:
+        """Read the board again and hand it down to the widgets."""
+        board = await load_board(
+            self.fq.store,
+            now=self.fq.clock(),
+            view=self.view,
+            query=self.filter_text,
+            slot_count=self.fq.settings.engine.max_parallel,
+        )
+        self.board = board
+        self.query_one(StatusBar).board = board
+        slots = self.query_one(JobSlotsPanel)
+        slots.board = board
+        slots.now = board.now
+        table = self.query_one(TaskTable)
+        table.show_tasks(board.tasks)
+        table.border_title = f"{board.view} · {len(board.tasks)}" + (
+            f" · filter: {board.query}" if board.query else ""
+        )
+        self.show_detail()
+        self.fq.reap_and_start_worker(board)
+
+    @on(DataTable.RowHighlighted)
+    def _highlighted(self, _: DataTable.RowHighlighted) -> None:
+        self.show_detail()
+
+    @work(exclusive=True, group="detail")
+    async def show_detail(self) -> None:
+        """Fill the detail pane with the selected task, its runs and last log lines."""
+        detail = self.query_one("#detail", Static)
+        task_id = self.query_one(TaskTable).selected_id
+        if task_id is None:
+            detail.update("Nothing here yet.\n\nPress [b]a[/b] to add a task.")
+            return
+        try:
+            record = await self.fq.store.run(ops.get_task(task_id))
+            runs = await self.fq.store.run(ops.runs_of(task_id))
+        except FocusqError:
+            return
+        detail.update(_escape(task_detail(record, runs)))
+
+    # -- watchers ---------------------------------------------------------------------------
+
+    def watch_view(self) -> None:
+        if self.is_mounted:
+            self.refresh_board()
+
+    def watch_filter_text(self) -> None:
+        if self.is_mounted:
+            self.refresh_board()
+
+    def watch_expanded(self, expanded: bool) -> None:
+        self.set_class(expanded, "-expanded")
+
+    # -- actions ----------------------------------------------------------------------------
+
+    def _selected(self) -> dict[str, Any] | None:
+        task_id = self.query_one(TaskTable).selected_id
+        if task_id is None or self.board is None:
+            self.notify("No task selected", severity="warning")
+            return None
+        for task in self.board.tasks:
+            if task["id"] == task_id:
+                return task
+        return None
+
+    async def _write(self, op: Any, done: str) -> Any:
+        try:
+            result = await self.fq.store.run(op)
+        except FocusqError as exc:
+            self.notify(str(exc), severity="error", timeout=6)
+            return None
+        self.notify(done, timeout=3)
+        self.refresh_board()
+        return result
+
+    def action_add(self) -> None:
+        """Quick-add a task."""
+        self.app.push_screen(QuickAddScreen(), self._added)
+
+    async def _added(self, draft: TaskDraft | None) -> None:
+        if draft is None:
+            return
+        task_id = await self._write(ops.add_task(draft, time.time()), f"added: {draft.title}")
+        if task_id is not None:
+            self.fq.wanted_worker = True
+
+    def action_edit(self) -> None:
+        """Change the selected task with quick-add tokens."""
+        task = self._selected()
+        if task is None:
+            return
+        screen = QuickAddScreen(f"Edit #{task['id']} {task['title']}", editing=True)
+        self.app.push_screen(screen, lambda draft: self._edited(task["id"], draft))
+
+    async def _edited(self, task_id: int, draft: TaskDraft | None) -> None:
+        if draft is not None:
+            await self._write(ops.edit_task(task_id, draft, time.time()), f"edited #{task_id}")
+
+    def action_details(self) -> None:
+        """Widen (or narrow) the detail pane."""
+        self.expanded = not self.expanded
+
+    def action_log(self) -> None:
+        """Open the selected job's latest log."""
+        task = self._selected()
+        if task is not None:
+            self._open_log(task)
+
+    @work(group="open-log")
+    async def _open_log(self, task: dict[str, Any]) -> None:
+        runs = await self.fq.store.run(ops.runs_of(task["id"]))
+        if not runs:
+            self.notify(f"#{task['id']} has no log yet", severity="warning")
+            return
+        last = runs[-1]
+        title = f"#{task['id']} {task['title']} (attempt {last['attempt']})"
+        self.app.push_screen(LogScreen(title, last["log_path"]))
+
+    def action_cancel(self) -> None:
+        """Cancel; a running job is asked about first."""
+        task = self._selected()
+        if task is None:
+            return
+        if task["status"] in ("running", "paused"):
+            question = f"Cancel running job #{task['id']} {task['title']}?"
+            self.app.push_screen(ConfirmScreen(question), lambda yes: self._cancel(task, yes))
+        else:
+            self.run_worker(self._cancel(task, True))
+
+    async def _cancel(self, task: dict[str, Any], yes: bool | None) -> None:
+        if yes:
+            await self._request(task, "cancel", f"cancelling #{task['id']}")
+
+    async def _request(self, task: dict[str, Any], action: str, done: str) -> None:
+        await self._write(ops.request(task["id"], action, time.time()), done)
+        if action in ("retry", "approve", "release", "resume", "cancel", "pause"):
+            self.fq.wanted_worker = True
+
+    async def action_retry(self) -> None:
+        """Queue a finished job again."""
+        if task := self._selected():
+            await self._request(task, "retry", f"#{task['id']} queued again")
+
+    async def action_pause(self) -> None:
+        """Pause a running job, or resume a paused one."""
+        if task := self._selected():
+            action = "resume" if task["status"] == "paused" else "pause"
+            await self._request(task, action, f"{action} #{task['id']}")
+
+    async def action_hold(self) -> None:
+        """Hold a queued task, or release a held one."""
+        if task := self._selected():
+            action = "release" if task["status"] == "held" else "hold"
+            await self._request(task, action, f"{action} #{task['id']}")
+
+    async def action_approve(self) -> None:
+        """Approve a job waiting at its gate."""
+        if task := self._selected():
+            await self._request(task, "approve", f"approved #{task['id']}")
+
+    async def action_done(self) -> None:
+        """Mark the selected task done."""
+        if task := self._selected():
+            op = ops.transition(task["id"], _OPEN, TaskStatus.DONE, time.time(), reason="by hand")
+            await self._write(op, f"done: {task['title']}")
+
+    async def action_drop(self) -> None:
+        """Drop the selected task."""
+        if task := self._selected():
+            op = ops.transition(
+                task["id"], _OPEN, TaskStatus.DROPPED, time.time(), reason="by hand"
+            )
+            await self._write(op, f"dropped: {task['title']}")
+
+    def action_filter(self) -> None:
+        """Filter the list as you type."""
+        box = self.query_one("#filter", Input)
+        box.display = True
+        box.focus()
+
+    @on(Input.Changed, "#filter")
+    def _filter_changed(self, event: Input.Changed) -> None:
+        self.filter_text = event.value.strip()
+
+    @on(Input.Submitted, "#filter")
+    def _filter_done(self, _: Input.Submitted) -> None:
+        self.query_one(TaskTable).focus()
+
+    def action_clear_filter(self) -> None:
+        """Clear the filter (or narrow the detail pane)."""
+        box = self.query_one("#filter", Input)
+        if box.display or self.filter_text:
+            box.value = ""
+            box.display = False
+            self.filter_text = ""
+            self.query_one(TaskTable).focus()
+        elif self.expanded:
+            self.expanded = False
+
+    def action_next_view(self) -> None:
+        """Cycle: all, creative, mechanical, done today."""
+        self.view = VIEWS[(VIEWS.index(self.view) + 1) % len(VIEWS)]
+
+    def action_cursor(self, step: int) -> None:
+        """Move the cursor in the list."""
+        table = self.query_one(TaskTable)
+        table.move_cursor(row=table.cursor_row + step)
+
+
+def _escape(text: str) -> str:
+    return text.replace("[", r"\[")

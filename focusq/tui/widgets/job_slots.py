@@ -1,0 +1,68 @@
+"""The job slots: one line per slot with the running job, its progress and last log line."""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual.reactive import reactive
+from textual.widgets import Static
+
+from focusq.tui.board import Board, elapsed
+
+BAR = 12
+
+
+class JobSlotsPanel(Static):
+    """Running jobs in their slots, then the jobs that wait and why."""
+
+    board: reactive[Board | None] = reactive(None, layout=True)
+    """The latest board (its slot and waiting lines change the panel's height)."""
+    now: reactive[float] = reactive(0.0)
+    """The clock, ticking once a second while a job runs (for elapsed time and progress)."""
+
+    def render(self) -> Text:
+        board = self.board
+        if board is None:
+            return Text("loading…")
+        now = self.now or board.now
+        out = Text()
+        for index in range(max(board.slot_count, len(board.slots))):
+            if index:
+                out.append("\n")
+            if index >= len(board.slots):
+                out.append(f"{index + 1} ", style="dim")
+                out.append("idle", style="dim italic")
+                continue
+            slot = board.slots[index]
+            spent = now - slot.started_at
+            out.append(f"{index + 1} ", style="dim")
+            out.append(f"#{slot.task_id} ", style="bold")
+            out.append(slot.title[:40])
+            out.append(f"  {elapsed(spent):>6}  ")
+            out.append_text(_bar(spent, slot.estimate, now))
+            state = "paused" if slot.status == "paused" else ""
+            if state:
+                out.append(f"  {state}", style="bold")
+            if slot.last_line:
+                out.append(f"\n    {slot.last_line[:100]}", style="dim")
+        if board.waiting:
+            out.append("\nwaiting: ", style="bold")
+            out.append(
+                "  ".join(f"#{w.task_id} {w.title[:24]} ({w.why})" for w in board.waiting[:6])
+            )
+            if len(board.waiting) > 6:
+                out.append(f"  +{len(board.waiting) - 6} more", style="dim")
+        return out
+
+
+def _bar(spent: float, estimate: float | None, now: float) -> Text:
+    """A progress bar against the estimate; a moving block when there is no history."""
+    if not estimate:
+        cells = ["░"] * BAR
+        cells[int(now) % BAR] = "█"
+        return Text("".join(cells), style="dim")
+    done = min(1.0, spent / estimate)
+    filled = round(done * BAR)
+    bar = Text("█" * filled, style="bold")
+    bar.append("░" * (BAR - filled), style="dim")
+    bar.append(f" {done:4.0%}" if spent <= estimate else f" +{elapsed(spent - estimate)}")
+    return bar
