@@ -1,0 +1,101 @@
+"""A frozen clock, a fixed timezone and a seeded day for TUI tests."""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+from focusq.config import load_settings
+from focusq.paths import Paths
+from focusq.quickadd import parse
+from focusq.store import ops
+from focusq.store.sync import SyncStore
+from focusq.tui.app import FocusqApp, make_app
+
+NOW = 1_795_507_200.0 + 9.5 * 3600  # 2026-11-24 09:30 UTC
+"""The frozen 'now' of every TUI test."""
+
+
+@pytest.fixture(autouse=True)
+def utc(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """Times render the same on every machine."""
+    monkeypatch.setenv("TZ", "UTC")
+    time.tzset()
+    yield
+    time.tzset()
+
+
+@pytest.fixture(autouse=True)
+def no_blink(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A steady cursor, so screenshots do not depend on when they were taken."""
+    from textual.widgets import Input
+
+    monkeypatch.setattr(Input, "cursor_blink", False)
+
+
+def draft(text: str, command: list[str] | None = None, cwd: str = "/srv/site"):  # type: ignore[no-untyped-def]
+    """A task draft from quick-add words (and a command)."""
+    d = parse([text], command, now=NOW)
+    if command is not None:
+        d.cwd = cwd
+    return d
+
+
+@pytest.fixture
+def seed(paths: Paths) -> Callable[..., list[int]]:
+    """Add tasks to the test's database: ``seed("write +blog", ("build", ["make"]))``."""
+
+    def add(*items: str | tuple[str, list[str]]) -> list[int]:
+        drafts = [draft(i) if isinstance(i, str) else draft(i[0], i[1]) for i in items]
+        with SyncStore(paths.database) as store:
+            return store.run(ops.add_tasks(drafts, NOW - 3600))
+
+    return add
+
+
+@pytest.fixture
+def start_job(paths: Paths) -> Callable[[int, float, str], None]:
+    """Mark a queued job running since ``started`` with ``output`` in its log (no process)."""
+
+    def start(task_id: int, started: float, output: str = "") -> None:
+        with SyncStore(paths.database) as store:
+            claim = store.run(_claim(task_id, started, paths.logs))
+        os.makedirs(paths.logs, exist_ok=True)
+        Path(claim["log_path"]).write_text(f"# focusq: job\n# cwd: /srv\n# started: x\n{output}")
+
+    return start
+
+
+def _claim(task_id: int, now: float, logs: str):  # type: ignore[no-untyped-def]
+    yield ops.WRITE
+    return (yield from ops.claim(task_id, now, logs))
+
+
+@pytest.fixture
+def busy_day(seed: Callable[..., list[int]], start_job: Callable[..., None]) -> list[int]:
+    """Three running jobs, waiting ones, and creative work."""
+    ids = seed(
+        "write the launch post +blog project:site pri:H est:90m",
+        "review the Q4 plan +planning",
+        "reply to Sam about the invoice +admin pri:L",
+        ("build site", ["make", "-C", "site", "build"]),
+        ("run tests", ["pytest", "-x"]),
+        ("pull crm data", ["./pull", "crm"]),
+        ("deploy prod gate:approve lock:deploy:prod", ["./deploy", "prod"]),
+        ("report after:5", ["make", "report"]),
+        ("nightly backup at:23:00", ["./backup"]),
+    )
+    start_job(ids[3], NOW - 95, "compiling pages 40/120\n")
+    start_job(ids[4], NOW - 12, "collected 312 items\n")
+    start_job(ids[5], NOW - 340, "fetched 8,200 rows\r fetched 9,100 rows\n")
+    return ids
+
+
+@pytest.fixture
+def app(paths: Paths) -> FocusqApp:
+    """The app as the CLI builds it, on this test's home, with the clock stopped at NOW."""
+    return make_app(load_settings(paths), paths, clock=lambda: NOW)
