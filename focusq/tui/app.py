@@ -200,7 +200,9 @@ class FocusqApp(App[None]):
         rows = []
         for binding in (*self.screen_stack[-1].BINDINGS, *self.BINDINGS):
             if isinstance(binding, Binding):
-                rows.append((binding.key, binding.description, binding.tooltip, binding.id or ""))
+                key = self.settings.keymap.get(binding.id or "", binding.key)
+                keys = " ".join(self.get_key_display(Binding(k, "")) for k in key.split(","))
+                rows.append((keys, binding.description, binding.tooltip, binding.id or ""))
         rows.append(("ctrl+p", "Palette", "Run any action by name", ""))
         self.push_screen(HelpScreen(rows))
 

@@ -95,10 +95,20 @@ async def load_board(store: Store, *, now: float, view: str, query: str, slot_co
 
 async def _listed(store: Store, view: str, now: float) -> list[dict[str, Any]]:
     if view == "done":
-        midnight = datetime.fromtimestamp(now).replace(hour=0, minute=0, second=0).timestamp()
-        return await store.run(ops.list_tasks(["done"], ended_after=midnight))
+        return await store.run(ops.list_tasks(["done"], ended_after=_midnight(now)))
     kind = view if view in ("creative", "mechanical") else None
-    return await store.run(ops.list_tasks(sorted(ACTIVE), kind=kind))
+    listed = await store.run(ops.list_tasks(sorted(ACTIVE), kind=kind))
+    if view in ("all", "mechanical"):
+        # Jobs that failed or were cancelled today stay in sight, one key from a retry.
+        ended = await store.run(
+            ops.list_tasks(["failed", "cancelled"], kind="mechanical", ended_after=_midnight(now))
+        )
+        listed += ended
+    return listed
+
+
+def _midnight(now: float) -> float:
+    return datetime.fromtimestamp(now).replace(hour=0, minute=0, second=0).timestamp()
 
 
 def _haystack(task: dict[str, Any]) -> str:

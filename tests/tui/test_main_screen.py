@@ -12,6 +12,7 @@ from focusq.tui.screens.log import LogScreen
 from focusq.tui.screens.quickadd import QuickAddScreen
 from focusq.tui.widgets.job_slots import JobSlotsPanel
 from focusq.tui.widgets.task_table import TaskTable
+from tests.tui.conftest import NOW
 
 SIZE = (120, 36)
 
@@ -133,3 +134,147 @@ async def test_help_log_filter_and_views(app: FocusqApp, busy_day: list[int]) ->
         assert isinstance(app.screen, LogScreen)
         await pilot.press("escape")
         assert not isinstance(app.screen, LogScreen)
+
+
+async def test_retry_pause_approve_and_edit(
+    app: FocusqApp, paths: Paths, seed: Callable[..., list[int]], start_job: Callable[..., None]
+) -> None:
+    failed, running, gated, creative = seed(
+        ("flaky pri:H", ["false"]),
+        ("long", ["sleep", "60"]),
+        ("deploy gate:approve pri:L", ["./deploy"]),
+        "write notes pri:L",
+    )
+    with sqlite3.connect(paths.database) as con:
+        con.execute(
+            "UPDATE tasks SET status = 'failed', result = 'failed', ended_at = ? WHERE id = ?",
+            (NOW - 60, failed),
+        )
+    start_job(running, 0.0)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("v", "v", "v", "v")  # back to all, after a full cycle
+        await settle(pilot)
+        table = app.screen.query_one(TaskTable)
+
+        async def select(task_id: int) -> None:
+            table.move_cursor(row=table.get_row_index(str(task_id)))
+            await pilot.pause()
+
+        await select(running)
+        await pilot.press("p")
+        await settle(pilot)
+        with sqlite3.connect(paths.database) as con:
+            assert con.execute("SELECT intent FROM tasks WHERE id = ?", (running,)).fetchone() == (
+                "pause",
+            )
+        await select(gated)
+        await pilot.press("A")
+        await settle(pilot)
+        assert status_of(paths, gated) == "queued"
+        await select(creative)
+        await pilot.press("e", *"+later pri:H", "enter")
+        await settle(pilot)
+        with sqlite3.connect(paths.database) as con:
+            row = con.execute("SELECT tags, priority FROM tasks WHERE id = ?", (creative,))
+            assert row.fetchone() == ('["later"]', "H")
+        await select(failed)  # failed today: listed so it can be retried
+        await pilot.press("r")
+        await settle(pilot)
+        assert status_of(paths, failed) == "queued"
+
+
+async def test_enter_widens_the_details(app: FocusqApp, busy_day: list[int]) -> None:
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("enter")
+        assert app.screen.has_class("-expanded")
+        detail = str(app.screen.query_one("#detail").render())
+        assert "write the launch post" in detail and "1h30m" in detail
+        await pilot.press("escape")
+        assert not app.screen.has_class("-expanded")
+
+
+async def test_theme_cycles_and_is_remembered(app: FocusqApp, paths: Paths) -> None:
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        assert app.theme == "focusq-dark"
+        await pilot.press("T")
+        chosen = app.theme
+        assert chosen != "focusq-dark" and chosen.startswith("focusq-")
+    from focusq.config import load_settings
+    from focusq.tui.app import make_app
+
+    again = make_app(load_settings(paths), paths)
+    async with again.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        assert again.theme == chosen
+
+
+async def test_a_user_theme_loads_and_reloads_when_saved(app: FocusqApp, paths: Paths) -> None:
+    from pathlib import Path
+
+    themes = Path(paths.config_dir) / "themes"
+    themes.mkdir(parents=True)
+    (themes / "mine.toml").write_text('name = "mine"\nprimary = "#112233"\n')
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        assert "mine" in app.available_themes
+        app.theme = "mine"
+        (themes / "mine.toml").write_text('name = "mine"\nprimary = "#445566"\n')
+        for _ in range(200):
+            await pilot.pause(0.02)
+            if app.get_theme("mine") and app.get_theme("mine").primary == "#445566":  # type: ignore[union-attr]
+                break
+        assert app.get_theme("mine").primary == "#445566"  # type: ignore[union-attr]
+
+
+async def test_keymap_remaps_a_binding(paths: Paths, seed: Callable[..., list[int]]) -> None:
+    from pathlib import Path
+
+    from focusq.config import load_settings
+    from focusq.tui.app import make_app
+
+    Path(paths.home).mkdir(mode=0o700, exist_ok=True)
+    Path(paths.config_file).write_text('[keymap]\n"task.done" = "ctrl+d"\n')
+    [task_id] = seed("write")
+    app = make_app(load_settings(paths), paths, clock=lambda: NOW)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("d")
+        await settle(pilot)
+        assert status_of(paths, task_id) == "queued"
+        await pilot.press("ctrl+d")
+        await settle(pilot)
+        assert status_of(paths, task_id) == "done"
+
+
+async def test_the_palette_runs_actions(
+    app: FocusqApp, paths: Paths, seed: Callable[..., list[int]]
+) -> None:
+    [task_id] = seed("write")
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("ctrl+p", *"mark done")
+        await pilot.pause(0.3)
+        await pilot.press("enter")
+        await settle(pilot)
+        assert status_of(paths, task_id) == "done"
+
+
+async def test_a_row_added_from_a_shell_appears(app: FocusqApp, paths: Paths) -> None:
+    import asyncio
+    import os
+    import sys
+
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        proc = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "focusq", "add", "from another shell", env=dict(os.environ)
+        )
+        assert await proc.wait() == 0
+        for _ in range(250):
+            await pilot.pause(0.02)
+            if titles(app) == ["from another shell"]:
+                break
+        assert titles(app) == ["from another shell"]

@@ -41,7 +41,7 @@ class LogScreen(Screen[None]):
         self.match = -1
 
     def compose(self) -> ComposeResult:
-        yield Static(f"{self.title_text}  ·  {self.path}", id="log-title")
+        yield Static(f"{self.title_text}  ·  {Path(self.path).name}", id="log-title")
         yield LogView(self.path, id="log-view")
         yield Input(placeholder="search the log", id="log-search")
         yield Footer()

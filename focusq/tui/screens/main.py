@@ -169,6 +169,11 @@ class MainScreen(Screen[None]):
     def _highlighted(self, _: DataTable.RowHighlighted) -> None:
         self.show_detail()
 
+    @on(DataTable.RowSelected)
+    def _selected_row(self, _: DataTable.RowSelected) -> None:
+        # The table takes enter for itself: a selected row is the details binding.
+        self.action_details()
+
     @work(exclusive=True, group="detail")
     async def show_detail(self) -> None:
         """Fill the detail pane with the selected task, its runs and last log lines."""
