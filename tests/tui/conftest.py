@@ -16,7 +16,7 @@ from focusq.store import ops
 from focusq.store.sync import SyncStore
 from focusq.tui.app import FocusqApp, make_app
 
-NOW = 1_795_507_200.0 + 9.5 * 3600  # 2026-11-24 09:30 UTC
+NOW = 1_795_507_200.0 + 9.5 * 3600  # 2026-11-24 17:30 UTC
 """The frozen 'now' of every TUI test."""
 
 
