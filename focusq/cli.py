@@ -509,7 +509,7 @@ def cmd_worker(args: argparse.Namespace) -> int:
 
     logging.getLogger("watchfiles").setLevel(logging.WARNING)
     logging.basicConfig(
-        level=logging.INFO,
+        level=logging.DEBUG if args.verbose else logging.INFO,
         format="%(asctime)s focusq worker: %(message)s",
         datefmt="%Y-%m-%d %H:%M:%S",
     )
@@ -684,6 +684,7 @@ def _worker_args(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--foreground", action="store_true", help="run here, logging to stderr, until idle"
     )
+    p.add_argument("-v", "--verbose", action="store_true", help="log every job's start and end")
     p.set_defaults(handler=cmd_worker)
 
 

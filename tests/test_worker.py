@@ -421,3 +421,22 @@ def test_creative_tasks_have_no_job_actions(fq: Focusq) -> None:
         assert "is creative: there is no job" in result.stderr
     logged = fq("log", str(task_id))
     assert logged.returncode == 2 and "no log" in logged.stderr
+
+
+@pytest.mark.slow
+def test_a_job_printing_a_gigabyte_streams_to_its_log(fq: Focusq) -> None:
+    worker = fq.start_worker()
+    task_id = fq.add("--", "head", "-c", "1000000000", "/dev/zero")
+    peak = 0
+    while fq.status(task_id) in ("queued", "running"):
+        with open(f"/proc/{worker.pid}/status") as status:
+            rss = next(int(line.split()[1]) for line in status if line.startswith("VmRSS"))
+        peak = max(peak, rss)
+        time.sleep(0.05)  # sampling memory while the job runs, not waiting for it
+    assert fq.status(task_id) == "done"
+    log = Path(runs(fq.home, task_id)[0]["log_path"])
+    try:
+        assert log.stat().st_size > 1_000_000_000
+    finally:
+        log.unlink()
+    assert peak < 100 * 1024, f"worker RSS peaked at {peak} kB"

@@ -390,7 +390,7 @@ class Worker:
         self._watch_process(
             job["id"], claim["run_id"], process, claim["log_path"], claim["attempt"], now
         )
-        log.info("started job #%d (pid %d): %s", job["id"], process.pid, job["title"])
+        log.debug("started job #%d (pid %d): %s", job["id"], process.pid, job["title"])
         return [ops.record_spawn(claim["run_id"], process.pid, process.pgid)]
 
     def _watch_process(
@@ -498,7 +498,7 @@ class Worker:
         # Dependents may start in this very tick: the scheduler sees the new state now.
         self.status[task_id] = status.value
         steps = [step]
-        log.info("job #%d ended: %s (exit %s)", task_id, result, exit_code)
+        log.debug("job #%d ended: %s (exit %s)", task_id, result, exit_code)
         return steps + self._fail_fast(job, active.attempt, result)
 
     def _finish_step(

@@ -126,6 +126,8 @@ def why_waiting(job: dict[str, Any], by_id: dict[int, dict[str, Any]], now: floa
         if dep in by_id:
             return f"after #{dep}"
     if job["at"] and job["at"] > now:
+        if job["attempts"] and job["result"]:
+            return f"{job['result']}, retry in {format_duration(job['at'] - now)}"
         return "at " + datetime.fromtimestamp(job["at"]).strftime("%H:%M")
     running_locks = {
         key: other["id"]

@@ -24,6 +24,8 @@ class JobSlotsPanel(Static):
         if board is None:
             return Text("loading…")
         now = self.now or board.now
+        # Room for the title: the width less the slot number, id, elapsed time and the bar.
+        room = max(16, self.size.width - 44)
         out = Text()
         for index in range(max(board.slot_count, len(board.slots))):
             if index:
@@ -36,14 +38,15 @@ class JobSlotsPanel(Static):
             spent = now - slot.started_at
             out.append(f"{index + 1} ", style="dim")
             out.append(f"#{slot.task_id} ", style="bold")
-            out.append(slot.title[:40])
+            title = slot.title if len(slot.title) <= room else slot.title[: room - 1] + "…"
+            out.append(f"{title:<{min(room, 40)}}")
             out.append(f"  {elapsed(spent):>6}  ")
             out.append_text(_bar(spent, slot.estimate, now))
             state = "paused" if slot.status == "paused" else ""
             if state:
                 out.append(f"  {state}", style="bold")
             if slot.last_line:
-                out.append(f"\n    {slot.last_line[:100]}", style="dim")
+                out.append(f"\n    {slot.last_line[: max(10, self.size.width - 6)]}", style="dim")
         if board.waiting:
             out.append("\nwaiting: ", style="bold")
             out.append(
