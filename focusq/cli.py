@@ -654,6 +654,51 @@ def cmd_tui(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_blocks(args: argparse.Namespace) -> int:
+    """``focusq blocks``: the day's sync and async blocks, the current one marked."""
+    from datetime import date, datetime
+
+    from focusq.config import load_settings
+    from focusq.focus.blocks import day_plan, next_boundary
+
+    settings = load_settings(Paths.from_env())
+    blocks = settings.time_blocks()
+    now = datetime.now()
+    try:
+        day = date.fromisoformat(args.date) if args.date else now.date()
+    except ValueError:
+        raise UserError(f"--date {args.date}: write it as YYYY-MM-DD") from None
+    plan = day_plan(blocks, day)
+    if args.json:
+        _print_json(
+            [
+                {
+                    "start": seg.start.isoformat(timespec="minutes"),
+                    "end": seg.end.isoformat(timespec="minutes"),
+                    "mode": seg.mode,
+                    "label": seg.label,
+                    "current": seg.start <= now < seg.end,
+                }
+                for seg in plan
+            ]
+        )
+        return 0
+    if not blocks:
+        print("no blocks configured: the whole day is free time.")
+        print("add [[blocks]] tables to the config file; see 'focusq blocks --help'")
+        return 0
+    print(day.strftime("%a %d %b %Y"))
+    for seg in plan:
+        current = seg.start <= now < seg.end
+        end = "24:00" if seg.end.date() > day else f"{seg.end:%H:%M}"
+        line = f"{'▶' if current else ' '} {seg.start:%H:%M}-{end}  {seg.mode:<5}  {seg.label}"
+        if current:
+            at, following = next_boundary(blocks, now)
+            line += f"   (now; {following.mode} from {at:%H:%M})"
+        print(line.rstrip())
+    return 0
+
+
 def _label(record: dict[str, Any]) -> str:
     return f"#{record['id']} {record['title']}"
 
@@ -674,6 +719,27 @@ def _action(action: str) -> Callable[[argparse.ArgumentParser], None]:
         p.set_defaults(handler=cmd_action, action=action)
 
     return configure
+
+
+def _blocks_args(p: argparse.ArgumentParser) -> None:
+    p.epilog = _BLOCKS_HELP
+    p.add_argument("--date", metavar="YYYY-MM-DD", help="another day's plan")
+    p.add_argument("--json", action="store_true", help="print the segments as JSON")
+    p.set_defaults(handler=cmd_blocks)
+
+
+_BLOCKS_HELP = """\
+Blocks come from [[blocks]] tables in the config file:
+
+  [[blocks]]
+  days = "mon-fri"        # mon-fri, sat,sun, mon,wed-fri or daily
+  start = "09:00"
+  end = "10:00"
+  mode = "sync"           # sync: meetings, replies; async: maker time
+  label = "standup and email"
+
+Time outside every block is free. Overlapping blocks are a config error.
+"""
 
 
 def _ui_args(p: argparse.ArgumentParser) -> None:
@@ -753,4 +819,5 @@ _COMMANDS: dict[str, tuple[str, Callable[[argparse.ArgumentParser], None]]] = {
     "batch": ("Add a set of tasks with dependencies from a TOML file, in one go.", _batch_args),
     "worker": ("Start the background worker (--foreground: run it here).", _worker_args),
     "ui": ("Open the terminal interface (what focusq alone does in a terminal).", _ui_args),
+    "blocks": ("Show the day's sync and async time blocks, the current one marked.", _blocks_args),
 }

@@ -11,10 +11,11 @@ import os
 import tomllib
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 from focusq.errors import ConfigError
+from focusq.focus.blocks import Block, BlockError, check_overlaps, make_block
 from focusq.paths import PRIVATE_FILE, Paths
 
 
@@ -76,6 +77,45 @@ class WorkerSettings(_Section):
     """Start a worker when work is added and none is alive."""
 
 
+class BlockSettings(_Section):
+    """One ``[[blocks]]`` table: a recurring sync or async stretch of the day."""
+
+    days: str = "mon-fri"
+    """``mon-fri``, ``sat,sun``, ``mon,wed-fri`` or ``daily``."""
+    start: str
+    """``HH:MM``, local time."""
+    end: str
+    """``HH:MM``, after ``start`` (``24:00`` for the end of the day)."""
+    mode: Literal["sync", "async"]
+    """``sync`` (meetings, chat, replies: interruptions show at once) or ``async`` (maker time)."""
+    label: str = ""
+    """A name for the block, shown in the TUI header and ``focusq blocks``."""
+
+
+class FocusSettings(_Section):
+    """The focus slot."""
+
+    default_minutes: int = Field(50, ge=1, le=600)
+    """Planned length of a focus session."""
+    break_minutes: int = Field(10, ge=1, le=120)
+    """Length of a break between sessions."""
+    idle_minutes: int = Field(15, ge=1, le=600)
+    """No key pressed this long while focusing: ask on return whether the time counts."""
+    min_minutes: int = Field(25, ge=0, le=600)
+    """Warn when a focus session would start with less than this before a sync block."""
+
+
+class InterruptSettings(_Section):
+    """Interruptions and their batches."""
+
+    batch_minutes: int = Field(90, ge=1, le=1440)
+    """Deliver held interruptions at least this often."""
+    notify: bool = False
+    """Send one desktop notification (``notify-send``) per delivered batch."""
+    bell: bool = False
+    """Ring the terminal bell once per delivered batch."""
+
+
 class TuiSettings(_Section):
     """The terminal interface."""
 
@@ -107,6 +147,33 @@ class Settings(BaseSettings):
     """The terminal interface."""
     keymap: dict[str, str] = Field(default_factory=dict)
     """Binding id -> keys, e.g. ``"task.cancel" = "ctrl+x"`` (see the README's key table)."""
+    focus: FocusSettings = FocusSettings()
+    """The focus slot."""
+    interrupts: InterruptSettings = InterruptSettings()
+    """Interruptions and batching."""
+    blocks: list[BlockSettings] = Field(default_factory=list)
+    """The day's sync and async blocks; time outside them is free."""
+
+    @model_validator(mode="after")
+    def _blocks_make_sense(self) -> Settings:
+        made = []
+        for number, block in enumerate(self.blocks, 1):
+            try:
+                made.append(
+                    make_block(block.days, block.start, block.end, block.mode, block.label)
+                )
+            except BlockError as exc:
+                name = f"block {number}" + (f" ({block.label})" if block.label else "")
+                raise ValueError(f"{name}: {exc}") from None
+        try:
+            check_overlaps(made)
+        except BlockError as exc:
+            raise ValueError(str(exc)) from None
+        return self
+
+    def time_blocks(self) -> list[Block]:
+        """The ``[[blocks]]`` as validated :class:`~focusq.focus.blocks.Block`\\s."""
+        return [make_block(b.days, b.start, b.end, b.mode, b.label) for b in self.blocks]
 
     @classmethod
     def settings_customise_sources(
@@ -154,7 +221,10 @@ def _describe(exc: ValidationError, path: str) -> str:
         where += f", line {line}"
     if error["type"] == "extra_forbidden":
         return f"{where}: unknown key '{key}'; remove it or check its spelling"
-    return f"{where}: '{key}': {error['msg']}"
+    message = str(error["msg"]).removeprefix("Value error, ")
+    if not key:
+        return f"{where}: {message}"
+    return f"{where}: '{key}': {message}"
 
 
 def _line_of(path: str, key: str) -> int | None:
