@@ -159,9 +159,7 @@ class Settings(BaseSettings):
         made = []
         for number, block in enumerate(self.blocks, 1):
             try:
-                made.append(
-                    make_block(block.days, block.start, block.end, block.mode, block.label)
-                )
+                made.append(make_block(block.days, block.start, block.end, block.mode, block.label))
             except BlockError as exc:
                 name = f"block {number}" + (f" ({block.label})" if block.label else "")
                 raise ValueError(f"{name}: {exc}") from None

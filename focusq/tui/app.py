@@ -37,7 +37,14 @@ class FocusqApp(App[None]):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("q", "quit", "Quit", id="app.quit", tooltip="Close focusq; jobs keep running"),
         Binding("question_mark", "help", "Help", id="app.help", tooltip="Every key binding"),
-        Binding("T", "next_theme", "Theme", id="app.theme", tooltip="Next theme (remembered)"),
+        Binding(
+            "T",
+            "next_theme",
+            "Theme",
+            id="app.theme",
+            tooltip="Next theme (remembered)",
+            show=False,
+        ),
     ]
     """| key | action |
     | --- | --- |

@@ -82,10 +82,12 @@ async def load_board(store: Store, *, now: float, view: str, query: str, slot_co
         if j["status"] in ("queued", "waiting", "held") and why_waiting(j, by_id, now)
     ]
     counts = {
-        "queued": sum(j["status"] == "queued" for j in jobs),
+        "queued": sum(j["status"] == "queued" for j in jobs)
+        - sum(w.task_id in by_id and by_id[w.task_id]["status"] == "queued" for w in waiting),
         "running": len(slots),
-        "waiting": sum(j["status"] in ("waiting", "held") for j in jobs),
+        "waiting": len(waiting),
     }
+    """queued: ready to start when a slot frees; waiting: held back by something (why_waiting)."""
     tasks = await _listed(store, view, now)
     if query:
         needle = query.lower()

@@ -53,7 +53,14 @@ class MainScreen(Screen[None]):
         Binding(
             "r", "retry", "Retry", id="task.retry", tooltip="Run a finished job again", show=False
         ),
-        Binding("p", "pause", "Pause", id="task.pause", tooltip="Pause or resume a running job"),
+        Binding(
+            "p",
+            "pause",
+            "Pause",
+            id="task.pause",
+            tooltip="Pause or resume a running job",
+            show=False,
+        ),
         Binding(
             "h", "hold", "Hold", id="task.hold", tooltip="Hold or release a queued task", show=False
         ),

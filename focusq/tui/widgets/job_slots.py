@@ -41,7 +41,7 @@ class JobSlotsPanel(Static):
             title = slot.title if len(slot.title) <= room else slot.title[: room - 1] + "…"
             out.append(f"{title:<{min(room, 40)}}")
             out.append(f"  {elapsed(spent):>6}  ")
-            out.append_text(_bar(spent, slot.estimate, now))
+            out.append_text(_bar(spent, slot.estimate, now + slot.task_id))
             state = "paused" if slot.status == "paused" else ""
             if state:
                 out.append(f"  {state}", style="bold")
@@ -58,11 +58,11 @@ class JobSlotsPanel(Static):
 
 
 def _bar(spent: float, estimate: float | None, now: float) -> Text:
-    """A progress bar against the estimate; a moving block when there is no history."""
+    """A progress bar against the estimate; a travelling dot when there is no history."""
     if not estimate:
-        cells = ["░"] * BAR
-        cells[int(now) % BAR] = "█"
-        return Text("".join(cells), style="dim")
+        cells = ["┄"] * BAR
+        cells[int(now) % BAR] = "●"
+        return Text("".join(cells) + " no estimate", style="dim")
     done = min(1.0, spent / estimate)
     filled = round(done * BAR)
     bar = Text("█" * filled, style="bold")
