@@ -482,18 +482,21 @@ def events_since(after_id: int, limit: int = 1000) -> Op[list[Record]]:
 # -- the worker -----------------------------------------------------------------------------
 
 _OPEN_JOB = ("queued", "waiting", "held", "running", "paused")
+_JOB_SELECT = f"""
+    SELECT {_TASK_COLUMNS},
+           r.id AS run_id, r.attempt AS run_attempt, r.pid AS run_pid,
+           r.pgid AS run_pgid, r.started_at AS run_started_at, r.log_path AS run_log
+    FROM tasks t
+    LEFT JOIN runs r ON r.task_id = t.id AND r.ended_at IS NULL
+"""
+"""A task with its unfinished run (if any); callers add the WHERE."""
 
 
 def open_jobs() -> Op[list[Record]]:
     """Every open mechanical task, with its current run when it has one."""
     yield READ
     rows = yield (
-        f"""
-        SELECT {_TASK_COLUMNS},
-               r.id AS run_id, r.attempt AS run_attempt, r.pid AS run_pid,
-               r.pgid AS run_pgid, r.started_at AS run_started_at, r.log_path AS run_log
-        FROM tasks t
-        LEFT JOIN runs r ON r.task_id = t.id AND r.ended_at IS NULL
+        f"""{_JOB_SELECT}
         WHERE t.kind = 'mechanical' AND t.status IN ({",".join("?" * len(_OPEN_JOB))})
         ORDER BY t.id
         """,
@@ -512,17 +515,7 @@ def _jobs(ids: Sequence[int]) -> Op[list[Record]]:
     out: list[Record] = []
     for start in range(0, len(ids), 500):
         chunk = list(ids[start : start + 500])
-        rows = yield (
-            f"""
-            SELECT {_TASK_COLUMNS},
-                   r.id AS run_id, r.attempt AS run_attempt, r.pid AS run_pid,
-                   r.pgid AS run_pgid, r.started_at AS run_started_at, r.log_path AS run_log
-            FROM tasks t
-            LEFT JOIN runs r ON r.task_id = t.id AND r.ended_at IS NULL
-            WHERE t.id IN ({",".join("?" * len(chunk))})
-            """,
-            chunk,
-        )
+        rows = yield (f"{_JOB_SELECT} WHERE t.id IN ({','.join('?' * len(chunk))})", chunk)
         out.extend(_job_record(row) for row in rows)
     return out
 

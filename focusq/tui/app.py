@@ -27,6 +27,7 @@ from focusq.tui.messages import DatabaseChanged, ThemesChanged
 from focusq.tui.screens.help import HelpScreen
 from focusq.tui.screens.main import MainScreen
 from focusq.tui.themes import load_themes, shipped_dir
+from focusq.watch import database_changes
 
 
 class FocusqApp(App[None]):
@@ -84,16 +85,7 @@ class FocusqApp(App[None]):
     @work(exclusive=True, group="watch-database")
     async def watch_database(self) -> None:
         """Tell the main screen whenever the database files change (a burst is one message)."""
-        from watchfiles import awatch
-
-        names = {"focusq.db", "focusq.db-wal"}
-        async for _ in awatch(
-            self.paths.home,
-            watch_filter=lambda _c, p: os.path.basename(p) in names,
-            recursive=False,
-            debounce=100,
-            step=20,
-        ):
+        async for _ in database_changes(self.paths.home, step=20):
             for screen in self.screen_stack:
                 if isinstance(screen, MainScreen):
                     screen.post_message(DatabaseChanged())

@@ -20,6 +20,21 @@ NOW = 1_795_507_200.0 + 9.5 * 3600  # 2026-11-24 17:30 UTC
 """The frozen 'now' of every TUI test."""
 
 
+WATCHERS = {"watch-database", "watch-themes", "follow-log"}
+"""Worker groups that run for the app's whole life."""
+
+
+async def settle(pilot) -> None:  # type: ignore[no-untyped-def]
+    """Wait until every piece of work a key started has finished (the watchers never do)."""
+    for _ in range(5):
+        await pilot.pause()
+        busy = [w for w in pilot.app.workers if w.group not in WATCHERS and w.is_running]
+        if not busy:
+            return
+        for worker in busy:
+            await worker.wait()
+
+
 @pytest.fixture(autouse=True)
 def utc(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     """Times render the same on every machine."""

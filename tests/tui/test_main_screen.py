@@ -12,7 +12,7 @@ from focusq.tui.screens.log import LogScreen
 from focusq.tui.screens.quickadd import QuickAddScreen
 from focusq.tui.widgets.job_slots import JobSlotsPanel
 from focusq.tui.widgets.task_table import TaskTable
-from tests.tui.conftest import NOW
+from tests.tui.conftest import NOW, settle
 
 SIZE = (120, 36)
 
@@ -25,20 +25,6 @@ def status_of(paths: Paths, task_id: int) -> str:
 def titles(app: FocusqApp) -> list[str]:
     table = app.screen.query_one(TaskTable)
     return [str(table.get_row_at(i)[4]) for i in range(table.row_count)]
-
-
-WATCHERS = {"watch-database", "watch-themes", "follow-log"}
-
-
-async def settle(pilot) -> None:  # type: ignore[no-untyped-def]
-    """Wait until every piece of work a key started has finished (the watchers never do)."""
-    for _ in range(5):
-        await pilot.pause()
-        busy = [w for w in pilot.app.workers if w.group not in WATCHERS and w.is_running]
-        if not busy:
-            return
-        for worker in busy:
-            await worker.wait()
 
 
 async def test_the_day_is_listed_in_the_order_it_will_be_taken(

@@ -22,6 +22,7 @@ from focusq.tui.screens.log import LogScreen
 from focusq.tui.screens.main import MainScreen
 from focusq.tui.screens.quickadd import QuickAddScreen
 from focusq.tui.widgets.task_table import TaskTable
+from tests.tui.conftest import settle
 
 SnapCompare = Callable[..., bool]
 RunBefore = Callable[..., Awaitable[None]]
@@ -32,19 +33,6 @@ LARGE = (200, 50)
 
 THEMES = sorted(p.stem for p in (Path(__file__).parents[2] / "themes").glob("*.toml"))
 """The shipped themes: focusq-contrast, focusq-dark, focusq-light, focusq-nord."""
-
-WATCHERS = {"watch-database", "watch-themes", "follow-log"}
-
-
-async def settle(pilot) -> None:  # type: ignore[no-untyped-def]
-    """Wait until every piece of work a key started has finished (the watchers never do)."""
-    for _ in range(5):
-        await pilot.pause()
-        busy = [w for w in pilot.app.workers if w.group not in WATCHERS and w.is_running]
-        if not busy:
-            return
-        for worker in busy:
-            await worker.wait()
 
 
 async def loaded(pilot) -> None:  # type: ignore[no-untyped-def]
