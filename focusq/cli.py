@@ -416,6 +416,7 @@ def cmd_status(args: argparse.Namespace) -> int:
 
     with _open_store() as store:
         counts = store.run(ops.status_counts())
+        focus = store.run(ops.current_focus())
     jobs = counts[Kind.MECHANICAL]
     running = jobs.get("running", 0) + jobs.get("paused", 0)
     queued = jobs.get("queued", 0)
@@ -424,7 +425,7 @@ def cmd_status(args: argparse.Namespace) -> int:
     if args.json:
         _print_json(
             {
-                "focus": None,
+                "focus": None if focus is None else focus["task_id"],
                 "running": running,
                 "queued": queued,
                 "waiting": waiting,
@@ -432,7 +433,8 @@ def cmd_status(args: argparse.Namespace) -> int:
             }
         )
         return 0
-    parts = ["no focus", f"{running} running", f"{queued} queued"]
+    focus_text = "no focus" if focus is None else _focus_line(focus, time.time())
+    parts = [focus_text, f"{running} running", f"{queued} queued"]
     if waiting:
         parts.append(f"{waiting} waiting")
     if args.short:
@@ -699,6 +701,97 @@ def cmd_blocks(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_focus(args: argparse.Namespace) -> int:
+    """``focusq focus``: start, show, pause, resume or stop the one focus session."""
+    from focusq.store import ops
+
+    paths = Paths.from_env()
+    config = _settings(paths)
+    now = time.time()
+    with _open_store(paths, config) as store:
+        if args.stop or args.done:
+            session = store.run(ops.stop_focus(now, done=args.done))
+            spent = now - session["started_at"] - session["paused_seconds"]
+            print(f"focused {_minutes(spent)} on #{session['task_id']} {session['title']}")
+            return 0
+        if args.pause or args.resume:
+            session = store.run(ops.pause_focus(now, resume=args.resume))
+            print(f"{'resumed' if args.resume else 'paused'} #{session['task_id']}")
+            return 0
+        if args.id is None:
+            session = store.run(ops.current_focus())
+            if session is None:
+                print("no focus; 'focusq focus ID' starts a session")
+            else:
+                print(_focus_line(session, now))
+            return 0
+        minutes = args.minutes or config.focus.default_minutes
+        session = store.run(ops.start_focus(args.id, now, minutes, switch=args.switch))
+    warning = _gap_warning(paths, config.focus.min_minutes)
+    if warning:
+        print(f"focusq: {warning}", file=sys.stderr)
+    print(f"focus on #{session['task_id']} {session['title']} for {minutes} min")
+    return 0
+
+
+def _gap_warning(paths: Paths, min_minutes: int) -> str | None:
+    from datetime import datetime
+
+    from focusq.config import load_settings
+    from focusq.focus.policy import gap_warning
+
+    return gap_warning(load_settings(paths).time_blocks(), datetime.now(), min_minutes)
+
+
+def _minutes(seconds: float) -> str:
+    from focusq.durations import format_duration
+
+    return format_duration(max(0.0, seconds))
+
+
+def _focus_line(session: dict[str, Any], now: float) -> str:
+    paused = now - session["paused_at"] if session["paused_at"] else 0.0
+    spent = now - session["started_at"] - session["paused_seconds"] - paused
+    state = " (paused)" if session["paused_at"] else ""
+    return (
+        f"#{session['task_id']} {session['title']}: {_minutes(spent)} of "
+        f"{session['planned_minutes']}m{state}"
+    )
+
+
+def cmd_interrupt(args: argparse.Namespace) -> int:
+    """``focusq interrupt``: capture something for later, without leaving the work."""
+    from focusq.store import ops
+
+    with _open_store() as store:
+        item = store.run(ops.capture(" ".join(args.text), time.time(), urgent=args.urgent))
+    print(f"captured #{item}" + (" (urgent)" if args.urgent else ""))
+    return 0
+
+
+def cmd_inbox(args: argparse.Namespace) -> int:
+    """``focusq inbox``: interruptions held and delivered."""
+    from datetime import datetime
+
+    from focusq.store import ops
+
+    since = 0.0 if args.all else datetime.now().replace(hour=0, minute=0, second=0).timestamp()
+    with _open_store() as store:
+        items = store.run(ops.inbox(since=since))
+    if args.json:
+        _print_json([_json_record(i) | {"urgent": bool(i["urgent"])} for i in items])
+        return 0
+    if not items:
+        print("the inbox is empty")
+        return 0
+    for item in items:
+        when = datetime.fromtimestamp(item["at"]).strftime("%H:%M")
+        state = f"batch {item['batch']}" if item["delivered_at"] else "held"
+        flag = " !" if item["urgent"] else ""
+        print(f"{item['id']:>4}  {when}  {state:<8}{flag}  {item['text']}")
+    return 0
+
+
 def _label(record: dict[str, Any]) -> str:
     return f"#{record['id']} {record['title']}"
 
@@ -719,6 +812,31 @@ def _action(action: str) -> Callable[[argparse.ArgumentParser], None]:
         p.set_defaults(handler=cmd_action, action=action)
 
     return configure
+
+
+def _focus_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("id", type=_task_id, nargs="?", help="the creative task to focus on")
+    p.add_argument("--switch", action="store_true", help="end the current session first")
+    p.add_argument(
+        "--minutes", type=int, metavar="N", help="planned length (focus.default_minutes)"
+    )
+    p.add_argument("--stop", action="store_true", help="end the session")
+    p.add_argument("--done", action="store_true", help="end the session and mark its task done")
+    p.add_argument("--pause", action="store_true", help="pause the session")
+    p.add_argument("--resume", action="store_true", help="resume a paused session")
+    p.set_defaults(handler=cmd_focus)
+
+
+def _interrupt_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("text", nargs="+", help="what came up")
+    p.add_argument("--urgent", action="store_true", help="break through focus and async time")
+    p.set_defaults(handler=cmd_interrupt)
+
+
+def _inbox_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--all", action="store_true", help="every day, not only today")
+    p.add_argument("--json", action="store_true", help="print the items as JSON")
+    p.set_defaults(handler=cmd_inbox)
 
 
 def _blocks_args(p: argparse.ArgumentParser) -> None:
@@ -820,4 +938,10 @@ _COMMANDS: dict[str, tuple[str, Callable[[argparse.ArgumentParser], None]]] = {
     "worker": ("Start the background worker (--foreground: run it here).", _worker_args),
     "ui": ("Open the terminal interface (what focusq alone does in a terminal).", _ui_args),
     "blocks": ("Show the day's sync and async time blocks, the current one marked.", _blocks_args),
+    "focus": ("Focus on a creative task; --stop, --done, --pause, --resume.", _focus_args),
+    "interrupt": (
+        "Capture an interruption for the next batch (--urgent breaks through).",
+        _interrupt_args,
+    ),
+    "inbox": ("List today's interruptions, held and delivered.", _inbox_args),
 }

@@ -96,3 +96,7 @@ class EventKind(StrEnum):
     """A client asked the worker to cancel, pause or resume a running job."""
     WORKER = "worker"
     """The worker started or stopped."""
+    FOCUS = "focus"
+    """A focus session started, paused, resumed or ended (payload ``action``)."""
+    INTERRUPTION = "interruption"
+    """An interruption was captured, or a batch delivered."""

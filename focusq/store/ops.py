@@ -882,3 +882,157 @@ def recent_durations(command: str, cwd: str | None, limit: int = 20) -> Op[list[
         (command, cwd, limit),
     )
     return [float(r[0]) for r in rows]
+
+
+# -- the focus slot -------------------------------------------------------------------------
+
+_FOCUS_COLUMNS = """
+    f.id, f.task_id, f.started_at, f.ended_at, f.paused_at, f.paused_seconds,
+    f.planned_minutes, f.outcome, t.title
+"""
+
+
+def current_focus() -> Op[Record | None]:
+    """The open focus session with its task's title, if any."""
+    yield READ
+    return (yield from _open_focus())
+
+
+def _open_focus() -> Op[Record | None]:
+    rows = yield (
+        f"SELECT {_FOCUS_COLUMNS} FROM focus_sessions f JOIN tasks t ON t.id = f.task_id "
+        "WHERE f.ended_at IS NULL",
+        (),
+    )
+    return dict(rows[0]) if rows else None
+
+
+def start_focus(task_id: int, now: float, planned_minutes: int, *, switch: bool) -> Op[Record]:
+    """Put a creative task in the focus slot; with ``switch``, end the one there first.
+
+    Without ``switch`` an occupied slot is an error naming what is in focus, so of two
+    starts racing from two shells one wins and the other is told.
+    """
+    yield WRITE
+    task = yield from _require(task_id)
+    if task["kind"] != "creative":
+        raise UserError(f"task {task_id} is a job: only creative tasks take the focus slot")
+    if task["status"] not in ("queued", "held", "waiting"):
+        raise UserError(f"task {task_id} is {task['status']}; focus on an open task")
+    current = yield from _open_focus()
+    if current is not None:
+        if current["task_id"] == task_id:
+            raise UserError(f"task {task_id} is already in focus")
+        if not switch:
+            raise UserError(
+                f"#{current['task_id']} {current['title']} is in focus; "
+                f"'focusq focus {task_id} --switch' ends it and focuses #{task_id}"
+            )
+        yield from _end_focus(current, now, "switched")
+    rows = yield (
+        "INSERT INTO focus_sessions (task_id, started_at, planned_minutes) VALUES (?, ?, ?) "
+        "RETURNING id",
+        (task_id, now, planned_minutes),
+    )
+    payload = {"action": "start", "session": rows[0][0], "planned_minutes": planned_minutes}
+    yield from _event(task_id, EventKind.FOCUS, payload, now)
+    return (yield from _open_focus())  # type: ignore[return-value]
+
+
+def stop_focus(now: float, *, done: bool) -> Op[Record]:
+    """End the focus session (``done`` also marks its task done); return the ended session."""
+    yield WRITE
+    current = yield from _open_focus()
+    if current is None:
+        raise UserError("nothing is in focus; 'focusq focus ID' starts a session")
+    yield from _end_focus(current, now, "done" if done else "stopped")
+    if done:
+        yield (
+            "UPDATE tasks SET status = 'done', result = NULL, reason = 'focus session', "
+            "updated_at = ?, ended_at = ? WHERE id = ? AND status IN ('queued', 'held', 'waiting')",
+            (now, now, current["task_id"]),
+        )
+        payload = {"from": "queued", "to": "done", "by": "focus"}
+        yield from _event(current["task_id"], EventKind.STATUS, payload, now)
+    return current
+
+
+def _end_focus(current: Record, now: float, outcome: str) -> Op[None]:
+    paused = now - current["paused_at"] if current["paused_at"] else 0.0
+    yield (
+        "UPDATE focus_sessions SET ended_at = ?, outcome = ?, paused_at = NULL, "
+        "paused_seconds = paused_seconds + ? WHERE id = ?",
+        (now, outcome, paused, current["id"]),
+    )
+    focused = now - current["started_at"] - current["paused_seconds"] - paused
+    payload = {"action": "end", "outcome": outcome, "focused_seconds": round(focused, 1)}
+    yield from _event(current["task_id"], EventKind.FOCUS, payload, now)
+
+
+def pause_focus(now: float, *, resume: bool) -> Op[Record]:
+    """Pause or resume the focus session."""
+    yield WRITE
+    current = yield from _open_focus()
+    if current is None:
+        raise UserError("nothing is in focus")
+    if resume:
+        if not current["paused_at"]:
+            raise UserError("the focus session is not paused")
+        yield (
+            "UPDATE focus_sessions SET paused_at = NULL, paused_seconds = paused_seconds + ? "
+            "WHERE id = ?",
+            (now - current["paused_at"], current["id"]),
+        )
+    else:
+        if current["paused_at"]:
+            raise UserError("the focus session is already paused")
+        yield ("UPDATE focus_sessions SET paused_at = ? WHERE id = ?", (now, current["id"]))
+    action = "resume" if resume else "pause"
+    yield from _event(current["task_id"], EventKind.FOCUS, {"action": action}, now)
+    return (yield from _open_focus())  # type: ignore[return-value]
+
+
+# -- interruptions --------------------------------------------------------------------------
+
+
+def capture(
+    text: str, now: float, *, source: str = "note", urgent: bool = False, task_id: int | None = None
+) -> Op[int]:
+    """Put an interruption in the inbox; return its id."""
+    yield WRITE
+    text = text.strip()
+    if not text:
+        raise UserError("the interruption is empty: focusq interrupt 'Sam asked about the invoice'")
+    rows = yield (
+        "INSERT INTO interruptions (at, source, task_id, text, urgent) VALUES (?, ?, ?, ?, ?) "
+        "RETURNING id",
+        (now, source, task_id, text, int(urgent)),
+    )
+    payload = {"action": "captured", "id": rows[0][0], "urgent": urgent, "source": source}
+    yield from _event(task_id, EventKind.INTERRUPTION, payload, now)
+    return int(rows[0][0])
+
+
+def inbox(*, held_only: bool = False, since: float = 0.0) -> Op[list[Record]]:
+    """Interruptions captured since ``since``, oldest first (only undelivered ones if asked)."""
+    yield READ
+    where = "WHERE at >= ?" + (" AND delivered_at IS NULL" if held_only else "")
+    rows = yield (f"SELECT * FROM interruptions {where} ORDER BY id", (since,))
+    return [dict(r) for r in rows]
+
+
+def deliver(ids: Sequence[int], now: float, reason: str) -> Op[int]:
+    """Mark ``ids`` delivered as one batch; return the batch number."""
+    yield WRITE
+    rows = yield ("SELECT coalesce(max(batch), 0) + 1 FROM interruptions", ())
+    batch = int(rows[0][0])
+    for start in range(0, len(ids), 500):
+        chunk = list(ids[start : start + 500])
+        yield (
+            f"UPDATE interruptions SET delivered_at = ?, batch = ? "
+            f"WHERE delivered_at IS NULL AND id IN ({','.join('?' * len(chunk))})",
+            (now, batch, *chunk),
+        )
+    payload = {"action": "delivered", "batch": batch, "count": len(ids), "reason": reason}
+    yield from _event(None, EventKind.INTERRUPTION, payload, now)
+    return batch

@@ -104,6 +104,34 @@ MIGRATIONS: tuple[str, ...] = (
     + OPEN_STATUSES_SQL
     + """;
     """,
+    # 3: the focus slot and the interruption inbox.
+    """
+    CREATE TABLE focus_sessions (
+        id              INTEGER PRIMARY KEY,
+        task_id         INTEGER NOT NULL REFERENCES tasks (id),
+        started_at      REAL NOT NULL,
+        ended_at        REAL,
+        paused_at       REAL,
+        paused_seconds  REAL NOT NULL DEFAULT 0,
+        planned_minutes INTEGER NOT NULL,
+        outcome         TEXT
+    );
+    CREATE UNIQUE INDEX focus_one_open ON focus_sessions ((1)) WHERE ended_at IS NULL;
+    CREATE INDEX focus_by_start ON focus_sessions (started_at);
+
+    CREATE TABLE interruptions (
+        id            INTEGER PRIMARY KEY,
+        at            REAL NOT NULL,
+        source        TEXT NOT NULL,
+        task_id       INTEGER REFERENCES tasks (id),
+        text          TEXT NOT NULL CHECK (text <> ''),
+        urgent        INTEGER NOT NULL DEFAULT 0,
+        delivered_at  REAL,
+        batch         INTEGER,
+        dismissed_at  REAL
+    );
+    CREATE INDEX interruptions_held ON interruptions (at) WHERE delivered_at IS NULL;
+    """,
 )
 
 LATEST = len(MIGRATIONS)

@@ -8,6 +8,21 @@ from rich.text import Text
 from textual.widgets import DataTable
 
 _KIND = {"mechanical": "job", "creative": "make"}
+def _cells(task: dict[str, Any]) -> tuple[Text, ...]:
+    title = Text(task["title"])
+    for tag in task["tags"]:
+        title.append(f" +{tag}", style="dim")
+    if task["project"]:
+        title.append(f" project:{task['project']}", style="dim")
+    return (
+        Text(str(task["id"])),
+        Text(_KIND[task["kind"]]),
+        Text(task["priority"]),
+        Text(task["status"], style=_STATUS_STYLE.get(task["status"], "")),
+        title,
+    )
+
+
 _STATUS_STYLE = {
     "running": "bold",
     "paused": "italic",
@@ -30,24 +45,28 @@ class TaskTable(DataTable[Any]):
         self.add_column("Title", key="title")
 
     def show_tasks(self, tasks: list[dict[str, Any]]) -> None:
-        """Replace the rows, keeping the cursor on the same task when it is still listed."""
+        """Bring the rows in line with ``tasks``, touching only what changed.
+
+        A fresh table of a thousand rows costs a full re-measure of every cell; changing
+        the few rows a database change touched keeps live updates quick.
+        """
         selected = self.selected_id
-        self.clear()
-        for task in tasks:
-            title = Text(task["title"])
-            for tag in task["tags"]:
-                title.append(f" +{tag}", style="dim")
-            if task["project"]:
-                title.append(f" project:{task['project']}", style="dim")
-            self.add_row(
-                str(task["id"]),
-                _KIND[task["kind"]],
-                task["priority"],
-                Text(task["status"], style=_STATUS_STYLE.get(task["status"], "")),
-                title,
-                key=str(task["id"]),
-            )
-        if selected is not None and str(selected) in self.rows:
+        wanted = {str(task["id"]): _cells(task) for task in tasks}
+        order = {key: index for index, key in enumerate(wanted)}
+        for row_key in list(self.rows):
+            if row_key.value not in wanted:
+                self.remove_row(row_key)
+        for key, cells in wanted.items():
+            if key not in self.rows:
+                self.add_row(*cells, key=key)
+                continue
+            for column, cell in zip(self.columns, cells, strict=True):
+                if self.get_cell(key, column) != cell:
+                    self.update_cell(key, column, cell)
+        current = [row.key.value for row in self.ordered_rows]
+        if current != list(wanted):
+            self.sort("id", key=lambda cell: order[str(cell)])
+        if selected is not None and str(selected) in wanted:
             self.move_cursor(row=self.get_row_index(str(selected)))
 
     @property

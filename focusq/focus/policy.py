@@ -1,0 +1,84 @@
+"""When interruptions reach the user, and when a focus session is a bad idea. Pure.
+
+In an async block or while focusing, interruptions are held and delivered together at the
+next boundary: the focus session ends, a sync block starts, or ``batch_minutes`` pass since
+the last delivery. Urgent ones break through at once. In sync or free time, with no focus
+session, everything shows at once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from focusq.focus.blocks import Block, next_boundary, segment_at
+
+
+@dataclass(frozen=True, slots=True)
+class Held:
+    """An interruption not yet delivered."""
+
+    id: int
+    at: float
+    """When it was captured (epoch seconds)."""
+    urgent: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Delivery:
+    """What to deliver now, and why (empty ``ids``: keep holding)."""
+
+    ids: tuple[int, ...] = ()
+    reason: str = ""
+
+
+def to_deliver(
+    held: Sequence[Held],
+    *,
+    now: float,
+    mode: str,
+    segment_start: float,
+    focusing: bool,
+    last_delivery: float | None,
+    batch_minutes: int,
+) -> Delivery:
+    """Decide which held interruptions to deliver at ``now``.
+
+    ``mode`` and ``segment_start`` describe the current time block (``free`` outside any);
+    ``last_delivery`` is when the previous batch went out, if ever.
+    """
+    if not held:
+        return Delivery()
+    every = tuple(h.id for h in held)
+    if not focusing and mode != "async":
+        if mode == "sync" and any(h.at < segment_start for h in held):
+            return Delivery(every, "a sync block started")
+        return Delivery(every, "at once")
+    if mode == "sync" and any(h.at < segment_start for h in held):
+        return Delivery(every, "a sync block started")
+    since = last_delivery if last_delivery is not None else min(h.at for h in held)
+    if now - since >= batch_minutes * 60:
+        return Delivery(every, f"{batch_minutes} min since the last batch")
+    urgent = tuple(h.id for h in held if h.urgent)
+    if urgent:
+        return Delivery(urgent, "urgent")
+    return Delivery()
+
+
+def gap_warning(blocks: Sequence[Block], now: datetime, min_minutes: int) -> str | None:
+    """A warning when a focus session would start too close to the next sync block."""
+    if not blocks or min_minutes <= 0:
+        return None
+    current = segment_at(blocks, now)
+    if current.mode == "sync":
+        return None
+    at, following = next_boundary(blocks, now)
+    left = (at - now).total_seconds() / 60
+    if following.mode == "sync" and left < min_minutes:
+        label = f" ({following.label})" if following.label else ""
+        return (
+            f"only {left:.0f} min before the sync block at {at:%H:%M}{label}: "
+            "a short task or a job may fit better"
+        )
+    return None
