@@ -8,6 +8,8 @@ from rich.text import Text
 from textual.widgets import DataTable
 
 _KIND = {"mechanical": "job", "creative": "make"}
+
+
 def _cells(task: dict[str, Any]) -> tuple[Text, ...]:
     title = Text(task["title"])
     for tag in task["tags"]:
