@@ -64,6 +64,8 @@ class FocusqApp(App[None]):
         self.clock = clock
         """The time source: tests pass a fixed clock."""
         self.store = Store(paths.database, busy_timeout=settings.store.busy_timeout)
+        self.blocks = settings.time_blocks()
+        """The configured time blocks."""
         self.theme_names: list[str] = []
         self.wanted_worker = True
         """Check for a worker after the next board load (runnable work may need one)."""

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import json
 import time
-from dataclasses import dataclass, field
+from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from statistics import median
 from typing import Any
 
 from focusq.durations import format_duration
+from focusq.focus.blocks import Block, Segment, next_boundary, segment_at
 from focusq.states import ACTIVE
 from focusq.store import ops
 from focusq.store.aio import Store
@@ -53,10 +55,25 @@ class Board:
     view: str
     query: str = ""
     slot_count: int = 3
-    extra: dict[str, Any] = field(default_factory=dict)
+    focus: dict[str, Any] | None = None
+    """The open focus session (with its task's title), if any."""
+    block: Segment | None = None
+    """The time block now (``free`` outside any)."""
+    next_block: tuple[datetime, Segment] | None = None
+    """When the current block ends, and what follows."""
+    held: int = 0
+    """Interruptions captured and not yet delivered."""
 
 
-async def load_board(store: Store, *, now: float, view: str, query: str, slot_count: int) -> Board:
+async def load_board(
+    store: Store,
+    *,
+    now: float,
+    view: str,
+    query: str,
+    slot_count: int,
+    blocks: Sequence[Block] = (),
+) -> Board:
     """Read the board: counts, running jobs with estimates, waiting jobs, the listed tasks."""
     jobs = await store.run(ops.open_jobs())
     by_id = {j["id"]: j for j in jobs}
@@ -81,18 +98,32 @@ async def load_board(store: Store, *, now: float, view: str, query: str, slot_co
         for j in jobs
         if j["status"] in ("queued", "waiting", "held") and why_waiting(j, by_id, now)
     ]
+    # queued: ready to start when a slot frees; waiting: held back by something (why_waiting).
     counts = {
         "queued": sum(j["status"] == "queued" for j in jobs)
         - sum(w.task_id in by_id and by_id[w.task_id]["status"] == "queued" for w in waiting),
         "running": len(slots),
         "waiting": len(waiting),
     }
-    """queued: ready to start when a slot frees; waiting: held back by something (why_waiting)."""
     tasks = await _listed(store, view, now)
     if query:
         needle = query.lower()
         tasks = [t for t in tasks if needle in _haystack(t)]
-    return Board(now, counts, slots, waiting, tasks, view, query, slot_count)
+    moment = datetime.fromtimestamp(now)
+    return Board(
+        now,
+        counts,
+        slots,
+        waiting,
+        tasks,
+        view,
+        query,
+        slot_count,
+        focus=await store.run(ops.current_focus()),
+        block=segment_at(blocks, moment) if blocks else None,
+        next_block=next_boundary(blocks, moment) if blocks else None,
+        held=len(await store.run(ops.inbox(held_only=True))),
+    )
 
 
 async def _listed(store: Store, view: str, now: float) -> list[dict[str, Any]]:

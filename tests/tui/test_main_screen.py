@@ -264,3 +264,37 @@ async def test_a_row_added_from_a_shell_appears(app: FocusqApp, paths: Paths) ->
             if titles(app) == ["from another shell"]:
                 break
         assert titles(app) == ["from another shell"]
+
+
+async def test_focus_switch_and_capture(
+    app: FocusqApp, paths: Paths, seed: Callable[..., list[int]]
+) -> None:
+    from focusq.tui.screens.capture import CaptureScreen
+    from focusq.tui.screens.confirm import ConfirmScreen
+    from focusq.tui.widgets.status_bar import StatusBar
+
+    first, second = seed("write the post pri:H", "review the plan")
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("f")
+        await settle(pilot)
+        assert "● #1 write the post 0s/50m" in str(app.screen.query_one(StatusBar).render())
+        await pilot.press("j", "f")
+        assert isinstance(app.screen, ConfirmScreen)  # another task is in focus: ask first
+        await pilot.press("y")
+        await settle(pilot)
+        with sqlite3.connect(paths.database) as con:
+            rows = con.execute("SELECT task_id, outcome FROM focus_sessions ORDER BY id").fetchall()
+        assert rows == [(first, "switched"), (second, None)]
+        await pilot.press("i")
+        assert isinstance(app.screen, CaptureScreen)
+        await pilot.press(*"!prod is down", "enter")
+        await settle(pilot)
+        with sqlite3.connect(paths.database) as con:
+            assert con.execute("SELECT text, urgent FROM interruptions").fetchall() == [
+                ("prod is down", 1)
+            ]
+        assert "1 held" in str(app.screen.query_one(StatusBar).render())
+        await pilot.press("F")
+        await settle(pilot)
+        assert "no focus" in str(app.screen.query_one(StatusBar).render())

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import time
+from datetime import datetime
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from textual import on, work
@@ -15,11 +15,13 @@ from textual.widgets import DataTable, Footer, Input, Static
 
 from focusq.clifmt import task_detail
 from focusq.errors import FocusqError
+from focusq.focus.policy import gap_warning
 from focusq.quickadd import TaskDraft
 from focusq.states import TaskStatus
 from focusq.store import ops
 from focusq.tui.board import VIEWS, Board, load_board
 from focusq.tui.messages import DatabaseChanged
+from focusq.tui.screens.capture import CaptureScreen
 from focusq.tui.screens.confirm import ConfirmScreen
 from focusq.tui.screens.log import LogScreen
 from focusq.tui.screens.quickadd import QuickAddScreen
@@ -68,6 +70,23 @@ class MainScreen(Screen[None]):
             "A", "approve", "Approve", id="task.approve", tooltip="Approve a gated job", show=False
         ),
         Binding("d", "done", "Done", id="task.done", tooltip="Mark the task done"),
+        Binding("f", "focus_task", "Focus", id="focus.start", tooltip="Focus on the creative task"),
+        Binding(
+            "F",
+            "stop_focus",
+            "Unfocus",
+            id="focus.stop",
+            tooltip="End the focus session",
+            show=False,
+        ),
+        Binding(
+            "i",
+            "capture",
+            "Capture",
+            id="focus.capture",
+            tooltip="Capture an interruption",
+            show=False,
+        ),
         Binding(
             "x", "drop", "Drop", id="task.drop", tooltip="Drop the task from the plan", show=False
         ),
@@ -102,6 +121,9 @@ class MainScreen(Screen[None]):
     | d | done |
     | x | drop |
     | e | edit with quick-add tokens |
+    | f | focus on the selected creative task (asks before switching) |
+    | F | end the focus session |
+    | i | capture an interruption for the next batch |
     | / | filter as you type; escape clears |
     | v | next view: all, creative, mechanical, done today |
     | j / k, arrows | move |
@@ -143,6 +165,8 @@ class MainScreen(Screen[None]):
         if self.board and self.board.slots:
             self.query_one(JobSlotsPanel).now = now
         self.query_one(StatusBar).now = now
+        if self.board and self.board.next_block and now >= self.board.next_block[0].timestamp():
+            self.refresh_board()  # a block boundary passed
 
     # -- loading ----------------------------------------------------------------------------
 
@@ -158,6 +182,7 @@ class MainScreen(Screen[None]):
             view=self.view,
             query=self.filter_text,
             slot_count=self.fq.settings.engine.max_parallel,
+            blocks=self.fq.blocks,
         )
         self.board = board
         self.query_one(StatusBar).board = board
@@ -238,7 +263,7 @@ class MainScreen(Screen[None]):
     async def _added(self, draft: TaskDraft | None) -> None:
         if draft is None:
             return
-        task_id = await self._write(ops.add_task(draft, time.time()), f"added: {draft.title}")
+        task_id = await self._write(ops.add_task(draft, self.fq.clock()), f"added: {draft.title}")
         if task_id is not None:
             self.fq.wanted_worker = True
 
@@ -252,7 +277,7 @@ class MainScreen(Screen[None]):
 
     async def _edited(self, task_id: int, draft: TaskDraft | None) -> None:
         if draft is not None:
-            await self._write(ops.edit_task(task_id, draft, time.time()), f"edited #{task_id}")
+            await self._write(ops.edit_task(task_id, draft, self.fq.clock()), f"edited #{task_id}")
 
     def action_details(self) -> None:
         """Widen (or narrow) the detail pane."""
@@ -290,7 +315,7 @@ class MainScreen(Screen[None]):
             await self._request(task, "cancel", f"cancelling #{task['id']}")
 
     async def _request(self, task: dict[str, Any], action: str, done: str) -> None:
-        await self._write(ops.request(task["id"], action, time.time()), done)
+        await self._write(ops.request(task["id"], action, self.fq.clock()), done)
         if action in ("retry", "approve", "release", "resume", "cancel", "pause"):
             self.fq.wanted_worker = True
 
@@ -319,16 +344,61 @@ class MainScreen(Screen[None]):
     async def action_done(self) -> None:
         """Mark the selected task done."""
         if task := self._selected():
-            op = ops.transition(task["id"], _OPEN, TaskStatus.DONE, time.time(), reason="by hand")
+            op = ops.transition(
+                task["id"], _OPEN, TaskStatus.DONE, self.fq.clock(), reason="by hand"
+            )
             await self._write(op, f"done: {task['title']}")
 
     async def action_drop(self) -> None:
         """Drop the selected task."""
         if task := self._selected():
             op = ops.transition(
-                task["id"], _OPEN, TaskStatus.DROPPED, time.time(), reason="by hand"
+                task["id"], _OPEN, TaskStatus.DROPPED, self.fq.clock(), reason="by hand"
             )
             await self._write(op, f"dropped: {task['title']}")
+
+    def action_focus_task(self) -> None:
+        """Put the selected creative task in the focus slot."""
+        task = self._selected()
+        if task is None:
+            return
+        current = self.board.focus if self.board else None
+        if current is not None and current["task_id"] != task["id"]:
+            question = (
+                f"End focus on #{current['task_id']} {current['title']} "
+                f"and focus on #{task['id']} {task['title']}?"
+            )
+            self.app.push_screen(ConfirmScreen(question), lambda yes: self._focus(task, yes))
+        else:
+            self.run_worker(self._focus(task, True))
+
+    async def _focus(self, task: dict[str, Any], yes: bool | None) -> None:
+        if not yes:
+            return
+        minutes = self.fq.settings.focus.default_minutes
+        op = ops.start_focus(task["id"], self.fq.clock(), minutes, switch=True)
+        if await self._write(op, f"focus on #{task['id']} for {minutes} min") is not None:
+            warning = gap_warning(
+                self.fq.blocks,
+                datetime.fromtimestamp(self.fq.clock()),
+                self.fq.settings.focus.min_minutes,
+            )
+            if warning:
+                self.notify(warning, severity="warning", timeout=8)
+
+    async def action_stop_focus(self) -> None:
+        """End the focus session."""
+        await self._write(ops.stop_focus(self.fq.clock(), done=False), "focus ended")
+
+    def action_capture(self) -> None:
+        """Capture an interruption in two keystrokes, then back to work."""
+        self.app.push_screen(CaptureScreen(), self._captured)
+
+    async def _captured(self, text: str | None) -> None:
+        if text:
+            urgent = text.startswith("!")
+            op = ops.capture(text.lstrip("! "), self.fq.clock(), urgent=urgent)
+            await self._write(op, "captured" + (" (urgent)" if urgent else ""))
 
     def action_filter(self) -> None:
         """Filter the list as you type."""

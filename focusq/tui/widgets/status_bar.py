@@ -6,7 +6,7 @@ from rich.text import Text
 from textual.reactive import reactive
 from textual.widgets import Static
 
-from focusq.tui.board import Board, clock
+from focusq.tui.board import Board, clock, elapsed
 
 
 class StatusBar(Static):
@@ -21,15 +21,27 @@ class StatusBar(Static):
         board = self.board
         if board is None:
             return Text("focusq", style="bold")
+        now = self.now or board.now
         counts = board.counts
-        text = Text.assemble(
-            ("focusq", "bold"),
-            "  ",
-            clock(self.now or board.now),
-            "  │  ",
-            ("no focus", "italic"),
-            "  │  ",
-            (f"{counts['running']} running", "bold" if counts["running"] else ""),
-            f" · {counts['queued']} queued · {counts['waiting']} waiting",
-        )
+        text = Text.assemble(("focusq", "bold"), "  ", clock(now), "  │  ")
+        if board.block is not None and board.next_block is not None:
+            at, following = board.next_block
+            label = f" {board.block.label}" if board.block.label else ""
+            text.append(f"{board.block.mode}{label}", style="bold")
+            text.append(f" → {following.mode} {at:%H:%M}  │  ")
+        focus = board.focus
+        if focus is None:
+            text.append("no focus", style="italic")
+        else:
+            paused = now - focus["paused_at"] if focus["paused_at"] else 0.0
+            spent = now - focus["started_at"] - focus["paused_seconds"] - paused
+            text.append(f"● #{focus['task_id']} {focus['title'][:30]}", style="bold")
+            text.append(f" {elapsed(spent)}/{focus['planned_minutes']}m")
+            if focus["paused_at"]:
+                text.append(" paused", style="italic")
+        text.append("  │  ")
+        text.append(f"{counts['running']} running", style="bold" if counts["running"] else "")
+        text.append(f" · {counts['queued']} queued · {counts['waiting']} waiting")
+        if board.held:
+            text.append(f"  │  {board.held} held", style="italic")
         return text

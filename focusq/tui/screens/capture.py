@@ -1,0 +1,45 @@
+"""Capture an interruption without leaving the work: one line, enter, back."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Vertical
+from textual.screen import ModalScreen
+from textual.widgets import Input, Static
+
+
+class CaptureScreen(ModalScreen[str | None]):
+    """Dismisses with the text typed (a leading ``!`` marks it urgent), or ``None``."""
+
+    CSS_PATH = "capture.tcss"
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape", "cancel", "Close", id="capture.close", tooltip="Close without capturing"),
+    ]
+    """| key | action |
+    | --- | --- |
+    | enter | capture |
+    | escape | close |
+    """
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="capture"):
+            yield Static(
+                "Capture for the next batch  (start with ! for urgent)", id="capture-title"
+            )
+            yield Input(placeholder="Sam asked about the invoice", id="capture-input")
+
+    def on_mount(self) -> None:
+        self.query_one(Input).focus()
+
+    @on(Input.Submitted)
+    def _submitted(self, event: Input.Submitted) -> None:
+        self.dismiss(event.value.strip() or None)
+
+    def action_cancel(self) -> None:
+        """Close without capturing."""
+        self.dismiss(None)
