@@ -42,11 +42,13 @@ def to_deliver(
     focusing: bool,
     last_delivery: float | None,
     batch_minutes: int,
+    focus_ended: float | None = None,
 ) -> Delivery:
     """Decide which held interruptions to deliver at ``now``.
 
     ``mode`` and ``segment_start`` describe the current time block (``free`` outside any);
-    ``last_delivery`` is when the previous batch went out, if ever.
+    ``last_delivery`` is when the previous batch went out, if ever; ``focus_ended`` when
+    the latest focus session ended (items held through it go out as a batch).
     """
     if not held:
         return Delivery()
@@ -54,6 +56,8 @@ def to_deliver(
     if not focusing and mode != "async":
         if mode == "sync" and any(h.at < segment_start for h in held):
             return Delivery(every, "a sync block started")
+        if focus_ended is not None and any(h.at <= focus_ended for h in held):
+            return Delivery(every, "the focus session ended")
         return Delivery(every, "at once")
     if mode == "sync" and any(h.at < segment_start for h in held):
         return Delivery(every, "a sync block started")

@@ -188,6 +188,11 @@ def _insert(draft: TaskDraft, now: float, batch: Sequence[int] = ()) -> Op[int]:
     task_id = int(rows[0][0])
     yield from _set_deps(task_id, draft, new=True, batch=batch)
     yield from _event(task_id, EventKind.ADDED, {"title": draft.title, "kind": draft.kind}, now)
+    if draft.gate:
+        note = f"#{task_id} {draft.title} waits for your approval"
+        yield from _interruption(note, now, "gate", task_id, urgent=False)
+    elif not batch and (yield ("SELECT 1 FROM focus_sessions WHERE ended_at IS NULL", ())):
+        yield from _interruption(f"added #{task_id} {draft.title}", now, "quickadd", task_id)
     return task_id
 
 
@@ -659,6 +664,14 @@ def finish(
     if reason:
         payload["reason"] = reason
     yield from _event(task_id, EventKind.STATUS, payload, now)
+    if status not in ACTIVE:
+        title, tags = (yield ("SELECT title, tags FROM tasks WHERE id = ?", (task_id,)))[0]
+        note = f"#{task_id} {title}: {result}" + (
+            f" (exit {exit_code})" if exit_code not in (None, 0) else ""
+        )
+        # A failure of a task tagged +urgent breaks through focus and async time.
+        urgent = result != "ok" and "urgent" in json.loads(tags)
+        yield from _interruption(note, now, "job", task_id, urgent=urgent)
     return True
 
 
@@ -1003,6 +1016,12 @@ def capture(
     text = text.strip()
     if not text:
         raise UserError("the interruption is empty: focusq interrupt 'Sam asked about the invoice'")
+    return (yield from _interruption(text, now, source, task_id, urgent=urgent))
+
+
+def _interruption(
+    text: str, now: float, source: str, task_id: int | None, *, urgent: bool = False
+) -> Op[int]:
     rows = yield (
         "INSERT INTO interruptions (at, source, task_id, text, urgent) VALUES (?, ?, ?, ?, ?) "
         "RETURNING id",
@@ -1011,6 +1030,20 @@ def capture(
     payload = {"action": "captured", "id": rows[0][0], "urgent": urgent, "source": source}
     yield from _event(task_id, EventKind.INTERRUPTION, payload, now)
     return int(rows[0][0])
+
+
+def last_focus_end() -> Op[float | None]:
+    """When the latest focus session ended, if one has."""
+    yield READ
+    rows = yield ("SELECT max(ended_at) FROM focus_sessions", ())
+    return None if rows[0][0] is None else float(rows[0][0])
+
+
+def last_delivery() -> Op[float | None]:
+    """When the latest batch of interruptions went out, if ever."""
+    yield READ
+    rows = yield ("SELECT max(delivered_at) FROM interruptions", ())
+    return None if rows[0][0] is None else float(rows[0][0])
 
 
 def inbox(*, held_only: bool = False, since: float = 0.0) -> Op[list[Record]]:

@@ -294,7 +294,44 @@ async def test_focus_switch_and_capture(
             assert con.execute("SELECT text, urgent FROM interruptions").fetchall() == [
                 ("prod is down", 1)
             ]
+        from focusq.tui.screens.batch import BatchScreen
+
+        assert isinstance(app.screen, BatchScreen)  # urgent: it breaks through the focus
+        await pilot.press("escape")
+        await pilot.press("i", *"Sam asked about the invoice", "enter")
+        await settle(pilot)
         assert "1 held" in str(app.screen.query_one(StatusBar).render())
         await pilot.press("F")
         await settle(pilot)
+        assert isinstance(app.screen, BatchScreen)  # focus ended: the held one goes out
+        await pilot.press("escape")
         assert "no focus" in str(app.screen.query_one(StatusBar).render())
+
+
+async def test_held_interruptions_arrive_as_one_batch(
+    app: FocusqApp, paths: Paths, seed: Callable[..., list[int]]
+) -> None:
+    from focusq.store import ops
+    from focusq.store.sync import SyncStore
+    from focusq.tui.screens.batch import BatchScreen
+
+    [task_id] = seed("write the post")
+    with SyncStore(paths.database) as store:
+        store.run(ops.start_focus(task_id, NOW - 600, 50, switch=False))
+        store.run(ops.capture("Sam asked about the invoice", NOW - 300))
+        store.run(ops.capture("lunch order", NOW - 200))
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        assert not isinstance(app.screen, BatchScreen)  # focusing: held
+        await pilot.press("F")  # the focus session ends: a boundary
+        await settle(pilot)
+        assert isinstance(app.screen, BatchScreen)
+        table = app.screen.query_one("#batch-items")
+        assert table.row_count == 2
+        await pilot.press("down", "t")  # make a task of the second one
+        await settle(pilot)
+        assert not isinstance(app.screen, BatchScreen)
+        assert "lunch order" in titles(app)
+    with sqlite3.connect(paths.database) as con:
+        delivered = con.execute("SELECT count(*) FROM interruptions WHERE batch = 1").fetchone()
+    assert delivered == (2,)

@@ -15,16 +15,17 @@ from textual.widgets import DataTable, Footer, Input, Static
 
 from focusq.clifmt import task_detail
 from focusq.errors import FocusqError
-from focusq.focus.policy import gap_warning
+from focusq.focus.policy import Held, gap_warning, to_deliver
 from focusq.quickadd import TaskDraft
 from focusq.states import TaskStatus
 from focusq.store import ops
 from focusq.tui.board import VIEWS, Board, load_board
 from focusq.tui.messages import DatabaseChanged
+from focusq.tui.screens.batch import BatchScreen
 from focusq.tui.screens.capture import CaptureScreen
 from focusq.tui.screens.confirm import ConfirmScreen
 from focusq.tui.screens.log import LogScreen
-from focusq.tui.screens.quickadd import QuickAddScreen
+from focusq.tui.screens.quickadd import QuickAddScreen, parse_line
 from focusq.tui.widgets.job_slots import JobSlotsPanel
 from focusq.tui.widgets.status_bar import StatusBar
 from focusq.tui.widgets.task_table import TaskTable
@@ -196,6 +197,52 @@ class MainScreen(Screen[None]):
         )
         self.show_detail()
         self.fq.reap_and_start_worker(board)
+        if board.held:
+            await self._deliver(board)
+
+    async def _deliver(self, board: Board) -> None:
+        """Show the held interruptions the policy says are due, as one batch."""
+        if any(isinstance(screen, BatchScreen) for screen in self.app.screen_stack):
+            return
+        items = await self.fq.store.run(ops.inbox(held_only=True))
+        segment = board.block
+        decision = to_deliver(
+            [Held(i["id"], i["at"], bool(i["urgent"])) for i in items],
+            now=board.now,
+            mode=segment.mode if segment else "free",
+            segment_start=segment.start.timestamp() if segment else 0.0,
+            focusing=board.focus is not None,
+            last_delivery=await self.fq.store.run(ops.last_delivery()),
+            batch_minutes=self.fq.settings.interrupts.batch_minutes,
+            focus_ended=await self.fq.store.run(ops.last_focus_end()),
+        )
+        if not decision.ids:
+            return
+        await self.fq.store.run(ops.deliver(decision.ids, board.now, decision.reason))
+        batch = [i for i in items if i["id"] in decision.ids]
+        if decision.reason == "at once":
+            # Sync or free time: no need to stop anyone; one quiet note for all of them.
+            lines = [i["text"] for i in batch[:4]] + (
+                [f"+{len(batch) - 4} more"] * (len(batch) > 4)
+            )
+            self.notify("\n".join(lines), title="focusq", timeout=6, markup=False)
+            return
+        if self.fq.settings.interrupts.bell:
+            self.app.bell()
+        self.app.push_screen(BatchScreen(batch, decision.reason), self._after_batch)
+
+    async def _after_batch(self, choice: tuple[str, dict[str, Any]] | None) -> None:
+        if choice is None:
+            return
+        action, item = choice
+        if action == "open" and item["task_id"] is not None:
+            table = self.query_one(TaskTable)
+            key = str(item["task_id"])
+            if key in table.rows:
+                table.move_cursor(row=table.get_row_index(key))
+        elif action == "task":
+            draft = parse_line(item["text"])
+            await self._write(ops.add_task(draft, self.fq.clock()), f"added: {draft.title}")
 
     @on(DataTable.RowHighlighted)
     def _highlighted(self, _: DataTable.RowHighlighted) -> None:
