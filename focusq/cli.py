@@ -759,6 +759,21 @@ def _focus_line(session: dict[str, Any], now: float) -> str:
     )
 
 
+def cmd_block(args: argparse.Namespace) -> int:
+    """``focusq block ID --on JOB``: the task waits on a job (the TUI offers a switch)."""
+    from focusq import quickadd
+    from focusq.store import ops
+
+    now = time.time()
+    with _open_store() as store:
+        task = store.run(ops.get_task(args.id))
+        draft = quickadd.TaskDraft()
+        draft.afterany = [*task["afterany"], args.on]
+        record = store.run(ops.edit_task(args.id, draft, now))
+    print(f"#{record['id']} {record['title']} waits on #{args.on}")
+    return 0
+
+
 def cmd_interrupt(args: argparse.Namespace) -> int:
     """``focusq interrupt``: capture something for later, without leaving the work."""
     from focusq.store import ops
@@ -825,6 +840,12 @@ def _focus_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--pause", action="store_true", help="pause the session")
     p.add_argument("--resume", action="store_true", help="resume a paused session")
     p.set_defaults(handler=cmd_focus)
+
+
+def _block_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("id", type=_task_id, help="the task that waits")
+    p.add_argument("--on", type=_task_id, required=True, metavar="JOB", help="the job it waits on")
+    p.set_defaults(handler=cmd_block)
 
 
 def _interrupt_args(p: argparse.ArgumentParser) -> None:
@@ -944,4 +965,5 @@ _COMMANDS: dict[str, tuple[str, Callable[[argparse.ArgumentParser], None]]] = {
         _interrupt_args,
     ),
     "inbox": ("List today's interruptions, held and delivered.", _inbox_args),
+    "block": ("Mark a task as waiting on a job (the TUI then offers a switch).", _block_args),
 }

@@ -98,5 +98,7 @@ class EventKind(StrEnum):
     """The worker started or stopped."""
     FOCUS = "focus"
     """A focus session started, paused, resumed or ended (payload ``action``)."""
+    SWITCH = "switch"
+    """A switch prompt was answered (payload ``to``, ``accepted``, ``waiting_on``)."""
     INTERRUPTION = "interruption"
     """An interruption was captured, or a batch delivered."""

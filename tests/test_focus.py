@@ -184,3 +184,15 @@ def test_stopping_is_recorded_as_an_event(focusq_home: Path, flag: str) -> None:
     with sqlite3.connect(focusq_home / "focusq.db") as con:
         kinds = [r[0] for r in con.execute("SELECT payload FROM events WHERE kind = 'focus'")]
     assert len(kinds) == 2 and '"action": "end"' in kinds[1]
+
+
+def test_pick_switch_prefers_priority_then_fit_then_age() -> None:
+    from focusq.focus.policy import Candidate, pick_switch
+
+    short = Candidate(1, 1, 20, 100.0)
+    long = Candidate(2, 1, 120, 50.0)
+    urgent = Candidate(3, 2, 300, 200.0)
+    assert pick_switch([short, long], 30) == short  # the long one does not fit
+    assert pick_switch([short, long], 180) == long  # both fit: the longer use of the time
+    assert pick_switch([short, long, urgent], 30) == urgent  # priority first
+    assert pick_switch([], 30) is None

@@ -86,3 +86,33 @@ def gap_warning(blocks: Sequence[Block], now: datetime, min_minutes: int) -> str
             "a short task or a job may fit better"
         )
     return None
+
+
+@dataclass(frozen=True, slots=True)
+class Candidate:
+    """A creative task that could take the focus slot."""
+
+    id: int
+    priority: int
+    """2 for H, 1 for M, 0 for L."""
+    estimate_minutes: float | None
+    created_at: float
+
+
+def pick_switch(candidates: Sequence[Candidate], minutes_left: float | None) -> Candidate | None:
+    """The best ready task to switch to while the focused one waits.
+
+    Priority first; among equals, one that fits in the time left in the block (the
+    longest that fits), then the oldest.
+    """
+    if not candidates:
+        return None
+
+    def key(c: Candidate) -> tuple[float, ...]:
+        fits = (
+            minutes_left is None or c.estimate_minutes is None or c.estimate_minutes <= minutes_left
+        )
+        size = c.estimate_minutes or 0.0
+        return (-c.priority, 0 if fits else 1, -size if fits else size, c.created_at, c.id)
+
+    return min(candidates, key=key)

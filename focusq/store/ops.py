@@ -1069,3 +1069,28 @@ def deliver(ids: Sequence[int], now: float, reason: str) -> Op[int]:
     payload = {"action": "delivered", "batch": batch, "count": len(ids), "reason": reason}
     yield from _event(None, EventKind.INTERRUPTION, payload, now)
     return batch
+
+
+def blockers(task_id: int) -> Op[list[Record]]:
+    """The unfinished tasks ``task_id`` waits on (its ``after``/``afterany`` not yet ended)."""
+    yield READ
+    rows = yield (
+        f"""
+        SELECT t.id, t.title, t.status, t.estimate, r.started_at
+        FROM deps d JOIN tasks t ON t.id = d.dep_id
+        LEFT JOIN runs r ON r.task_id = t.id AND r.ended_at IS NULL
+        WHERE d.task_id = ? AND t.status IN {OPEN_STATUSES_SQL}
+        ORDER BY t.id
+        """,
+        (task_id,),
+    )
+    return [dict(r) for r in rows]
+
+
+def record_switch(
+    from_id: int, to_id: int, waiting_on: int, now: float, *, accepted: bool
+) -> Op[None]:
+    """Write down a switch prompt's answer, so the review can count context switches."""
+    yield WRITE
+    payload = {"to": to_id, "accepted": accepted, "waiting_on": waiting_on}
+    yield from _event(from_id, EventKind.SWITCH, payload, now)

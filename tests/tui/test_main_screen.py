@@ -335,3 +335,40 @@ async def test_held_interruptions_arrive_as_one_batch(
     with sqlite3.connect(paths.database) as con:
         delivered = con.execute("SELECT count(*) FROM interruptions WHERE batch = 1").fetchone()
     assert delivered == (2,)
+
+
+async def test_switch_prompt_when_the_focused_task_waits_on_a_job(
+    app: FocusqApp, paths: Paths, seed: Callable[..., list[int]]
+) -> None:
+    from focusq.quickadd import TaskDraft
+    from focusq.store import ops
+    from focusq.store.sync import SyncStore
+    from focusq.tui.screens.confirm import ConfirmScreen
+
+    writing, reading, build = seed("write the post pri:H", "read the RFC", ("build", ["make"]))
+    with SyncStore(paths.database) as store:
+        draft = TaskDraft()
+        draft.afterany = [build]
+        store.run(ops.edit_task(writing, draft, NOW - 60))
+        store.run(ops.start_focus(writing, NOW - 30, 50, switch=False))
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        assert isinstance(app.screen, ConfirmScreen)
+        assert f"waits on #{build} build: switch to #{reading} read the RFC" in app.screen.question
+        await pilot.press("y")
+        await settle(pilot)
+        with sqlite3.connect(paths.database) as con:
+            open_focus = con.execute("SELECT task_id FROM focus_sessions WHERE ended_at IS NULL")
+            assert open_focus.fetchone() == (reading,)
+            con.execute("UPDATE tasks SET status = 'done', ended_at = ? WHERE id = ?", (NOW, build))
+        app.screen.refresh_board()  # as the watcher would on that write
+        await settle(pilot)
+        assert isinstance(app.screen, ConfirmScreen)
+        assert f"#{build} has ended: switch back to #{writing}?" == app.screen.question
+        await pilot.press("y")
+        await settle(pilot)
+    with sqlite3.connect(paths.database) as con:
+        answers = con.execute("SELECT payload FROM events WHERE kind = 'switch'").fetchall()
+        focus = con.execute("SELECT task_id FROM focus_sessions WHERE ended_at IS NULL").fetchone()
+    assert len(answers) == 2 and all('"accepted": true' in a for (a,) in answers)
+    assert focus == (writing,)

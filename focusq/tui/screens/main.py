@@ -10,16 +10,16 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal
 from textual.reactive import reactive
-from textual.screen import Screen
+from textual.screen import ModalScreen, Screen
 from textual.widgets import DataTable, Footer, Input, Static
 
 from focusq.clifmt import task_detail
 from focusq.errors import FocusqError
-from focusq.focus.policy import Held, gap_warning, to_deliver
+from focusq.focus.policy import Candidate, Held, gap_warning, pick_switch, to_deliver
 from focusq.quickadd import TaskDraft
 from focusq.states import TaskStatus
 from focusq.store import ops
-from focusq.tui.board import VIEWS, Board, load_board
+from focusq.tui.board import VIEWS, Board, elapsed, load_board
 from focusq.tui.messages import DatabaseChanged
 from focusq.tui.screens.batch import BatchScreen
 from focusq.tui.screens.capture import CaptureScreen
@@ -140,6 +140,10 @@ class MainScreen(Screen[None]):
     def __init__(self) -> None:
         super().__init__()
         self.board: Board | None = None
+        self._prompted: set[tuple[int, int]] = set()
+        """(focused task, job it waits on) pairs already offered a switch."""
+        self._switched_from: tuple[int, int] | None = None
+        """(task switched away from, job it waited on): offer the way back when the job ends."""
 
     @property
     def fq(self) -> FocusqApp:
@@ -199,6 +203,88 @@ class MainScreen(Screen[None]):
         self.fq.reap_and_start_worker(board)
         if board.held:
             await self._deliver(board)
+        await self._offer_switch(board)
+
+    async def _offer_switch(self, board: Board) -> None:
+        """When the focused task waits on a job, offer the best ready task; offer the way back."""
+        if any(isinstance(screen, ModalScreen) for screen in self.app.screen_stack):
+            return
+        focus = board.focus
+        back = self._switched_from
+        if back is not None:
+            origin, blocker = back
+            still = await self.fq.store.run(ops.blockers(origin))
+            if all(b["id"] != blocker for b in still):
+                self._switched_from = None
+                if focus is None or focus["task_id"] != origin:
+                    question = f"#{blocker} has ended: switch back to #{origin}?"
+                    self.app.push_screen(
+                        ConfirmScreen(question),
+                        lambda yes: self._switch(focus, origin, blocker, yes, back=True),
+                    )
+                return
+        if focus is None:
+            return
+        waits = await self.fq.store.run(ops.blockers(focus["task_id"]))
+        if not waits or (focus["task_id"], waits[0]["id"]) in self._prompted:
+            return
+        blocker = waits[0]
+        self._prompted.add((focus["task_id"], blocker["id"]))
+        best = pick_switch(
+            [
+                Candidate(
+                    t["id"],
+                    {"H": 2, "M": 1, "L": 0}[t["priority"]],
+                    (t["estimate"] or 0) / 60 or None,
+                    t["created_at"],
+                )
+                for t in board.tasks
+                if t["kind"] == "creative"
+                and t["status"] == "queued"
+                and t["id"] != focus["task_id"]
+                and not t["after"]
+                and not t["afterany"]
+            ],
+            self._minutes_left(board),
+        )
+        if best is None:
+            return
+        about = ""
+        if blocker["started_at"] and blocker["estimate"]:
+            left = blocker["estimate"] - (board.now - blocker["started_at"])
+            about = f" (about {elapsed(max(left, 0))} left)"
+        title = next(t["title"] for t in board.tasks if t["id"] == best.id)
+        question = (
+            f"#{focus['task_id']} waits on #{blocker['id']} {blocker['title']}{about}: "
+            f"switch to #{best.id} {title}?"
+        )
+        self.app.push_screen(
+            ConfirmScreen(question),
+            lambda yes: self._switch(focus, best.id, blocker["id"], yes),
+        )
+
+    def _minutes_left(self, board: Board) -> float | None:
+        if board.next_block is None:
+            return None
+        return (board.next_block[0].timestamp() - board.now) / 60
+
+    async def _switch(
+        self,
+        focus: dict[str, Any] | None,
+        to_id: int,
+        blocker: int,
+        yes: bool | None,
+        back: bool = False,
+    ) -> None:
+        from_id = focus["task_id"] if focus else to_id
+        now = self.fq.clock()
+        await self.fq.store.run(ops.record_switch(from_id, to_id, blocker, now, accepted=bool(yes)))
+        if not yes:
+            return
+        minutes = self.fq.settings.focus.default_minutes
+        await self._write(ops.start_focus(to_id, now, minutes, switch=True), f"focus on #{to_id}")
+        if not back and focus is not None:
+            self._switched_from = (focus["task_id"], blocker)
 
     async def _deliver(self, board: Board) -> None:
         """Show the held interruptions the policy says are due, as one batch."""
