@@ -952,13 +952,16 @@ def start_focus(task_id: int, now: float, planned_minutes: int, *, switch: bool)
     return (yield from _open_focus())  # type: ignore[return-value]
 
 
-def stop_focus(now: float, *, done: bool) -> Op[Record]:
-    """End the focus session (``done`` also marks its task done); return the ended session."""
+def stop_focus(now: float, *, done: bool, outcome: str = "stopped") -> Op[Record]:
+    """End the focus session (``done`` also marks its task done); return the ended session.
+
+    ``outcome`` says why it ended otherwise: ``stopped``, or ``break`` for a planned break.
+    """
     yield WRITE
     current = yield from _open_focus()
     if current is None:
         raise UserError("nothing is in focus; 'focusq focus ID' starts a session")
-    yield from _end_focus(current, now, "done" if done else "stopped")
+    yield from _end_focus(current, now, "done" if done else outcome)
     if done:
         yield (
             "UPDATE tasks SET status = 'done', result = NULL, reason = 'focus session', "
@@ -1002,6 +1005,21 @@ def pause_focus(now: float, *, resume: bool) -> Op[Record]:
         yield ("UPDATE focus_sessions SET paused_at = ? WHERE id = ?", (now, current["id"]))
     action = "resume" if resume else "pause"
     yield from _event(current["task_id"], EventKind.FOCUS, {"action": action}, now)
+    return (yield from _open_focus())  # type: ignore[return-value]
+
+
+def extend_focus(minutes: int, now: float) -> Op[Record]:
+    """Plan ``minutes`` more for the open focus session."""
+    yield WRITE
+    current = yield from _open_focus()
+    if current is None:
+        raise UserError("nothing is in focus")
+    yield (
+        "UPDATE focus_sessions SET planned_minutes = planned_minutes + ? WHERE id = ?",
+        (minutes, current["id"]),
+    )
+    payload = {"action": "extend", "minutes": minutes}
+    yield from _event(current["task_id"], EventKind.FOCUS, payload, now)
     return (yield from _open_focus())  # type: ignore[return-value]
 
 

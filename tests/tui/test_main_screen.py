@@ -278,11 +278,16 @@ async def test_focus_switch_and_capture(
         await settle(pilot)
         await pilot.press("f")
         await settle(pilot)
+        from focusq.tui.screens.focus import FocusScreen
+
+        assert isinstance(app.screen, FocusScreen)  # focusing opens the focus view
+        await pilot.press("escape")
         assert "● #1 write the post 0s/50m" in str(app.screen.query_one(StatusBar).render())
         await pilot.press("j", "f")
         assert isinstance(app.screen, ConfirmScreen)  # another task is in focus: ask first
         await pilot.press("y")
         await settle(pilot)
+        await pilot.press("escape")  # out of the focus view
         with sqlite3.connect(paths.database) as con:
             rows = con.execute("SELECT task_id, outcome FROM focus_sessions ORDER BY id").fetchall()
         assert rows == [(first, "switched"), (second, None)]
@@ -372,3 +377,36 @@ async def test_switch_prompt_when_the_focused_task_waits_on_a_job(
         focus = con.execute("SELECT task_id FROM focus_sessions WHERE ended_at IS NULL").fetchone()
     assert len(answers) == 2 and all('"accepted": true' in a for (a,) in answers)
     assert focus == (writing,)
+
+
+async def test_the_focus_view_asks_when_the_planned_time_is_up(
+    app: FocusqApp, paths: Paths, seed: Callable[..., list[int]]
+) -> None:
+    from focusq.store import ops
+    from focusq.store.sync import SyncStore
+    from focusq.tui.screens.focus import FocusScreen, PlannedTimeScreen
+
+    [task_id] = seed("write the post")
+    with SyncStore(paths.database) as store:
+        store.run(ops.start_focus(task_id, NOW - 51 * 60, 50, switch=False))
+        store.run(ops.add_note(task_id, "open with the customer story", NOW - 60))
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("z")
+        assert isinstance(app.screen, FocusScreen)
+        text = str(app.screen.query_one("#focus-text").render())
+        assert "open with the customer story" in text and "51m of 50m" in text
+        for _ in range(100):  # the focus view's one-second clock notices the time is up
+            if isinstance(app.screen, PlannedTimeScreen):
+                break
+            await pilot.pause(0.05)
+        assert isinstance(app.screen, PlannedTimeScreen)
+        await pilot.press("e")
+        await settle(pilot)
+        with sqlite3.connect(paths.database) as con:
+            planned = con.execute("SELECT planned_minutes FROM focus_sessions").fetchone()
+        assert planned == (100,)
+        await pilot.press("F")
+        await settle(pilot)
+    with sqlite3.connect(paths.database) as con:
+        assert con.execute("SELECT outcome FROM focus_sessions").fetchone() == ("stopped",)

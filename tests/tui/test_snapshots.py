@@ -16,13 +16,14 @@ from pathlib import Path
 
 import pytest
 
+from focusq.paths import Paths
 from focusq.tui.app import FocusqApp
 from focusq.tui.screens.help import HelpScreen
 from focusq.tui.screens.log import LogScreen
 from focusq.tui.screens.main import MainScreen
 from focusq.tui.screens.quickadd import QuickAddScreen
 from focusq.tui.widgets.task_table import TaskTable
-from tests.tui.conftest import settle
+from tests.tui.conftest import NOW, settle
 
 SnapCompare = Callable[..., bool]
 RunBefore = Callable[..., Awaitable[None]]
@@ -179,3 +180,73 @@ class TestLogScreen:
         build = busy_day[3]
         steps = then(select(build), press("l"), expect_screen(LogScreen))
         assert snap_compare(app, terminal_size=size, run_before=steps)
+
+
+def _focus_on(paths: Paths, task_id: int, minutes_ago: float, *notes: str) -> None:
+    from focusq.store import ops
+    from focusq.store.sync import SyncStore
+
+    with SyncStore(paths.database) as store:
+        for note in notes:
+            store.run(ops.add_note(task_id, note, NOW - 3000))
+        store.run(ops.start_focus(task_id, NOW - minutes_ago * 60, 50, switch=False))
+
+
+class TestFocusScreens:
+    """The focus view, capture, a released batch and a switch prompt."""
+
+    def test_focus_view(
+        self, snap_compare: SnapCompare, app: FocusqApp, paths: Paths, busy_day: list[int]
+    ) -> None:
+        _focus_on(paths, busy_day[0], 12, "open with the customer story")
+        assert snap_compare(app, terminal_size=MEDIUM, run_before=then(press("z")))
+
+    def test_capture(self, snap_compare: SnapCompare, app: FocusqApp, busy_day: list[int]) -> None:
+        steps = then(press("i"), press(*"Sam asked about the invoice"))
+        assert snap_compare(app, terminal_size=MEDIUM, run_before=steps)
+
+    def test_batch_released_when_focus_ends(
+        self,
+        snap_compare: SnapCompare,
+        app: FocusqApp,
+        paths: Paths,
+        seed: Callable[..., list[int]],
+    ) -> None:
+        from focusq.store import ops
+        from focusq.store.sync import SyncStore
+
+        [task_id] = seed("write the post")
+        _focus_on(paths, task_id, 40)
+        with SyncStore(paths.database) as store:
+            store.run(ops.capture("Sam asked about the invoice", NOW - 900))
+            store.run(ops.capture("lunch order for the team", NOW - 600, urgent=False))
+        assert snap_compare(app, terminal_size=MEDIUM, run_before=then(press("F")))
+
+    def test_switch_prompt(
+        self,
+        snap_compare: SnapCompare,
+        app: FocusqApp,
+        paths: Paths,
+        seed: Callable[..., list[int]],
+    ) -> None:
+        from focusq.quickadd import TaskDraft
+        from focusq.store import ops
+        from focusq.store.sync import SyncStore
+
+        writing, _, build = seed("write the post pri:H", "read the RFC", ("build", ["make"]))
+        with SyncStore(paths.database) as store:
+            draft = TaskDraft()
+            draft.afterany = [build]
+            store.run(ops.edit_task(writing, draft, NOW - 60))
+        _focus_on(paths, writing, 5)
+
+        async def prompted(pilot) -> None:  # type: ignore[no-untyped-def]
+            from focusq.tui.screens.confirm import ConfirmScreen
+
+            for _ in range(200):
+                await settle(pilot)
+                if isinstance(pilot.app.screen, ConfirmScreen):
+                    return
+            raise AssertionError("no switch prompt")
+
+        assert snap_compare(app, terminal_size=MEDIUM, run_before=prompted)

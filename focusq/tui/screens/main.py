@@ -24,6 +24,7 @@ from focusq.tui.messages import DatabaseChanged
 from focusq.tui.screens.batch import BatchScreen
 from focusq.tui.screens.capture import CaptureScreen
 from focusq.tui.screens.confirm import ConfirmScreen
+from focusq.tui.screens.focus import FocusScreen
 from focusq.tui.screens.log import LogScreen
 from focusq.tui.screens.quickadd import QuickAddScreen, parse_line
 from focusq.tui.widgets.job_slots import JobSlotsPanel
@@ -72,6 +73,9 @@ class MainScreen(Screen[None]):
         ),
         Binding("d", "done", "Done", id="task.done", tooltip="Mark the task done"),
         Binding("f", "focus_task", "Focus", id="focus.start", tooltip="Focus on the creative task"),
+        Binding(
+            "z", "focus_view", "Focus view", id="focus.view", tooltip="The focus view", show=False
+        ),
         Binding(
             "F",
             "stop_focus",
@@ -124,6 +128,7 @@ class MainScreen(Screen[None]):
     | e | edit with quick-add tokens |
     | f | focus on the selected creative task (asks before switching) |
     | F | end the focus session |
+    | z | the focus view |
     | i | capture an interruption for the next batch |
     | / | filter as you type; escape clears |
     | v | next view: all, creative, mechanical, done today |
@@ -142,6 +147,7 @@ class MainScreen(Screen[None]):
         self.board: Board | None = None
         self._prompted: set[tuple[int, int]] = set()
         """(focused task, job it waits on) pairs already offered a switch."""
+        self._open_focus_view = False
         self._switched_from: tuple[int, int] | None = None
         """(task switched away from, job it waited on): offer the way back when the job ends."""
 
@@ -201,6 +207,12 @@ class MainScreen(Screen[None]):
         )
         self.show_detail()
         self.fq.reap_and_start_worker(board)
+        for screen in self.app.screen_stack:
+            if isinstance(screen, FocusScreen):
+                screen.show(board)
+        if self._open_focus_view and board.focus is not None:
+            self._open_focus_view = False
+            self.app.push_screen(FocusScreen(board))
         if board.held:
             await self._deliver(board)
         await self._offer_switch(board)
@@ -511,6 +523,7 @@ class MainScreen(Screen[None]):
         minutes = self.fq.settings.focus.default_minutes
         op = ops.start_focus(task["id"], self.fq.clock(), minutes, switch=True)
         if await self._write(op, f"focus on #{task['id']} for {minutes} min") is not None:
+            self._open_focus_view = True
             warning = gap_warning(
                 self.fq.blocks,
                 datetime.fromtimestamp(self.fq.clock()),
@@ -518,6 +531,26 @@ class MainScreen(Screen[None]):
             )
             if warning:
                 self.notify(warning, severity="warning", timeout=8)
+
+    async def pause_focus(self, *, resume: bool) -> None:
+        """Pause or resume the focus session."""
+        op = ops.pause_focus(self.fq.clock(), resume=resume)
+        await self._write(op, "resumed" if resume else "paused")
+
+    async def extend_focus(self) -> None:
+        """Plan another default length for the focus session."""
+        minutes = self.fq.settings.focus.default_minutes
+        await self._write(ops.extend_focus(minutes, self.fq.clock()), f"+{minutes} min")
+
+    async def end_focus_for_break(self, minutes: int) -> None:
+        """End the session as a break (recorded as its outcome)."""
+        op = ops.stop_focus(self.fq.clock(), done=False, outcome="break")
+        await self._write(op, f"break: back in {minutes} min")
+
+    def action_focus_view(self) -> None:
+        """Show the focus view."""
+        if self.board is not None:
+            self.app.push_screen(FocusScreen(self.board))
 
     async def action_stop_focus(self) -> None:
         """End the focus session."""

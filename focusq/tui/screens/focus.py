@@ -1,0 +1,176 @@
+"""The focus view: the one task, its notes, the time spent and left; the jobs kept quiet."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Vertical
+from textual.screen import ModalScreen, Screen
+from textual.widgets import Footer, Static
+
+from focusq.tui.board import Board, elapsed
+
+if TYPE_CHECKING:
+    from focusq.tui.app import FocusqApp
+
+
+def focus_text(board: Board, now: float) -> Text:
+    """What the focus view shows for ``board`` at ``now``."""
+    focus = board.focus
+    if focus is None:
+        return Text("Nothing is in focus. Press escape, pick a creative task and press f.")
+    paused = now - focus["paused_at"] if focus["paused_at"] else 0.0
+    spent = now - focus["started_at"] - focus["paused_seconds"] - paused
+    planned = focus["planned_minutes"] * 60
+    out = Text()
+    out.append(f"#{focus['task_id']}  {focus['title']}\n\n", style="bold")
+    note = next((t["note"] for t in board.tasks if t["id"] == focus["task_id"]), "")
+    if note:
+        out.append(note + "\n\n", style="italic")
+    out.append(f"{elapsed(spent)} of {focus['planned_minutes']}m")
+    if focus["paused_at"]:
+        out.append("  paused", style="bold")
+    elif spent >= planned:
+        out.append("  planned time reached", style="bold")
+    if board.block is not None and board.next_block is not None:
+        at, following = board.next_block
+        left = at.timestamp() - now
+        label = f" {board.block.label}" if board.block.label else ""
+        out.append(f"\n{board.block.mode}{label}: {elapsed(left)} left, then {following.mode}")
+    counts = board.counts
+    out.append(
+        f"\n\njobs: {counts['running']} running · {counts['queued']} queued"
+        + (f" · {board.held} held for later" if board.held else ""),
+        style="dim",
+    )
+    return out
+
+
+class FocusScreen(Screen[None]):
+    """Shown while focusing; the day's details wait behind ``escape``."""
+
+    CSS_PATH = "focus.tcss"
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape", "back", "The day", id="focusview.back", tooltip="Back to the day"),
+        Binding("space", "pause", "Pause", id="focusview.pause", tooltip="Pause or resume"),
+        Binding("e", "extend", "Extend", id="focusview.extend", tooltip="Plan more time"),
+        Binding("F", "stop", "End", id="focusview.stop", tooltip="End the session"),
+        Binding("i", "capture", "Capture", id="focusview.capture", tooltip="Capture for later"),
+    ]
+    """| key | action |
+    | --- | --- |
+    | escape | back to the day |
+    | space | pause / resume |
+    | e | extend the planned time |
+    | F | end the session |
+    | i | capture an interruption |
+    """
+
+    def __init__(self, board: Board) -> None:
+        super().__init__()
+        self.board = board
+        self._asked: int | None = None
+        """The planned length the user was last asked about (ask once per extension)."""
+
+    @property
+    def fq(self) -> FocusqApp:
+        return self.app  # type: ignore[return-value]
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="focus-view"):
+            yield Static(focus_text(self.board, self.fq.clock()), id="focus-text")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.set_interval(1.0, self._tick)
+
+    def show(self, board: Board) -> None:
+        """A new board from the main screen."""
+        self.board = board
+        self._tick()
+
+    def _tick(self) -> None:
+        now = self.fq.clock()
+        self.query_one("#focus-text", Static).update(focus_text(self.board, now))
+        focus = self.board.focus
+        if focus is None or focus["paused_at"] or self._asked == focus["planned_minutes"]:
+            return
+        spent = now - focus["started_at"] - focus["paused_seconds"]
+        if spent >= focus["planned_minutes"] * 60 and self.app.screen is self:
+            self._asked = focus["planned_minutes"]
+            self.app.push_screen(PlannedTimeScreen(focus["title"]), self._planned_answer)
+
+    async def _planned_answer(self, answer: str | None) -> None:
+        if answer == "extend":
+            await self.action_extend()
+        elif answer == "break":
+            minutes = self.fq.settings.focus.break_minutes
+            await self._main().end_focus_for_break(minutes)
+            self.dismiss()
+        elif answer == "end":
+            await self.action_stop()
+
+    def _main(self) -> Any:
+        from focusq.tui.screens.main import MainScreen
+
+        return next(s for s in self.app.screen_stack if isinstance(s, MainScreen))
+
+    def action_back(self) -> None:
+        """Back to the day (the session goes on)."""
+        self.dismiss()
+
+    async def action_pause(self) -> None:
+        """Pause or resume the session."""
+        focus = self.board.focus
+        if focus is not None:
+            await self._main().pause_focus(resume=bool(focus["paused_at"]))
+
+    async def action_extend(self) -> None:
+        """Plan another default length on top of this session."""
+        await self._main().extend_focus()
+
+    async def action_stop(self) -> None:
+        """End the session and go back to the day."""
+        await self._main().action_stop_focus()
+        self.dismiss()
+
+    def action_capture(self) -> None:
+        """Capture an interruption."""
+        self._main().action_capture()
+
+
+class PlannedTimeScreen(ModalScreen[str | None]):
+    """The planned time is up: extend, take a break, or end."""
+
+    CSS_PATH = "focus.tcss"
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("e", "answer('extend')", "Extend", id="planned.extend", tooltip="Plan more time"),
+        Binding("b", "answer('break')", "Break", id="planned.break", tooltip="Take a break"),
+        Binding("s", "answer('end')", "End", id="planned.end", tooltip="End the session"),
+        Binding("escape", "answer(None)", "Later", id="planned.later", tooltip="Keep going"),
+    ]
+    """| key | action |
+    | --- | --- |
+    | e | extend |
+    | b | break |
+    | s | end |
+    | escape | keep going |
+    """
+
+    def __init__(self, title: str) -> None:
+        super().__init__()
+        self.title_text = title
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="planned"):
+            yield Static(f"Planned time for {self.title_text} is up.")
+            yield Static("e: extend    b: break    s: end    escape: keep going", classes="hint")
+
+    def action_answer(self, answer: str | None) -> None:
+        """Close with the choice."""
+        self.dismiss(answer)
