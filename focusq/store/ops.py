@@ -1023,6 +1023,20 @@ def extend_focus(minutes: int, now: float) -> Op[Record]:
     return (yield from _open_focus())  # type: ignore[return-value]
 
 
+def discount_focus(seconds: float, now: float) -> Op[None]:
+    """Take ``seconds`` of away time out of the open session's focus time."""
+    yield WRITE
+    current = yield from _open_focus()
+    if current is None:
+        return
+    yield (
+        "UPDATE focus_sessions SET paused_seconds = paused_seconds + ? WHERE id = ?",
+        (seconds, current["id"]),
+    )
+    payload = {"action": "away", "seconds": round(seconds)}
+    yield from _event(current["task_id"], EventKind.FOCUS, payload, now)
+
+
 # -- interruptions --------------------------------------------------------------------------
 
 

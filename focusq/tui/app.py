@@ -70,6 +70,7 @@ class FocusqApp(App[None]):
         self.wanted_worker = True
         """Check for a worker after the next board load (runnable work may need one)."""
         self._worker_process: subprocess.Popen[bytes] | None = None
+        self._last_key = clock()
 
     async def on_mount(self) -> None:
         await self.store.open()
@@ -193,6 +194,44 @@ class FocusqApp(App[None]):
                 json.dump({"theme": self.theme}, state)
         except OSError as exc:
             self.notify(f"could not remember the theme: {exc}", severity="warning")
+
+    # -- away from the keyboard -------------------------------------------------------------
+
+    def on_key(self) -> None:
+        """A key after a long quiet spell while focusing: ask whether the time away counts."""
+        now = self.clock()
+        quiet = now - self._last_key
+        self._last_key = now
+        if quiet < self.settings.focus.idle_minutes * 60:
+            return
+        self._ask_about_away(quiet)
+
+    @work(exclusive=True, group="away")
+    async def _ask_about_away(self, quiet: float) -> None:
+        from focusq.tui.board import elapsed
+        from focusq.tui.screens.confirm import ConfirmScreen
+
+        if await self.store.run(ops.current_focus()) is None:
+            return
+        question = f"No key for {elapsed(quiet)} while focusing. Count that time as focus?"
+        counts = await self.push_screen_wait(ConfirmScreen(question))
+        if not counts:
+            await self.store.run(ops.discount_focus(quiet, self.clock()))
+            self.notify(f"{elapsed(quiet)} left out of the session")
+
+    def notify_desktop(self, title: str, body: str) -> None:
+        """One desktop notification (``notify-send``), when configured and installed."""
+        import shutil
+
+        if not self.settings.interrupts.notify or shutil.which("notify-send") is None:
+            return
+        subprocess.Popen(
+            ["notify-send", "--app-name=focusq", title, body],
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            start_new_session=True,
+        )
 
     # -- the rest ---------------------------------------------------------------------------
 

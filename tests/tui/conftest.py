@@ -20,8 +20,8 @@ NOW = 1_795_507_200.0 + 9.5 * 3600  # 2026-11-24 17:30 UTC
 """The frozen 'now' of every TUI test."""
 
 
-WATCHERS = {"watch-database", "watch-themes", "follow-log"}
-"""Worker groups that run for the app's whole life."""
+WATCHERS = {"watch-database", "watch-themes", "follow-log", "away"}
+"""Worker groups that run for the app's whole life, or wait on the user (away)."""
 
 
 async def settle(pilot) -> None:  # type: ignore[no-untyped-def]

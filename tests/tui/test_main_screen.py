@@ -410,3 +410,30 @@ async def test_the_focus_view_asks_when_the_planned_time_is_up(
         await settle(pilot)
     with sqlite3.connect(paths.database) as con:
         assert con.execute("SELECT outcome FROM focus_sessions").fetchone() == ("stopped",)
+
+
+async def test_time_away_while_focusing_can_be_left_out(
+    paths: Paths, seed: Callable[..., list[int]]
+) -> None:
+    from focusq.config import load_settings
+    from focusq.store import ops
+    from focusq.store.sync import SyncStore
+    from focusq.tui.app import make_app
+    from focusq.tui.screens.confirm import ConfirmScreen
+
+    [task_id] = seed("write the post")
+    with SyncStore(paths.database) as store:
+        store.run(ops.start_focus(task_id, NOW, 50, switch=False))
+    clock = [NOW]
+    app = make_app(load_settings(paths), paths, clock=lambda: clock[0])
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        clock[0] += 20 * 60  # twenty minutes without a key
+        await pilot.press("down")
+        await settle(pilot)
+        assert isinstance(app.screen, ConfirmScreen)
+        assert "No key for 20m" in app.screen.question
+        await pilot.press("n")
+        await settle(pilot)
+    with sqlite3.connect(paths.database) as con:
+        assert con.execute("SELECT paused_seconds FROM focus_sessions").fetchone() == (1200.0,)

@@ -327,6 +327,7 @@ class MainScreen(Screen[None]):
             return
         if self.fq.settings.interrupts.bell:
             self.app.bell()
+        self.fq.notify_desktop(f"focusq: {len(batch)} for you", "\n".join(i["text"] for i in batch))
         self.app.push_screen(BatchScreen(batch, decision.reason), self._after_batch)
 
     async def _after_batch(self, choice: tuple[str, dict[str, Any]] | None) -> None:
