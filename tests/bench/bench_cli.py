@@ -18,6 +18,8 @@ import sys
 import tempfile
 import time
 
+from common import compile_package
+
 RUNS = 30
 WARMUP = 2
 SEED_TASKS = 10_000
@@ -35,14 +37,6 @@ def seed(database: str, count: int) -> None:
     with SyncStore(database) as store:
         ids = store.run(ops.add_tasks(drafts, now))
     assert len(ids) == count
-
-
-def compile_package() -> None:
-    """Byte-compile focusq so every run loads .pyc files, as an installed copy does."""
-    import focusq
-
-    package_dir = os.path.dirname(os.path.abspath(focusq.__file__))
-    subprocess.run([sys.executable, "-m", "compileall", "-q", package_dir], check=True)
 
 
 def time_once(argv: list[str], env: dict[str, str], cwd: str) -> tuple[float, str | None]:

@@ -49,17 +49,7 @@ MEMORY_BUDGET_MB = 100.0
 SAMPLE_SECONDS = 0.05
 
 
-@dataclass
-class Row:
-    """One line of the results table."""
-
-    name: str
-    measured: str
-    baseline: str
-    ratio: str
-    budget: str
-    verdict: str
-
+from common import Row, compile_package, focusq_command  # noqa: E402
 
 ROWS: list[Row] = []
 PROBLEMS: list[str] = []
@@ -67,22 +57,6 @@ PROBLEMS: list[str] = []
 
 
 # -- plumbing -------------------------------------------------------------------------------
-
-
-def compile_package() -> None:
-    """Byte-compile focusq so the worker and the CLI load .pyc files, as an installed copy does."""
-    import focusq
-
-    package_dir = os.path.dirname(os.path.abspath(focusq.__file__))
-    subprocess.run([sys.executable, "-m", "compileall", "-q", package_dir], check=True)
-
-
-def focusq_command() -> list[str]:
-    script = os.path.join(os.path.dirname(sys.executable), "focusq")
-    if os.access(script, os.X_OK):
-        return [script]
-    print(f"no focusq console script at {script}; using python -m focusq")
-    return [sys.executable, "-m", "focusq"]
 
 
 FOCUSQ = focusq_command()

@@ -44,7 +44,6 @@ import threading
 import time
 import traceback
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
 SIZE = (120, 36)
@@ -70,17 +69,7 @@ PROFILE = "--profile" in sys.argv[1:]
 """Print the cProfile excerpts even when every figure is within budget."""
 
 
-@dataclass
-class Row:
-    """One line of the results table."""
-
-    name: str
-    measured: str
-    baseline: str
-    ratio: str
-    budget: str
-    verdict: str
-
+from common import Row, compile_package, focusq_command  # noqa: E402
 
 ROWS: list[Row] = []
 NOTES: list[str] = []
@@ -90,22 +79,6 @@ PROBLEMS: list[str] = []
 
 
 # -- plumbing -------------------------------------------------------------------------------
-
-
-def compile_package() -> None:
-    """Byte-compile focusq so every run loads .pyc files, as an installed copy does."""
-    import focusq
-
-    package_dir = os.path.dirname(os.path.abspath(focusq.__file__))
-    subprocess.run([sys.executable, "-m", "compileall", "-q", package_dir], check=True)
-
-
-def focusq_command() -> list[str]:
-    script = os.path.join(os.path.dirname(sys.executable), "focusq")
-    if os.access(script, os.X_OK):
-        return [script]
-    print(f"no focusq console script at {script}; using python -m focusq")
-    return [sys.executable, "-m", "focusq"]
 
 
 def make_env(home: str) -> dict[str, str]:
