@@ -818,7 +818,7 @@ def _width() -> int:
             int(os.environ.get("COLUMNS", 0)) or os.get_terminal_size(sys.stdout.fileno()).columns
         )
     except (OSError, ValueError):
-        return 1 << 20
+        return 1 << 20  # not a terminal: nothing is cut
 
 
 def _action(action: str) -> Callable[[argparse.ArgumentParser], None]:

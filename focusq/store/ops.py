@@ -359,6 +359,10 @@ def get_task(task_id: int) -> Op[Record]:
     return (yield from _require(task_id))
 
 
+_UNLIMITED = 1 << 20
+"""A width that means "do not cut" (output that is not a terminal)."""
+
+
 def task_lines(
     statuses: Iterable[str] | None = None,
     *,
@@ -389,22 +393,22 @@ def task_lines(
     hint = (
         "INDEXED BY tasks_open_in_order" if statuses is not None and set(statuses) == ACTIVE else ""
     )
+    text = """
+        t.title
+        || CASE WHEN t.tags = '[]' THEN '' ELSE
+             (SELECT ' ' || group_concat('+' || value, ' ') FROM json_each(t.tags))
+           END
+        || coalesce(' project:' || t.project, '')
+    """
+    if width < _UNLIMITED:  # a terminal: cut each title to fit, with an ellipsis
+        cut = f"substr({text}, 1, {room - 1}) || '…'"
+        text = f"CASE WHEN length({text}) > {room} THEN {cut} ELSE {text} END"
     rows = yield (
         f"""
-        WITH listed AS (
-            SELECT t.id, t.kind, t.priority, t.status,
-                   t.title
-                   || CASE WHEN t.tags = '[]' THEN '' ELSE
-                        (SELECT ' ' || group_concat('+' || value, ' ') FROM json_each(t.tags))
-                      END
-                   || coalesce(' project:' || t.project, '') AS text
-            FROM tasks t {hint} {where} ORDER BY t.prio_rank DESC, t.id
-        )
-        SELECT printf('%{id_w}d  %-4s  %s  %-9s  %s', id,
-                      CASE kind WHEN 'mechanical' THEN 'job' ELSE 'make' END, priority, status,
-                      CASE WHEN length(text) > {room} THEN substr(text, 1, {room - 1}) || '…'
-                           ELSE text END)
-        FROM listed
+        SELECT printf('%{id_w}d  %-4s  %s  %-9s  %s', t.id,
+                      CASE t.kind WHEN 'mechanical' THEN 'job' ELSE 'make' END,
+                      t.priority, t.status, {text})
+        FROM tasks t {hint} {where} ORDER BY t.prio_rank DESC, t.id
         """,
         params,
     )
