@@ -437,3 +437,44 @@ async def test_time_away_while_focusing_can_be_left_out(
         await settle(pilot)
     with sqlite3.connect(paths.database) as con:
         assert con.execute("SELECT paused_seconds FROM focus_sessions").fetchone() == (1200.0,)
+
+
+async def test_b_marks_a_task_waiting_on_a_job_and_batches_act(
+    app: FocusqApp, paths: Paths, seed: Callable[..., list[int]]
+) -> None:
+    from focusq.quickadd import parse
+    from focusq.store import ops
+    from focusq.store.sync import SyncStore
+    from focusq.tui.screens.batch import BatchScreen
+    from focusq.tui.screens.pick import PickScreen
+
+    writing, build = seed("write the post pri:H", ("build", ["make"]))
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("b")
+        assert isinstance(app.screen, PickScreen)
+        await pilot.press("enter")  # the first job listed: build
+        await settle(pilot)
+    with SyncStore(paths.database) as store:
+        assert store.run(ops.get_task(writing))["afterany"] == [build]
+        store.run(ops.start_focus(writing, NOW - 300, 50, switch=False))
+        store.run(ops.capture("ping", NOW - 200))
+        gated = parse(["deploy gate:approve"], ["./deploy"], now=NOW)
+        gated.cwd = "/srv"
+        deploy = store.run(ops.add_task(gated, NOW - 150))
+        store.run(ops.stop_focus(NOW - 100, done=False))
+    from focusq.config import load_settings
+    from focusq.tui.app import make_app
+
+    app = make_app(load_settings(paths), paths, clock=lambda: NOW)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        assert isinstance(app.screen, BatchScreen)  # held through the focus: one batch
+        table = app.screen.query_one("#batch-items")
+        rows = [str(table.get_row_at(i)[2]) for i in range(table.row_count)]
+        gate_row = next(i for i, text in enumerate(rows) if "waits for your approval" in text)
+        table.move_cursor(row=gate_row)
+        await pilot.press("A")
+        await settle(pilot)
+        assert status_of(paths, deploy) == "queued"
+        assert not isinstance(app.screen, BatchScreen)

@@ -23,12 +23,18 @@ class BatchScreen(ModalScreen[tuple[str, dict[str, Any]] | None]):
         Binding(
             "t", "act('task')", "Make task", id="batch.task", tooltip="Turn the note into a task"
         ),
+        Binding("r", "act('retry')", "Retry", id="batch.retry", tooltip="Retry the item's job"),
+        Binding("A", "act('approve')", "Approve", id="batch.approve", tooltip="Approve the job"),
+        Binding("x", "dismiss_item", "Dismiss", id="batch.dismiss", tooltip="Dismiss this item"),
         Binding("escape,d", "close", "Done", id="batch.close", tooltip="Back to work"),
     ]
     """| key | action |
     | --- | --- |
     | enter | go to the item's task |
     | t | make a task of the item |
+    | r | retry the item's job |
+    | A | approve the item's job |
+    | x | dismiss the item |
     | escape, d | done with the batch |
     """
 
@@ -68,6 +74,17 @@ class BatchScreen(ModalScreen[tuple[str, dict[str, Any]] | None]):
         item = self._current()
         if item is not None:
             self.dismiss((action, item))
+
+    def action_dismiss_item(self) -> None:
+        """Drop the item under the cursor from the batch."""
+        table = self.query_one(DataTable)
+        if not table.row_count:
+            return
+        index = table.cursor_row
+        table.remove_row(str(self.items[index]["id"]))
+        del self.items[index]
+        if not self.items:
+            self.dismiss(None)
 
     def action_close(self) -> None:
         """Back to work."""

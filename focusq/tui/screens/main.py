@@ -26,6 +26,7 @@ from focusq.tui.screens.capture import CaptureScreen
 from focusq.tui.screens.confirm import ConfirmScreen
 from focusq.tui.screens.focus import FocusScreen
 from focusq.tui.screens.log import LogScreen
+from focusq.tui.screens.pick import PickScreen
 from focusq.tui.screens.quickadd import QuickAddScreen, parse_line
 from focusq.tui.widgets.job_slots import JobSlotsPanel
 from focusq.tui.widgets.status_bar import StatusBar
@@ -73,6 +74,7 @@ class MainScreen(Screen[None]):
         ),
         Binding("d", "done", "Done", id="task.done", tooltip="Mark the task done"),
         Binding("f", "focus_task", "Focus", id="focus.start", tooltip="Focus on the creative task"),
+        Binding("b", "block", "Blocked", id="focus.block", tooltip="It waits on a job", show=False),
         Binding(
             "z", "focus_view", "Focus view", id="focus.view", tooltip="The focus view", show=False
         ),
@@ -128,6 +130,7 @@ class MainScreen(Screen[None]):
     | e | edit with quick-add tokens |
     | f | focus on the selected creative task (asks before switching) |
     | F | end the focus session |
+    | b | the selected task waits on a job (pick it) |
     | z | the focus view |
     | i | capture an interruption for the next batch |
     | / | filter as you type; escape clears |
@@ -342,6 +345,12 @@ class MainScreen(Screen[None]):
         elif action == "task":
             draft = parse_line(item["text"])
             await self._write(ops.add_task(draft, self.fq.clock()), f"added: {draft.title}")
+        elif action in ("retry", "approve") and item["task_id"] is not None:
+            await self._write(
+                ops.request(item["task_id"], action, self.fq.clock()),
+                f"{action} #{item['task_id']}",
+            )
+            self.fq.wanted_worker = True
 
     @on(DataTable.RowHighlighted)
     def _highlighted(self, _: DataTable.RowHighlighted) -> None:
@@ -547,6 +556,27 @@ class MainScreen(Screen[None]):
         """End the session as a break (recorded as its outcome)."""
         op = ops.stop_focus(self.fq.clock(), done=False, outcome="break")
         await self._write(op, f"break: back in {minutes} min")
+
+    def action_block(self) -> None:
+        """Mark the selected creative task as waiting on a job you pick."""
+        task = self._selected()
+        if task is None or self.board is None:
+            return
+        jobs = [t for t in self.board.tasks if t["kind"] == "mechanical" and t["id"] != task["id"]]
+        if not jobs:
+            self.notify("no open job to wait on", severity="warning")
+            return
+        screen = PickScreen(f"#{task['id']} {task['title']} waits on:", jobs)
+        self.app.push_screen(screen, lambda job: self._blocked(task, job))
+
+    async def _blocked(self, task: dict[str, Any], job_id: int | None) -> None:
+        if job_id is None:
+            return
+        draft = TaskDraft()
+        draft.afterany = [*task["afterany"], job_id]
+        await self._write(
+            ops.edit_task(task["id"], draft, self.fq.clock()), f"#{task['id']} waits on #{job_id}"
+        )
 
     def action_focus_view(self) -> None:
         """Show the focus view."""

@@ -1,0 +1,49 @@
+"""Pick one task from a short list (the job a task waits on)."""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Vertical
+from textual.screen import ModalScreen
+from textual.widgets import DataTable, Static
+
+
+class PickScreen(ModalScreen[int | None]):
+    """Dismisses with the picked task's id (enter), or ``None`` (escape)."""
+
+    CSS_PATH = "batch.tcss"
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape", "cancel", "Close", id="pick.close", tooltip="Pick nothing"),
+    ]
+    """| key | action |
+    | --- | --- |
+    | enter | pick |
+    | escape | close |
+    """
+
+    def __init__(self, question: str, tasks: list[dict[str, Any]]) -> None:
+        super().__init__()
+        self.question = question
+        self.tasks = tasks
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="batch"):
+            yield Static(self.question, id="batch-title")
+            table: DataTable[str] = DataTable(cursor_type="row", id="batch-items")
+            table.add_columns("id", "status", "title")
+            for task in self.tasks:
+                table.add_row(str(task["id"]), task["status"], task["title"], key=str(task["id"]))
+            yield table
+
+    @on(DataTable.RowSelected)
+    def _picked(self, event: DataTable.RowSelected) -> None:
+        self.dismiss(int(str(event.row_key.value)))
+
+    def action_cancel(self) -> None:
+        """Pick nothing."""
+        self.dismiss(None)
