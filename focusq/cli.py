@@ -378,9 +378,9 @@ def cmd_ls(args: argparse.Namespace) -> int:
             records = store.run(ops.list_tasks(statuses, kind=args.kind, tag=args.tag))
             _print_json([_json_record(r) for r in records])
             return 0
-        lines = store.run(ops.task_lines(statuses, kind=args.kind, tag=args.tag, width=_width()))
-    if len(lines) > 1:
-        sys.stdout.write("\n".join(lines) + "\n")
+        table = store.run(ops.task_table(statuses, kind=args.kind, tag=args.tag, width=_width()))
+    if table:
+        sys.stdout.write(table)
     else:
         print("nothing here; add work with: focusq add write the launch post +blog")
     return 0

@@ -363,14 +363,14 @@ _UNLIMITED = 1 << 20
 """A width that means "do not cut" (output that is not a terminal)."""
 
 
-def task_lines(
+def task_table(
     statuses: Iterable[str] | None = None,
     *,
     kind: str | None = None,
     tag: str | None = None,
     width: int = 100,
-) -> Op[list[str]]:
-    """The ``focusq ls`` table as lines (header first), in the order tasks will be taken.
+) -> Op[str]:
+    """The ``focusq ls`` table (header first), in the order tasks will be taken; "" if empty.
 
     SQLite lays out each line (id, kind, priority, status, title with ``+tags`` and
     ``project:``, cut to ``width``): a listing of ten thousand open tasks stays instant.
@@ -403,16 +403,21 @@ def task_lines(
     if width < _UNLIMITED:  # a terminal: cut each title to fit, with an ellipsis
         cut = f"substr({text}, 1, {room - 1}) || '…'"
         text = f"CASE WHEN length({text}) > {room} THEN {cut} ELSE {text} END"
+    # One string for the whole table: no Python object per row. The aggregate takes the
+    # rows in the subquery's order.
     rows = yield (
         f"""
-        SELECT printf('%{id_w}d  %-4s  %s  %-9s  %s', t.id,
-                      CASE t.kind WHEN 'mechanical' THEN 'job' ELSE 'make' END,
-                      t.priority, t.status, {text})
-        FROM tasks t {hint} {where} ORDER BY t.prio_rank DESC, t.id
+        SELECT group_concat(line, char(10)) FROM (
+            SELECT printf('%{id_w}d  %-4s  %s  %-9s  %s', t.id,
+                          CASE t.kind WHEN 'mechanical' THEN 'job' ELSE 'make' END,
+                          t.priority, t.status, {text}) AS line
+            FROM tasks t {hint} {where} ORDER BY t.prio_rank DESC, t.id
+        )
         """,
         params,
     )
-    return [header + "TITLE", *(r[0] for r in rows)]
+    body = rows[0][0]
+    return f"{header}TITLE\n{body}\n" if body else ""
 
 
 def _filters(
