@@ -7,7 +7,6 @@ Everything heavier is imported inside the command that needs it.
 
 from __future__ import annotations
 
-import argparse
 import json
 import os
 import sys
@@ -20,6 +19,7 @@ from focusq.states import ACTIVE, Kind, TaskStatus
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # typing costs the quick path milliseconds; annotations are strings
+    import argparse
     from collections.abc import Callable, Sequence
     from typing import Any, NoReturn
 
@@ -48,26 +48,31 @@ quick-add grammar (focusq add / focusq edit):
 """
 
 
-class _Formatter(argparse.RawDescriptionHelpFormatter):
-    """Help laid out for the terminal, without argparse importing shutil to measure it."""
+def _parser_class() -> type[argparse.ArgumentParser]:
+    """argparse, imported only when a command needs it (see :func:`_quick`)."""
+    import argparse
 
-    def __init__(self, prog: str) -> None:
-        try:
-            width = int(os.environ.get("COLUMNS", 0)) or os.get_terminal_size().columns
-        except (OSError, ValueError):
-            width = 80
-        super().__init__(prog, width=max(width - 2, 40))
+    class _Formatter(argparse.RawDescriptionHelpFormatter):
+        """Help laid out for the terminal, without argparse importing shutil to measure it."""
 
+        def __init__(self, prog: str) -> None:
+            try:
+                width = int(os.environ.get("COLUMNS", 0)) or os.get_terminal_size().columns
+            except (OSError, ValueError):
+                width = 80
+            super().__init__(prog, width=max(width - 2, 40))
 
-class _Parser(argparse.ArgumentParser):
-    """argparse that reports a usage mistake in one line, exit code 2."""
+    class _Parser(argparse.ArgumentParser):
+        """argparse that reports a usage mistake in one line, exit code 2."""
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        kwargs.setdefault("formatter_class", _Formatter)
-        super().__init__(*args, **kwargs)
+        def __init__(self, *args: Any, **kwargs: Any) -> None:
+            kwargs.setdefault("formatter_class", _Formatter)
+            super().__init__(*args, **kwargs)
 
-    def error(self, message: str) -> NoReturn:
-        self.exit(EXIT_USAGE, f"focusq: {message}; see '{self.prog} --help'\n")
+        def error(self, message: str) -> NoReturn:
+            self.exit(EXIT_USAGE, f"focusq: {message}; see '{self.prog} --help'\n")
+
+    return _Parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -77,10 +82,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     if "--" in args_list:
         cut = args_list.index("--")
         args_list, command = args_list[:cut], args_list[cut + 1 :]
-    parser = build_parser(args_list)
-    args = parser.parse_args(args_list)
-    if command is not None and not getattr(args, "takes_command", False):
-        parser.error("'--' only goes with 'add' and 'edit'")
+    args = _quick(args_list)
+    if args is None:
+        parser = build_parser(args_list)
+        args = parser.parse_args(args_list)
+        if command is not None and not getattr(args, "takes_command", False):
+            parser.error("'--' only goes with 'add' and 'edit'")
     args.command = command
     handler: Handler = args.handler
     try:
@@ -97,13 +104,56 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
 
 
+_QUICK_FLAGS = {
+    "add": ({"--json", "--shell"}, {"--cwd", "--env"}),
+    "status": ({"--short", "--json"}, set()),
+}
+
+
+def _quick(argv: list[str]) -> Any:
+    """Arguments of ``add`` and ``status`` read without argparse, or ``None`` to use it.
+
+    These run from shell prompts and scripts many times a day; importing argparse is a
+    third of their start-up. Anything unusual (help, an unknown option, a missing
+    value) goes to argparse, which then reports it the usual way.
+    """
+    from types import SimpleNamespace
+
+    if not argv or argv[0] not in _QUICK_FLAGS:
+        return None
+    switches, valued = _QUICK_FLAGS[argv[0]]
+    args = SimpleNamespace(words=[], env=[], cwd=None, **{f[2:]: False for f in switches})
+    rest = iter(argv[1:])
+    for word in rest:
+        if word in switches:
+            setattr(args, word[2:], True)
+        elif word in valued:
+            value = next(rest, None)
+            if value is None:
+                return None
+            if word == "--env":
+                args.env.append(value)
+            else:
+                args.cwd = value
+        elif word.startswith("-"):
+            return None
+        elif argv[0] == "add":
+            args.words.append(word)
+        else:
+            return None
+    args.handler = cmd_add if argv[0] == "add" else cmd_status
+    args.takes_command = argv[0] == "add"
+    return args
+
+
 def build_parser(argv: Sequence[str] = ()) -> argparse.ArgumentParser:
     """The command tree; with ``argv`` naming a command, only that command's branch.
 
     Building one sub-parser instead of all of them keeps quick-add fast; the help
     a user sees is the same either way.
     """
-    parser = _Parser(
+
+    parser = _parser_class()(
         prog="focusq",
         description="A personal work orchestrator: one SQLite queue, mechanical jobs in the "
         "background, creative work in one focus slot. With no command, shows the day's queue.",
@@ -112,7 +162,7 @@ def build_parser(argv: Sequence[str] = ()) -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"focusq {__version__}")
     parser.set_defaults(handler=cmd_overview)
-    sub = parser.add_subparsers(title="commands", metavar="COMMAND", parser_class=_Parser)
+    sub = parser.add_subparsers(title="commands", metavar="COMMAND", parser_class=type(parser))
     wanted = next((a for a in argv if not a.startswith("-")), None)
     for name, (help_text, configure) in _COMMANDS.items():
         if wanted in _COMMANDS and name != wanted:
@@ -170,6 +220,8 @@ def _edit_args(p: argparse.ArgumentParser) -> None:
     p.usage = "focusq edit ID [TOKENS...] [-- COMMAND ARGS...]"
     p.epilog = _GRAMMAR + "\nafter:, afterany: and lock: replace the old lists."
     p.add_argument("id", type=_task_id, help="the task's id")
+    import argparse
+
     p.add_argument("words", nargs=argparse.REMAINDER, help="title words and tokens")
     p.add_argument("--shell", action="store_true", help="run the new command with 'sh -c'")
     p.add_argument("--cwd", help="folder the new command runs in (default: the current one)")
@@ -194,6 +246,8 @@ def _status_args(p: argparse.ArgumentParser) -> None:
 def _task_id(text: str) -> int:
     text = text.lstrip("#")
     if not text.isdigit() or int(text) == 0:
+        import argparse
+
         raise argparse.ArgumentTypeError(f"{text!r} is not a task id (a number like 12)")
     return int(text)
 
