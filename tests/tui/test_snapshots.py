@@ -55,8 +55,15 @@ def then(*steps: Callable[..., Awaitable[None]]) -> RunBefore:
         for step in steps:
             await step(pilot)
             await settle(pilot)
+        await quiet(pilot)
 
     return run_before
+
+
+async def quiet(pilot) -> None:  # type: ignore[no-untyped-def]
+    """Clear toasts: they expire by the wall clock, so a slow run would picture fewer."""
+    pilot.app.clear_notifications()
+    await pilot.pause()
 
 
 def press(*keys: str) -> Callable[..., Awaitable[None]]:
@@ -220,7 +227,19 @@ class TestFocusScreens:
         with SyncStore(paths.database) as store:
             store.run(ops.capture("Sam asked about the invoice", NOW - 900))
             store.run(ops.capture("lunch order for the team", NOW - 600, urgent=False))
-        assert snap_compare(app, terminal_size=MEDIUM, run_before=then(press("F")))
+        from focusq.tui.screens.batch import BatchScreen
+
+        async def released(pilot) -> None:  # type: ignore[no-untyped-def]
+            await loaded(pilot)
+            await pilot.press("F")
+            for _ in range(200):
+                await settle(pilot)
+                if isinstance(pilot.app.screen, BatchScreen):
+                    await quiet(pilot)
+                    return
+            raise AssertionError("no batch screen")
+
+        assert snap_compare(app, terminal_size=MEDIUM, run_before=released)
 
     def test_switch_prompt(
         self,
@@ -246,6 +265,7 @@ class TestFocusScreens:
             for _ in range(200):
                 await settle(pilot)
                 if isinstance(pilot.app.screen, ConfirmScreen):
+                    await quiet(pilot)
                     return
             raise AssertionError("no switch prompt")
 
