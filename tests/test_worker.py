@@ -296,16 +296,21 @@ def _pid_file(fq: Focusq, task_id: int) -> int | None:
     return int(path.read_text()) if path.exists() and path.read_text().strip() else None
 
 
+def _kill_worker_and_job(fq: Focusq, worker: subprocess.Popen[str], task_id: int) -> None:
+    """SIGKILL the worker, then the job's whole group: nothing is left to adopt."""
+    pgid = poll(lambda: runs(fq.home, task_id)[0]["pgid"] or _pid_file(fq, task_id))
+    worker.send_signal(signal.SIGKILL)
+    worker.wait()
+    os.killpg(pgid, signal.SIGKILL)
+    poll(lambda: not alive(pgid))
+
+
 def test_a_job_gone_with_its_worker_is_interrupted(fq: Focusq, tmp_path: Path) -> None:
     ready = tmp_path / "ready"
     once = fq.add("--", "sh", "-c", f"touch {ready}; sleep 60")
     worker = fq.start_worker()
     poll(ready.exists)
-    pgid = poll(lambda: runs(fq.home, once)[0]["pgid"] or _pid_file(fq, once))
-    worker.send_signal(signal.SIGKILL)
-    worker.wait()
-    os.killpg(pgid, signal.SIGKILL)
-    poll(lambda: not alive(pgid))
+    _kill_worker_and_job(fq, worker, once)
     fq.start_worker()
     fq.wait(once)
     row = task(fq.home, once)
@@ -319,11 +324,7 @@ def test_an_interrupted_job_with_retries_left_runs_again(fq: Focusq, tmp_path: P
     task_id = fq.add("retry:1", "--", "sh", "-c", script)
     worker = fq.start_worker()
     poll(marker.exists)
-    pgid = poll(lambda: runs(fq.home, task_id)[0]["pgid"] or _pid_file(fq, task_id))
-    worker.send_signal(signal.SIGKILL)
-    worker.wait()
-    os.killpg(pgid, signal.SIGKILL)
-    poll(lambda: not alive(pgid))
+    _kill_worker_and_job(fq, worker, task_id)
     fq.start_worker()
     assert fq.wait(task_id).returncode == 0
     assert [r["result"] for r in runs(fq.home, task_id)] == ["interrupted", "ok"]

@@ -49,7 +49,7 @@ MEMORY_BUDGET_MB = 100.0
 SAMPLE_SECONDS = 0.05
 
 
-from common import Row, compile_package, focusq_command  # noqa: E402
+from common import Row, compile_package, focusq_command, print_table  # noqa: E402
 
 ROWS: list[Row] = []
 PROBLEMS: list[str] = []
@@ -691,18 +691,9 @@ def main() -> int:
             except Exception as exc:
                 record_error(title, exc)
 
-    headers = ("benchmark", "measured", "baseline", "ratio", "budget", "result")
-    table = [
-        headers,
-        *((r.name, r.measured, r.baseline, r.ratio, r.budget, r.verdict) for r in ROWS),
-    ]
-    widths = [max(len(line[i]) for line in table) for i in range(len(headers))]
-    print(f"\nresults (Python {sys.version.split()[0]}, {os.cpu_count()} CPUs, cap {CAP})")
-    for line in table:
-        cells = [line[0].ljust(widths[0])]
-        cells += [cell.rjust(width) for cell, width in zip(line[1:5], widths[1:5], strict=True)]
-        cells.append(line[5])
-        print("  ".join(cells))
+    print_table(
+        ROWS, f"results (Python {sys.version.split()[0]}, {os.cpu_count()} CPUs, cap {CAP})"
+    )
     if PROBLEMS:
         print("\nproblems seen:")
         for problem in PROBLEMS:

@@ -39,3 +39,19 @@ def focusq_command() -> list[str]:
         return [script]
     print(f"no focusq console script at {script}; using python -m focusq")
     return [sys.executable, "-m", "focusq"]
+
+
+def print_table(rows: list[Row], heading: str) -> None:
+    """The results as an aligned table under ``heading``."""
+    headers = ("benchmark", "measured", "baseline", "ratio", "budget", "result")
+    table = [
+        headers,
+        *((r.name, r.measured, r.baseline, r.ratio, r.budget, r.verdict) for r in rows),
+    ]
+    widths = [max(len(line[i]) for line in table) for i in range(len(headers))]
+    print(f"\n{heading}")
+    for line in table:
+        cells = [line[0].ljust(widths[0])]
+        cells += [cell.rjust(width) for cell, width in zip(line[1:5], widths[1:5], strict=True)]
+        cells.append(line[5])
+        print("  ".join(cells))
