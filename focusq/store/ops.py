@@ -322,24 +322,38 @@ def transition(
     allowed = frozenset(allowed)
     if old["status"] not in allowed:
         raise UserError(_refusal(task_id, old["status"], to))
+    yield from _move(task_id, old["status"], to, now, result=result, reason=reason)
+    return (yield from _require(task_id))
+
+
+def _move(
+    task_id: int,
+    frm: str,
+    to: TaskStatus,
+    now: float,
+    *,
+    result: str | None = None,
+    reason: str | None = None,
+) -> Op[None]:
+    """Part of a write transaction: the guarded update from ``frm`` to ``to`` and its event."""
     ended = now if to not in ACTIVE else None
     updated = yield (
         """
         UPDATE tasks SET status = ?, updated_at = ?, ended_at = coalesce(?, ended_at),
-                         result = coalesce(?, result), reason = coalesce(?, reason)
+                         result = coalesce(?, result), reason = coalesce(?, reason),
+                         intent = NULL
         WHERE id = ? AND status = ? RETURNING id
         """,
-        (to.value, now, ended, result, reason, task_id, old["status"]),
+        (to.value, now, ended, result, reason, task_id, frm),
     )
     if not updated:  # pragma: no cover - the write lock makes this unreachable
         raise UserError(f"task {task_id} changed meanwhile; try again")
-    payload = {"from": old["status"], "to": to.value}
+    payload = {"from": frm, "to": to.value}
     if result:
         payload["result"] = result
     if reason:
         payload["reason"] = reason
     yield from _event(task_id, EventKind.STATUS, payload, now)
-    return (yield from _require(task_id))
 
 
 def _refusal(task_id: int, status: str, to: TaskStatus) -> str:
@@ -691,16 +705,7 @@ def end_open_task(
     old = yield ("SELECT status FROM tasks WHERE id = ?", (task_id,))
     if not old or old[0][0] not in ("queued", "waiting", "held"):
         return False
-    yield (
-        """
-        UPDATE tasks SET status = ?, result = ?, reason = ?, updated_at = ?, ended_at = ?,
-                         intent = NULL
-        WHERE id = ? AND status = ?
-        """,
-        (to.value, result, reason, now, now, task_id, old[0][0]),
-    )
-    payload = {"from": old[0][0], "to": to.value, "result": result, "reason": reason}
-    yield from _event(task_id, EventKind.STATUS, payload, now)
+    yield from _move(task_id, old[0][0], to, now, result=result, reason=reason)
     return True
 
 
