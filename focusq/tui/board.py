@@ -61,8 +61,13 @@ class Board:
     """The time block now (``free`` outside any)."""
     next_block: tuple[datetime, Segment] | None = None
     """When the current block ends, and what follows."""
-    held: int = 0
-    """Interruptions captured and not yet delivered."""
+    inbox: tuple[dict[str, Any], ...] = ()
+    """Interruptions captured and not yet delivered, oldest first."""
+
+    @property
+    def held(self) -> int:
+        """How many interruptions wait to be delivered."""
+        return len(self.inbox)
 
 
 async def load_board(
@@ -122,7 +127,7 @@ async def load_board(
         focus=await store.run(ops.current_focus()),
         block=segment_at(blocks, moment) if blocks else None,
         next_block=next_boundary(blocks, moment) if blocks else None,
-        held=len(await store.run(ops.inbox(held_only=True))),
+        inbox=tuple(await store.run(ops.inbox(held_only=True))),
     )
 
 

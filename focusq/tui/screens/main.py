@@ -305,7 +305,7 @@ class MainScreen(Screen[None]):
         """Show the held interruptions the policy says are due, as one batch."""
         if any(isinstance(screen, BatchScreen) for screen in self.app.screen_stack):
             return
-        items = await self.fq.store.run(ops.inbox(held_only=True))
+        items = board.inbox
         segment = board.block
         decision = to_deliver(
             [Held(i["id"], i["at"], bool(i["urgent"])) for i in items],
