@@ -788,6 +788,56 @@ def cmd_focus(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_review(args: argparse.Namespace) -> int:
+    """``focusq review``: how a day went, from the event log."""
+    import shutil
+
+    from focusq import review_export
+    from focusq.review import DayLog, day_window, figures
+    from focusq.store import ops
+
+    paths = Paths.from_env()
+    config = _settings(paths)
+    blocks = _blocks_of(config)
+    now = time.time()
+    day = _review_day(args.date, now)
+    start, end = day_window(day)
+    with _open_store(paths, config) as store:
+        if args.close:
+            store.run(ops.close_day(day.isoformat(), now))
+        rows = store.run(ops.day_log(start, end, day.isoformat()))
+    review = figures(DayLog.of(day, rows, blocks, now))
+    if args.json:
+        _print_json(review.to_json())
+    elif args.markdown:
+        sys.stdout.write(review_export.to_markdown(review))
+    else:
+        width = shutil.get_terminal_size((100, 24)).columns if sys.stdout.isatty() else 100
+        sys.stdout.write(review_export.to_text(review, width))
+    return 0
+
+
+def _blocks_of(config: Any) -> list[Any]:
+    """The configured blocks, built from the cached settings (validated when cached)."""
+    from focusq.focus.blocks import make_block
+
+    return [
+        make_block(b["days"], b["start"], b["end"], b["mode"], b.get("label", ""))
+        for b in config.blocks
+    ]
+
+
+def _review_day(text: str | None, now: float) -> Any:
+    from datetime import date
+
+    if not text:
+        return date.fromtimestamp(now)
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise UserError(f"--date {text}: write the day as YYYY-MM-DD") from None
+
+
 def _gap_warning(paths: Paths, min_minutes: int) -> str | None:
     from datetime import datetime
 
@@ -935,6 +985,15 @@ Time outside every block is free. Overlapping blocks are a config error.
 """
 
 
+def _review_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--date", metavar="YYYY-MM-DD", help="another day (default: today)")
+    out = p.add_mutually_exclusive_group()
+    out.add_argument("--markdown", action="store_true", help="print Markdown, timeline as SVG")
+    out.add_argument("--json", action="store_true", help="print every figure as JSON")
+    p.add_argument("--close", action="store_true", help="close the day, then show it")
+    p.set_defaults(handler=cmd_review)
+
+
 def _ui_args(p: argparse.ArgumentParser) -> None:
     p.set_defaults(handler=cmd_tui)
 
@@ -1020,4 +1079,5 @@ _COMMANDS: dict[str, tuple[str, Callable[[argparse.ArgumentParser], None]]] = {
     ),
     "inbox": ("List today's interruptions, held and delivered.", _inbox_args),
     "block": ("Mark a task as waiting on a job (the TUI then offers a switch).", _block_args),
+    "review": ("How a day went: done, focus, interruptions, jobs; what is left.", _review_args),
 }

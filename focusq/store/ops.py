@@ -756,11 +756,18 @@ def request(task_id: int, action: str, now: float) -> Op[Record]:
         # A retry by hand starts a fresh retry budget and clears any backoff.
         not_before = "not_before" if action != "retry" else "NULL"
         budget_from = "budget_from" if action != "retry" else "attempts"
+        # A task released from the backlog leaves it.
+        tags = (
+            "tags"
+            if action != "release"
+            else f"(SELECT json_group_array(value) FROM json_each(tags) "
+            f"WHERE value <> '{BACKLOG_TAG}')"
+        )
         yield (
             f"""
             UPDATE tasks SET status = ?, result = coalesce(?, result), updated_at = ?,
                              ended_at = ?, intent = NULL, not_before = {not_before},
-                             budget_from = {budget_from}
+                             budget_from = {budget_from}, tags = {tags}
             WHERE id = ? AND status = ?
             """,
             (to.value, result, now, ended, task_id, status),
@@ -1037,8 +1044,8 @@ def extend_focus(minutes: int, now: float) -> Op[Record]:
     return (yield from _open_focus())  # type: ignore[return-value]
 
 
-def discount_focus(seconds: float, now: float) -> Op[None]:
-    """Take ``seconds`` of away time out of the open session's focus time."""
+def discount_focus(seconds: float, now: float, until: float | None = None) -> Op[None]:
+    """Take ``seconds`` of away time, ending at ``until`` (default now), out of the session."""
     yield WRITE
     current = yield from _open_focus()
     if current is None:
@@ -1047,7 +1054,7 @@ def discount_focus(seconds: float, now: float) -> Op[None]:
         "UPDATE focus_sessions SET paused_seconds = paused_seconds + ? WHERE id = ?",
         (seconds, current["id"]),
     )
-    payload = {"action": "away", "seconds": round(seconds)}
+    payload = {"action": "away", "seconds": round(seconds), "until": until or now}
     yield from _event(current["task_id"], EventKind.FOCUS, payload, now)
 
 
@@ -1134,9 +1141,182 @@ def blockers(task_id: int) -> Op[list[Record]]:
 
 
 def record_switch(
-    from_id: int, to_id: int, waiting_on: int, now: float, *, accepted: bool
+    from_id: int, to_id: int, waiting_on: int, now: float, *, accepted: bool, back: bool = False
 ) -> Op[None]:
-    """Write down a switch prompt's answer, so the review can count context switches."""
+    """Write down a switch prompt's answer (``back``: the offer to return), for the review."""
     yield WRITE
-    payload = {"to": to_id, "accepted": accepted, "waiting_on": waiting_on}
+    payload = {"to": to_id, "accepted": accepted, "waiting_on": waiting_on, "back": back}
     yield from _event(from_id, EventKind.SWITCH, payload, now)
+
+
+# -- the review -----------------------------------------------------------------------------
+
+BACKLOG_TAG = "backlog"
+"""The tag a task sent to the backlog carries (and loses when it is carried or released)."""
+
+_UNFINISHED = f"""
+    ((t.kind = 'creative' AND t.status IN ('queued', 'waiting', 'held'))
+     OR (t.kind = 'mechanical' AND t.status IN ('waiting', 'held', 'failed')))
+    AND NOT EXISTS (SELECT 1 FROM json_each(t.tags) WHERE value = '{BACKLOG_TAG}')
+"""
+"""What a review asks about: open creative work, and jobs stopped on the user's account."""
+
+
+def day_log(start: float, end: float, day: str) -> Op[Record]:
+    """Everything the review of ``day`` (the span ``start``-``end``) is computed from.
+
+    The events of the day, plus the earlier events of runs and focus sessions still going
+    when it began; the tasks they name and the unfinished ones; the failed runs' last log
+    lines, the failure notes ever written about those tasks; the day's answers and close.
+    """
+    yield READ
+    rows = yield (
+        """
+        SELECT id, at, task_id, kind, payload FROM events WHERE at >= ? AND at < ?
+        UNION ALL
+        SELECT e.id, e.at, e.task_id, e.kind, e.payload
+        FROM runs r JOIN events e ON e.task_id = r.task_id
+        WHERE r.started_at < ? AND (r.ended_at IS NULL OR r.ended_at >= ?)
+          AND e.kind = 'status' AND e.at >= r.started_at AND e.at < ?
+        UNION ALL
+        SELECT e.id, e.at, e.task_id, e.kind, e.payload
+        FROM focus_sessions f JOIN events e ON e.task_id = f.task_id
+        WHERE f.started_at < ? AND (f.ended_at IS NULL OR f.ended_at >= ?)
+          AND e.kind = 'focus' AND e.at >= f.started_at AND e.at < ?
+        ORDER BY 1
+        """,
+        (start, end, start, start, start, start, start, start),
+    )
+    events = [
+        {"at": r[1], "task_id": r[2], "kind": r[3], "payload": json.loads(r[4])} for r in rows
+    ]
+    unfinished = yield (
+        f"SELECT t.id FROM tasks t WHERE {_UNFINISHED} AND t.created_at < ? "
+        "ORDER BY t.kind, t.prio_rank DESC, t.id",
+        (end,),
+    )
+    answers = yield (
+        """
+        SELECT task_id, kind, at, json_extract(payload, '$.action') FROM events
+        WHERE kind IN ('reviewed', 'day_closed') AND json_extract(payload, '$.day') = ?
+        ORDER BY id
+        """,
+        (day,),
+    )
+    ids = {e["task_id"] for e in events if e["task_id"] is not None}
+    ids.update(r[0] for r in unfinished)
+    ids.update(r[0] for r in answers if r[0] is not None)
+    tasks = yield from _tasks_by_id(sorted(ids))
+    failed = yield (
+        """
+        SELECT task_id, attempt, result, exit_code, tail FROM runs
+        WHERE ended_at >= ? AND ended_at < ? AND result NOT IN ('ok', 'cancelled')
+        ORDER BY ended_at
+        """,
+        (start, end),
+    )
+    failed_ids = sorted({r["task_id"] for r in failed})
+    notes: list[Any] = []
+    for chunk in range(0, len(failed_ids), 500):
+        part = failed_ids[chunk : chunk + 500]
+        notes += yield (
+            f"SELECT task_id, at, payload FROM events WHERE task_id IN "
+            f"({','.join('?' * len(part))}) AND kind = 'failure_note' ORDER BY id",
+            part,
+        )
+    return {
+        "events": events,
+        "tasks": tasks,
+        "unfinished": [r[0] for r in unfinished],
+        "answers": {r[0]: r[3] for r in answers if r[1] == "reviewed"},
+        "closed_at": next((r[2] for r in answers if r[1] == "day_closed"), None),
+        "tails": {(r["task_id"], r["attempt"]): r["tail"] or "" for r in failed},
+        "notes": [
+            {"task_id": r["task_id"], "at": r["at"], **json.loads(r["payload"])} for r in notes
+        ],
+    }
+
+
+def _tasks_by_id(ids: Sequence[int]) -> Op[dict[int, Record]]:
+    out: dict[int, Record] = {}
+    for chunk in range(0, len(ids), 500):
+        part = ids[chunk : chunk + 500]
+        rows = yield (
+            "SELECT id, title, kind, status, result, exit_code, command, tags FROM tasks "
+            f"WHERE id IN ({','.join('?' * len(part))})",
+            part,
+        )
+        out.update((r["id"], {**dict(r), "tags": json.loads(r["tags"])}) for r in rows)
+    return out
+
+
+REVIEW_ACTIONS = ("carry", "backlog", "drop")
+"""A review's answers for an unfinished task: tomorrow, some day, or never."""
+
+
+def decide(task_id: int, action: str, day: str, now: float, tomorrow: float) -> Op[Record]:
+    """A review's answer for one task, written with its ``reviewed`` event.
+
+    ``carry``: on tomorrow's list: a held creative task is queued again; a held or failed
+    job is queued (a failed one with a fresh retry budget) to start no earlier than
+    ``tomorrow``, a job at its gate waits for approval and then for ``tomorrow``.
+    ``backlog``: held, tagged ``backlog``, and no longer asked about. ``drop``: dropped.
+    An answer may be changed while the day is reviewed, so each one starts from any of
+    the unfinished states and from ``dropped``.
+    """
+    yield WRITE
+    task = yield from _require(task_id)
+    status, job = task["status"], task["kind"] == Kind.MECHANICAL
+    if status not in ("queued", "waiting", "held", "failed", "dropped"):
+        raise UserError(f"task {task_id} is {status}; only unfinished work can be {action}")
+    tags = [t for t in task["tags"] if t != BACKLOG_TAG]
+    not_before = task["at"]
+    if action == "carry":
+        to = TaskStatus.WAITING if status == "waiting" else TaskStatus.QUEUED
+        if job:
+            not_before = max(tomorrow, now)
+    elif action == "backlog":
+        to, tags = TaskStatus.HELD, [*tags, BACKLOG_TAG]
+    elif action == "drop":
+        to = TaskStatus.DROPPED
+    else:
+        raise UserError(f"{action!r} is not an answer; use one of {', '.join(REVIEW_ACTIONS)}")
+    if to != status:
+        yield from _move(task_id, status, to, now, reason=f"review {day}: {action}")
+    if status in ("failed", "dropped") and to != TaskStatus.DROPPED:
+        # Back from an end: a fresh retry budget, and no end time.
+        yield (
+            "UPDATE tasks SET budget_from = attempts, ended_at = NULL, result = NULL WHERE id = ?",
+            (task_id,),
+        )
+    yield (
+        "UPDATE tasks SET tags = ?, not_before = ?, updated_at = ? WHERE id = ?",
+        (json.dumps(tags), not_before, now, task_id),
+    )
+    yield from _event(task_id, EventKind.REVIEWED, {"day": day, "action": action}, now)
+    return (yield from _require(task_id))
+
+
+def note_failure(task_id: int, attempt: int, text: str, now: float) -> Op[None]:
+    """Keep what the user wrote about a failed run; later reviews of the task show it."""
+    yield WRITE
+    yield from _require(task_id)
+    text = text.strip()
+    if not text:
+        raise UserError("the failure note is empty")
+    payload = {"attempt": attempt, "text": text}
+    yield from _event(task_id, EventKind.FAILURE_NOTE, payload, now)
+
+
+def close_day(day: str, now: float) -> Op[float]:
+    """Close the review of ``day``; return when it was closed (the first close stands)."""
+    yield WRITE
+    rows = yield (
+        "SELECT at FROM events WHERE kind IN ('reviewed', 'day_closed') "
+        "AND json_extract(payload, '$.day') = ? AND kind = 'day_closed'",
+        (day,),
+    )
+    if rows:
+        return float(rows[0][0])
+    yield from _event(None, EventKind.DAY_CLOSED, {"day": day}, now)
+    return now

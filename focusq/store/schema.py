@@ -132,6 +132,14 @@ MIGRATIONS: tuple[str, ...] = (
     );
     CREATE INDEX interruptions_held ON interruptions (at) WHERE delivered_at IS NULL;
     """,
+    # 4: the review: runs and focus sessions found by when they ended (what was still going
+    # when a day began), and the review's own events (answers, day closed) found by their day.
+    """
+    CREATE INDEX runs_by_end ON runs (ended_at);
+    CREATE INDEX focus_by_end ON focus_sessions (ended_at);
+    CREATE INDEX events_of_review ON events (json_extract(payload, '$.day'))
+        WHERE kind IN ('reviewed', 'day_closed');
+    """,
 )
 
 LATEST = len(MIGRATIONS)

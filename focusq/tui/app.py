@@ -26,6 +26,7 @@ from focusq.tui.commands import FocusqCommands
 from focusq.tui.messages import DatabaseChanged, ThemesChanged
 from focusq.tui.screens.help import HelpScreen
 from focusq.tui.screens.main import MainScreen
+from focusq.tui.screens.review import ReviewScreen
 from focusq.tui.themes import load_themes, shipped_dir
 from focusq.watch import database_changes
 
@@ -87,10 +88,10 @@ class FocusqApp(App[None]):
 
     @work(exclusive=True, group="watch-database")
     async def watch_database(self) -> None:
-        """Tell the main screen whenever the database files change (a burst is one message)."""
+        """Tell the main and review screens of database changes (a burst is one message)."""
         async for _ in database_changes(self.paths.home, step=20):
             for screen in self.screen_stack:
-                if isinstance(screen, MainScreen):
+                if isinstance(screen, (MainScreen, ReviewScreen)):
                     screen.post_message(DatabaseChanged())
 
     def reap_and_start_worker(self, board: Board) -> None:
@@ -204,10 +205,10 @@ class FocusqApp(App[None]):
         self._last_key = now
         if quiet < self.settings.focus.idle_minutes * 60:
             return
-        self._ask_about_away(quiet)
+        self._ask_about_away(quiet, now)
 
     @work(exclusive=True, group="away")
-    async def _ask_about_away(self, quiet: float) -> None:
+    async def _ask_about_away(self, quiet: float, back_at: float) -> None:
         from focusq.tui.board import elapsed
         from focusq.tui.screens.confirm import ConfirmScreen
 
@@ -216,7 +217,7 @@ class FocusqApp(App[None]):
         question = f"No key for {elapsed(quiet)} while focusing. Count that time as focus?"
         counts = await self.push_screen_wait(ConfirmScreen(question))
         if not counts:
-            await self.store.run(ops.discount_focus(quiet, self.clock()))
+            await self.store.run(ops.discount_focus(quiet, self.clock(), until=back_at))
             self.notify(f"{elapsed(quiet)} left out of the session")
 
     def notify_desktop(self, title: str, body: str) -> None:

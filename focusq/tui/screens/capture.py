@@ -1,4 +1,4 @@
-"""Capture an interruption without leaving the work: one line, enter, back."""
+"""One line of text without leaving the work: an interruption to capture, a note."""
 
 from __future__ import annotations
 
@@ -26,12 +26,19 @@ class CaptureScreen(ModalScreen[str | None]):
     | escape | close |
     """
 
+    def __init__(
+        self,
+        title: str = "Capture for the next batch  (start with ! for urgent)",
+        placeholder: str = "Sam asked about the invoice",
+    ) -> None:
+        super().__init__()
+        self.title_text = title
+        self.placeholder = placeholder
+
     def compose(self) -> ComposeResult:
         with Vertical(id="capture"):
-            yield Static(
-                "Capture for the next batch  (start with ! for urgent)", id="capture-title"
-            )
-            yield Input(placeholder="Sam asked about the invoice", id="capture-input")
+            yield Static(self.title_text, id="capture-title")
+            yield Input(placeholder=self.placeholder, id="capture-input")
 
     def on_mount(self) -> None:
         self.query_one(Input).focus()

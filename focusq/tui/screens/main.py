@@ -105,6 +105,7 @@ class MainScreen(Screen[None]):
             tooltip="Change the task with quick-add tokens",
             show=False,
         ),
+        Binding("R", "review", "Review", id="day.review", tooltip="The end-of-day review"),
         Binding(
             "slash", "filter", "Filter", id="list.filter", tooltip="Filter the list as you type"
         ),
@@ -133,6 +134,7 @@ class MainScreen(Screen[None]):
     | b | the selected task waits on a job (pick it) |
     | z | the focus view |
     | i | capture an interruption for the next batch |
+    | R | the end-of-day review |
     | / | filter as you type; escape clears |
     | v | next view: all, creative, mechanical, done today |
     | j / k, arrows | move |
@@ -293,7 +295,9 @@ class MainScreen(Screen[None]):
     ) -> None:
         from_id = focus["task_id"] if focus else to_id
         now = self.fq.clock()
-        await self.fq.store.run(ops.record_switch(from_id, to_id, blocker, now, accepted=bool(yes)))
+        await self.fq.store.run(
+            ops.record_switch(from_id, to_id, blocker, now, accepted=bool(yes), back=back)
+        )
         if not yes:
             return
         minutes = self.fq.settings.focus.default_minutes
@@ -577,6 +581,12 @@ class MainScreen(Screen[None]):
         await self._write(
             ops.edit_task(task["id"], draft, self.fq.clock()), f"#{task['id']} waits on #{job_id}"
         )
+
+    def action_review(self) -> None:
+        """Open the end-of-day review of today."""
+        from focusq.tui.screens.review import ReviewScreen
+
+        self.app.push_screen(ReviewScreen(datetime.fromtimestamp(self.fq.clock()).date()))
 
     def action_focus_view(self) -> None:
         """Show the focus view."""

@@ -1,0 +1,590 @@
+"""The end-of-day review: what a day's event log says about how it went.
+
+Pure: :func:`figures` takes a :class:`DayLog` (the rows ``store.ops.day_log`` read, the
+day's time blocks and the time now) and returns a :class:`Review`. Nothing here reads a
+clock, a file or the database, so every figure is tested on a constructed day.
+
+How the figures are read from the events:
+
+- A run starts at its ``queued -> running`` event (the one with an ``attempt``) and ends at
+  the next status event of its task that carries a ``result``. A paused job's time counts.
+- A focus session starts at its ``start`` event and ends at its ``end``; its pauses, and the
+  time away the user chose not to count, are cut out of it. A session or run still going is
+  counted up to now (or the day's end, for a past day); one that began before midnight is
+  counted from midnight.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import itertools
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from typing import Any
+
+from focusq.focus.blocks import Block, Segment, day_plan
+
+FAILED_RESULTS = ("failed", "spawn_error", "timed_out", "interrupted")
+"""Run results the review lists as failures."""
+
+Interval = tuple[float, float]
+
+
+# -- what the review is computed from -------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class BlockSpan:
+    """A stretch of the day as epoch seconds: a ``sync`` or ``async`` block, or ``free``."""
+
+    start: float
+    end: float
+    mode: str
+    label: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class DayLog:
+    """The review's input: one day's events and what they refer to."""
+
+    day: date
+    start: float
+    end: float
+    now: float
+    """Runs and sessions still going are counted up to here (or ``end``, if earlier)."""
+    events: Sequence[dict[str, Any]]
+    """``at``, ``task_id``, ``kind``, ``payload`` (a dict), in the order they were written."""
+    tasks: dict[int, dict[str, Any]]
+    """Every task the events or the unfinished list name: ``title``, ``kind``, ``status``."""
+    unfinished: Sequence[int] = ()
+    answers: dict[int, str] = dataclasses.field(default_factory=dict)
+    """Answers already given in this day's review: task id -> carry, backlog or drop."""
+    closed_at: float | None = None
+    tails: dict[tuple[int, int], str] = dataclasses.field(default_factory=dict)
+    """(task, attempt) -> the last lines of a failed run's log."""
+    notes: Sequence[dict[str, Any]] = ()
+    """Failure notes ever written about the day's failed tasks: ``task_id``, ``at``, ``text``."""
+    blocks: Sequence[BlockSpan] = ()
+
+    @classmethod
+    def of(cls, day: date, rows: dict[str, Any], blocks: Sequence[Block], now: float) -> DayLog:
+        """The log of ``day`` from what ``store.ops.day_log`` read and the configured blocks."""
+        start, end = day_window(day)
+        return cls(day, start, end, now, blocks=block_spans(day_plan(blocks, day)), **rows)
+
+
+def day_window(day: date) -> tuple[float, float]:
+    """The day from local midnight to the next, as epoch seconds."""
+    start = datetime.combine(day, time.min)
+    return start.timestamp(), (start + timedelta(days=1)).timestamp()
+
+
+def block_spans(segments: Iterable[Segment]) -> list[BlockSpan]:
+    """A day plan (``focus.blocks.day_plan``) as epoch spans."""
+    return [BlockSpan(s.start.timestamp(), s.end.timestamp(), s.mode, s.label) for s in segments]
+
+
+def tomorrow_start(day: date, blocks: Sequence[Block]) -> float:
+    """When the day after ``day`` starts for carried work: its first block, else midnight."""
+    following = day + timedelta(days=1)
+    first = min((span[0] for b in blocks if (span := b.on(following))), default=None)
+    return (first or datetime.combine(following, time.min)).timestamp()
+
+
+# -- what it says ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class DoneTask:
+    """A task finished during the day."""
+
+    id: int
+    title: str
+    kind: str
+    at: float
+    focus_seconds: float
+    """Creative: time in focus on it during the day."""
+    run_seconds: float
+    """Mechanical: time its runs took during the day (every attempt)."""
+    runs: int
+
+
+@dataclass(frozen=True, slots=True)
+class TaskFocus:
+    """Focus time on one task."""
+
+    id: int
+    title: str
+    seconds: float
+    sessions: int
+
+
+@dataclass(frozen=True, slots=True)
+class BlockUse:
+    """One planned block and how much focus went into it."""
+
+    start: float
+    end: float
+    mode: str
+    label: str
+    planned_seconds: float
+    focus_seconds: float
+
+
+@dataclass(frozen=True, slots=True)
+class Focus:
+    """The focus slot over the day."""
+
+    seconds: float
+    sessions: int
+    longest_seconds: float
+    """The longest stretch of focus without a pause, a switch or an end."""
+    by_mode: dict[str, float]
+    """Focus seconds in ``async`` blocks, ``sync`` blocks and ``free`` time."""
+    blocks: list[BlockUse]
+    tasks: list[TaskFocus]
+
+
+@dataclass(frozen=True, slots=True)
+class Interruptions:
+    """What came in while the user worked, and how it was handed over."""
+
+    captured: int
+    urgent: int
+    """Captured as urgent: they broke through focus and async time."""
+    batches: int
+    delivered: int
+    by_source: dict[str, int]
+
+
+@dataclass(frozen=True, slots=True)
+class Switches:
+    """Context switches: the switch prompts and their answers, and changes of focused task."""
+
+    offered: int
+    accepted: int
+    declined: int
+    task_switches: int
+    """Times the focus slot took a different task than the session before."""
+
+
+@dataclass(frozen=True, slots=True)
+class FailureNote:
+    """What the user wrote about a failed run."""
+
+    at: float
+    attempt: int
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class Failure:
+    """One failed run, with the end of its log and every note written about its task."""
+
+    task_id: int
+    title: str
+    attempt: int
+    result: str
+    exit_code: int | None
+    at: float
+    tail: str
+    status: str
+    """The task's status now: ``queued`` again if it will be retried, ``done`` if a retry won."""
+    notes: list[FailureNote]
+
+
+@dataclass(frozen=True, slots=True)
+class Jobs:
+    """The mechanical side over the day."""
+
+    runs: int
+    """Runs that ended during the day, plus those still going."""
+    ok: int
+    failed: int
+    """Ended ``failed`` or ``spawn_error``."""
+    timed_out: int
+    cancelled: int
+    interrupted: int
+    running: int
+    retried: int
+    """Runs that were a second or later attempt."""
+    job_seconds: float
+    """The runs' time added up: what they would have taken one after another."""
+    wall_seconds: float
+    """The time when at least one job was running."""
+    parallel_gain: float | None
+    """``job_seconds / wall_seconds``; ``None`` on a day without jobs."""
+    failures: list[Failure]
+
+
+@dataclass(frozen=True, slots=True)
+class Span:
+    """A bar on the timeline: a focus stretch or a run."""
+
+    start: float
+    end: float
+    task_id: int
+    title: str
+    result: str | None = None
+    """A run's result, ``None`` while it runs; ``focus`` for focus."""
+
+
+@dataclass(frozen=True, slots=True)
+class Timeline:
+    """The day drawn: the focus lane and one lane per job slot, over the time blocks."""
+
+    start: float
+    end: float
+    blocks: list[BlockSpan]
+    focus: list[Span]
+    slots: list[list[Span]]
+
+
+@dataclass(frozen=True, slots=True)
+class Unfinished:
+    """Work left at the end of the day, and the review's answer for it so far."""
+
+    id: int
+    title: str
+    kind: str
+    status: str
+    answer: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class Review:
+    """Everything the review screen, ``focusq review`` and the Markdown export show."""
+
+    day: str
+    start: float
+    end: float
+    closed_at: float | None
+    done: list[DoneTask]
+    focus: Focus
+    interruptions: Interruptions
+    switches: Switches
+    jobs: Jobs
+    timeline: Timeline
+    unfinished: list[Unfinished]
+
+    def to_json(self) -> dict[str, Any]:
+        """Plain data for ``--json``."""
+        return dataclasses.asdict(self)
+
+
+# -- computing it ---------------------------------------------------------------------------
+
+
+@dataclass(slots=True)
+class _Run:
+    task_id: int
+    attempt: int
+    start: float
+    end: float | None = None
+    result: str | None = None
+    exit_code: int | None = None
+
+
+@dataclass(slots=True)
+class _Session:
+    task_id: int
+    start: float
+    resumed: float | None
+    stretches: list[Interval] = dataclasses.field(default_factory=list)
+    away: list[Interval] = dataclasses.field(default_factory=list)
+
+
+def figures(log: DayLog) -> Review:
+    """The review of ``log.day``."""
+    until = min(log.now, log.end)
+    runs = _runs(log.events)
+    sessions = _sessions(log.events, until)
+    focus_spans = [
+        Span(a, b, s.task_id, _title(log, s.task_id), "focus")
+        for s in sessions
+        for a, b in _clip(_focus_stretches(s), log.start, until)
+    ]
+    job_spans = [
+        Span(a, b, r.task_id, _title(log, r.task_id), r.result)
+        for r in runs
+        for a, b in _clip([(r.start, r.end if r.end is not None else until)], log.start, until)
+    ]
+    return Review(
+        day=log.day.isoformat(),
+        start=log.start,
+        end=log.end,
+        closed_at=log.closed_at,
+        done=_done(log, focus_spans, job_spans),
+        focus=_focus(log, sessions, focus_spans),
+        interruptions=_interruptions(log),
+        switches=_switches(log, sessions),
+        jobs=_jobs(log, runs, job_spans),
+        timeline=_timeline(log, focus_spans, job_spans),
+        unfinished=_unfinished(log),
+    )
+
+
+def _title(log: DayLog, task_id: int) -> str:
+    task = log.tasks.get(task_id)
+    return task["title"] if task else f"task {task_id}"
+
+
+def _in_day(log: DayLog, at: float) -> bool:
+    return log.start <= at < log.end
+
+
+def _runs(events: Iterable[dict[str, Any]]) -> list[_Run]:
+    runs: list[_Run] = []
+    open_runs: dict[int, _Run] = {}
+    for e in events:
+        if e["kind"] != "status" or e["task_id"] is None:
+            continue
+        p = e["payload"]
+        if p.get("to") == "running" and "attempt" in p:
+            run = _Run(e["task_id"], int(p["attempt"]), e["at"])
+            open_runs[e["task_id"]] = run
+            runs.append(run)
+        elif p.get("from") in ("running", "paused") and "result" in p:
+            run_or_none = open_runs.pop(e["task_id"], None)
+            if run_or_none is not None:
+                run_or_none.end, run_or_none.result = e["at"], p["result"]
+                run_or_none.exit_code = p.get("exit_code")
+    return runs
+
+
+def _sessions(events: Iterable[dict[str, Any]], until: float) -> list[_Session]:
+    sessions: list[_Session] = []
+    current: _Session | None = None
+
+    def stop(at: float) -> None:
+        if current is not None and current.resumed is not None:
+            current.stretches.append((current.resumed, at))
+            current.resumed = None
+
+    for e in events:
+        if e["kind"] != "focus":
+            continue
+        action, at = e["payload"].get("action"), e["at"]
+        if action == "start":
+            stop(at)
+            current = _Session(e["task_id"], at, at)
+            sessions.append(current)
+        elif current is None:
+            continue
+        elif action == "pause":
+            stop(at)
+        elif action == "resume" and current.resumed is None:
+            current.resumed = at
+        elif action == "away":
+            back = float(e["payload"].get("until") or at)
+            current.away.append((back - float(e["payload"]["seconds"]), back))
+        elif action == "end":
+            stop(at)
+            current = None
+    if current is not None:
+        stop(until)
+    return sessions
+
+
+def _focus_stretches(session: _Session) -> list[Interval]:
+    """The session's stretches of focus with the time away cut out."""
+    stretches = session.stretches
+    for cut_a, cut_b in session.away:
+        kept: list[Interval] = []
+        for a, b in stretches:
+            if cut_b <= a or cut_a >= b:
+                kept.append((a, b))
+                continue
+            if a < cut_a:
+                kept.append((a, cut_a))
+            if cut_b < b:
+                kept.append((cut_b, b))
+        stretches = kept
+    return stretches
+
+
+def _clip(intervals: Iterable[Interval], lo: float, hi: float) -> list[Interval]:
+    return [(max(a, lo), min(b, hi)) for a, b in intervals if min(b, hi) > max(a, lo)]
+
+
+def _overlap(spans: Iterable[Span], lo: float, hi: float) -> float:
+    return sum(max(0.0, min(s.end, hi) - max(s.start, lo)) for s in spans)
+
+
+def _union_length(intervals: Iterable[Interval]) -> float:
+    total, reach = 0.0, float("-inf")
+    for a, b in sorted(intervals):
+        if b <= reach:
+            continue
+        total += b - max(a, reach)
+        reach = b
+    return total
+
+
+def _done(log: DayLog, focus: Sequence[Span], jobs: Sequence[Span]) -> list[DoneTask]:
+    finished: dict[int, float] = {}
+    for e in log.events:
+        if e["kind"] == "status" and e["payload"].get("to") == "done" and _in_day(log, e["at"]):
+            finished.pop(e["task_id"], None)  # keep the last finish, in order
+            finished[e["task_id"]] = e["at"]
+    out = []
+    for task_id, at in finished.items():
+        task = log.tasks.get(task_id, {})
+        own_runs = [s for s in jobs if s.task_id == task_id]
+        out.append(
+            DoneTask(
+                id=task_id,
+                title=_title(log, task_id),
+                kind=task.get("kind", "creative"),
+                at=at,
+                focus_seconds=sum(s.end - s.start for s in focus if s.task_id == task_id),
+                run_seconds=sum(s.end - s.start for s in own_runs),
+                runs=len(own_runs),
+            )
+        )
+    return out
+
+
+def _focus(log: DayLog, sessions: Sequence[_Session], spans: Sequence[Span]) -> Focus:
+    by_mode = {"async": 0.0, "sync": 0.0, "free": 0.0}
+    blocks = []
+    for block in log.blocks:
+        seconds = _overlap(spans, block.start, block.end)
+        by_mode[block.mode] = by_mode.get(block.mode, 0.0) + seconds
+        if block.mode != "free":
+            planned = block.end - block.start
+            blocks.append(
+                BlockUse(block.start, block.end, block.mode, block.label, planned, seconds)
+            )
+    if not log.blocks:  # no plan: the whole day is free time
+        by_mode["free"] = sum(s.end - s.start for s in spans)
+    per_task: dict[int, list[float]] = {}
+    for session in sessions:
+        seconds = sum(b - a for a, b in _clip(_focus_stretches(session), log.start, log.end))
+        if seconds > 0:
+            entry = per_task.setdefault(session.task_id, [0.0, 0])
+            entry[0] += seconds
+            entry[1] += 1
+    tasks = [
+        TaskFocus(task_id, _title(log, task_id), seconds, int(count))
+        for task_id, (seconds, count) in sorted(per_task.items(), key=lambda kv: -kv[1][0])
+    ]
+    return Focus(
+        seconds=sum(s.end - s.start for s in spans),
+        sessions=sum(t.sessions for t in tasks),
+        longest_seconds=max((s.end - s.start for s in spans), default=0.0),
+        by_mode=by_mode,
+        blocks=blocks,
+        tasks=tasks,
+    )
+
+
+def _interruptions(log: DayLog) -> Interruptions:
+    captured = urgent = batches = delivered = 0
+    by_source: dict[str, int] = {}
+    for e in log.events:
+        if e["kind"] != "interruption" or not _in_day(log, e["at"]):
+            continue
+        p = e["payload"]
+        if p.get("action") == "captured":
+            captured += 1
+            urgent += bool(p.get("urgent"))
+            source = str(p.get("source", "note"))
+            by_source[source] = by_source.get(source, 0) + 1
+        elif p.get("action") == "delivered":
+            batches += 1
+            delivered += int(p.get("count", 0))
+    return Interruptions(captured, urgent, batches, delivered, dict(sorted(by_source.items())))
+
+
+def _switches(log: DayLog, sessions: Sequence[_Session]) -> Switches:
+    answers = [
+        bool(e["payload"].get("accepted"))
+        for e in log.events
+        if e["kind"] == "switch" and _in_day(log, e["at"])
+    ]
+    focused = [s.task_id for s in sessions if _in_day(log, s.start)]
+    changes = sum(a != b for a, b in itertools.pairwise(focused))
+    return Switches(len(answers), sum(answers), answers.count(False), changes)
+
+
+def _jobs(log: DayLog, runs: Sequence[_Run], spans: Sequence[Span]) -> Jobs:
+    counted = [r for r in runs if r.end is None or _in_day(log, r.end)]
+    counted = [r for r in counted if r.end is not None or r.start < log.end]
+    results = [r.result for r in counted]
+    notes: dict[int, list[FailureNote]] = {}
+    for n in log.notes:
+        note = FailureNote(n["at"], int(n.get("attempt", 0)), n["text"])
+        notes.setdefault(n["task_id"], []).append(note)
+    failures = [
+        Failure(
+            task_id=r.task_id,
+            title=_title(log, r.task_id),
+            attempt=r.attempt,
+            result=r.result or "",
+            exit_code=r.exit_code,
+            at=r.end or log.end,
+            tail=log.tails.get((r.task_id, r.attempt), ""),
+            status=log.tasks.get(r.task_id, {}).get("status", ""),
+            notes=notes.get(r.task_id, []),
+        )
+        for r in counted
+        if r.result in FAILED_RESULTS
+    ]
+    job_seconds = sum(s.end - s.start for s in spans)
+    wall = _union_length((s.start, s.end) for s in spans)
+    return Jobs(
+        runs=len(counted),
+        ok=results.count("ok"),
+        failed=results.count("failed") + results.count("spawn_error"),
+        timed_out=results.count("timed_out"),
+        cancelled=results.count("cancelled"),
+        interrupted=results.count("interrupted"),
+        running=results.count(None),
+        retried=sum(r.attempt > 1 for r in counted),
+        job_seconds=job_seconds,
+        wall_seconds=wall,
+        parallel_gain=job_seconds / wall if wall > 0 else None,
+        failures=failures,
+    )
+
+
+def _timeline(log: DayLog, focus: Sequence[Span], jobs: Sequence[Span]) -> Timeline:
+    blocks = [b for b in log.blocks if b.mode != "free"]
+    slots: list[list[Span]] = []
+    for span in sorted(jobs, key=lambda s: (s.start, s.end)):
+        for lane in slots:
+            if lane[-1].end <= span.start:
+                lane.append(span)
+                break
+        else:
+            slots.append([span])
+    edges = [t for b in blocks for t in (b.start, b.end)]
+    edges += [t for s in (*focus, *jobs) for t in (s.start, s.end)]
+    midnight = datetime.fromtimestamp(log.start)
+    if edges:
+        first = datetime.fromtimestamp(min(edges)).replace(minute=0, second=0, microsecond=0)
+        last = datetime.fromtimestamp(max(edges))
+        if last != last.replace(minute=0, second=0, microsecond=0):
+            last = last.replace(minute=0, second=0, microsecond=0) + timedelta(hours=1)
+        lo, hi = max(first.timestamp(), log.start), min(last.timestamp(), log.end)
+    else:  # nothing happened and nothing was planned: show a working day
+        lo = (midnight + timedelta(hours=9)).timestamp()
+        hi = (midnight + timedelta(hours=17)).timestamp()
+    return Timeline(lo, max(hi, lo + 3600), blocks, list(focus), slots)
+
+
+def _unfinished(log: DayLog) -> list[Unfinished]:
+    ids = list(dict.fromkeys([*log.unfinished, *log.answers]))
+    out = []
+    for task_id in ids:
+        task = log.tasks.get(task_id)
+        if task is None:
+            continue
+        out.append(
+            Unfinished(
+                task_id, task["title"], task["kind"], task["status"], log.answers.get(task_id)
+            )
+        )
+    return out

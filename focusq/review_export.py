@@ -1,0 +1,362 @@
+"""The review as text: the terminal report, the Markdown export and the timeline as SVG.
+
+Pure functions of a :class:`~focusq.review.Review`; the same cell geometry draws the
+timeline in the terminal (``focusq review`` and the TUI widget) and nothing here reads a
+clock: times are shown in local time, from the review's own timestamps.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date, datetime
+from html import escape
+
+from focusq.review import DoneTask, Failure, Review, Span, Timeline
+
+ANSWER_WORDS = {"carry": "carried to tomorrow", "backlog": "sent to the backlog", "drop": "dropped"}
+
+
+# -- small pieces ---------------------------------------------------------------------------
+
+
+def duration(seconds: float) -> str:
+    """``2h 05m``, ``25m``, ``40s``: minutes unless it was under one."""
+    seconds = round(seconds)
+    if seconds < 60:
+        return f"{seconds}s"
+    hours, minutes = divmod(seconds // 60, 60)
+    return f"{hours}h {minutes:02d}m" if hours else f"{minutes}m"
+
+
+def clock(at: float) -> str:
+    """``14:05`` in local time."""
+    return f"{datetime.fromtimestamp(at):%H:%M}"
+
+
+def gain(review: Review) -> str:
+    """The parallel gain as ``2.4x``, or a dash on a day without jobs."""
+    value = review.jobs.parallel_gain
+    return "–" if value is None else f"{value:.1f}x"
+
+
+def day_title(review: Review) -> str:
+    """``Tue 24 Nov 2026``."""
+    return f"{date.fromisoformat(review.day):%a %d %b %Y}"
+
+
+def closed_line(review: Review) -> str:
+    """Whether the day was closed, and when."""
+    if review.closed_at is None:
+        return "The day is open: answer what is left, then close it."
+    return (
+        f"Closed at {clock(review.closed_at)} on {datetime.fromtimestamp(review.closed_at):%d %b}."
+    )
+
+
+def summary(review: Review) -> list[tuple[str, str]]:
+    """The headline figures, as (label, value) lines, for every rendering."""
+    f, i, s, j = review.focus, review.interruptions, review.switches, review.jobs
+    modes = f.by_mode
+    creative = sum(t.kind == "creative" for t in review.done)
+    return [
+        (
+            "Done",
+            f"{len(review.done)} tasks: {creative} creative, {len(review.done) - creative} jobs",
+        ),
+        (
+            "Focus",
+            f"{duration(f.seconds)} in {f.sessions} sessions; "
+            f"longest unbroken {duration(f.longest_seconds)}",
+        ),
+        (
+            "Focus by block",
+            f"async {duration(modes.get('async', 0))} · sync {duration(modes.get('sync', 0))}"
+            f" · free time {duration(modes.get('free', 0))}",
+        ),
+        (
+            "Interruptions",
+            f"{i.captured} captured ({i.urgent} urgent broke through); "
+            f"{i.delivered} delivered in {i.batches} batches",
+        ),
+        (
+            "Switch prompts",
+            f"{s.offered} offered: {s.accepted} accepted, {s.declined} declined; "
+            f"{s.task_switches} task switches",
+        ),
+        (
+            "Jobs",
+            f"{j.runs} runs: {j.ok} ok, {j.failed} failed, {j.timed_out} timed out, "
+            f"{j.cancelled} cancelled, {j.interrupted} interrupted"
+            + (f", {j.running} running" if j.running else "")
+            + f"; {j.retried} retries",
+        ),
+        (
+            "Job time",
+            f"{duration(j.job_seconds)} of jobs in {duration(j.wall_seconds)} of wall time: "
+            f"parallel gain {gain(review)} "
+            f"(one after another: {duration(j.job_seconds)})",
+        ),
+    ]
+
+
+# -- timeline geometry ----------------------------------------------------------------------
+
+
+def lane_cells(spans: Sequence[Span], start: float, end: float, width: int) -> list[Span | None]:
+    """Which span each of ``width`` cells shows: the one covering most of the cell."""
+    step = (end - start) / width
+    best: list[tuple[float, Span | None]] = [(0.0, None)] * width
+    for span in spans:
+        first = max(0, int((span.start - start) / step))
+        last = min(width - 1, int((span.end - start) / step))
+        for cell in range(first, last + 1):
+            lo, hi = start + cell * step, start + (cell + 1) * step
+            covered = min(hi, span.end) - max(lo, span.start)
+            if covered > best[cell][0]:
+                best[cell] = (covered, span)
+    return [span for _, span in best]
+
+
+def block_cells(timeline: Timeline, width: int) -> list[str]:
+    """The block mode at the middle of each cell: ``sync``, ``async`` or ``free``."""
+    step = (timeline.end - timeline.start) / width
+    out = []
+    for cell in range(width):
+        middle = timeline.start + (cell + 0.5) * step
+        mode = next((b.mode for b in timeline.blocks if b.start <= middle < b.end), "free")
+        out.append(mode)
+    return out
+
+
+def hour_ticks(timeline: Timeline, width: int) -> list[tuple[int, str]]:
+    """(cell, ``HH``) for each whole hour on the timeline."""
+    step = (timeline.end - timeline.start) / width
+    ticks = []
+    first = datetime.fromtimestamp(timeline.start).replace(minute=0, second=0, microsecond=0)
+    at = first.timestamp()
+    while at < timeline.end:
+        if at >= timeline.start:
+            ticks.append((round((at - timeline.start) / step), f"{datetime.fromtimestamp(at):%H}"))
+        at += 3600
+    return ticks
+
+
+def lanes(timeline: Timeline) -> list[tuple[str, list[Span]]]:
+    """The timeline's lanes, named: focus first, then one per job slot."""
+    return [("focus", timeline.focus)] + [
+        (f"slot {n}", lane) for n, lane in enumerate(timeline.slots, 1)
+    ]
+
+
+def axis_line(timeline: Timeline, width: int) -> str:
+    """Hour labels placed over their cells."""
+    line = [" "] * (width + 2)
+    for cell, label in hour_ticks(timeline, width):
+        if cell + len(label) <= len(line) and all(c == " " for c in line[cell : cell + 3]):
+            line[cell : cell + len(label)] = label
+    return "".join(line).rstrip()
+
+
+SPAN_CHARS = {"focus": "█", "ok": "█", None: "▒"}
+"""How a cell of a span is drawn in plain text; a failure is ``x``, other ends ``░``."""
+
+
+def span_char(span: Span | None) -> str:
+    """The plain-text cell for a span (colour-free, so failures still stand out)."""
+    if span is None:
+        return " "
+    if span.result in SPAN_CHARS:
+        return SPAN_CHARS[span.result]
+    return "x" if span.result in ("failed", "spawn_error", "timed_out") else "░"
+
+
+def text_timeline(timeline: Timeline, width: int) -> list[str]:
+    """The timeline in plain characters: an hour axis, the blocks, then each lane."""
+    label = 8
+    cells = max(24, width - label)
+    modes = {"sync": "s", "async": "a", "free": " "}
+    rows = [" " * label + axis_line(timeline, cells)]
+    rows.append(f"{'blocks':<{label}}" + "".join(modes[m] for m in block_cells(timeline, cells)))
+    for name, spans in lanes(timeline):
+        line = "".join(span_char(s) for s in lane_cells(spans, timeline.start, timeline.end, cells))
+        rows.append(f"{name:<{label}}{line}".rstrip())
+    return rows
+
+
+# -- the terminal report --------------------------------------------------------------------
+
+
+def to_text(review: Review, width: int = 100) -> str:
+    """What ``focusq review`` prints."""
+    out = [f"Review of {day_title(review)}", closed_line(review), ""]
+    pad = max(len(label) for label, _ in summary(review))
+    out += [f"{label:<{pad}}  {value}" for label, value in summary(review)]
+    if review.done:
+        out += ["", "Done"]
+        out += [f"  #{t.id:<5} {t.title}  ({_done_time(t)})" for t in review.done]
+    if review.jobs.failures:
+        out += ["", "Failures"]
+        for f in review.jobs.failures:
+            out.append(f"  #{f.task_id:<5} {f.title}: {_failure_words(f)}")
+            out += [f"         | {line}" for line in f.tail.splitlines()[-3:]]
+            out += [f"         note: {n.text}" for n in f.notes]
+    out += ["", "Timeline (█ focus or ok job, x failed, s sync / a async block)"]
+    out += ["  " + row for row in text_timeline(review.timeline, width - 2)]
+    out += ["", f"Unfinished ({len(review.unfinished)})"]
+    for u in review.unfinished:
+        answer = f"  -> {ANSWER_WORDS[u.answer]}" if u.answer else ""
+        out.append(f"  #{u.id:<5} {u.status:<8} {u.title}{answer}")
+    if not review.unfinished:
+        out.append("  nothing: a clean slate")
+    return "\n".join(out) + "\n"
+
+
+def _done_time(task: DoneTask) -> str:
+    if task.kind == "creative":
+        return f"{duration(task.focus_seconds)} focus"
+    runs = f", {task.runs} runs" if task.runs > 1 else ""
+    return f"{duration(task.run_seconds)} run{runs}"
+
+
+def _failure_words(failure: Failure) -> str:
+    exit_code = f" (exit {failure.exit_code})" if failure.exit_code not in (None, 0) else ""
+    return (
+        f"attempt {failure.attempt} {failure.result}{exit_code} at {clock(failure.at)}; "
+        f"now {failure.status}"
+    )
+
+
+# -- Markdown and SVG -----------------------------------------------------------------------
+
+
+def to_markdown(review: Review) -> str:
+    """The review as a Markdown document, with the timeline as an inline SVG."""
+    f = review.focus
+    out = [f"# Review of {day_title(review)}", "", closed_line(review), ""]
+    out += [f"- **{label}**: {value}" for label, value in summary(review)]
+    out += ["", f"## Done ({len(review.done)})", ""]
+    if review.done:
+        out += ["| # | Task | Kind | Finished | Time |", "| ---: | --- | --- | --- | --- |"]
+        out += [
+            f"| {t.id} | {_cell(t.title)} | {t.kind} | {clock(t.at)} | {_done_time(t)} |"
+            for t in review.done
+        ]
+    else:
+        out.append("Nothing was finished.")
+    out += ["", "## Focus", ""]
+    if f.blocks:
+        out += ["| Block | Planned | Focused | Used |", "| --- | ---: | ---: | ---: |"]
+        for b in f.blocks:
+            name = f"{b.mode} {clock(b.start)}-{clock(b.end)}" + (
+                f" ({b.label})" if b.label else ""
+            )
+            used = f"{b.focus_seconds / b.planned_seconds:.0%}" if b.planned_seconds else "–"
+            out.append(
+                f"| {_cell(name)} | {duration(b.planned_seconds)} | "
+                f"{duration(b.focus_seconds)} | {used} |"
+            )
+        out.append("")
+    if f.tasks:
+        out += ["| # | Task | Focus | Sessions |", "| ---: | --- | ---: | ---: |"]
+        out += [
+            f"| {t.id} | {_cell(t.title)} | {duration(t.seconds)} | {t.sessions} |" for t in f.tasks
+        ]
+    else:
+        out.append("No focus sessions.")
+    i = review.interruptions
+    out += ["", "## Interruptions", ""]
+    sources = ", ".join(f"{k} {v}" for k, v in i.by_source.items()) or "none"
+    out.append(f"Captured {i.captured} ({sources}); {i.urgent} urgent broke through; ")
+    out[-1] += f"{i.delivered} delivered in {i.batches} batches."
+    out += ["", "## Jobs", ""]
+    if review.jobs.failures:
+        for fail in review.jobs.failures:
+            out += ["", f"### #{fail.task_id} {fail.title}", "", _failure_words(fail) + "."]
+            if fail.tail:
+                out += ["", "```text", fail.tail.rstrip("\n"), "```"]
+            out += [
+                f"> {datetime.fromtimestamp(n.at):%d %b}, attempt {n.attempt}: {n.text}"
+                for n in fail.notes
+            ]
+    else:
+        out.append("No failures.")
+    out += ["", "## Timeline", "", timeline_svg(review.timeline), ""]
+    out += [f"## Unfinished ({len(review.unfinished)})", ""]
+    if review.unfinished:
+        out += ["| # | Task | Kind | Status | Answer |", "| ---: | --- | --- | --- | --- |"]
+        out += [
+            f"| {u.id} | {_cell(u.title)} | {u.kind} | {u.status} | "
+            f"{ANSWER_WORDS.get(u.answer or '', 'not yet answered')} |"
+            for u in review.unfinished
+        ]
+    else:
+        out.append("Nothing is left.")
+    return "\n".join(out) + "\n"
+
+
+def _cell(text: str) -> str:
+    return text.replace("|", "\\|").replace("\n", " ")
+
+
+SVG_COLOURS = {
+    "sync": "#f4e3c1",
+    "async": "#dde8f7",
+    "focus": "#6d4fc2",
+    "ok": "#3a9a5b",
+    "failed": "#c8423b",
+    "running": "#3b7dd8",
+    "other": "#9a9a9a",
+}
+
+
+def timeline_svg(timeline: Timeline, width: int = 960) -> str:
+    """The timeline as a self-contained SVG: blocks shaded, one row per lane, hour ticks."""
+    label, lane_h, top = 70, 22, 22
+    rows = lanes(timeline)
+    height = top + lane_h * len(rows) + 8
+    plot = width - label - 10
+    span = timeline.end - timeline.start
+
+    def x(at: float) -> float:
+        return round(label + (at - timeline.start) / span * plot, 1)
+
+    parts = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
+        f'viewBox="0 0 {width} {height}" font-family="sans-serif" font-size="12">',
+        f'<rect width="{width}" height="{height}" fill="#ffffff"/>',
+    ]
+    for block in timeline.blocks:
+        lo, hi = x(max(block.start, timeline.start)), x(min(block.end, timeline.end))
+        parts.append(
+            f'<rect x="{lo}" y="{top}" width="{round(hi - lo, 1)}" '
+            f'height="{lane_h * len(rows)}" fill="{SVG_COLOURS.get(block.mode, "#eeeeee")}">'
+            f"<title>{escape(block.mode + (' ' + block.label if block.label else ''))}</title>"
+            "</rect>"
+        )
+    for cell, hour in hour_ticks(timeline, plot):
+        tick = round(label + cell, 1)
+        parts.append(
+            f'<line x1="{tick}" y1="{top - 4}" x2="{tick}" y2="{height - 8}" '
+            'stroke="#cccccc" stroke-width="0.5"/>'
+        )
+        parts.append(f'<text x="{tick}" y="{top - 8}" text-anchor="middle">{hour}</text>')
+    for row, (name, spans) in enumerate(rows):
+        y = top + row * lane_h
+        parts.append(f'<text x="4" y="{y + 15}">{escape(name)}</text>')
+        for s in spans:
+            lo, hi = x(s.start), x(s.end)
+            colour = (
+                SVG_COLOURS.get(
+                    "running" if s.result is None else s.result,
+                    SVG_COLOURS["failed"] if s.result in ("spawn_error", "timed_out") else "",
+                )
+                or SVG_COLOURS["other"]
+            )
+            what = "focus" if s.result == "focus" else (s.result or "running")
+            parts.append(
+                f'<rect x="{lo}" y="{y + 4}" width="{max(round(hi - lo, 1), 0.5)}" '
+                f'height="{lane_h - 8}" fill="{colour}"><title>#{s.task_id} '
+                f"{escape(s.title)}: {what} {clock(s.start)}-{clock(s.end)}</title></rect>"
+            )
+    parts.append("</svg>")
+    return "\n".join(parts)

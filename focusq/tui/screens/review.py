@@ -1,0 +1,297 @@
+"""The end-of-day review: how the day went, and an answer for everything left."""
+
+from __future__ import annotations
+
+import os
+from datetime import date, timedelta
+from typing import TYPE_CHECKING, ClassVar
+
+from rich.table import Table
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import VerticalScroll
+from textual.screen import Screen
+from textual.widgets import DataTable, Footer, Static
+
+from focusq.errors import FocusqError
+from focusq.paths import PRIVATE_FILE
+from focusq.review import DayLog, Failure, Review, day_window, figures, tomorrow_start
+from focusq.review_export import (
+    ANSWER_WORDS,
+    clock,
+    closed_line,
+    day_title,
+    duration,
+    summary,
+    to_markdown,
+)
+from focusq.store import ops
+from focusq.tui.messages import DatabaseChanged
+from focusq.tui.screens.capture import CaptureScreen
+from focusq.tui.screens.confirm import ConfirmScreen
+from focusq.tui.widgets.timeline import TimelineChart
+
+if TYPE_CHECKING:
+    from focusq.tui.app import FocusqApp
+
+
+class ReviewScreen(Screen[None]):
+    """The figures of one day, its timeline, its failures and its unfinished work."""
+
+    CSS_PATH = "review.tcss"
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape", "back", "Back", id="review.back", tooltip="Back to the day"),
+        Binding("c", "answer('carry')", "Tomorrow", id="review.carry", tooltip="Carry to tomorrow"),
+        Binding(
+            "b", "answer('backlog')", "Backlog", id="review.backlog", tooltip="Send to the backlog"
+        ),
+        Binding("x", "answer('drop')", "Drop", id="review.drop", tooltip="Drop it"),
+        Binding("n", "note", "Note", id="review.note", tooltip="Write a note on the failure"),
+        Binding("C", "close_day", "Close day", id="review.close", tooltip="Close the day"),
+        Binding("e", "export", "Export", id="review.export", tooltip="Write it as Markdown"),
+        Binding(
+            "left_square_bracket",
+            "day(-1)",
+            "Prev day",
+            id="review.prev",
+            tooltip="The day before",
+            show=False,
+        ),
+        Binding(
+            "right_square_bracket",
+            "day(1)",
+            "Next day",
+            id="review.next",
+            tooltip="The day after",
+            show=False,
+        ),
+    ]
+    """| key | action |
+    | --- | --- |
+    | c | carry the selected unfinished task to tomorrow |
+    | b | send it to the backlog |
+    | x | drop it |
+    | n | write a note on the selected failure |
+    | C | close the day |
+    | e | export the review as Markdown |
+    | [ / ] | the day before / after |
+    | tab | between failures and unfinished work |
+    | escape | back to the day |
+    """
+
+    def __init__(self, day: date) -> None:
+        super().__init__()
+        self.day = day
+        self.review: Review | None = None
+
+    @property
+    def fq(self) -> FocusqApp:
+        return self.app  # type: ignore[return-value]
+
+    def compose(self) -> ComposeResult:
+        yield Static(id="review-title")
+        with VerticalScroll(id="review-body"):
+            yield Static(id="review-summary")
+            yield Static(id="review-done")
+            yield TimelineChart(id="review-timeline")
+            failures: DataTable[str] = DataTable(id="review-failures", cursor_type="row")
+            failures.add_columns("#", "task", "attempt", "result", "at", "now")
+            yield failures
+            yield Static(id="review-failure-detail")
+            unfinished: DataTable[str] = DataTable(id="review-unfinished", cursor_type="row")
+            unfinished.add_columns("#", "kind", "status", "task", "answer")
+            yield unfinished
+        yield Footer()
+
+    async def on_mount(self) -> None:
+        self.query_one("#review-timeline").border_title = "timeline"
+        self.query_one("#review-failures").border_title = "failures · n: note"
+        self.query_one(
+            "#review-unfinished"
+        ).border_title = "unfinished · c: tomorrow · b: backlog · x: drop"
+        await self.load()
+        self.query_one("#review-unfinished", DataTable).focus()
+
+    async def load(self) -> None:
+        """Read the day again and show it."""
+        start, end = day_window(self.day)
+        rows = await self.fq.store.run(ops.day_log(start, end, self.day.isoformat()))
+        self.review = figures(DayLog.of(self.day, rows, self.fq.blocks, self.fq.clock()))
+        self._show(self.review)
+
+    @on(DatabaseChanged)
+    async def _database_changed(self) -> None:
+        await self.load()
+
+    # -- showing ----------------------------------------------------------------------------
+
+    def _show(self, review: Review) -> None:
+        title = Text(f"Review of {day_title(review)}  ", style="bold")
+        title.append(closed_line(review), style="italic" if review.closed_at is None else "bold")
+        self.query_one("#review-title", Static).update(title)
+        grid = Table.grid(padding=(0, 2))
+        grid.add_column(style="bold", no_wrap=True)
+        grid.add_column()
+        for label, value in summary(review):
+            grid.add_row(label, value)
+        for block in review.focus.blocks:
+            used = block.focus_seconds / block.planned_seconds if block.planned_seconds else 0
+            name = f"{block.mode} {clock(block.start)}-{clock(block.end)} {block.label}".strip()
+            grid.add_row(
+                "",
+                f"{name}: {duration(block.focus_seconds)} of {duration(block.planned_seconds)}"
+                f" focused ({used:.0%})",
+            )
+        self.query_one("#review-summary", Static).update(grid)
+        done = Text()
+        for task in review.done:
+            spent = (
+                f"{duration(task.focus_seconds)} focus"
+                if task.kind == "creative"
+                else f"{duration(task.run_seconds)} run"
+            )
+            done.append(f"✓ #{task.id} ", style="bold")
+            done.append(f"{task.title}  ")
+            done.append(f"{spent}\n", style="dim")
+        self.query_one("#review-done", Static).update(done or Text("Nothing finished.", "dim"))
+        self.query_one(TimelineChart).timeline = review.timeline
+        self._fill_failures(review.jobs.failures)
+        self._fill_unfinished(review)
+
+    def _fill_failures(self, failures: list[Failure]) -> None:
+        table = self.query_one("#review-failures", DataTable)
+        row = table.cursor_row
+        table.clear()
+        for n, f in enumerate(failures):
+            code = f" ({f.exit_code})" if f.exit_code not in (None, 0) else ""
+            table.add_row(
+                str(f.task_id),
+                f.title,
+                str(f.attempt),
+                f.result + code,
+                clock(f.at),
+                f.status,
+                key=str(n),
+            )
+        table.display = bool(failures)
+        if failures:
+            table.move_cursor(row=min(row, len(failures) - 1))
+        self._show_failure()
+
+    def _fill_unfinished(self, review: Review) -> None:
+        table = self.query_one("#review-unfinished", DataTable)
+        row = table.cursor_row
+        table.clear()
+        for u in review.unfinished:
+            kind = "make" if u.kind == "creative" else "job"
+            answer = ANSWER_WORDS.get(u.answer or "", "")
+            table.add_row(str(u.id), kind, u.status, u.title, answer, key=str(u.id))
+        if review.unfinished:
+            table.move_cursor(row=min(row, len(review.unfinished) - 1))
+        else:
+            table.add_row("", "", "", "nothing left: a clean slate", "")
+
+    @on(DataTable.RowHighlighted, "#review-failures")
+    def _show_failure(self) -> None:
+        detail = self.query_one("#review-failure-detail", Static)
+        failure = self._selected_failure()
+        detail.display = failure is not None
+        if failure is None:
+            return
+        out = Text()
+        for line in failure.tail.splitlines()[-5:]:
+            out.append(f"│ {line}\n", style="dim")
+        for note in failure.notes:
+            out.append(f"note, attempt {note.attempt}: ", style="bold")
+            out.append(f"{note.text}\n")
+        detail.update(out or Text("no output", style="dim"))
+
+    def _selected_failure(self) -> Failure | None:
+        if self.review is None or not self.review.jobs.failures:
+            return None
+        table = self.query_one("#review-failures", DataTable)
+        return self.review.jobs.failures[min(table.cursor_row, len(self.review.jobs.failures) - 1)]
+
+    # -- answering --------------------------------------------------------------------------
+
+    async def action_answer(self, action: str) -> None:
+        """Carry the selected unfinished task to tomorrow, send it to the backlog, or drop it."""
+        if self.review is None or not self.review.unfinished:
+            return
+        table = self.query_one("#review-unfinished", DataTable)
+        task = self.review.unfinished[min(table.cursor_row, len(self.review.unfinished) - 1)]
+        now = self.fq.clock()
+        tomorrow = tomorrow_start(self.day, self.fq.blocks)
+        try:
+            await self.fq.store.run(
+                ops.decide(task.id, action, self.day.isoformat(), now, tomorrow)
+            )
+        except FocusqError as exc:
+            self.notify(str(exc), severity="error")
+            return
+        await self.load()
+        table.move_cursor(row=table.cursor_row + 1)
+
+    def action_note(self) -> None:
+        """Write a note on the selected failure; it shows in later reviews of the task."""
+        failure = self._selected_failure()
+        if failure is None:
+            self.notify("no failure to write about", severity="warning")
+            return
+        screen = CaptureScreen(
+            f"A note on #{failure.task_id} {failure.title} (attempt {failure.attempt})",
+            "what went wrong, what to try next",
+        )
+        self.app.push_screen(screen, lambda text: self._noted(failure, text))
+
+    async def _noted(self, failure: Failure, text: str | None) -> None:
+        if not text:
+            return
+        op = ops.note_failure(failure.task_id, failure.attempt, text, self.fq.clock())
+        await self.fq.store.run(op)
+        await self.load()
+
+    @work(exclusive=True, group="close-day")
+    async def action_close_day(self) -> None:
+        """Close the day (asking first when some work has no answer yet)."""
+        if self.review is None:
+            return
+        if self.review.closed_at is not None:
+            self.notify("this day is already closed")
+            return
+        open_ones = [u for u in self.review.unfinished if u.answer is None]
+        if open_ones:
+            question = f"{len(open_ones)} unfinished tasks have no answer. Close the day anyway?"
+            if not await self.app.push_screen_wait(ConfirmScreen(question)):
+                return
+        await self.fq.store.run(ops.close_day(self.day.isoformat(), self.fq.clock()))
+        await self.load()
+        self.notify(f"{day_title(self.review)} closed")
+
+    def action_export(self) -> None:
+        """Write the review as Markdown, timeline included, to the data folder."""
+        if self.review is None:
+            return
+        folder = os.path.join(self.fq.paths.home, "reviews")
+        path = os.path.join(folder, f"{self.review.day}.md")
+        try:
+            os.makedirs(folder, mode=0o700, exist_ok=True)
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, PRIVATE_FILE)
+            with os.fdopen(fd, "w", encoding="utf-8") as out:
+                out.write(to_markdown(self.review))
+        except OSError as exc:
+            self.notify(f"could not write {path}: {exc.strerror}", severity="error")
+            return
+        self.notify(f"written to {path}")
+
+    async def action_day(self, step: int) -> None:
+        """Show the day before or after."""
+        self.day += timedelta(days=step)
+        await self.load()
+
+    def action_back(self) -> None:
+        """Back to the day."""
+        self.dismiss()

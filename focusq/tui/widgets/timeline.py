@@ -1,0 +1,111 @@
+"""The day's timeline: a focus lane and one lane per job slot, drawn over the time blocks."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from rich.style import Style
+from rich.text import Text
+from textual.reactive import reactive
+from textual.widget import Widget
+
+from focusq.review import Span, Timeline
+from focusq.review_export import axis_line, block_cells, lane_cells, lanes
+
+LABEL = 8
+"""Columns for the lane names."""
+
+
+class TimelineChart(Widget):
+    """Cells of a few minutes each: blocks shade the background, spans fill the cells."""
+
+    DEFAULT_CSS = """
+    TimelineChart {
+        height: auto;
+    }
+    TimelineChart > .timeline--sync {
+        background: $warning 25%;
+    }
+    TimelineChart > .timeline--async {
+        background: $primary 25%;
+    }
+    TimelineChart > .timeline--focus {
+        color: $accent;
+    }
+    TimelineChart > .timeline--ok {
+        color: $success;
+    }
+    TimelineChart > .timeline--failed {
+        color: $error;
+    }
+    TimelineChart > .timeline--running {
+        color: $primary;
+    }
+    TimelineChart > .timeline--other {
+        color: $text-muted;
+    }
+    TimelineChart > .timeline--label {
+        color: $text-muted;
+    }
+    """
+
+    COMPONENT_CLASSES: ClassVar[set[str]] = {
+        "timeline--sync",
+        "timeline--async",
+        "timeline--focus",
+        "timeline--ok",
+        "timeline--failed",
+        "timeline--running",
+        "timeline--other",
+        "timeline--label",
+    }
+    """Block shades (``sync``, ``async``) and span colours (``focus``, ``ok``, ...)."""
+
+    timeline: reactive[Timeline | None] = reactive(None, layout=True)
+    """The timeline to draw; its lane count sets the widget's height."""
+
+    def get_content_height(self, container: object, viewport: object, width: int) -> int:
+        if self.timeline is None:
+            return 1
+        return 2 + len(lanes(self.timeline))
+
+    def render(self) -> Text:
+        timeline = self.timeline
+        if timeline is None:
+            return Text("")
+        cells = max(12, self.size.width - LABEL)
+        label = self.get_component_rich_style("timeline--label", partial=True)
+        shades = [self._shade(mode) for mode in block_cells(timeline, cells)]
+        out = Text(no_wrap=True)
+        out.append(" " * LABEL + axis_line(timeline, cells) + "\n", style=label)
+        out.append(f"{'blocks':<{LABEL}}", style=label)
+        for shade in shades:
+            out.append(" ", style=shade)
+        for name, spans in lanes(timeline):
+            out.append("\n")
+            out.append(f"{name:<{LABEL}}", style=label)
+            for shade, span in zip(
+                shades, lane_cells(spans, timeline.start, timeline.end, cells), strict=True
+            ):
+                if span is None:
+                    out.append(" ", style=shade)
+                else:
+                    out.append("█", style=shade + self._colour(span))
+        return out
+
+    def _shade(self, mode: str) -> Style:
+        if mode == "free":
+            return Style()
+        return self.get_component_rich_style(f"timeline--{mode}", partial=True)
+
+    def _colour(self, span: Span) -> Style:
+        result = span.result
+        if result is None:
+            name = "running"
+        elif result in ("focus", "ok"):
+            name = result
+        elif result in ("failed", "spawn_error", "timed_out"):
+            name = "failed"
+        else:
+            name = "other"
+        return self.get_component_rich_style(f"timeline--{name}", partial=True)
