@@ -576,15 +576,9 @@ def _timeline(log: DayLog, focus: Sequence[Span], jobs: Sequence[Span]) -> Timel
 
 
 def _unfinished(log: DayLog) -> list[Unfinished]:
-    ids = list(dict.fromkeys([*log.unfinished, *log.answers]))
-    out = []
-    for task_id in ids:
-        task = log.tasks.get(task_id)
-        if task is None:
-            continue
-        out.append(
-            Unfinished(
-                task_id, task["title"], task["kind"], task["status"], log.answers.get(task_id)
-            )
-        )
-    return out
+    """Open work and work answered today, in one order that answers do not change:
+    creative first, then by priority, then by id."""
+    ids = {*log.unfinished, *log.answers}
+    tasks = [(i, log.tasks[i]) for i in ids if i in log.tasks]
+    tasks.sort(key=lambda it: (it[1]["kind"] != "creative", -it[1].get("prio_rank", 1), it[0]))
+    return [Unfinished(i, t["title"], t["kind"], t["status"], log.answers.get(i)) for i, t in tasks]

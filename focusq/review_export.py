@@ -19,6 +19,11 @@ ANSWER_WORDS = {"carry": "carried to tomorrow", "backlog": "sent to the backlog"
 # -- small pieces ---------------------------------------------------------------------------
 
 
+def plural(count: int, word: str, many: str | None = None) -> str:
+    """``1 session``, ``3 sessions``."""
+    return f"{count} {word if count == 1 else many or word + 's'}"
+
+
 def duration(seconds: float) -> str:
     """``2h 05m``, ``25m``, ``40s``: minutes unless it was under one."""
     seconds = round(seconds)
@@ -58,14 +63,15 @@ def summary(review: Review) -> list[tuple[str, str]]:
     f, i, s, j = review.focus, review.interruptions, review.switches, review.jobs
     modes = f.by_mode
     creative = sum(t.kind == "creative" for t in review.done)
+    jobs_done = len(review.done) - creative
     return [
         (
             "Done",
-            f"{len(review.done)} tasks: {creative} creative, {len(review.done) - creative} jobs",
+            f"{plural(len(review.done), 'task')}: {creative} creative, {plural(jobs_done, 'job')}",
         ),
         (
             "Focus",
-            f"{duration(f.seconds)} in {f.sessions} sessions; "
+            f"{duration(f.seconds)} in {plural(f.sessions, 'session')}; "
             f"longest unbroken {duration(f.longest_seconds)}",
         ),
         (
@@ -76,19 +82,19 @@ def summary(review: Review) -> list[tuple[str, str]]:
         (
             "Interruptions",
             f"{i.captured} captured ({i.urgent} urgent broke through); "
-            f"{i.delivered} delivered in {i.batches} batches",
+            f"{i.delivered} delivered in {plural(i.batches, 'batch', 'batches')}",
         ),
         (
             "Switch prompts",
             f"{s.offered} offered: {s.accepted} accepted, {s.declined} declined; "
-            f"{s.task_switches} task switches",
+            f"{plural(s.task_switches, 'task switch', 'task switches')}",
         ),
         (
             "Jobs",
-            f"{j.runs} runs: {j.ok} ok, {j.failed} failed, {j.timed_out} timed out, "
+            f"{plural(j.runs, 'run')}: {j.ok} ok, {j.failed} failed, {j.timed_out} timed out, "
             f"{j.cancelled} cancelled, {j.interrupted} interrupted"
             + (f", {j.running} running" if j.running else "")
-            + f"; {j.retried} retries",
+            + f"; {plural(j.retried, 'retry', 'retries')}",
         ),
         (
             "Job time",
@@ -150,10 +156,11 @@ def lanes(timeline: Timeline) -> list[tuple[str, list[Span]]]:
 
 def axis_line(timeline: Timeline, width: int) -> str:
     """Hour labels placed over their cells."""
-    line = [" "] * (width + 2)
+    line = [" "] * width
     for cell, label in hour_ticks(timeline, width):
-        if cell + len(label) <= len(line) and all(c == " " for c in line[cell : cell + 3]):
-            line[cell : cell + len(label)] = label
+        end = cell + len(label)
+        if end <= width and all(c == " " for c in line[max(0, cell - 1) : end]):
+            line[cell:end] = label
     return "".join(line).rstrip()
 
 
@@ -221,7 +228,8 @@ def _done_time(task: DoneTask) -> str:
 def _failure_words(failure: Failure) -> str:
     exit_code = f" (exit {failure.exit_code})" if failure.exit_code not in (None, 0) else ""
     return (
-        f"attempt {failure.attempt} {failure.result}{exit_code} at {clock(failure.at)}; "
+        f"attempt {failure.attempt} {failure.result.replace('_', ' ')}{exit_code} "
+        f"at {clock(failure.at)}; "
         f"now {failure.status}"
     )
 
@@ -266,21 +274,30 @@ def to_markdown(review: Review) -> str:
     i = review.interruptions
     out += ["", "## Interruptions", ""]
     sources = ", ".join(f"{k} {v}" for k, v in i.by_source.items()) or "none"
-    out.append(f"Captured {i.captured} ({sources}); {i.urgent} urgent broke through; ")
-    out[-1] += f"{i.delivered} delivered in {i.batches} batches."
+    out.append(
+        f"Captured {i.captured} (by source: {sources}); {i.urgent} urgent broke through; "
+        f"{i.delivered} delivered in {plural(i.batches, 'batch', 'batches')}."
+    )
+    j = review.jobs
     out += ["", "## Jobs", ""]
-    if review.jobs.failures:
-        for fail in review.jobs.failures:
-            out += ["", f"### #{fail.task_id} {fail.title}", "", _failure_words(fail) + "."]
+    out.append(
+        f"{plural(j.runs, 'run')} took {duration(j.job_seconds)} between them and covered "
+        f"{duration(j.wall_seconds)} of the day: a parallel gain of {gain(review)}."
+    )
+    out += ["", f"### Failures ({len(j.failures)})", ""]
+    if j.failures:
+        for fail in j.failures:
+            out += [f"#### #{fail.task_id} {fail.title}", "", _failure_words(fail) + "."]
             if fail.tail:
                 out += ["", "```text", fail.tail.rstrip("\n"), "```"]
             out += [
-                f"> {datetime.fromtimestamp(n.at):%d %b}, attempt {n.attempt}: {n.text}"
+                f"> Note ({datetime.fromtimestamp(n.at):%d %b}, attempt {n.attempt}): {n.text}"
                 for n in fail.notes
             ]
+            out.append("")
     else:
-        out.append("No failures.")
-    out += ["", "## Timeline", "", timeline_svg(review.timeline), ""]
+        out += ["No failures.", ""]
+    out += ["## Timeline", "", timeline_svg(review.timeline), ""]
     out += [f"## Unfinished ({len(review.unfinished)})", ""]
     if review.unfinished:
         out += ["| # | Task | Kind | Status | Answer |", "| ---: | --- | --- | --- | --- |"]
@@ -313,7 +330,8 @@ def timeline_svg(timeline: Timeline, width: int = 960) -> str:
     """The timeline as a self-contained SVG: blocks shaded, one row per lane, hour ticks."""
     label, lane_h, top = 70, 22, 22
     rows = lanes(timeline)
-    height = top + lane_h * len(rows) + 8
+    legend_y = top + lane_h * len(rows) + 18
+    height = legend_y + 10
     plot = width - label - 10
     span = timeline.end - timeline.start
 
@@ -336,7 +354,7 @@ def timeline_svg(timeline: Timeline, width: int = 960) -> str:
     for cell, hour in hour_ticks(timeline, plot):
         tick = round(label + cell, 1)
         parts.append(
-            f'<line x1="{tick}" y1="{top - 4}" x2="{tick}" y2="{height - 8}" '
+            f'<line x1="{tick}" y1="{top - 4}" x2="{tick}" y2="{top + lane_h * len(rows)}" '
             'stroke="#cccccc" stroke-width="0.5"/>'
         )
         parts.append(f'<text x="{tick}" y="{top - 8}" text-anchor="middle">{hour}</text>')
@@ -358,5 +376,13 @@ def timeline_svg(timeline: Timeline, width: int = 960) -> str:
                 f'height="{lane_h - 8}" fill="{colour}"><title>#{s.task_id} '
                 f"{escape(s.title)}: {what} {clock(s.start)}-{clock(s.end)}</title></rect>"
             )
+    x_at = label
+    for name in ("focus", "ok", "failed", "running", "sync", "async"):
+        words = f"{name} block" if name in ("sync", "async") else name
+        parts.append(
+            f'<rect x="{x_at}" y="{legend_y - 9}" width="10" height="10" '
+            f'fill="{SVG_COLOURS[name]}"/><text x="{x_at + 14}" y="{legend_y}">{words}</text>'
+        )
+        x_at += 24 + 7 * len(words)
     parts.append("</svg>")
     return "\n".join(parts)

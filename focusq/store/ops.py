@@ -1242,7 +1242,7 @@ def _tasks_by_id(ids: Sequence[int]) -> Op[dict[int, Record]]:
     for chunk in range(0, len(ids), 500):
         part = ids[chunk : chunk + 500]
         rows = yield (
-            "SELECT id, title, kind, status, result, exit_code, command, tags FROM tasks "
+            "SELECT id, title, kind, status, prio_rank, result, exit_code, tags FROM tasks "
             f"WHERE id IN ({','.join('?' * len(part))})",
             part,
         )

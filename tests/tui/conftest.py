@@ -12,6 +12,7 @@ import pytest
 from focusq.config import load_settings
 from focusq.paths import Paths
 from focusq.quickadd import parse
+from focusq.states import TaskStatus
 from focusq.store import ops
 from focusq.store.sync import SyncStore
 from focusq.tui.app import FocusqApp, make_app
@@ -113,4 +114,107 @@ def busy_day(seed: Callable[..., list[int]], start_job: Callable[..., None]) -> 
 @pytest.fixture
 def app(paths: Paths) -> FocusqApp:
     """The app as the CLI builds it, on this test's home, with the clock stopped at NOW."""
+    return make_app(load_settings(paths), paths, clock=lambda: NOW)
+
+
+REVIEW_BLOCKS = """
+[[blocks]]
+days = "mon-fri"
+start = "09:00"
+end = "10:00"
+mode = "sync"
+label = "standup"
+
+[[blocks]]
+days = "mon-fri"
+start = "10:00"
+end = "12:00"
+mode = "async"
+label = "deep work"
+
+[[blocks]]
+days = "mon-fri"
+start = "13:00"
+end = "14:00"
+mode = "sync"
+
+[[blocks]]
+days = "mon-fri"
+start = "14:00"
+end = "17:00"
+mode = "async"
+"""
+
+
+def today_at(hour: int, minute: int = 0) -> float:
+    """A time on the day of ``NOW`` (Tue 24 Nov 2026, UTC)."""
+    return NOW - 17.5 * 3600 + hour * 3600 + minute * 60
+
+
+@pytest.fixture
+def reviewed_day(paths: Paths) -> dict[str, int]:
+    """A day to review: blocks, focus sessions, jobs (one failed), interruptions, work left."""
+    paths.ensure_home()
+    os.makedirs(os.path.dirname(paths.config_file), exist_ok=True)
+    Path(paths.config_file).write_text(REVIEW_BLOCKS)
+    t = today_at
+    with SyncStore(paths.database) as store:
+        ids = store.run(
+            ops.add_tasks(
+                [
+                    draft("write the launch post +blog pri:H"),
+                    draft("review the Q4 plan"),
+                    draft("reply to Sam about the invoice pri:L"),
+                    draft("build site", ["make", "build"]),
+                    draft("run tests", ["pytest", "-x"]),
+                    draft("deploy prod", ["./deploy", "prod"]),
+                    draft("pull crm data", ["./pull", "crm"]),
+                ],
+                t(8),
+            )
+        )
+        post, plan, reply, build, tests, deploy, pull = ids
+
+        def job(task_id: int, start: float, end: float, result: str, tail: str = "") -> None:
+            claim = store.run(ops.apply([ops.claim(task_id, start, paths.logs)]))[0]
+            status = TaskStatus.DONE if result == "ok" else TaskStatus.FAILED
+            code = 0 if result == "ok" else 1
+            finish = ops.finish(
+                task_id,
+                claim["run_id"],
+                end,
+                result=result,
+                status=status,
+                exit_code=code,
+                tail=tail,
+            )
+            store.run(ops.apply([finish]))
+
+        job(build, t(9), t(9, 20), "ok")
+        job(tests, t(9, 5), t(9, 15), "failed", "collected 312 items\nFAILED test_login\n")
+        store.run(ops.request(deploy, "hold", t(9, 30)))
+        store.run(ops.start_focus(post, t(10), 50, switch=False))
+        store.run(ops.capture("Sam asked about the invoice", t(10, 15)))
+        store.run(ops.pause_focus(t(10, 45), resume=False))
+        store.run(ops.pause_focus(t(10, 55), resume=True))
+        store.run(ops.capture("prod alert", t(11), urgent=True))
+        store.run(ops.stop_focus(t(11, 30), done=False))
+        store.run(ops.deliver([1, 2, 3, 4], t(11, 30), "focus ended"))
+        store.run(ops.record_switch(post, plan, pull, t(13, 55), accepted=True))
+        job(pull, t(14), t(14, 40), "ok")
+        store.run(ops.start_focus(plan, t(14), 50, switch=False))
+        store.run(ops.stop_focus(t(15), done=True))
+        store.run(ops.deliver([5], t(15), "focus ended"))
+    return {
+        "post": post,
+        "plan": plan,
+        "reply": reply,
+        "tests": tests,
+        "deploy": deploy,
+    }
+
+
+@pytest.fixture
+def review_app(reviewed_day: dict[str, int], paths: Paths) -> FocusqApp:
+    """The app, built after the reviewed day's config (with its blocks) was written."""
     return make_app(load_settings(paths), paths, clock=lambda: NOW)

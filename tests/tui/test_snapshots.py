@@ -270,3 +270,38 @@ class TestFocusScreens:
             raise AssertionError("no switch prompt")
 
         assert snap_compare(app, terminal_size=MEDIUM, run_before=prompted)
+
+
+class TestReviewScreen:
+    """The end-of-day review: a full day (figures, timeline, failure, work left), an empty one."""
+
+    def test_full_day(self, snap_compare: SnapCompare, review_app: FocusqApp) -> None:
+        from focusq.tui.screens.review import ReviewScreen
+
+        steps = then(press("R"), expect_screen(ReviewScreen))
+        assert snap_compare(review_app, terminal_size=(120, 50), run_before=steps)
+
+    def test_full_day_answered_and_closed(
+        self, snap_compare: SnapCompare, review_app: FocusqApp
+    ) -> None:
+        from focusq.tui.screens.review import ReviewScreen
+
+        steps = then(
+            press("R"),
+            expect_screen(ReviewScreen),
+            press("c"),
+            press("b"),
+            press("c"),
+            press("x"),
+            press("C"),
+        )
+        assert snap_compare(review_app, terminal_size=LARGE, run_before=steps)
+
+    @pytest.mark.parametrize("size", [SMALL, MEDIUM], ids=["80x24", "120x36"])
+    def test_empty_day(
+        self, snap_compare: SnapCompare, app: FocusqApp, size: tuple[int, int]
+    ) -> None:
+        from focusq.tui.screens.review import ReviewScreen
+
+        steps = then(press("R"), expect_screen(ReviewScreen))
+        assert snap_compare(app, terminal_size=size, run_before=steps)

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, ClassVar
 
 from rich.table import Table
 from rich.text import Text
-from textual import on, work
+from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import VerticalScroll
@@ -137,11 +137,11 @@ class ReviewScreen(Screen[None]):
         grid.add_column()
         for label, value in summary(review):
             grid.add_row(label, value)
-        for block in review.focus.blocks:
+        for n, block in enumerate(review.focus.blocks):
             used = block.focus_seconds / block.planned_seconds if block.planned_seconds else 0
             name = f"{block.mode} {clock(block.start)}-{clock(block.end)} {block.label}".strip()
             grid.add_row(
-                "",
+                "Blocks" if n == 0 else "",
                 f"{name}: {duration(block.focus_seconds)} of {duration(block.planned_seconds)}"
                 f" focused ({used:.0%})",
             )
@@ -254,7 +254,6 @@ class ReviewScreen(Screen[None]):
         await self.fq.store.run(op)
         await self.load()
 
-    @work(exclusive=True, group="close-day")
     async def action_close_day(self) -> None:
         """Close the day (asking first when some work has no answer yet)."""
         if self.review is None:
@@ -262,14 +261,21 @@ class ReviewScreen(Screen[None]):
         if self.review.closed_at is not None:
             self.notify("this day is already closed")
             return
-        open_ones = [u for u in self.review.unfinished if u.answer is None]
+        open_ones = sum(u.answer is None for u in self.review.unfinished)
         if open_ones:
-            question = f"{len(open_ones)} unfinished tasks have no answer. Close the day anyway?"
-            if not await self.app.push_screen_wait(ConfirmScreen(question)):
-                return
+            question = f"{open_ones} unfinished tasks have no answer. Close the day anyway?"
+            self.app.push_screen(ConfirmScreen(question), self._close_answered)
+            return
+        await self._close()
+
+    async def _close_answered(self, yes: bool | None) -> None:
+        if yes:
+            await self._close()
+
+    async def _close(self) -> None:
         await self.fq.store.run(ops.close_day(self.day.isoformat(), self.fq.clock()))
         await self.load()
-        self.notify(f"{day_title(self.review)} closed")
+        self.notify(f"{day_title(self.review)} closed" if self.review else "closed")
 
     def action_export(self) -> None:
         """Write the review as Markdown, timeline included, to the data folder."""

@@ -24,10 +24,10 @@ class TimelineChart(Widget):
         height: auto;
     }
     TimelineChart > .timeline--sync {
-        background: $warning 25%;
+        background: $secondary 25%;
     }
     TimelineChart > .timeline--async {
-        background: $primary 25%;
+        background: $primary 15%;
     }
     TimelineChart > .timeline--focus {
         color: $accent;
@@ -96,7 +96,8 @@ class TimelineChart(Widget):
     def _shade(self, mode: str) -> Style:
         if mode == "free":
             return Style()
-        return self.get_component_rich_style(f"timeline--{mode}", partial=True)
+        # The full style has the translucent shade blended over the widget's background.
+        return Style(bgcolor=self.get_component_rich_style(f"timeline--{mode}").bgcolor)
 
     def _colour(self, span: Span) -> Style:
         result = span.result

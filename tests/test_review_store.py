@@ -1,0 +1,232 @@
+"""The review against a real database: what a day's log reads, the answers, the close."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from focusq.errors import UserError
+from focusq.paths import Paths
+from focusq.quickadd import parse
+from focusq.review import DayLog, day_window, figures
+from focusq.states import TaskStatus
+from focusq.store import ops
+from focusq.store.sync import SyncStore
+
+DAY = date(2026, 11, 24)
+START, END = day_window(DAY)
+
+
+def at(hour: int, minute: int = 0, day: int = 24) -> float:
+    return datetime(2026, 11, day, hour, minute).timestamp()
+
+
+@pytest.fixture
+def store(paths: Paths):  # type: ignore[no-untyped-def]
+    with SyncStore(paths.database) as s:
+        yield s
+
+
+def add(store: SyncStore, text: str, command: list[str] | None = None) -> int:
+    draft = parse([text], command, now=at(8, day=23))
+    if command is not None:
+        draft.cwd = "/tmp"
+    return int(store.run(ops.add_task(draft, at(8, day=23))))
+
+
+def run_job(
+    store: SyncStore, task_id: int, start: float, end: float, *, ok: bool, tail: str = ""
+) -> None:
+    """One attempt of a job, claimed at ``start`` and finished at ``end`` (no process)."""
+    claim = store.run(ops.apply([ops.claim(task_id, start, "/tmp")]))[0]
+    result = "ok" if ok else "failed"
+    status = TaskStatus.DONE if ok else TaskStatus.FAILED
+    finish = ops.finish(
+        task_id,
+        claim["run_id"],
+        end,
+        result=result,
+        status=status,
+        exit_code=0 if ok else 2,
+        tail=tail,
+    )
+    store.run(ops.apply([finish]))
+
+
+def review_of(store: SyncStore, now: float = at(18)) -> Any:
+    rows = store.run(ops.day_log(START, END, DAY.isoformat()))
+    return figures(DayLog.of(DAY, rows, [], now))
+
+
+def kinds(db: str, task_id: int) -> list[str]:
+    with sqlite3.connect(db) as con:
+        rows = con.execute("SELECT kind FROM events WHERE task_id = ? ORDER BY id", (task_id,))
+        return [r[0] for r in rows]
+
+
+def test_a_run_across_midnight_counts_from_midnight_and_yesterday_stays_out(
+    store: SyncStore,
+) -> None:
+    yesterday = add(store, "yesterday's build", ["make"])
+    night = add(store, "night pull", ["./pull"])
+    run_job(store, yesterday, at(20, day=23), at(21, day=23), ok=True)
+    run_job(store, night, at(23, 50, day=23), at(0, 10), ok=True)
+    review = review_of(store)
+    assert [t.id for t in review.done] == [night]
+    assert review.jobs.runs == 1
+    assert review.jobs.job_seconds == 600
+
+
+def test_a_focus_session_across_midnight_counts_from_midnight(store: SyncStore) -> None:
+    post = add(store, "write the post")
+    store.run(ops.start_focus(post, at(23, 30, day=23), 50, switch=False))
+    store.run(ops.pause_focus(at(23, 40, day=23), resume=False))
+    store.run(ops.pause_focus(at(0, 5), resume=True))
+    store.run(ops.stop_focus(at(0, 20), done=True))
+    review = review_of(store)
+    assert review.focus.seconds == 15 * 60
+    assert review.done[0].id == post
+
+
+def test_failures_come_with_their_tail_and_notes_from_any_day(store: SyncStore) -> None:
+    deploy = add(store, "deploy", ["./deploy"])
+    run_job(store, deploy, at(9), at(9, 5), ok=False, tail="ssh: connect refused\n")
+    store.run(ops.note_failure(deploy, 1, "VPN was down", at(9, 10)))
+    with pytest.raises(UserError, match="empty"):
+        store.run(ops.note_failure(deploy, 1, "   ", at(9, 11)))
+    failure = review_of(store).jobs.failures[0]
+    assert failure.tail == "ssh: connect refused\n"
+    assert [n.text for n in failure.notes] == ["VPN was down"]
+    # A later day's failure of the same task shows the earlier note too.
+    store.run(ops.request(deploy, "retry", at(9, day=25)))
+    run_job(store, deploy, at(10, day=25), at(10, 1, day=25), ok=False)
+    start, end = day_window(date(2026, 11, 25))
+    rows = store.run(ops.day_log(start, end, "2026-11-25"))
+    later = figures(DayLog.of(date(2026, 11, 25), rows, [], at(18, day=25)))
+    assert [n.text for n in later.jobs.failures[0].notes] == ["VPN was down"]
+
+
+def test_answers_carry_backlog_and_drop(store: SyncStore) -> None:
+    post = add(store, "write the post")
+    idea = add(store, "an idea")
+    deploy = add(store, "deploy", ["./deploy"])
+    held = add(store, "reindex", ["./reindex"])
+    store.run(ops.request(held, "hold", at(9)))
+    run_job(store, deploy, at(9), at(9, 5), ok=False)
+    assert [u.id for u in review_of(store).unfinished] == [post, idea, deploy, held]
+    tomorrow = at(9, day=25)
+    day = DAY.isoformat()
+
+    carried = store.run(ops.decide(deploy, "carry", day, at(18), tomorrow))
+    assert (carried["status"], carried["at"], carried["result"]) == ("queued", tomorrow, None)
+    released = store.run(ops.decide(held, "carry", day, at(18), tomorrow))
+    assert (released["status"], released["at"]) == ("queued", tomorrow)
+    backlog = store.run(ops.decide(idea, "backlog", day, at(18), tomorrow))
+    assert (backlog["status"], backlog["tags"]) == ("held", ["backlog"])
+    dropped = store.run(ops.decide(post, "drop", day, at(18), tomorrow))
+    assert dropped["status"] == "dropped"
+
+    review = review_of(store)
+    answers = {u.id: (u.status, u.answer) for u in review.unfinished}
+    assert answers == {
+        post: ("dropped", "drop"),
+        idea: ("held", "backlog"),
+        deploy: ("queued", "carry"),
+        held: ("queued", "carry"),
+    }
+    assert kinds(store.path, post)[-2:] == ["status", "reviewed"]
+
+    # A change of mind: the dropped post is carried after all.
+    again = store.run(ops.decide(post, "carry", day, at(18, 5), tomorrow))
+    assert (again["status"], again["ended_at"]) == ("queued", None)
+    assert {u.id: u.answer for u in review_of(store).unfinished}[post] == "carry"
+
+    # The backlog is not asked about again the next day; releasing takes it out.
+    start, end = day_window(date(2026, 11, 25))
+    next_day = store.run(ops.day_log(start, end, "2026-11-25"))
+    assert idea not in next_day["unfinished"] and post in next_day["unfinished"]
+    store.run(ops.request(idea, "release", at(9, day=25)))
+    assert store.run(ops.get_task(idea))["tags"] == []
+
+
+def test_only_unfinished_work_gets_an_answer(store: SyncStore) -> None:
+    post = add(store, "write the post")
+    store.run(ops.transition(post, {TaskStatus.QUEUED}, TaskStatus.DONE, at(10)))
+    with pytest.raises(UserError, match="only unfinished work"):
+        store.run(ops.decide(post, "carry", DAY.isoformat(), at(18), at(9, day=25)))
+    with pytest.raises(UserError, match="not an answer"):
+        store.run(ops.decide(add(store, "x"), "later", DAY.isoformat(), at(18), at(9, day=25)))
+
+
+def test_closing_a_day_is_recorded_once_and_shown_on_reopening(store: SyncStore) -> None:
+    assert review_of(store).closed_at is None
+    assert store.run(ops.close_day(DAY.isoformat(), at(18))) == at(18)
+    assert store.run(ops.close_day(DAY.isoformat(), at(19))) == at(18)
+    assert review_of(store).closed_at == at(18)
+    with sqlite3.connect(store.path) as con:
+        rows = con.execute("SELECT payload FROM events WHERE kind = 'day_closed'").fetchall()
+    assert [json.loads(r[0]) for r in rows] == [{"day": "2026-11-24"}]
+
+
+def test_the_review_reads_through_its_indexes(store: SyncStore) -> None:
+    """A year of history must not be scanned: every lookup of the review uses an index."""
+    with sqlite3.connect(store.path) as con:
+        plans = [
+            " ".join(r[3] for r in con.execute(f"EXPLAIN QUERY PLAN {sql}", params))
+            for sql, params in _review_queries()
+        ]
+    for plan in plans:
+        assert "SCAN events" not in plan and "SCAN r" not in plan, plan
+
+
+def _review_queries() -> list[tuple[str, tuple[Any, ...]]]:
+    """The statements ``day_log`` runs, taken from the operation itself."""
+    op = ops.day_log(START, END, DAY.isoformat())
+    out = []
+    query = op.send(None)
+    try:
+        while True:
+            if not query[0].startswith("BEGIN"):
+                out.append((query[0], tuple(query[1])))
+            query = op.send(_empty(query[0]))
+    except StopIteration:
+        pass
+    return out
+
+
+def _empty(sql: str) -> list[Any]:
+    return []
+
+
+def test_cli_review_json_markdown_and_close(focusq, focusq_home: Path) -> None:  # type: ignore[no-untyped-def]
+    focusq("add", "write the post")
+    focusq("done", "1")
+    focusq("add", "reply to Sam")
+    data = json.loads(focusq("review", "--json").stdout)
+    assert [t["id"] for t in data["done"]] == [1]
+    assert [u["id"] for u in data["unfinished"]] == [2]
+    assert data["closed_at"] is None
+    markdown = focusq("review", "--markdown").stdout
+    assert markdown.startswith("# Review of ") and "<svg" in markdown
+    text = focusq("review", "--close").stdout
+    assert "Closed at" in text and "#2" in text
+    assert json.loads(focusq("review", "--json").stdout)["closed_at"] is not None
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["review", "--date", "2026-13-01"], "write the day as YYYY-MM-DD"),
+        (["review", "--json", "--markdown"], "not allowed with argument"),
+    ],
+)
+def test_cli_review_bad_input_is_one_line(focusq, args: list[str], message: str) -> None:  # type: ignore[no-untyped-def]
+    result = focusq(*args)
+    assert result.returncode == 2
+    assert message in result.stderr
+    assert "Traceback" not in result.stderr
