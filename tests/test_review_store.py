@@ -177,11 +177,12 @@ def test_the_review_reads_through_its_indexes(store: SyncStore) -> None:
     """A year of history must not be scanned: every lookup of the review uses an index."""
     with sqlite3.connect(store.path) as con:
         plans = [
-            " ".join(r[3] for r in con.execute(f"EXPLAIN QUERY PLAN {sql}", params))
+            " | ".join(r[3] for r in con.execute(f"EXPLAIN QUERY PLAN {sql}", params))
             for sql, params in _review_queries()
         ]
     for plan in plans:
-        assert "SCAN events" not in plan and "SCAN r" not in plan, plan
+        scans = [w for w in plan.split("SCAN ")[1:] if not w.startswith("json_each")]
+        assert not scans, plan
 
 
 def _review_queries() -> list[tuple[str, tuple[Any, ...]]]:

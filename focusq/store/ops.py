@@ -1154,16 +1154,29 @@ def record_switch(
 BACKLOG_TAG = "backlog"
 """The tag a task sent to the backlog carries (and loses when it is carried or released)."""
 
-_UNFINISHED = f"""
-    ((t.kind = 'creative' AND t.status IN ('queued', 'waiting', 'held'))
-     OR (t.kind = 'mechanical' AND t.status IN ('waiting', 'held', 'failed')))
-    AND NOT EXISTS (SELECT 1 FROM json_each(t.tags) WHERE value = '{BACKLOG_TAG}')
+_NOT_IN_BACKLOG = f"""
+    (t.tags = '[]'
+     OR NOT EXISTS (SELECT 1 FROM json_each(t.tags) WHERE value = '{BACKLOG_TAG}'))
 """
-"""What a review asks about: open creative work, and jobs stopped on the user's account."""
+_UNFINISHED = f"""
+    SELECT t.id FROM tasks t
+    WHERE t.status IN ('queued', 'waiting', 'held') AND t.kind = 'creative'
+      AND t.created_at < ? AND {_NOT_IN_BACKLOG}
+    UNION ALL
+    SELECT t.id FROM tasks t
+    WHERE t.status IN ('waiting', 'held', 'failed') AND t.kind = 'mechanical'
+      AND t.created_at < ? AND {_NOT_IN_BACKLOG}
+"""
+"""What a review asks about: open creative work, and jobs stopped on the user's account
+(two queries, so each one walks the (status, kind) index)."""
 
 
 def day_log(start: float, end: float, day: str) -> Op[Record]:
     """Everything the review of ``day`` (the span ``start``-``end``) is computed from.
+
+    (``CROSS JOIN`` keeps SQLite's planner from scanning all events to find the few runs
+    and sessions still going at midnight, and the unary ``+`` from walking every run that
+    started before it: they are found by when they ended.)
 
     The events of the day, plus the earlier events of runs and focus sessions still going
     when it began; the tasks they name and the unfinished ones; the failed runs' last log
@@ -1175,13 +1188,13 @@ def day_log(start: float, end: float, day: str) -> Op[Record]:
         SELECT id, at, task_id, kind, payload FROM events WHERE at >= ? AND at < ?
         UNION ALL
         SELECT e.id, e.at, e.task_id, e.kind, e.payload
-        FROM runs r JOIN events e ON e.task_id = r.task_id
-        WHERE r.started_at < ? AND (r.ended_at IS NULL OR r.ended_at >= ?)
+        FROM runs r CROSS JOIN events e ON e.task_id = r.task_id
+        WHERE +r.started_at < ? AND (r.ended_at IS NULL OR r.ended_at >= ?)
           AND e.kind = 'status' AND e.at >= r.started_at AND e.at < ?
         UNION ALL
         SELECT e.id, e.at, e.task_id, e.kind, e.payload
-        FROM focus_sessions f JOIN events e ON e.task_id = f.task_id
-        WHERE f.started_at < ? AND (f.ended_at IS NULL OR f.ended_at >= ?)
+        FROM focus_sessions f CROSS JOIN events e ON e.task_id = f.task_id
+        WHERE +f.started_at < ? AND (f.ended_at IS NULL OR f.ended_at >= ?)
           AND e.kind = 'focus' AND e.at >= f.started_at AND e.at < ?
         ORDER BY 1
         """,
@@ -1190,11 +1203,7 @@ def day_log(start: float, end: float, day: str) -> Op[Record]:
     events = [
         {"at": r[1], "task_id": r[2], "kind": r[3], "payload": json.loads(r[4])} for r in rows
     ]
-    unfinished = yield (
-        f"SELECT t.id FROM tasks t WHERE {_UNFINISHED} AND t.created_at < ? "
-        "ORDER BY t.kind, t.prio_rank DESC, t.id",
-        (end,),
-    )
+    unfinished = yield (_UNFINISHED, (end, end))
     answers = yield (
         """
         SELECT task_id, kind, at, json_extract(payload, '$.action') FROM events
