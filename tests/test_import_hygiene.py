@@ -19,6 +19,8 @@ CORE = [
     "focusq.store.ops",
     "focusq.store.sync",
     "focusq.store.aio",
+    "focusq.review",
+    "focusq.review_export",
     "focusq.cli",
 ]
 
@@ -60,3 +62,13 @@ def test_a_changed_config_is_validated_again(focusq_home: object) -> None:
         config.write("[engine]\nmax_parallel = 2\n")
     modules = loaded_after("from focusq.cli import main\nmain(['status'])")
     assert "pydantic" in modules
+
+
+def test_review_reads_the_day_without_the_tui_or_pydantic() -> None:
+    subprocess.run([sys.executable, "-m", "focusq", "status"], check=True, capture_output=True)
+    modules = loaded_after(
+        "import contextlib, io\nfrom focusq.cli import main\n"
+        "with contextlib.redirect_stdout(io.StringIO()): main(['review', '--json'])"
+    )
+    heavy = {"textual", "pydantic", "asyncio", "aiosqlite", "watchfiles"}
+    assert not heavy & modules, heavy & modules
