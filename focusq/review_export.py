@@ -52,7 +52,7 @@ def day_title(review: Review) -> str:
 def closed_line(review: Review) -> str:
     """Whether the day was closed, and when."""
     if review.closed_at is None:
-        return "The day is open: answer what is left, then close it."
+        return "Open: answer what is left, then close the day."
     return (
         f"Closed at {clock(review.closed_at)} on {datetime.fromtimestamp(review.closed_at):%d %b}."
     )

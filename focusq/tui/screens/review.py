@@ -101,9 +101,10 @@ class ReviewScreen(Screen[None]):
             failures.add_columns("#", "task", "attempt", "result", "at", "now")
             yield failures
             yield Static(id="review-failure-detail")
-            unfinished: DataTable[str] = DataTable(id="review-unfinished", cursor_type="row")
-            unfinished.add_columns("#", "kind", "status", "task", "answer")
-            yield unfinished
+        # Outside the scrolling figures: what is being answered is always in view.
+        unfinished: DataTable[str] = DataTable(id="review-unfinished", cursor_type="row")
+        unfinished.add_columns("#", "kind", "status", "task", "answer")
+        yield unfinished
         yield Footer()
 
     async def on_mount(self) -> None:
