@@ -182,7 +182,7 @@ def text_timeline(timeline: Timeline, width: int) -> list[str]:
     label = 8
     cells = max(24, width - label)
     modes = {"sync": "s", "async": "a", "free": " "}
-    rows = [" " * label + axis_line(timeline, cells)]
+    rows = [f"{'time':<{label}}" + axis_line(timeline, cells)]
     rows.append(f"{'blocks':<{label}}" + "".join(modes[m] for m in block_cells(timeline, cells)))
     for name, spans in lanes(timeline):
         line = "".join(span_char(s) for s in lane_cells(spans, timeline.start, timeline.end, cells))

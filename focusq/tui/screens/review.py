@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 from datetime import date, timedelta
 from typing import TYPE_CHECKING, ClassVar
@@ -284,12 +285,16 @@ class ReviewScreen(Screen[None]):
             return
         folder = os.path.join(self.fq.paths.home, "reviews")
         path = os.path.join(folder, f"{self.review.day}.md")
+        partial = f"{path}.part"
         try:
             os.makedirs(folder, mode=0o700, exist_ok=True)
-            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, PRIVATE_FILE)
+            fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, PRIVATE_FILE)
             with os.fdopen(fd, "w", encoding="utf-8") as out:
                 out.write(to_markdown(self.review))
+            os.replace(partial, path)  # a full disk leaves the last good export, not half
         except OSError as exc:
+            with contextlib.suppress(OSError):
+                os.unlink(partial)
             self.notify(f"could not write {path}: {exc.strerror}", severity="error")
             return
         self.notify(f"written to {path}")

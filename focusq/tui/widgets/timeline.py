@@ -77,7 +77,7 @@ class TimelineChart(Widget):
         label = self.get_component_rich_style("timeline--label", partial=True)
         shades = [self._shade(mode) for mode in block_cells(timeline, cells)]
         out = Text(no_wrap=True)
-        out.append(" " * LABEL + axis_line(timeline, cells) + "\n", style=label)
+        out.append(f"{'time':<{LABEL}}" + axis_line(timeline, cells) + "\n", style=label)
         out.append(f"{'blocks':<{LABEL}}", style=label)
         for shade in shades:
             out.append(" ", style=shade)
