@@ -296,13 +296,43 @@ def _pid_file(fq: Focusq, task_id: int) -> int | None:
     return int(path.read_text()) if path.exists() and path.read_text().strip() else None
 
 
+def _parent(pid: int) -> int:
+    with open(f"/proc/{pid}/stat") as file:
+        return int(file.read().rsplit(")", 1)[1].split()[1])
+
+
 def _kill_worker_and_job(fq: Focusq, worker: subprocess.Popen[str], task_id: int) -> None:
-    """SIGKILL the worker, then the job's whole group: nothing is left to adopt."""
+    """SIGKILL the worker, the job's supervisor, then the job's whole group.
+
+    Nothing is left to adopt, and nothing saw the job end to write its exit code.
+    """
     pgid = poll(lambda: runs(fq.home, task_id)[0]["pgid"] or _pid_file(fq, task_id))
+    supervisor = _parent(pgid)
+    assert supervisor not in (1, worker.pid)
     worker.send_signal(signal.SIGKILL)
     worker.wait()
+    os.kill(supervisor, signal.SIGKILL)
     os.killpg(pgid, signal.SIGKILL)
     poll(lambda: not alive(pgid))
+
+
+def test_a_job_that_ends_while_no_worker_runs_keeps_its_exit_code(
+    fq: Focusq, tmp_path: Path
+) -> None:
+    gate = tmp_path / "go"
+    task_id = fq.add("--", "sh", "-c", f"while [ ! -e {gate} ]; do sleep 0.05; done; exit 5")
+    worker = fq.start_worker()
+    poll(lambda: fq.status(task_id) == "running")
+    pid = poll(lambda: runs(fq.home, task_id)[0]["pid"] or _pid_file(fq, task_id))
+    worker.send_signal(signal.SIGKILL)
+    worker.wait()
+    gate.touch()
+    exit_file = Path(runs(fq.home, task_id)[0]["log_path"].removesuffix(".log") + ".exit")
+    poll(lambda: not alive(pid) and exit_file.exists(), what="the job's end, written down")
+    fq.start_worker()
+    fq.wait(task_id)
+    [only_run] = runs(fq.home, task_id)
+    assert (only_run["result"], only_run["exit_code"]) == ("failed", 5)
 
 
 def test_a_job_gone_with_its_worker_is_interrupted(fq: Focusq, tmp_path: Path) -> None:

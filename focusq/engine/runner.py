@@ -2,38 +2,36 @@
 
 Every job runs in its own session (so its process group can be signalled as one), with
 stdin from /dev/null and stdout+stderr written straight to its log file: the worker never
-reads a job's output into memory. A tiny ``sh`` wrapper records the job's pid and exit
-code in files beside the log, so a job that outlives a crashed worker is adopted by the
-next one with its real exit code.
+reads a job's output into memory. Jobs are started by the worker's job supervisor (see
+:mod:`focusq.engine.supervisor`), a small process that is their parent: it records each
+job's pid and exit code in files beside the log, and outlives a crashed worker, so a job
+that outlives its worker is adopted by the next one with its real exit code.
 """
 
 from __future__ import annotations
 
 import asyncio
 import functools
+import json
 import os
 import shutil
 import signal
+import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 
 from focusq.engine.procs import boot_id, is_alive, process_start
-from focusq.paths import PRIVATE_FILE
 
 __all__ = ["boot_id", "is_alive", "process_start"]
 
-# $1: the status-file prefix; $2: the folder to run in; the rest: the command.
-# Builtins never shadow the command,
-# because its first word is always a resolved path.
-_WRAPPER = (
-    'f="$1"; echo $$ > "$f.pid"; cd -- "$2" || exit 127; shift 2; '
-    '"$@"; c=$?; echo $c > "$f.exit"; exit $c'
-)
+SUPERVISOR_SCRIPT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "supervisor.py")
 TAIL_BYTES = 8192
 HEADER_LINES = 3
 TAIL_LINES = 10
+EXIT_FILE_WAIT = 2.0
+"""Seconds an adopted job's exit may wait for its exit file while it is still unreaped."""
 
 
 class SpawnError(Exception):
@@ -42,43 +40,74 @@ class SpawnError(Exception):
 
 @dataclass
 class JobProcess:
-    """A running job's process group, started here or adopted after a restart."""
+    """A job's process group, started through this worker's supervisor or adopted."""
 
-    pid: int
-    pgid: int
     status_prefix: str
-    child: bool = False
-    """Started by this worker, which reaps it; else adopted, its exit code read from a file."""
+    pid: int | None = None
+    """``None`` until the supervisor reports the job started."""
+    pgid: int | None = None
+    supervised: bool = False
+    """Started by this worker's supervisor, which reports its exit; else adopted, watched
+    through a pidfd and its exit code read from the exit file."""
+    spawn_error: str | None = None
+    """Why the supervisor could not start it."""
     pidfd: int | None = None
     ended: asyncio.Event = field(default_factory=asyncio.Event)
     returncode: int | None = None
+    on_start: Callable[[], object] | None = None
     on_exit: Callable[[], object] | None = None
 
     def watch(
         self, loop: asyncio.AbstractEventLoop, on_exit: Callable[[], object] | None = None
     ) -> None:
         """Set :attr:`ended` and call ``on_exit`` when the process exits (a pidfd, no polling)."""
-        self.on_exit = on_exit
+        if on_exit is not None:
+            self.on_exit = on_exit
+        if self.supervised:
+            return  # the supervisor reports the exit
+        if self.pid is None:
+            self.exited(read_exit_file(self.status_prefix))
+            return
         try:
             self.pidfd = os.pidfd_open(self.pid)
         except ProcessLookupError:
-            self._collect()
+            self.exited(read_exit_file(self.status_prefix))
             return
         loop.add_reader(self.pidfd, self._on_exit, loop)
 
     def _on_exit(self, loop: asyncio.AbstractEventLoop) -> None:
-        if self.pidfd is not None:
-            loop.remove_reader(self.pidfd)
-            os.close(self.pidfd)
-            self.pidfd = None
-        self._collect()
+        assert self.pidfd is not None
+        loop.remove_reader(self.pidfd)
+        self._check_exit_file(loop, loop.time() + EXIT_FILE_WAIT)
 
-    def _collect(self) -> None:
-        if self.child:
-            _, status = os.waitpid(self.pid, 0)
-            self.returncode = os.waitstatus_to_exitcode(status)
-        else:
-            self.returncode = read_exit_file(self.status_prefix)
+    def _check_exit_file(self, loop: asyncio.AbstractEventLoop, deadline: float) -> None:
+        # The pidfd is readable as soon as the job is a zombie, and its parent (a
+        # supervisor, or an older focusq's shell wrapper) writes the exit file before
+        # reaping it: so once the job is reaped, the file read after that is the answer.
+        assert self.pidfd is not None
+        try:
+            signal.pidfd_send_signal(self.pidfd, 0)
+            reaped = False
+        except ProcessLookupError:
+            reaped = True
+        code = read_exit_file(self.status_prefix)
+        if code is None and not reaped and loop.time() < deadline:
+            loop.call_later(0.01, self._check_exit_file, loop, deadline)
+            return
+        os.close(self.pidfd)
+        self.pidfd = None
+        self.exited(code)
+
+    def started(self, pid: int) -> None:
+        """The supervisor started it as ``pid``, leader of its own session."""
+        self.pid = self.pgid = pid
+        if self.on_start is not None:
+            self.on_start()
+
+    def exited(self, returncode: int | None, spawn_error: str | None = None) -> None:
+        """It ended with ``returncode`` (``None``: unknown), or never started."""
+        self.returncode = returncode
+        self.spawn_error = spawn_error
         self.ended.set()
         if self.on_exit is not None:
             self.on_exit()
@@ -88,12 +117,156 @@ class JobProcess:
         return self.signal_group(0)
 
     def signal_group(self, sig: int) -> bool:
-        """Send ``sig`` to the whole group; ``False`` if nobody is left in it."""
+        """Send ``sig`` to the whole group; ``False`` if nobody is (yet, or still) in it."""
+        if self.pgid is None:
+            return False
         try:
             os.killpg(self.pgid, sig)
         except (ProcessLookupError, PermissionError):
             return False
         return True
+
+
+class Supervisor:
+    """The worker's side of its job supervisor: start requests out, reports in.
+
+    The supervisor process starts at :meth:`open` (and again if it ever dies), so a job's
+    start costs the worker one pipe write; the job's pid and exit come back as reports,
+    read by the event loop.
+    """
+
+    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
+        self.loop = loop
+        self.pid: int | None = None
+        self._requests: int | None = None
+        self._reports: int | None = None
+        self._buffer = b""
+        self._jobs: dict[int, JobProcess] = {}
+        """Token -> job, from its start request to its exit report."""
+
+    def open(self) -> None:
+        """Start the supervisor process (``python -I -S``: the standard library only)."""
+        requests_r, requests_w = os.pipe()
+        reports_r, reports_w = os.pipe()
+        try:
+            self.pid = os.posix_spawn(
+                sys.executable,
+                [sys.executable, "-I", "-S", SUPERVISOR_SCRIPT],
+                _inherited_env(),
+                file_actions=[
+                    (os.POSIX_SPAWN_OPEN, 0, os.devnull, os.O_RDONLY, 0),
+                    (os.POSIX_SPAWN_DUP2, requests_r, 0),
+                    (os.POSIX_SPAWN_DUP2, reports_w, 1),
+                ],
+                # Its own session: a Ctrl-C meant for a foreground worker leaves it running.
+                setsid=True,
+            )
+        except OSError:
+            os.close(requests_w)
+            os.close(reports_r)
+            raise
+        finally:
+            os.close(requests_r)
+            os.close(reports_w)
+        self._requests, self._reports = requests_w, reports_r
+        self.loop.add_reader(reports_r, self._on_reports)
+
+    def close(self, *, wait: bool = False) -> None:
+        """Close the pipes: the supervisor exits once its last job has ended.
+
+        ``wait``: reap it now, as it is known to be exiting.
+        """
+        if self._reports is not None:
+            self.loop.remove_reader(self._reports)
+            os.close(self._reports)
+            self._reports = None
+        if self._requests is not None:
+            os.close(self._requests)
+            self._requests = None
+        if self.pid is not None:
+            try:
+                done, _ = os.waitpid(self.pid, 0 if wait else os.WNOHANG)
+            except ChildProcessError:
+                done = self.pid
+            if done:
+                self.pid = None
+
+    def start(
+        self,
+        token: int,
+        command: list[str],
+        *,
+        cwd: str,
+        env: dict[str, str] | None,
+        log_path: str,
+        display: str,
+    ) -> JobProcess:
+        """Ask for ``command`` to start in a new session writing to ``log_path``.
+
+        :class:`SpawnError` if it certainly cannot start; a failure only the supervisor
+        sees comes back as :attr:`JobProcess.spawn_error`. ``env`` ``None``: the worker's
+        own environment. ``token`` names the job in reports (unique while it runs).
+        """
+        argv = resolve(command, cwd, env)
+        prefix = log_path.removesuffix(".log")
+        started = datetime.now().astimezone().isoformat(timespec="seconds")
+        # HEADER_LINES lines: what runs, where, since when.
+        header = f"# focusq: {display}\n# cwd: {cwd}\n# started: {started}\n"
+        line = json.dumps([token, prefix, cwd, argv, env, header]).encode() + b"\n"
+        if self._requests is None:
+            self.open()
+        try:
+            self._send(line)
+        except OSError:
+            self._lost()  # the supervisor died: start another one for this job
+            self.open()
+            self._send(line)
+        process = JobProcess(status_prefix=prefix, supervised=True)
+        self._jobs[token] = process
+        return process
+
+    def _send(self, data: bytes) -> None:
+        assert self._requests is not None
+        while data:
+            data = data[os.write(self._requests, data) :]
+
+    def _on_reports(self) -> None:
+        assert self._reports is not None
+        data = os.read(self._reports, 1 << 16)
+        if not data:
+            self._lost()
+            return
+        lines = (self._buffer + data).split(b"\n")
+        self._buffer = lines.pop()
+        for line in lines:
+            kind, token_text, rest = line.decode("utf-8", "replace").split(" ", 2)
+            token = int(token_text)
+            if kind == "S":
+                process = self._jobs.get(token)
+                if process is not None:
+                    process.started(int(rest))
+            elif kind == "X":
+                process = self._jobs.pop(token, None)
+                if process is not None:
+                    process.exited(int(rest))
+            elif kind == "E":
+                process = self._jobs.pop(token, None)
+                if process is not None:
+                    process.exited(None, spawn_error=rest)
+
+    def _lost(self) -> None:
+        """The supervisor is gone: watch its jobs like adopted ones (their exit files)."""
+        jobs, self._jobs, self._buffer = self._jobs, {}, b""
+        self.close(wait=True)
+        for process in jobs.values():
+            process.supervised = False
+            if process.pid is None:
+                pid = read_pid_file(process.status_prefix)
+                if pid is None:
+                    process.exited(None)  # never started, or gone without a trace
+                    continue
+                process.started(pid)
+            process.watch(self.loop)
 
 
 def resolve(command: list[str], cwd: str, env: dict[str, str] | None) -> list[str]:
@@ -116,47 +289,8 @@ def resolve(command: list[str], cwd: str, env: dict[str, str] | None) -> list[st
 
 @functools.lru_cache(maxsize=256)
 def _which(program: str, path: str) -> str | None:
-    # Cached for the worker's life: a program that moves later fails in the wrapper (127).
+    # Cached for the worker's life: a program that moves later fails to start (spawn error).
     return shutil.which(program, path=path)
-
-
-def start(
-    command: list[str],
-    *,
-    cwd: str,
-    env: dict[str, str] | None,
-    log_path: str,
-    display: str,
-) -> JobProcess:
-    """Start ``command`` in a new session writing to ``log_path``; :class:`SpawnError` if not.
-
-    ``env`` ``None`` passes this process's environment on unchanged. ``posix_spawn``
-    (vfork underneath) keeps a start well under a millisecond; the wrapper changes into
-    ``cwd``, as posix_spawn cannot.
-    """
-    argv = resolve(command, cwd, env)
-    prefix = log_path.removesuffix(".log")
-    fd = os.open(log_path, os.O_WRONLY | os.O_CREAT | os.O_APPEND | os.O_CLOEXEC, PRIVATE_FILE)
-    try:
-        started = datetime.now().astimezone().isoformat(timespec="seconds")
-        # HEADER_LINES lines: what runs, where, since when.
-        os.write(fd, f"# focusq: {display}\n# cwd: {cwd}\n# started: {started}\n".encode())
-        pid = os.posix_spawn(
-            "/bin/sh",
-            ["/bin/sh", "-c", _WRAPPER, "focusq-job", prefix, cwd, *argv],
-            _inherited_env() if env is None else env,
-            file_actions=[
-                (os.POSIX_SPAWN_OPEN, 0, os.devnull, os.O_RDONLY, 0),
-                (os.POSIX_SPAWN_DUP2, fd, 1),
-                (os.POSIX_SPAWN_DUP2, fd, 2),
-            ],
-            setsid=True,
-        )
-    except OSError as exc:
-        raise SpawnError(str(exc)) from None
-    finally:
-        os.close(fd)
-    return JobProcess(pid=pid, pgid=pid, status_prefix=prefix, child=True)
 
 
 @functools.cache
@@ -167,11 +301,11 @@ def _inherited_env() -> dict[bytes, bytes]:
 
 def adopt(pid: int, pgid: int, status_prefix: str) -> JobProcess:
     """A job process started by an earlier worker, still running."""
-    return JobProcess(pid=pid, pgid=pgid, status_prefix=status_prefix)
+    return JobProcess(status_prefix=status_prefix, pid=pid, pgid=pgid)
 
 
 def read_exit_file(status_prefix: str) -> int | None:
-    """The exit code the wrapper wrote, or ``None`` if it never finished."""
+    """The exit code the supervisor wrote, or ``None`` if it never finished."""
     try:
         with open(f"{status_prefix}.exit", encoding="ascii") as file:
             return int(file.read().strip())
@@ -180,7 +314,7 @@ def read_exit_file(status_prefix: str) -> int | None:
 
 
 def read_pid_file(status_prefix: str) -> int | None:
-    """The wrapper's pid as it wrote it at start, or ``None``."""
+    """The job's pid as the supervisor wrote it at start, or ``None``."""
     try:
         with open(f"{status_prefix}.pid", encoding="ascii") as file:
             return int(file.read().strip())
@@ -213,7 +347,7 @@ def exit_details(returncode: int | None) -> tuple[int | None, int | None]:
     if returncode < 0:
         return None, -returncode
     if returncode > 128 and returncode - 128 < signal.NSIG:
-        # The wrapper reports a job killed by a signal as 128 + n, like any shell.
+        # A job killed by a signal is reported as 128 + n, as a shell does.
         return returncode, returncode - 128
     return returncode, None
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import json
 import logging
 import os
@@ -97,11 +98,13 @@ class Worker:
         self._flush: asyncio.TimerHandle | None = None
         self._wake_at: float | None = None
         self._replan = True
+        """Plan on the next tick even if nothing changed (the first tick, after recovery)."""
         self._db_changed = True
         """The database files changed since the last refresh (or it never ran)."""
         self._base_env = dict(os.environ)
         """The environment jobs inherit (plus their own overrides), read once."""
-        """Plan on the next tick even if nothing changed (the first tick, after recovery)."""
+        self.supervisor: runner.Supervisor | None = None
+        """The process that starts this worker's jobs and outlives it (opened in :meth:`run`)."""
 
     # -- life cycle -------------------------------------------------------------------------
 
@@ -125,6 +128,8 @@ class Worker:
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(sig, self.stop)
+        self.supervisor = runner.Supervisor(loop)
+        self.supervisor.open()  # now, so that its start-up is not part of the first job's
         watcher = asyncio.create_task(self._watch(), name="watch-database")
         heartbeat = asyncio.create_task(self._heartbeat(), name="heartbeat")
         try:
@@ -141,6 +146,7 @@ class Worker:
                 await heartbeat
             for sig in (signal.SIGTERM, signal.SIGINT):
                 loop.remove_signal_handler(sig)
+            self.supervisor.close()
             await self.store.run(ops.drop_lease(me["pid"], runner.now()))
             log.info("worker %d stopped; %d job(s) left running", me["pid"], len(self.active))
 
@@ -245,15 +251,18 @@ class Worker:
         ended = [t for t in ended if self._drained(self.active[t], now)]
         for task_id in ended:
             steps.extend(self._settle(task_id, self.active[task_id], now))
+        deferred = set()
         for task_id in sorted(self._intents):
             job = self.jobs.get(task_id)
             if job is None or not job["intent"]:
                 continue
-            if task_id in self.active:
-                steps.extend(self._apply_intent(job, now))
-            else:
+            if task_id not in self.active:
                 steps.append(ops.clear_intent(task_id))
-        self._intents.clear()
+            elif self.active[task_id].process.pid is None:
+                deferred.add(task_id)  # signals need its pid: when the supervisor reports it
+            else:
+                steps.extend(self._apply_intent(job, now))
+        self._intents = deferred
 
         decision = None
         if changed or ended or self._replan or self._due(now):
@@ -274,8 +283,6 @@ class Worker:
             if claim is not None:
                 self._pending.extend(self._spawn(self.jobs[task_id], claim, now))
         if self._pending:
-            # Pids go to the store with the next tick's write (the wrapper's pid file covers
-            # a crash before then), or within a moment if nothing else happens.
             self._arm_flush()
         if decision is not None:
             self._arm_timer(decision.wake_at)
@@ -352,8 +359,10 @@ class Worker:
 
     def _spawn(self, job: dict[str, Any], claim: dict[str, Any], now: float) -> list[Any]:
         env = {**self._base_env, **job["env"]} if job["env"] else None
+        assert self.supervisor is not None
         try:
-            process = runner.start(
+            process = self.supervisor.start(
+                claim["run_id"],
                 job["command"],
                 cwd=job["cwd"] or self.paths.home,
                 env=env,
@@ -363,17 +372,7 @@ class Worker:
         except SpawnError as exc:
             log.info("job #%d could not start: %s", job["id"], exc)
             _append(claim["log_path"], f"focusq: could not start: {exc}\n")
-            return [
-                ops.finish(
-                    job["id"],
-                    claim["run_id"],
-                    now,
-                    result="spawn_error",
-                    status=TaskStatus.FAILED,
-                    tail=str(exc),
-                    reason=str(exc),
-                )
-            ]
+            return [self._spawn_error(job, claim["run_id"], str(exc), now)]
         if job["group"]:
             self.last_start[job["group"]] = now
         job["status"] = "running"
@@ -381,8 +380,35 @@ class Worker:
         self._watch_process(
             job["id"], claim["run_id"], process, claim["log_path"], claim["attempt"], now
         )
-        log.debug("started job #%d (pid %d): %s", job["id"], process.pid, job["title"])
-        return [ops.record_spawn(claim["run_id"], process.pid, process.pgid)]
+        log.debug("starting job #%d: %s", job["id"], job["title"])
+        return []
+
+    def _started(self, task_id: int) -> None:
+        """The supervisor reports the job's pid: record it, send what waited for it."""
+        active = self.active.get(task_id)
+        if active is None or active.process.pid is None:
+            return
+        pid = active.process.pid
+        log.debug("job #%d runs as pid %d", task_id, pid)
+        self._pending.append(ops.record_spawn(active.run_id, pid, pid))
+        # Written with the next tick's transaction (the supervisor's pid file covers a
+        # crash before then), or within a moment if nothing else happens.
+        self._arm_flush()
+        if active.stop_reason is not None:
+            self._stop_job(task_id, active.stop_reason)
+        if task_id in self._intents:
+            self.wake.set()
+
+    def _spawn_error(self, job: dict[str, Any], run_id: int, reason: str, now: float) -> Any:
+        return ops.finish(
+            job["id"],
+            run_id,
+            now,
+            result="spawn_error",
+            status=TaskStatus.FAILED,
+            tail=reason,
+            reason=reason,
+        )
 
     def _watch_process(
         self,
@@ -401,6 +427,7 @@ class Worker:
         if timeout:
             delay = max(0.0, started + timeout - runner.now())
             active.timers = (loop.call_later(delay, self._stop_job, task_id, "timed_out"),)
+        process.on_start = functools.partial(self._started, task_id)
         process.watch(loop, on_exit=self.wake.set)
 
     # -- stopping ---------------------------------------------------------------------------
@@ -411,6 +438,8 @@ class Worker:
             return
         if active.stop_reason is None:
             active.stop_reason = reason
+        if active.process.pid is None:
+            return  # not started yet: stopped as soon as the supervisor reports its pid
         log.info("stopping job #%d: %s", task_id, reason)
         active.process.signal_group(signal.SIGTERM)
         active.process.signal_group(signal.SIGCONT)  # a paused job must run to die
@@ -473,11 +502,15 @@ class Worker:
         job = self.jobs.get(task_id)
         if job is None:
             return []
+        if process.spawn_error is not None:
+            log.info("job #%d could not start: %s", task_id, process.spawn_error)
+            self.status[task_id] = TaskStatus.FAILED.value
+            return [self._spawn_error(job, active.run_id, process.spawn_error, now)]
         if active.stop_reason:
             result = active.stop_reason
         elif process.returncode == 0:
             result = "ok"
-        elif process.returncode is None and not process.child:
+        elif process.returncode is None:
             result = "interrupted"
         else:
             result = "failed"

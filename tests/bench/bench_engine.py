@@ -151,12 +151,14 @@ def stop_leftover_jobs(logs: str) -> None:
         try:
             with open(prefix + ".pid", encoding="ascii") as file:
                 pid = int(file.read().strip())
-            with open(f"/proc/{pid}/cmdline", "rb") as file:
-                cmdline = file.read()
-        except (OSError, ValueError):
+            with open(f"/proc/{pid}/stat", encoding="ascii", errors="replace") as file:
+                fields = file.read().rsplit(")", 1)[1].split()
+            with open(f"/proc/{fields[1]}/cmdline", "rb") as file:
+                parent = file.read()
+        except (OSError, ValueError, IndexError):
             continue
-        # Only our job's wrapper: its $0 is focusq-job and it names this status prefix.
-        if b"focusq-job" in cmdline and prefix.encode() in cmdline:
+        # Only our job: it leads its own session and focusq's job supervisor started it.
+        if int(fields[3]) == pid and b"focusq/engine/supervisor.py" in parent:
             with contextlib.suppress(ProcessLookupError, PermissionError):
                 os.killpg(pid, signal.SIGTERM)
 
