@@ -71,6 +71,18 @@ class Plan:
     """The earliest time a waiting job may become startable (``at:``, a stagger)."""
 
 
+@dataclass(frozen=True, slots=True)
+class Candidates:
+    """The first half of a plan: what may start as far as dependencies and times go."""
+
+    ready: tuple[Job, ...] = ()
+    """Best first."""
+    skip: tuple[tuple[int, str], ...] = ()
+    wake_at: float | None = None
+    chains: bool = False
+    """Some queued job waits on another task: a task's end can change what is ready."""
+
+
 def plan(
     queued: Sequence[Job],
     running: Sequence[Job],
@@ -84,7 +96,22 @@ def plan(
     ``status`` maps every task a dependency names to its state; a task absent from it
     counts as not finished. ``last_start`` maps a group to its latest start time.
     """
-    last_start = dict(last_start or {})
+    found = candidates(queued, status, now)
+    start, wake_at = choose(found.ready, running, limits, now, last_start)
+    return Plan(
+        start=tuple(start),
+        skip=found.skip,
+        wake_at=found.wake_at if wake_at is None else _earliest(found.wake_at, wake_at),
+    )
+
+
+def candidates(queued: Sequence[Job], status: Mapping[int, str], now: float) -> Candidates:
+    """The queued jobs whose dependencies are met and whose ``at:`` time has come, in order.
+
+    It holds for as long as the queue, the dependencies' states and the estimates do not
+    change and no ``wake_at`` passes: a caller may keep it and :func:`choose` from it
+    again when only the running jobs changed, leaving out the ones it started meanwhile.
+    """
     skip: list[tuple[int, str]] = []
     ready: list[Job] = []
     wake_at: float | None = None
@@ -108,8 +135,26 @@ def plan(
             ready.sort(key=lambda j: (-j.priority, -path[j.id], j.created_at, j.id))
         else:
             ready.sort(key=_ORDER)
+    return Candidates(tuple(ready), tuple(skip), wake_at, chains)
 
+
+def choose(
+    ready: Iterable[Job],
+    running: Sequence[Job],
+    limits: Limits,
+    now: float,
+    last_start: Mapping[str, float] | None = None,
+) -> tuple[list[int], float | None]:
+    """Which of ``ready`` (best first) start now within the caps, locks and staggers.
+
+    Also returns when a stagger lets a waiting job start. Reads ``ready`` only as far as
+    the free slots need.
+    """
     slots = limits.max_parallel - len(running)
+    if slots <= 0:
+        return [], None
+    last_start = dict(last_start or {})
+    wake_at: float | None = None
     held: dict[str, int] = defaultdict(int)
     in_group: dict[str, int] = defaultdict(int)
     for job in running:
@@ -139,7 +184,7 @@ def plan(
             held[key] += 1
         start.append(job.id)
         slots -= 1
-    return Plan(start=tuple(start), skip=tuple(skip), wake_at=wake_at)
+    return start, wake_at
 
 
 def _deps_met(job: Job, status: Mapping[int, str]) -> bool:

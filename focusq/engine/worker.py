@@ -18,7 +18,7 @@ import os
 import random
 import signal
 import socket
-from collections import defaultdict
+from collections import defaultdict, deque
 from dataclasses import dataclass
 from typing import Any
 
@@ -26,7 +26,7 @@ from focusq.config import Settings
 from focusq.engine import runner
 from focusq.engine.procs import lease_is_live
 from focusq.engine.runner import JobProcess, SpawnError
-from focusq.engine.scheduler import Job, Limits, estimate, plan
+from focusq.engine.scheduler import Candidates, Job, Limits, candidates, choose, estimate
 from focusq.errors import FocusqError
 from focusq.paths import Paths, make_private_dir
 from focusq.quickadd import command_text
@@ -99,6 +99,10 @@ class Worker:
         self._wake_at: float | None = None
         self._replan = True
         """Plan on the next tick even if nothing changed (the first tick, after recovery)."""
+        self._candidates: Candidates | None = None
+        """What may start as far as the queue goes, kept while only running jobs change."""
+        self._ready: deque[Job] = deque()
+        """The candidates not yet started, best first."""
         self._db_changed = True
         """The database files changed since the last refresh (or it never ran)."""
         self._base_env = dict(os.environ)
@@ -264,19 +268,29 @@ class Worker:
                 steps.extend(self._apply_intent(job, now))
         self._intents = deferred
 
-        decision = None
-        if changed or ended or self._replan or self._due(now):
-            self._replan = False
-            running = [self._job(self.jobs[t]) for t in self.active if t in self.jobs]
-            queued = [r.get("_job") or self._job(r) for r in self.queued.values()]
-            decision = plan(queued, running, self.status, self.limits, now, self.last_start)
-            for task_id, reason in decision.skip:
-                steps.append(
-                    ops.end_open_task(
-                        task_id, TaskStatus.SKIPPED, now, result="skipped", reason=reason
+        starts: list[int] = []
+        wake_at: float | None = None
+        planned = changed or ended or self._replan or self._due(now)
+        if planned:
+            found = self._candidates
+            if found is None or changed or self._replan or self._due(now) or found.chains:
+                # Only a change of the running jobs leaves the candidates as they were.
+                queued = [r.get("_job") or self._job(r) for r in self.queued.values()]
+                found = self._candidates = candidates(queued, self.status, now)
+                self._ready = deque(found.ready)
+                for task_id, reason in found.skip:
+                    steps.append(
+                        ops.end_open_task(
+                            task_id, TaskStatus.SKIPPED, now, result="skipped", reason=reason
+                        )
                     )
-                )
-        starts = decision.start if decision else ()
+            self._replan = False
+            while self._ready and self._ready[0].id not in self.queued:
+                self._ready.popleft()  # started since
+            running = [self._job(self.jobs[t]) for t in self.active if t in self.jobs]
+            ready = (job for job in self._ready if job.id in self.queued)
+            starts, stagger = choose(ready, running, self.limits, now, self.last_start)
+            wake_at = min((t for t in (found.wake_at, stagger) if t is not None), default=None)
         claims = [ops.claim(task_id, now, self.paths.logs) for task_id in starts]
         results = await self.store.run(ops.apply([*steps, *claims])) if steps or claims else []
         for task_id, claim in zip(starts, results[len(steps) :], strict=True):
@@ -284,8 +298,8 @@ class Worker:
                 self._pending.extend(self._spawn(self.jobs[task_id], claim, now))
         if self._pending:
             self._arm_flush()
-        if decision is not None:
-            self._arm_timer(decision.wake_at)
+        if planned:
+            self._arm_timer(wake_at)
 
     def _due(self, now: float) -> bool:
         return self._wake_at is not None and self._wake_at <= now
@@ -354,6 +368,7 @@ class Worker:
             for queued in self.queued.values():
                 if _history_key(queued) == key:
                     queued.pop("_job", None)
+            self._candidates = None
 
     # -- starting ---------------------------------------------------------------------------
 
