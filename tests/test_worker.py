@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import fcntl
 import itertools
 import json
 import os
@@ -35,7 +36,7 @@ def fq(tmp_path: Path, focusq_home: Path) -> Iterator[Focusq]:
 
 
 def test_a_job_runs_and_its_log_holds_its_output(fq: Focusq) -> None:
-    fq.start_worker()
+    worker = fq.start_worker()
     task_id = fq.add("greet", "--", "sh", "-c", "echo hello; echo oops >&2")
     assert fq.wait(task_id).returncode == 0
     record = fq.show(task_id)
@@ -46,6 +47,26 @@ def test_a_job_runs_and_its_log_holds_its_output(fq: Focusq) -> None:
     [run] = runs(fq.home, task_id)
     assert run["tail"] == "hello\noops"
     assert oct(os.stat(run["log_path"]).st_mode & 0o777) == "0o600"
+    # The database holds the whole run: even once the worker is gone, its supervisor
+    # writes no pid or exit file for it.
+    worker.send_signal(signal.SIGTERM)
+    assert worker.wait(timeout=20) == 0
+    poll(lambda: _supervisors_done(fq), what="the supervisor's lock")
+    prefix = run["log_path"].removesuffix(".log")
+    assert not os.path.exists(prefix + ".pid")
+    assert not os.path.exists(prefix + ".exit")
+
+
+def _supervisors_done(fq: Focusq) -> bool:
+    """Whether no job supervisor holds the lock it keeps until its files are written."""
+    fd = os.open(fq.home / "logs" / "supervisor.lock", os.O_RDWR)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return False
+    finally:
+        os.close(fd)
+    return True
 
 
 def test_a_failing_job_records_its_exit_code(fq: Focusq) -> None:

@@ -3,14 +3,15 @@
 Every job runs in its own session (so its process group can be signalled as one), with
 stdin from /dev/null and stdout+stderr written straight to its log file: the worker never
 reads a job's output into memory. Jobs are started by the worker's job supervisor (see
-:mod:`focusq.engine.supervisor`), a small process that is their parent: it records each
-job's pid and exit code in files beside the log, and outlives a crashed worker, so a job
-that outlives its worker is adopted by the next one with its real exit code.
+:mod:`focusq.engine.supervisor`), a small process that is their parent and outlives a
+worker that dies: it then writes each job's pid and exit code in files beside its log, so
+a job that outlives its worker is adopted by the next one with its real exit code.
 """
 
 from __future__ import annotations
 
 import asyncio
+import fcntl
 import functools
 import json
 import os
@@ -23,6 +24,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from focusq.engine.procs import boot_id, is_alive, process_start
+from focusq.paths import PRIVATE_FILE
 
 __all__ = ["boot_id", "is_alive", "process_start"]
 
@@ -30,6 +32,8 @@ SUPERVISOR_SCRIPT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "su
 TAIL_BYTES = 8192
 HEADER_LINES = 3
 TAIL_LINES = 10
+SUPERVISOR_WAIT = 5.0
+"""Seconds a new worker waits for an earlier worker's supervisor to write its files."""
 EXIT_FILE_WAIT = 2.0
 """Seconds an adopted job's exit may wait for its exit file while it is still unreaped."""
 
@@ -135,8 +139,9 @@ class Supervisor:
     read by the event loop.
     """
 
-    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
+    def __init__(self, loop: asyncio.AbstractEventLoop, lock_path: str) -> None:
         self.loop = loop
+        self.lock_path = lock_path
         self.pid: int | None = None
         self._requests: int | None = None
         self._reports: int | None = None
@@ -145,13 +150,16 @@ class Supervisor:
         """Token -> job, from its start request to its exit report."""
 
     def open(self) -> None:
-        """Start the supervisor process (``python -I -S``: the standard library only)."""
+        """Start the supervisor process (``python -I -S``: the standard library only).
+
+        Call :func:`wait_for_supervisors` first: this one takes the lock at once.
+        """
         requests_r, requests_w = os.pipe()
         reports_r, reports_w = os.pipe()
         try:
             self.pid = os.posix_spawn(
                 sys.executable,
-                [sys.executable, "-I", "-S", SUPERVISOR_SCRIPT],
+                [sys.executable, "-I", "-S", SUPERVISOR_SCRIPT, self.lock_path],
                 _inherited_env(),
                 file_actions=[
                     (os.POSIX_SPAWN_OPEN, 0, os.devnull, os.O_RDONLY, 0),
@@ -176,13 +184,13 @@ class Supervisor:
 
         ``wait``: reap it now, as it is known to be exiting.
         """
+        if self._requests is not None:
+            os.close(self._requests)
+            self._requests = None
         if self._reports is not None:
             self.loop.remove_reader(self._reports)
             os.close(self._reports)
             self._reports = None
-        if self._requests is not None:
-            os.close(self._requests)
-            self._requests = None
         if self.pid is not None:
             try:
                 done, _ = os.waitpid(self.pid, 0 if wait else os.WNOHANG)
@@ -212,7 +220,7 @@ class Supervisor:
         started = datetime.now().astimezone().isoformat(timespec="seconds")
         # HEADER_LINES lines: what runs, where, since when.
         header = f"# focusq: {display}\n# cwd: {cwd}\n# started: {started}\n"
-        line = json.dumps([token, prefix, cwd, argv, env, header]).encode() + b"\n"
+        line = json.dumps(["start", token, prefix, cwd, argv, env, header]).encode() + b"\n"
         if self._requests is None:
             self.open()
         try:
@@ -224,6 +232,22 @@ class Supervisor:
         process = JobProcess(status_prefix=prefix, supervised=True)
         self._jobs[token] = process
         return process
+
+    def acknowledge(self, known: list[int], done: list[int]) -> None:
+        """The database now holds the pids of ``known`` and the ends of ``done``.
+
+        Until then the supervisor keeps them, to write them down if this worker dies.
+        """
+        lines = b""
+        if known:
+            lines += json.dumps(["known", known]).encode() + b"\n"
+        if done:
+            lines += json.dumps(["done", done]).encode() + b"\n"
+        if lines and self._requests is not None:
+            try:
+                self._send(lines)
+            except OSError:
+                pass  # it died: its reports pipe says so, and is handled there
 
     def _send(self, data: bytes) -> None:
         assert self._requests is not None
@@ -267,6 +291,28 @@ class Supervisor:
                     continue
                 process.started(pid)
             process.watch(self.loop)
+
+
+async def wait_for_supervisors(lock_path: str) -> bool:
+    """Wait until the supervisors of earlier workers wrote what only they knew.
+
+    Each holds a shared lock on ``lock_path`` until then (see
+    :mod:`focusq.engine.supervisor`). ``False`` if one still held it after
+    :data:`SUPERVISOR_WAIT` seconds (a stopped process, or a worker alive after all).
+    """
+    fd = os.open(lock_path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, PRIVATE_FILE)
+    try:
+        deadline = time.monotonic() + SUPERVISOR_WAIT
+        while True:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                return True
+            except BlockingIOError:
+                if time.monotonic() > deadline:
+                    return False
+                await asyncio.sleep(0.01)
+    finally:
+        os.close(fd)  # releases the lock
 
 
 def resolve(command: list[str], cwd: str, env: dict[str, str] | None) -> list[str]:

@@ -1,23 +1,34 @@
 """The job supervisor: the parent of every job a worker starts. Standard library only.
 
-The worker runs this file as a script (``python -I -S supervisor.py``) in its own session,
-with a pipe of start requests on stdin and a pipe of reports on stdout. For each request
-it writes the log header, starts the job in a new session (posix_spawn, so no second
-process or exec per job), writes ``<prefix>.pid`` and reports the pid. When a job exits
-it writes ``<prefix>.exit`` *before* reaping it, then reports the exit code.
+The worker runs this file as a script (``python -I -S supervisor.py LOCK``) in its own
+session, with a pipe of requests on stdin and a pipe of reports on stdout. For each start
+request it writes the log header and starts the job in a new session (posix_spawn: no
+second process or exec per job), then reports the job's pid; when the job exits, it reaps
+it and reports its exit code.
 
-It outlives a worker that dies: it goes on reaping the jobs it started and writing their
-exit codes, so the next worker adopts them with their real exit codes, and it exits once
-its input is closed and its last job has ended. It starts nothing once its worker is gone.
+It outlives a worker that dies or stops. While its worker lives it keeps each job's pid
+and exit code in memory until the worker says the database holds them (``known``,
+``done``). Once the worker is gone it writes what the database may lack, ``<prefix>.pid``
+for a job whose pid was not recorded and ``<prefix>.exit`` for a job whose end was not,
+and from then on writes ``<prefix>.exit`` of each job that ends *before* reaping it. So
+the next worker adopts a job that outlived its worker with its real exit code, and a run
+that the database completes never leaves such files. It holds a shared lock on ``LOCK``
+until all that is written: a new worker takes the lock once before it recovers runs.
 
-Requests, one JSON array per line: ``[token, prefix, cwd, argv, env, header]`` (``env``
-``null``: this process's environment). Reports, one per line: ``S token pid`` (started),
-``X token code`` (exited: its status, or 128 + the signal that killed it, as a shell
-reports it) and ``E token message`` (could not start; the message is also in the log).
+It starts nothing once its worker is gone, and exits once its input is closed and its
+last job has ended.
+
+Requests, one JSON array per line: ``["start", token, prefix, cwd, argv, env, header]``
+(``env`` ``null``: this process's environment), ``["known", [token...]]`` (their pids
+are in the database) and ``["done", [token...]]`` (their ends are). Reports, one per
+line: ``S token pid`` (started), ``X token code`` (exited: its status, or 128 + the
+signal that killed it, as a shell reports it) and ``E token message`` (could not start;
+the message is also in the log).
 """
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
 import select
@@ -29,15 +40,34 @@ _LOG_FLAGS = os.O_WRONLY | os.O_CREAT | os.O_APPEND | os.O_CLOEXEC
 _STATUS_FLAGS = os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC
 
 
+class Job:
+    """One started job, until the database holds its end."""
+
+    __slots__ = ("code", "known", "pid", "prefix")
+
+    def __init__(self, prefix: str, pid: int) -> None:
+        self.prefix = prefix
+        self.pid = pid
+        self.known = False
+        """The database holds its pid."""
+        self.code: int | None = None
+        """Its exit code, once reaped."""
+
+
 class Loop:
     """Read requests, start jobs, reap them, report."""
 
-    def __init__(self, requests: int, reports: int) -> None:
+    def __init__(self, requests: int, reports: int, lock: int) -> None:
         self.requests = requests
         self.reports: int | None = reports
+        self.lock: int | None = lock
         self.parent = os.getppid()
-        self.children: dict[int, tuple[int, str]] = {}
-        """pid -> (token, status prefix) of every job started and not yet reaped."""
+        self.jobs: dict[int, Job] = {}
+        """By token: every job started whose end the database may not hold yet."""
+        self.children: dict[int, int] = {}
+        """pid -> token of every job not yet reaped."""
+        self.orphaned = False
+        """The worker is gone: status files now speak for the jobs."""
         self.env = {os.fsencode(k): os.fsencode(v) for k, v in os.environ.items()}
         self.out: list[bytes] = []
         self.buffer = b""
@@ -49,9 +79,9 @@ class Loop:
         signal.signal(signal.SIGCHLD, lambda _sig, _frame: None)
         signal.signal(signal.SIGINT, signal.SIG_IGN)
         signal.signal(signal.SIGHUP, signal.SIG_IGN)
-        reading = True
-        while reading or self.children:
-            ready, _, _ = select.select([wake_r, self.requests] if reading else [wake_r], [], [])
+        while not self.orphaned or self.children:
+            watched = [wake_r] if self.orphaned else [wake_r, self.requests]
+            ready, _, _ = select.select(watched, [], [])
             if wake_r in ready:
                 _drain(wake_r)
             if self.requests in ready:
@@ -59,7 +89,7 @@ class Loop:
                 if data:
                     self._requests(data)
                 else:
-                    reading = False
+                    self._orphan()
             self._reap()
             self._flush()
 
@@ -67,8 +97,18 @@ class Loop:
         lines = (self.buffer + data).split(b"\n")
         self.buffer = lines.pop()
         for line in lines:
-            if line:
-                self._start(*json.loads(line))
+            if not line:
+                continue
+            kind, *args = json.loads(line)
+            if kind == "start":
+                self._start(*args)
+            elif kind == "known":
+                for token in args[0]:
+                    if token in self.jobs:
+                        self.jobs[token].known = True
+            elif kind == "done":
+                for token in args[0]:
+                    self.jobs.pop(token, None)
 
     def _start(
         self,
@@ -111,8 +151,8 @@ class Loop:
             self._failed(token, fd, f"{argv[0]}: {exc.strerror or exc}")
             return
         os.close(fd)
-        self.children[pid] = (token, prefix)
-        _write_file(f"{prefix}.pid", f"{pid}\n")
+        self.jobs[token] = Job(prefix, pid)
+        self.children[pid] = token
         self._report(f"S {token} {pid}")
 
     def _failed(self, token: int, fd: int, message: str) -> None:
@@ -131,14 +171,29 @@ class Loop:
                 return
             pid = info.si_pid
             code = info.si_status if info.si_code == os.CLD_EXITED else 128 + info.si_status
-            token, prefix = self.children.pop(pid, (None, ""))
-            if token is not None:
-                # Written while the job is still a zombie: whoever saw it exit and then
-                # sees its pid gone finds the exit code in place.
-                _write_file(f"{prefix}.exit", f"{code}\n")
+            token = self.children.pop(pid, None)
+            job = None if token is None else self.jobs.get(token)
+            if job is not None:
+                job.code = code
+                if self.orphaned:
+                    # Written while the job is still a zombie: whoever saw it exit and then
+                    # sees its pid gone finds the exit code in place.
+                    _write_file(f"{job.prefix}.exit", f"{code}\n")
             os.waitpid(pid, 0)
             if token is not None:
                 self._report(f"X {token} {code}")
+
+    def _orphan(self) -> None:
+        """The worker is gone: write down what only this process knows, then unlock."""
+        self.orphaned = True
+        for job in self.jobs.values():
+            if not job.known:
+                _write_file(f"{job.prefix}.pid", f"{job.pid}\n")
+            if job.code is not None:
+                _write_file(f"{job.prefix}.exit", f"{job.code}\n")
+        if self.lock is not None:
+            os.close(self.lock)  # releases the lock
+            self.lock = None
 
     def _report(self, line: str) -> None:
         self.out.append(line.encode("utf-8", "replace") + b"\n")
@@ -154,7 +209,8 @@ class Loop:
             while data:
                 data = data[os.write(self.reports, data) :]
         except OSError:
-            # The worker is gone; the exit files speak for the jobs from now on.
+            # The worker is gone: the end of its requests tells the same, once the
+            # acknowledgements still in that pipe are read.
             os.close(self.reports)
             self.reports = None
 
@@ -186,8 +242,10 @@ def _write_file(path: str, text: str) -> None:
 
 
 def main() -> int:
-    """Supervise jobs requested on stdin, reporting on stdout, until both are done."""
-    Loop(sys.stdin.fileno(), sys.stdout.fileno()).run()
+    """Supervise the jobs requested on stdin, reporting on stdout, until both are done."""
+    lock = os.open(sys.argv[1], os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, PRIVATE_FILE)
+    fcntl.flock(lock, fcntl.LOCK_SH)
+    Loop(sys.stdin.fileno(), sys.stdout.fileno(), lock).run()
     return 0
 
 

@@ -95,6 +95,8 @@ class Worker:
         self._intents: set[int] = set()
         self._pending: list[Any] = []
         """Store steps to write with the next transaction (pids of started jobs)."""
+        self._pending_known: list[int] = []
+        """The runs whose pids those steps record, for the supervisor once committed."""
         self._flush: asyncio.TimerHandle | None = None
         self._wake_at: float | None = None
         self._replan = True
@@ -132,14 +134,17 @@ class Worker:
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(sig, self.stop)
-        self.supervisor = runner.Supervisor(loop)
-        self.supervisor.open()  # now, so that its start-up is not part of the first job's
+        lock = os.path.join(self.paths.logs, "supervisor.lock")
+        self.supervisor = runner.Supervisor(loop, lock)
         watcher = asyncio.create_task(self._watch(), name="watch-database")
         heartbeat = asyncio.create_task(self._heartbeat(), name="heartbeat")
         try:
             self.last_event = await self.store.run(ops.last_event_id())
             await self._load_history()
+            if not await runner.wait_for_supervisors(lock):
+                log.warning("a job supervisor of an earlier worker still holds %s", lock)
             await self._recover(previous)
+            self.supervisor.open()
             await self._loop()
         finally:
             watcher.cancel()
@@ -250,11 +255,15 @@ class Worker:
             changed = await self._refresh()
         now = runner.now()
         steps: list[Any] = self._pending
-        self._pending = []
+        known = self._pending_known
+        self._pending, self._pending_known = [], []
         ended = [t for t, a in self.active.items() if a.process.ended.is_set()]
         ended = [t for t in ended if self._drained(self.active[t], now)]
+        settled = []
         for task_id in ended:
-            steps.extend(self._settle(task_id, self.active[task_id], now))
+            active = self.active[task_id]
+            settled.append((active.run_id, active.process.supervised))
+            steps.extend(self._settle(task_id, active, now))
         deferred = set()
         for task_id in sorted(self._intents):
             job = self.jobs.get(task_id)
@@ -293,6 +302,10 @@ class Worker:
             wake_at = min((t for t in (found.wake_at, stagger) if t is not None), default=None)
         claims = [ops.claim(task_id, now, self.paths.logs) for task_id in starts]
         results = await self.store.run(ops.apply([*steps, *claims])) if steps or claims else []
+        done = [run_id for run_id, supervised in settled if supervised]
+        if known or done:
+            assert self.supervisor is not None
+            self.supervisor.acknowledge(known, done)
         for task_id, claim in zip(starts, results[len(steps) :], strict=True):
             if claim is not None:
                 self._pending.extend(self._spawn(self.jobs[task_id], claim, now))
@@ -406,8 +419,9 @@ class Worker:
         pid = active.process.pid
         log.debug("job #%d runs as pid %d", task_id, pid)
         self._pending.append(ops.record_spawn(active.run_id, pid, pid))
-        # Written with the next tick's transaction (the supervisor's pid file covers a
-        # crash before then), or within a moment if nothing else happens.
+        self._pending_known.append(active.run_id)
+        # Written with the next tick's transaction (the supervisor writes a pid file if
+        # this worker dies before then), or within a moment if nothing else happens.
         self._arm_flush()
         if active.stop_reason is not None:
             self._stop_job(task_id, active.stop_reason)
