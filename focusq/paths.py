@@ -51,7 +51,7 @@ class Paths:
 
     @property
     def logs(self) -> str:
-        """One log per run: ``logs/<task id>-<attempt>.log``, with its ``.pid`` and ``.exit``."""
+        """One log per run: ``logs/<task id>-<attempt>.log`` (and the supervisor's status files)."""
         return os.path.join(self.home, "logs")
 
     @property

@@ -566,7 +566,7 @@ class Worker:
         sig: int | None = None,
     ) -> tuple[Any, TaskStatus]:
         if exit_code == 127 and result == "failed":
-            # The shell could not find the command (or the wrapper could not enter cwd).
+            # A shell in the job could not find the command it was asked to run.
             result = "spawn_error"
         used = attempt - job["budget_from"]
         status, not_before, reason = TaskStatus.FAILED, None, None
