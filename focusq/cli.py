@@ -831,7 +831,9 @@ def _review_day(text: str | None, now: float) -> Any:
     from datetime import date
 
     if not text:
-        return date.fromtimestamp(now)
+        from focusq.review import review_day
+
+        return review_day(now)
     try:
         return date.fromisoformat(text)
     except ValueError:

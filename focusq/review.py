@@ -74,6 +74,15 @@ class DayLog:
         return cls(day, start, end, now, blocks=block_spans(day_plan(blocks, day)), **rows)
 
 
+DAY_TURNS_AT = 4
+"""Until 04:00 the review means the day before: a day reviewed past midnight is still that day."""
+
+
+def review_day(now: float) -> date:
+    """The day a review opened at ``now`` is about."""
+    return (datetime.fromtimestamp(now) - timedelta(hours=DAY_TURNS_AT)).date()
+
+
 def day_window(day: date) -> tuple[float, float]:
     """The day from local midnight to the next, as epoch seconds."""
     start = datetime.combine(day, time.min)
@@ -152,9 +161,15 @@ class Interruptions:
 
     captured: int
     urgent: int
-    """Captured as urgent: they broke through focus and async time."""
+    """Captured marked urgent."""
     batches: int
+    """Batches of held items released at a boundary (focus ended, a sync block, the interval)."""
     delivered: int
+    """Items in those batches."""
+    broke_through: int
+    """Urgent items that broke through focus or async time on their own."""
+    at_once: int
+    """Items shown as they came (sync or free time, no focus): nothing was held."""
     by_source: dict[str, int]
 
 
@@ -250,6 +265,8 @@ class Unfinished:
     kind: str
     status: str
     answer: str | None
+    notes: list[FailureNote] = dataclasses.field(default_factory=list)
+    """Failure notes written about it on any day."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -331,18 +348,21 @@ def figures(log: DayLog) -> Review:
         for r in runs
         for a, b in _clip([(r.start, r.end if r.end is not None else until)], log.start, until)
     ]
+    # The day's runs: those that ended during it, and those still going at its end.
+    day_runs = [r for r in runs if (r.end is None and r.start < log.end) or _ends_in(log, r)]
+    notes = _notes(log)
     return Review(
         day=log.day.isoformat(),
         start=log.start,
         end=log.end,
         closed_at=log.closed_at,
-        done=_done(log, focus_spans, job_spans),
+        done=_done(log, focus_spans, job_spans, day_runs),
         focus=_focus(log, sessions, focus_spans),
         interruptions=_interruptions(log),
         switches=_switches(log, sessions),
-        jobs=_jobs(log, runs, job_spans),
+        jobs=_jobs(log, day_runs, job_spans, notes),
         timeline=_timeline(log, focus_spans, job_spans),
-        unfinished=_unfinished(log),
+        unfinished=_unfinished(log, notes),
     )
 
 
@@ -353,6 +373,10 @@ def _title(log: DayLog, task_id: int) -> str:
 
 def _in_day(log: DayLog, at: float) -> bool:
     return log.start <= at < log.end
+
+
+def _ends_in(log: DayLog, run: _Run) -> bool:
+    return run.end is not None and _in_day(log, run.end)
 
 
 def _runs(events: Iterable[dict[str, Any]]) -> list[_Run]:
@@ -443,12 +467,18 @@ def _union_length(intervals: Iterable[Interval]) -> float:
     return total
 
 
-def _done(log: DayLog, focus: Sequence[Span], jobs: Sequence[Span]) -> list[DoneTask]:
+def _done(
+    log: DayLog, focus: Sequence[Span], jobs: Sequence[Span], runs: Sequence[_Run]
+) -> list[DoneTask]:
     finished: dict[int, float] = {}
     for e in log.events:
-        if e["kind"] == "status" and e["payload"].get("to") == "done" and _in_day(log, e["at"]):
+        if e["kind"] != "status" or not _in_day(log, e["at"]):
+            continue
+        if e["payload"].get("to") == "done":
             finished.pop(e["task_id"], None)  # keep the last finish, in order
             finished[e["task_id"]] = e["at"]
+        elif e["payload"].get("from") == "done":
+            finished.pop(e["task_id"], None)  # retried the same day: not done after all
     out = []
     for task_id, at in finished.items():
         task = log.tasks.get(task_id, {})
@@ -461,7 +491,7 @@ def _done(log: DayLog, focus: Sequence[Span], jobs: Sequence[Span]) -> list[Done
                 at=at,
                 focus_seconds=sum(s.end - s.start for s in focus if s.task_id == task_id),
                 run_seconds=sum(s.end - s.start for s in own_runs),
-                runs=len(own_runs),
+                runs=sum(r.task_id == task_id for r in runs),
             )
         )
     return out
@@ -502,7 +532,7 @@ def _focus(log: DayLog, sessions: Sequence[_Session], spans: Sequence[Span]) -> 
 
 
 def _interruptions(log: DayLog) -> Interruptions:
-    captured = urgent = batches = delivered = 0
+    captured = urgent = batches = delivered = broke_through = at_once = 0
     by_source: dict[str, int] = {}
     for e in log.events:
         if e["kind"] != "interruption" or not _in_day(log, e["at"]):
@@ -514,9 +544,23 @@ def _interruptions(log: DayLog) -> Interruptions:
             source = str(p.get("source", "note"))
             by_source[source] = by_source.get(source, 0) + 1
         elif p.get("action") == "delivered":
-            batches += 1
-            delivered += int(p.get("count", 0))
-    return Interruptions(captured, urgent, batches, delivered, dict(sorted(by_source.items())))
+            count, reason = int(p.get("count", 0)), p.get("reason")
+            if reason == "urgent":
+                broke_through += count
+            elif reason == "at once":
+                at_once += count
+            else:
+                batches += 1
+                delivered += count
+    return Interruptions(
+        captured,
+        urgent,
+        batches,
+        delivered,
+        broke_through,
+        at_once,
+        dict(sorted(by_source.items())),
+    )
 
 
 def _switches(log: DayLog, sessions: Sequence[_Session]) -> Switches:
@@ -525,19 +569,29 @@ def _switches(log: DayLog, sessions: Sequence[_Session]) -> Switches:
         for e in log.events
         if e["kind"] == "switch" and _in_day(log, e["at"])
     ]
-    focused = [s.task_id for s in sessions if _in_day(log, s.start)]
-    changes = sum(a != b for a, b in itertools.pairwise(focused))
+    # A switch is a session started during the day on another task than the one before it
+    # (which may have begun before midnight).
+    changes = sum(
+        a.task_id != b.task_id and _in_day(log, b.start) for a, b in itertools.pairwise(sessions)
+    )
     return Switches(len(answers), sum(answers), answers.count(False), changes)
 
 
-def _jobs(log: DayLog, runs: Sequence[_Run], spans: Sequence[Span]) -> Jobs:
-    counted = [r for r in runs if r.end is None or _in_day(log, r.end)]
-    counted = [r for r in counted if r.end is not None or r.start < log.end]
-    results = [r.result for r in counted]
+def _notes(log: DayLog) -> dict[int, list[FailureNote]]:
     notes: dict[int, list[FailureNote]] = {}
     for n in log.notes:
         note = FailureNote(n["at"], int(n.get("attempt", 0)), n["text"])
         notes.setdefault(n["task_id"], []).append(note)
+    return notes
+
+
+def _jobs(
+    log: DayLog,
+    counted: Sequence[_Run],
+    spans: Sequence[Span],
+    notes: dict[int, list[FailureNote]],
+) -> Jobs:
+    results = [r.result for r in counted]
     failures = [
         Failure(
             task_id=r.task_id,
@@ -596,10 +650,13 @@ def _timeline(log: DayLog, focus: Sequence[Span], jobs: Sequence[Span]) -> Timel
     return Timeline(lo, max(hi, lo + 3600), blocks, list(focus), slots)
 
 
-def _unfinished(log: DayLog) -> list[Unfinished]:
+def _unfinished(log: DayLog, notes: dict[int, list[FailureNote]]) -> list[Unfinished]:
     """Open work and work answered today, in one order that answers do not change:
     creative first, then by priority, then by id."""
     ids = {*log.unfinished, *log.answers}
     tasks = [(i, log.tasks[i]) for i in ids if i in log.tasks]
     tasks.sort(key=lambda it: (it[1]["kind"] != "creative", -it[1].get("prio_rank", 1), it[0]))
-    return [Unfinished(i, t["title"], t["kind"], t["status"], log.answers.get(i)) for i, t in tasks]
+    return [
+        Unfinished(i, t["title"], t["kind"], t["status"], log.answers.get(i), notes.get(i, []))
+        for i, t in tasks
+    ]

@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from datetime import date, datetime
 from html import escape
 
-from focusq.review import DoneTask, Failure, Review, Span, Timeline
+from focusq.review import FAILED_RESULTS, DoneTask, Failure, Review, Span, Timeline
 
 ANSWER_WORDS = {"carry": "carried to tomorrow", "backlog": "sent to the backlog", "drop": "dropped"}
 
@@ -81,8 +81,9 @@ def summary(review: Review) -> list[tuple[str, str]]:
         ),
         (
             "Interruptions",
-            f"{i.captured} captured ({i.urgent} urgent broke through); "
-            f"{i.delivered} delivered in {plural(i.batches, 'batch', 'batches')}",
+            f"{i.captured} captured ({i.urgent} urgent); "
+            f"{i.delivered} held and delivered in {plural(i.batches, 'batch', 'batches')}, "
+            f"{i.broke_through} broke through, {i.at_once} shown at once",
         ),
         (
             "Switch prompts",
@@ -174,7 +175,7 @@ def span_char(span: Span | None) -> str:
         return " "
     if span.result in SPAN_CHARS:
         return SPAN_CHARS[span.result]
-    return "x" if span.result in ("failed", "spawn_error", "timed_out") else "░"
+    return "x" if span.result in FAILED_RESULTS else "░"
 
 
 def text_timeline(timeline: Timeline, width: int) -> list[str]:
@@ -213,6 +214,7 @@ def to_text(review: Review, width: int = 100) -> str:
     for u in review.unfinished:
         answer = f"  -> {ANSWER_WORDS[u.answer]}" if u.answer else ""
         out.append(f"  #{u.id:<5} {u.status:<8} {u.title}{answer}")
+        out += [f"         note: {n.text}" for n in u.notes[-1:]]
     if not review.unfinished:
         out.append("  nothing: a clean slate")
     return "\n".join(out) + "\n"
@@ -275,8 +277,10 @@ def to_markdown(review: Review) -> str:
     out += ["", "## Interruptions", ""]
     sources = ", ".join(f"{k} {v}" for k, v in i.by_source.items()) or "none"
     out.append(
-        f"Captured {i.captured} (by source: {sources}); {i.urgent} urgent broke through; "
-        f"{i.delivered} delivered in {plural(i.batches, 'batch', 'batches')}."
+        f"Captured {i.captured} (by source: {sources}; {i.urgent} urgent). "
+        f"Held and delivered in {plural(i.batches, 'batch', 'batches')}: {i.delivered}; "
+        f"urgent, broke through: {i.broke_through}; shown at once (sync or free time): "
+        f"{i.at_once}."
     )
     j = review.jobs
     out += ["", "## Jobs", ""]
@@ -287,11 +291,13 @@ def to_markdown(review: Review) -> str:
     out += ["", f"### Failures ({len(j.failures)})", ""]
     if j.failures:
         for fail in j.failures:
-            out += [f"#### #{fail.task_id} {fail.title}", "", _failure_words(fail) + "."]
+            out += [f"#### #{fail.task_id} {_cell(fail.title)}", "", _failure_words(fail) + "."]
             if fail.tail:
-                out += ["", "```text", fail.tail.rstrip("\n"), "```"]
+                fence = "`" * max(3, _longest_run(fail.tail, "`") + 1)
+                out += ["", f"{fence}text", fail.tail.rstrip("\n"), fence]
             out += [
-                f"> Note ({datetime.fromtimestamp(n.at):%d %b}, attempt {n.attempt}): {n.text}"
+                f"> Note ({datetime.fromtimestamp(n.at):%d %b}, attempt {n.attempt}): "
+                f"{_cell(n.text)}"
                 for n in fail.notes
             ]
             out.append("")
@@ -300,10 +306,14 @@ def to_markdown(review: Review) -> str:
     out += ["## Timeline", "", timeline_svg(review.timeline), ""]
     out += [f"## Unfinished ({len(review.unfinished)})", ""]
     if review.unfinished:
-        out += ["| # | Task | Kind | Status | Answer |", "| ---: | --- | --- | --- | --- |"]
+        out += [
+            "| # | Task | Kind | Status | Answer | Last note |",
+            "| ---: | --- | --- | --- | --- | --- |",
+        ]
         out += [
             f"| {u.id} | {_cell(u.title)} | {u.kind} | {u.status} | "
-            f"{ANSWER_WORDS.get(u.answer or '', 'not yet answered')} |"
+            f"{ANSWER_WORDS.get(u.answer or '', 'not yet answered')} | "
+            f"{_cell(u.notes[-1].text) if u.notes else ''} |"
             for u in review.unfinished
         ]
     else:
@@ -312,7 +322,16 @@ def to_markdown(review: Review) -> str:
 
 
 def _cell(text: str) -> str:
-    return text.replace("|", "\\|").replace("\n", " ")
+    """Text as it may appear in a table cell or heading: no HTML, no column breaks."""
+    return escape(text, quote=False).replace("|", "\\|").replace("\n", " ")
+
+
+def _longest_run(text: str, char: str) -> int:
+    longest = current = 0
+    for c in text:
+        current = current + 1 if c == char else 0
+        longest = max(longest, current)
+    return longest
 
 
 SVG_COLOURS = {
@@ -363,13 +382,12 @@ def timeline_svg(timeline: Timeline, width: int = 960) -> str:
         parts.append(f'<text x="4" y="{y + 15}">{escape(name)}</text>')
         for s in spans:
             lo, hi = x(s.start), x(s.end)
-            colour = (
-                SVG_COLOURS.get(
-                    "running" if s.result is None else s.result,
-                    SVG_COLOURS["failed"] if s.result in ("spawn_error", "timed_out") else "",
-                )
-                or SVG_COLOURS["other"]
-            )
+            if s.result is None:
+                colour = SVG_COLOURS["running"]
+            elif s.result in FAILED_RESULTS:
+                colour = SVG_COLOURS["failed"]
+            else:
+                colour = SVG_COLOURS.get(s.result, SVG_COLOURS["other"])
             what = "focus" if s.result == "focus" else (s.result or "running")
             parts.append(
                 f'<rect x="{lo}" y="{y + 4}" width="{max(round(hi - lo, 1), 0.5)}" '

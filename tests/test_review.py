@@ -9,7 +9,8 @@ async 14-17, and it is now 16:30:
 - jobs: #13 ran from 23:50 the night before to 00:10 (10m today); #10 09:00-09:20 ok;
   #11 failed 09:05-09:15 then its retry 09:16-09:36 was ok; #12 09:10-09:40 timed out;
   #14 started at 16:00 and still runs;
-- four interruptions (one urgent) delivered in two batches; three switch prompts, two taken.
+- five interruptions: one urgent broke through at once, three went out in two batches, one
+  came in free time and was shown at once; three switch prompts, two taken.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from focusq.review import (
     TaskFocus,
     Unfinished,
     figures,
+    review_day,
     tomorrow_start,
 )
 from focusq.review_export import duration, lane_cells, text_timeline, to_markdown
@@ -96,6 +98,7 @@ def day_events() -> list[dict[str, Any]]:
         ev(at(10, 50), "interruption", None, action="captured", source="note", urgent=False),
         focus(1, at(10, 55), "resume"),
         ev(at(11, 0), "interruption", None, action="captured", source="job", urgent=True),
+        ev(at(11, 0), "interruption", None, action="delivered", batch=1, count=1, reason="urgent"),
         ev(at(11, 5), "switch", 1, to=2, accepted=True, waiting_on=11),
         focus(1, at(11, 10), "end", outcome="switched"),
         focus(2, at(11, 10), "start", session=2, planned_minutes=50),
@@ -104,9 +107,29 @@ def day_events() -> list[dict[str, Any]]:
         focus(2, at(11, 38), "away", seconds=600, until=at(11, 35)),
         focus(2, at(11, 40), "end", outcome="done"),
         ev(at(11, 40), "status", 2, **{"from": "queued", "to": "done", "by": "focus"}),
-        ev(at(11, 40), "interruption", None, action="delivered", batch=1, count=2),
+        ev(
+            at(11, 40),
+            "interruption",
+            None,
+            action="delivered",
+            batch=2,
+            count=2,
+            reason="the focus session ended",
+        ),
         ev(at(12, 0), "interruption", None, action="captured", source="note", urgent=False),
-        ev(at(13, 0), "interruption", None, action="delivered", batch=2, count=1),
+        ev(at(12, 30), "interruption", None, action="captured", source="note", urgent=False),
+        ev(
+            at(12, 30), "interruption", None, action="delivered", batch=3, count=1, reason="at once"
+        ),
+        ev(
+            at(13, 0),
+            "interruption",
+            None,
+            action="delivered",
+            batch=4,
+            count=1,
+            reason="a sync block started",
+        ),
         ev(at(13, 25), "switch", 1, to=3, accepted=True, waiting_on=12),
         focus(1, at(13, 30), "start", session=3, planned_minutes=60),
         focus(1, at(14, 30), "end", outcome="stopped"),
@@ -163,8 +186,9 @@ def test_focus_totals_sessions_longest_and_blocks() -> None:
 def test_interruptions_and_switches() -> None:
     review = figures(constructed_day())
     i = review.interruptions
-    assert (i.captured, i.urgent, i.batches, i.delivered) == (4, 1, 2, 3)
-    assert i.by_source == {"job": 1, "note": 2, "quickadd": 1}
+    assert (i.captured, i.urgent) == (5, 1)
+    assert (i.batches, i.delivered, i.broke_through, i.at_once) == (2, 3, 1, 1)
+    assert i.by_source == {"job": 1, "note": 3, "quickadd": 1}
     s = review.switches
     assert (s.offered, s.accepted, s.declined, s.task_switches) == (3, 2, 1, 2)
 
@@ -273,11 +297,14 @@ def test_lane_cells_mark_the_span_covering_most_of_each_cell() -> None:
     assert [c.task_id if c else None for c in cells] == [1, 1, 1, 2, None, None]
 
 
-def test_text_timeline_draws_focus_and_failures() -> None:
+def test_text_timeline_draws_blocks_focus_and_failures() -> None:
+    # 00:00-17:00 in 68 cells: four cells an hour.
     rows = text_timeline(figures(constructed_day()).timeline, 8 + 68)
-    assert rows[1].startswith("blocks") and "s" in rows[1] and "a" in rows[1]
-    assert rows[2].startswith("focus") and "█" in rows[2]
-    assert "x" in rows[4]  # slot 2 holds the failed pytest run
+    assert rows[0].startswith("time    00")
+    assert rows[1] == "blocks  " + " " * 36 + "ssss" + "a" * 8 + " " * 4 + "ssss" + "a" * 12
+    assert rows[2].startswith("focus") and rows[2][8 + 40] == "█"  # 10:00
+    assert rows[2][8 + 48] == " "  # 12:00, no focus
+    assert rows[4][8 + 36] == "x"  # slot 2: the failed pytest run at 09:05
 
 
 @pytest.mark.parametrize(
@@ -293,3 +320,61 @@ def test_markdown_export_matches_the_expected_file(request: pytest.FixtureReques
     if request.config.getoption("--snapshot-update", default=False):
         expected.write_text(text)
     assert text == expected.read_text()
+
+
+def test_every_result_is_counted_once_and_failures_include_interrupted() -> None:
+    events = [
+        *run(30, 1, at(9), at(9, 10), "cancelled", to="cancelled"),
+        *run(31, 1, at(9), at(9, 20), "interrupted", to="failed"),
+        *run(32, 1, at(9, 30), at(9, 30), "spawn_error", to="failed", exit_code=127),
+        # Paused, then cancelled while paused: the run ends from "paused".
+        *run(33, 1, at(10), None, ""),
+        ev(at(10, 5), "status", 33, **{"from": "running", "to": "paused"}),
+        ev(
+            at(10, 15), "status", 33, **{"from": "paused", "to": "cancelled", "result": "cancelled"}
+        ),
+        # Cancelled while queued: never a run.
+        ev(at(11), "status", 34, **{"from": "queued", "to": "cancelled", "by": "cancel"}),
+    ]
+    log = DayLog.of(DAY, {"events": events, "tasks": {}}, [], now=at(18))
+    jobs = figures(log).jobs
+    assert jobs.runs == 4
+    assert (jobs.ok, jobs.failed, jobs.cancelled, jobs.interrupted, jobs.running) == (0, 1, 2, 1, 0)
+    assert [(f.task_id, f.result) for f in jobs.failures] == [
+        (31, "interrupted"),
+        (32, "spawn_error"),
+    ]
+    # The paused job's fifteen minutes count, pause included.
+    assert jobs.job_seconds == (10 + 20 + 0 + 15) * MIN
+
+
+def test_a_task_done_then_retried_the_same_day_is_not_done() -> None:
+    events = [
+        *run(40, 1, at(9), at(9, 10), "ok"),
+        ev(at(9, 30), "status", 40, **{"from": "done", "to": "queued", "by": "retry"}),
+        *run(40, 2, at(9, 31), None, ""),
+    ]
+    log = DayLog.of(DAY, {"events": events, "tasks": {}}, [], now=at(10))
+    review = figures(log)
+    assert review.done == []
+    assert review.jobs.runs == 2 and review.jobs.retried == 1
+
+
+def test_the_first_switch_of_the_day_counts_against_a_session_from_last_night() -> None:
+    events = [
+        focus(1, at(23, 0, day=23), "start", session=1, planned_minutes=50),
+        focus(1, at(0, 30), "end", outcome="switched"),
+        focus(2, at(0, 30), "start", session=2, planned_minutes=50),
+        focus(2, at(1, 0), "end", outcome="stopped"),
+        focus(2, at(9, 0), "start", session=3, planned_minutes=50),
+        focus(2, at(9, 30), "end", outcome="stopped"),
+    ]
+    review = figures(DayLog.of(DAY, {"events": events, "tasks": TASKS}, [], now=at(18)))
+    assert review.switches.task_switches == 1
+    assert review.focus.sessions == 3 and review.focus.seconds == 90 * MIN
+
+
+def test_a_review_opened_after_midnight_is_about_the_day_before() -> None:
+    assert review_day(at(1, 30, day=25)) == DAY
+    assert review_day(at(4, 0, day=25)) == date(2026, 11, 25)
+    assert review_day(at(23, 59)) == DAY

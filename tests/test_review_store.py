@@ -188,7 +188,7 @@ def test_the_review_reads_through_its_indexes(store: SyncStore) -> None:
 def _review_queries() -> list[tuple[str, tuple[Any, ...]]]:
     """The statements ``day_log`` runs, taken from the operation itself."""
     op = ops.day_log(START, END, DAY.isoformat())
-    out = []
+    out: list[tuple[str, tuple[Any, ...]]] = []
     query = op.send(None)
     try:
         while True:
@@ -197,10 +197,18 @@ def _review_queries() -> list[tuple[str, tuple[Any, ...]]]:
             query = op.send(_empty(query[0]))
     except StopIteration:
         pass
+    assert any("failure_note" in sql for sql, _ in out) and any(
+        "FROM tasks" in sql for sql, _ in out
+    )
     return out
 
 
 def _empty(sql: str) -> list[Any]:
+    """No rows, except one failed run and one unfinished task, so every later query is asked."""
+    if "FROM runs" in sql and "tail" in sql:
+        return [{"task_id": 1, "attempt": 1, "result": "failed", "exit_code": 1, "tail": ""}]
+    if "SELECT t.id FROM tasks" in sql:
+        return [(2,)]
     return []
 
 
@@ -231,3 +239,86 @@ def test_cli_review_bad_input_is_one_line(focusq, args: list[str], message: str)
     assert result.returncode == 2
     assert message in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_a_gated_job_carried_after_a_drop_waits_for_approval_again(store: SyncStore) -> None:
+    deploy = add(store, "deploy gate:approve", ["./deploy"])
+    day, tomorrow = DAY.isoformat(), at(9, day=25)
+    assert store.run(ops.get_task(deploy))["status"] == "waiting"
+    store.run(ops.decide(deploy, "drop", day, at(18), tomorrow))
+    again = store.run(ops.decide(deploy, "carry", day, at(18, 1), tomorrow))
+    assert (again["status"], again["at"]) == ("waiting", tomorrow)
+    store.run(ops.decide(deploy, "backlog", day, at(18, 2), tomorrow))
+    assert store.run(ops.decide(deploy, "carry", day, at(18, 3), tomorrow))["status"] == "waiting"
+
+
+def test_carrying_never_brings_a_later_start_forward(store: SyncStore) -> None:
+    later = at(9, day=30)
+    job = add(store, f"monthly report at:{datetime.fromtimestamp(later):%Y-%m-%dT%H:%M}", ["./r"])
+    store.run(ops.request(job, "hold", at(9)))
+    carried = store.run(ops.decide(job, "carry", DAY.isoformat(), at(18), at(9, day=25)))
+    assert (carried["status"], carried["at"]) == ("queued", later)
+
+
+def test_a_running_job_or_a_closed_day_takes_no_answer(store: SyncStore) -> None:
+    job = add(store, "build", ["make"])
+    store.run(ops.apply([ops.claim(job, at(9), "/tmp")]))
+    with pytest.raises(UserError, match="only unfinished work"):
+        store.run(ops.decide(job, "drop", DAY.isoformat(), at(18), at(9, day=25)))
+    post = add(store, "write the post")
+    store.run(ops.close_day(DAY.isoformat(), at(18)))
+    with pytest.raises(UserError, match="is closed"):
+        store.run(ops.decide(post, "drop", DAY.isoformat(), at(18, 1), at(9, day=25)))
+    assert store.run(ops.get_task(post))["status"] == "queued"
+
+
+def test_dropping_the_task_in_focus_ends_its_session(store: SyncStore) -> None:
+    post = add(store, "write the post")
+    store.run(ops.start_focus(post, at(17), 50, switch=False))
+    store.run(ops.decide(post, "drop", DAY.isoformat(), at(17, 30), at(9, day=25)))
+    assert store.run(ops.current_focus()) is None
+    review = review_of(store)
+    assert review.focus.seconds == 30 * 60
+    assert review.done == []
+
+
+def test_a_focus_done_on_a_task_dropped_meanwhile_writes_no_done(store: SyncStore) -> None:
+    post = add(store, "write the post")
+    store.run(ops.start_focus(post, at(17), 50, switch=False))
+    store.run(ops.transition(post, {TaskStatus.QUEUED}, TaskStatus.DROPPED, at(17, 10)))
+    store.run(ops.stop_focus(at(17, 20), done=True))
+    assert store.run(ops.get_task(post))["status"] == "dropped"
+    assert review_of(store).done == []
+
+
+def test_away_time_and_offers_to_switch_back_as_written_by_the_store(store: SyncStore) -> None:
+    post, rfc = add(store, "write the post"), add(store, "read the RFC")
+    build = add(store, "build", ["make"])
+    store.run(ops.start_focus(post, at(10), 50, switch=False))
+    # Back at 10:40 after 20 quiet minutes, answered at 10:42: 10:20-10:40 is not focus.
+    store.run(ops.discount_focus(20 * 60, at(10, 42), until=at(10, 40)))
+    store.run(ops.record_switch(post, rfc, build, at(10, 50), accepted=True))
+    store.run(ops.start_focus(rfc, at(10, 50), 50, switch=True))
+    store.run(ops.record_switch(rfc, post, build, at(11), accepted=False, back=True))
+    store.run(ops.stop_focus(at(11, 10), done=False))
+    review = review_of(store)
+    assert review.focus.seconds == (30 + 20) * 60
+    assert review.focus.longest_seconds == 20 * 60
+    assert [(s.start, s.end) for s in review.timeline.focus] == [
+        (at(10), at(10, 20)),
+        (at(10, 40), at(10, 50)),
+        (at(10, 50), at(11, 10)),
+    ]
+    s = review.switches
+    assert (s.offered, s.accepted, s.declined, s.task_switches) == (2, 1, 1, 1)
+
+
+def test_notes_show_for_unfinished_tasks_too(store: SyncStore) -> None:
+    deploy = add(store, "deploy", ["./deploy"])
+    run_job(store, deploy, at(9, day=20), at(9, 5, day=20), ok=False)
+    store.run(ops.note_failure(deploy, 1, "needs the VPN", at(9, 10, day=20)))
+    review = review_of(store)
+    assert review.jobs.failures == []
+    assert [(u.id, [n.text for n in u.notes]) for u in review.unfinished] == [
+        (deploy, ["needs the VPN"])
+    ]

@@ -359,6 +359,17 @@ def read_exit_file(status_prefix: str) -> int | None:
         return None
 
 
+def last_seen(status_prefix: str, started: float) -> float:
+    """When a job that ended unwatched was last known alive: when its exit file was written,
+    else its log's last write (never before it started)."""
+    for path in (f"{status_prefix}.exit", f"{status_prefix}.log"):
+        try:
+            return max(started, os.stat(path).st_mtime)
+        except OSError:
+            continue
+    return started
+
+
 def read_pid_file(status_prefix: str) -> int | None:
     """The job's pid as the supervisor wrote it at start, or ``None``."""
     try:

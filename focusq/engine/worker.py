@@ -235,7 +235,9 @@ class Worker:
                 continue
             code = runner.read_exit_file(prefix)
             result = "interrupted" if code is None else "ok" if code == 0 else "failed"
-            now = runner.now()
+            # The run ended when it was last seen, not now: the review's job time and
+            # timeline must not count the hours no worker ran.
+            now = min(runner.now(), runner.last_seen(prefix, run["started_at"]))
             step, status = self._finish_step(
                 job, run["id"], run["attempt"], result, code, run["log_path"], now
             )

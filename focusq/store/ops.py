@@ -984,13 +984,16 @@ def stop_focus(now: float, *, done: bool, outcome: str = "stopped") -> Op[Record
         raise UserError("nothing is in focus; 'focusq focus ID' starts a session")
     yield from _end_focus(current, now, "done" if done else outcome)
     if done:
-        yield (
+        old = yield ("SELECT status FROM tasks WHERE id = ?", (current["task_id"],))
+        moved = yield (
             "UPDATE tasks SET status = 'done', result = NULL, reason = 'focus session', "
-            "updated_at = ?, ended_at = ? WHERE id = ? AND status IN ('queued', 'held', 'waiting')",
+            "updated_at = ?, ended_at = ? WHERE id = ? AND status IN ('queued', 'held', 'waiting') "
+            "RETURNING id",
             (now, now, current["task_id"]),
         )
-        payload = {"from": "queued", "to": "done", "by": "focus"}
-        yield from _event(current["task_id"], EventKind.STATUS, payload, now)
+        if moved:  # a task dropped meanwhile stays dropped, and no event says otherwise
+            payload = {"from": old[0][0], "to": "done", "by": "focus"}
+            yield from _event(current["task_id"], EventKind.STATUS, payload, now)
     return current
 
 
@@ -1224,10 +1227,11 @@ def day_log(start: float, end: float, day: str) -> Op[Record]:
         """,
         (start, end),
     )
-    failed_ids = sorted({r["task_id"] for r in failed})
+    # Notes about any task the review shows a failure of or asks about.
+    noted = sorted({r["task_id"] for r in failed} | {r[0] for r in unfinished})
     notes: list[Any] = []
-    for chunk in range(0, len(failed_ids), 500):
-        part = failed_ids[chunk : chunk + 500]
+    for chunk in range(0, len(noted), 500):
+        part = noted[chunk : chunk + 500]
         notes += yield (
             f"SELECT task_id, at, payload FROM events WHERE task_id IN "
             f"({','.join('?' * len(part))}) AND kind = 'failure_note' ORDER BY id",
@@ -1274,6 +1278,11 @@ def decide(task_id: int, action: str, day: str, now: float, tomorrow: float) -> 
     the unfinished states and from ``dropped``.
     """
     yield WRITE
+    if action not in REVIEW_ACTIONS:
+        raise UserError(f"{action!r} is not an answer; use one of {', '.join(REVIEW_ACTIONS)}")
+    closed = yield from _closed(day)
+    if closed is not None:
+        raise UserError(f"the review of {day} is closed; its answers stand")
     task = yield from _require(task_id)
     status, job = task["status"], task["kind"] == Kind.MECHANICAL
     if status not in ("queued", "waiting", "held", "failed", "dropped"):
@@ -1281,15 +1290,20 @@ def decide(task_id: int, action: str, day: str, now: float, tomorrow: float) -> 
     tags = [t for t in task["tags"] if t != BACKLOG_TAG]
     not_before = task["at"]
     if action == "carry":
-        to = TaskStatus.WAITING if status == "waiting" else TaskStatus.QUEUED
-        if job:
-            not_before = max(tomorrow, now)
+        # A gated job that never ran was never approved: it waits for approval again.
+        unapproved = status == "waiting" or (job and task["gate"] and not task["attempts"])
+        to = TaskStatus.WAITING if unapproved else TaskStatus.QUEUED
+        if job:  # never earlier than a start time it already had
+            not_before = max(tomorrow, now, task["at"] or 0.0)
     elif action == "backlog":
         to, tags = TaskStatus.HELD, [*tags, BACKLOG_TAG]
-    elif action == "drop":
-        to = TaskStatus.DROPPED
     else:
-        raise UserError(f"{action!r} is not an answer; use one of {', '.join(REVIEW_ACTIONS)}")
+        to = TaskStatus.DROPPED
+    if to != TaskStatus.QUEUED and status != "dropped":
+        # Work put aside leaves the focus slot: its session ends here.
+        current = yield from _open_focus()
+        if current is not None and current["task_id"] == task_id:
+            yield from _end_focus(current, now, "stopped")
     if to != status:
         yield from _move(task_id, status, to, now, reason=f"review {day}: {action}")
     if status in ("failed", "dropped") and to != TaskStatus.DROPPED:
@@ -1320,12 +1334,17 @@ def note_failure(task_id: int, attempt: int, text: str, now: float) -> Op[None]:
 def close_day(day: str, now: float) -> Op[float]:
     """Close the review of ``day``; return when it was closed (the first close stands)."""
     yield WRITE
+    closed = yield from _closed(day)
+    if closed is not None:
+        return closed
+    yield from _event(None, EventKind.DAY_CLOSED, {"day": day}, now)
+    return now
+
+
+def _closed(day: str) -> Op[float | None]:
     rows = yield (
         "SELECT at FROM events WHERE kind IN ('reviewed', 'day_closed') "
         "AND json_extract(payload, '$.day') = ? AND kind = 'day_closed'",
         (day,),
     )
-    if rows:
-        return float(rows[0][0])
-    yield from _event(None, EventKind.DAY_CLOSED, {"day": day}, now)
-    return now
+    return float(rows[0][0]) if rows else None

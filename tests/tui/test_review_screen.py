@@ -62,9 +62,11 @@ async def test_review_shows_the_day_then_answers_and_closes_it(
         assert isinstance(screen, ReviewScreen)
         summary = shown(screen.query_one("#review-summary", Static))
         assert "2h 20m in 2 sessions; longest unbroken 1h 00m" in summary
-        assert "5 captured (1 urgent broke through); 5 delivered in 2 batches" in summary
+        assert "5 captured (1 urgent); 5 held and delivered in 2 batches" in summary
         assert "3 runs: 2 ok, 1 failed" in summary
-        assert screen.query_one(TimelineChart).timeline is not None
+        timeline = screen.query_one(TimelineChart).timeline
+        assert timeline is not None
+        assert (len(timeline.focus), len(timeline.slots)) == (3, 2)
         # Open creative work first (by priority), then the jobs left held or failed.
         assert [r[0] for r in unfinished_rows(review_app)] == [
             str(ids["post"]),
@@ -177,3 +179,42 @@ async def test_brackets_move_between_days(review_app: FocusqApp) -> None:
         assert "Mon 23 Nov 2026" in title
         summary = shown(review_app.screen.query_one("#review-summary", Static))
         assert "0 tasks" in summary
+
+
+async def test_the_cursor_stays_on_its_task_when_work_is_added_meanwhile(
+    review_app: FocusqApp, reviewed_day: dict[str, int], paths: Paths
+) -> None:
+    from focusq.quickadd import parse
+    from focusq.store import ops
+    from focusq.store.sync import SyncStore
+
+    async with review_app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("R", "down")  # on "reply to Sam", the second creative task
+        await settle(pilot)
+        screen = review_app.screen
+        assert isinstance(screen, ReviewScreen)
+        with SyncStore(paths.database) as store:  # another shell adds a task that sorts before it
+            store.run(
+                ops.add_task(parse(["urgent thing pri:H"], None, now=today_at(17)), today_at(17))
+            )
+        await screen.load()
+        await settle(pilot)
+        assert unfinished_rows(review_app)[1][3] == "urgent thing"  # where "reply" was
+        await pilot.press("x")
+        await settle(pilot)
+    assert row(paths, reviewed_day["reply"])[0] == "dropped"
+    assert row(paths, reviewed_day["post"])[0] == "queued"
+
+
+async def test_no_review_of_days_to_come(review_app: FocusqApp) -> None:
+    async with review_app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("R", "right_square_bracket")
+        await settle(pilot)
+        title = shown_title(review_app)
+        assert "Tue 24 Nov 2026" in title
+
+
+def shown_title(app: FocusqApp) -> str:
+    return str(app.screen.query_one("#review-title").render())

@@ -584,9 +584,10 @@ class MainScreen(Screen[None]):
 
     def action_review(self) -> None:
         """Open the end-of-day review of today."""
+        from focusq.review import review_day
         from focusq.tui.screens.review import ReviewScreen
 
-        self.app.push_screen(ReviewScreen(datetime.fromtimestamp(self.fq.clock()).date()))
+        self.app.push_screen(ReviewScreen(review_day(self.fq.clock())))
 
     def action_focus_view(self) -> None:
         """Show the focus view."""

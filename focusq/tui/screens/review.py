@@ -5,7 +5,7 @@ from __future__ import annotations
 import contextlib
 import os
 from datetime import date, timedelta
-from typing import TYPE_CHECKING, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from rich.table import Table
 from rich.text import Text
@@ -104,7 +104,7 @@ class ReviewScreen(Screen[None]):
             yield Static(id="review-failure-detail")
         # Outside the scrolling figures: what is being answered is always in view.
         unfinished: DataTable[str] = DataTable(id="review-unfinished", cursor_type="row")
-        unfinished.add_columns("#", "kind", "status", "task", "answer")
+        unfinished.add_columns("#", "kind", "status", "task", "answer", "last note")
         yield unfinished
         yield Footer()
 
@@ -117,12 +117,22 @@ class ReviewScreen(Screen[None]):
         await self.load()
         self.query_one("#review-unfinished", DataTable).focus()
 
-    async def load(self) -> None:
-        """Read the day again and show it."""
+    async def load(self, select: int | None = None) -> None:
+        """Read the day again and show it, the cursor on task ``select`` (or where it was)."""
         start, end = day_window(self.day)
-        rows = await self.fq.store.run(ops.day_log(start, end, self.day.isoformat()))
+        rows = await self._run(ops.day_log(start, end, self.day.isoformat()))
+        if rows is None:
+            return
         self.review = figures(DayLog.of(self.day, rows, self.fq.blocks, self.fq.clock()))
-        self._show(self.review)
+        self._show(self.review, select)
+
+    async def _run(self, op: Any) -> Any:
+        """Run a store operation; a refusal or a database problem is a message, not a crash."""
+        try:
+            return await self.fq.store.run(op)
+        except FocusqError as exc:
+            self.notify(str(exc), severity="error")
+            return None
 
     @on(DatabaseChanged)
     async def _database_changed(self) -> None:
@@ -130,7 +140,7 @@ class ReviewScreen(Screen[None]):
 
     # -- showing ----------------------------------------------------------------------------
 
-    def _show(self, review: Review) -> None:
+    def _show(self, review: Review, select: int | None = None) -> None:
         title = Text(f"Review of {day_title(review)}  ", style="bold")
         title.append(closed_line(review), style="italic" if review.closed_at is None else "bold")
         self.query_one("#review-title", Static).update(title)
@@ -161,7 +171,7 @@ class ReviewScreen(Screen[None]):
         self.query_one("#review-done", Static).update(done or Text("Nothing finished.", "dim"))
         self.query_one(TimelineChart).timeline = review.timeline
         self._fill_failures(review.jobs.failures)
-        self._fill_unfinished(review)
+        self._fill_unfinished(review, select)
 
     def _fill_failures(self, failures: list[Failure]) -> None:
         table = self.query_one("#review-failures", DataTable)
@@ -183,18 +193,24 @@ class ReviewScreen(Screen[None]):
             table.move_cursor(row=min(row, len(failures) - 1))
         self._show_failure()
 
-    def _fill_unfinished(self, review: Review) -> None:
+    def _fill_unfinished(self, review: Review, select: int | None) -> None:
         table = self.query_one("#review-unfinished", DataTable)
+        # Keep the cursor on the same task (rows may move when work is added meanwhile).
         row = table.cursor_row
+        if select is None and 0 <= row < table.row_count:
+            selected = str(table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value)
+            select = int(selected) if selected.isdigit() else None
         table.clear()
         for u in review.unfinished:
             kind = "make" if u.kind == "creative" else "job"
             answer = ANSWER_WORDS.get(u.answer or "", "")
-            table.add_row(str(u.id), kind, u.status, u.title, answer, key=str(u.id))
-        if review.unfinished:
-            table.move_cursor(row=min(row, len(review.unfinished) - 1))
+            note = u.notes[-1].text if u.notes else ""
+            table.add_row(str(u.id), kind, u.status, u.title, answer, note, key=str(u.id))
+        ids = [u.id for u in review.unfinished]
+        if ids:
+            table.move_cursor(row=ids.index(select) if select in ids else min(row, len(ids) - 1))
         else:
-            table.add_row("", "", "", "nothing left: a clean slate", "")
+            table.add_row("", "", "", "nothing left: a clean slate", "", "")
 
     @on(DataTable.RowHighlighted, "#review-failures")
     def _show_failure(self) -> None:
@@ -224,18 +240,14 @@ class ReviewScreen(Screen[None]):
         if self.review is None or not self.review.unfinished:
             return
         table = self.query_one("#review-unfinished", DataTable)
-        task = self.review.unfinished[min(table.cursor_row, len(self.review.unfinished) - 1)]
-        now = self.fq.clock()
+        work = self.review.unfinished
+        index = min(table.cursor_row, len(work) - 1)
         tomorrow = tomorrow_start(self.day, self.fq.blocks)
-        try:
-            await self.fq.store.run(
-                ops.decide(task.id, action, self.day.isoformat(), now, tomorrow)
-            )
-        except FocusqError as exc:
-            self.notify(str(exc), severity="error")
+        op = ops.decide(work[index].id, action, self.day.isoformat(), self.fq.clock(), tomorrow)
+        if await self._run(op) is None:
             return
-        await self.load()
-        table.move_cursor(row=table.cursor_row + 1)
+        # On to the next task (the order does not change with answers).
+        await self.load(select=work[min(index + 1, len(work) - 1)].id)
 
     def action_note(self) -> None:
         """Write a note on the selected failure; it shows in later reviews of the task."""
@@ -253,7 +265,7 @@ class ReviewScreen(Screen[None]):
         if not text:
             return
         op = ops.note_failure(failure.task_id, failure.attempt, text, self.fq.clock())
-        await self.fq.store.run(op)
+        await self._run(op)
         await self.load()
 
     async def action_close_day(self) -> None:
@@ -275,7 +287,8 @@ class ReviewScreen(Screen[None]):
             await self._close()
 
     async def _close(self) -> None:
-        await self.fq.store.run(ops.close_day(self.day.isoformat(), self.fq.clock()))
+        if await self._run(ops.close_day(self.day.isoformat(), self.fq.clock())) is None:
+            return
         await self.load()
         self.notify(f"{day_title(self.review)} closed" if self.review else "closed")
 
@@ -291,6 +304,8 @@ class ReviewScreen(Screen[None]):
             fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, PRIVATE_FILE)
             with os.fdopen(fd, "w", encoding="utf-8") as out:
                 out.write(to_markdown(self.review))
+                out.flush()
+                os.fsync(out.fileno())
             os.replace(partial, path)  # a full disk leaves the last good export, not half
         except OSError as exc:
             with contextlib.suppress(OSError):
@@ -300,8 +315,12 @@ class ReviewScreen(Screen[None]):
         self.notify(f"written to {path}")
 
     async def action_day(self, step: int) -> None:
-        """Show the day before or after."""
-        self.day += timedelta(days=step)
+        """Show the day before or after (up to today)."""
+        day = self.day + timedelta(days=step)
+        if day > date.fromtimestamp(self.fq.clock()):
+            self.notify("that day has not happened yet")
+            return
+        self.day = day
         await self.load()
 
     def action_back(self) -> None:

@@ -9,7 +9,7 @@ from rich.text import Text
 from textual.reactive import reactive
 from textual.widget import Widget
 
-from focusq.review import Span, Timeline
+from focusq.review import FAILED_RESULTS, Span, Timeline
 from focusq.review_export import axis_line, block_cells, lane_cells, lanes
 
 LABEL = 8
@@ -105,7 +105,7 @@ class TimelineChart(Widget):
             name = "running"
         elif result in ("focus", "ok"):
             name = result
-        elif result in ("failed", "spawn_error", "timed_out"):
+        elif result in FAILED_RESULTS:
             name = "failed"
         else:
             name = "other"
