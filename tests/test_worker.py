@@ -350,10 +350,14 @@ def test_a_job_that_ends_while_no_worker_runs_keeps_its_exit_code(
     gate.touch()
     exit_file = Path(runs(fq.home, task_id)[0]["log_path"].removesuffix(".log") + ".exit")
     poll(lambda: not alive(pid) and exit_file.exists(), what="the job's end, written down")
+    ended = exit_file.stat().st_mtime
+    restarted = time.time()
     fq.start_worker()
     fq.wait(task_id)
     [only_run] = runs(fq.home, task_id)
     assert (only_run["result"], only_run["exit_code"]) == ("failed", 5)
+    # It ended when it exited, not when a worker came back to see it.
+    assert only_run["ended_at"] == ended < restarted
 
 
 def test_a_job_gone_with_its_worker_is_interrupted(fq: Focusq, tmp_path: Path) -> None:
