@@ -167,3 +167,20 @@ async def test_async_store_runs_the_same_operations(paths: Paths) -> None:
         assert [e["kind"] for e in seen] == ["added"]
     with SyncStore(paths.database) as sync:
         assert sync.run(ops.get_task(task_id))["title"] == "async write"
+
+
+def test_two_deliveries_racing_never_hand_over_one_item_twice(store: SyncStore) -> None:
+    first = store.run(ops.capture("Sam asked about the invoice", NOW))
+    second = store.run(ops.capture("lunch order", NOW + 1))
+    assert store.run(ops.deliver([first, second], NOW + 60, "the focus session ended")) == [
+        first,
+        second,
+    ]
+    # A delivery decided on an older board finds nothing left to hand over, and says so.
+    assert store.run(ops.deliver([first, second], NOW + 61, "the focus session ended")) == []
+    with sqlite3.connect(store.path) as con:
+        delivered = con.execute(
+            "SELECT count(*) FROM events WHERE kind = 'interruption' "
+            "AND json_extract(payload, '$.action') = 'delivered'"
+        ).fetchone()[0]
+    assert delivered == 1

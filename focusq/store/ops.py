@@ -1110,21 +1110,28 @@ def inbox(*, held_only: bool = False, since: float = 0.0) -> Op[list[Record]]:
     return [dict(r) for r in rows]
 
 
-def deliver(ids: Sequence[int], now: float, reason: str) -> Op[int]:
-    """Mark ``ids`` delivered as one batch; return the batch number."""
+def deliver(ids: Sequence[int], now: float, reason: str) -> Op[list[int]]:
+    """Mark ``ids`` delivered as one batch; return those this call delivered.
+
+    An item another delivery took first is left out, so two deliveries racing (two
+    screens, or a refresh that overtook another) never show one item twice.
+    """
     yield WRITE
     rows = yield ("SELECT coalesce(max(batch), 0) + 1 FROM interruptions", ())
     batch = int(rows[0][0])
+    delivered: list[int] = []
     for start in range(0, len(ids), 500):
         chunk = list(ids[start : start + 500])
-        yield (
+        rows = yield (
             f"UPDATE interruptions SET delivered_at = ?, batch = ? "
-            f"WHERE delivered_at IS NULL AND id IN ({','.join('?' * len(chunk))})",
+            f"WHERE delivered_at IS NULL AND id IN ({','.join('?' * len(chunk))}) RETURNING id",
             (now, batch, *chunk),
         )
-    payload = {"action": "delivered", "batch": batch, "count": len(ids), "reason": reason}
-    yield from _event(None, EventKind.INTERRUPTION, payload, now)
-    return batch
+        delivered += [int(r[0]) for r in rows]
+    if delivered:
+        payload = {"action": "delivered", "batch": batch, "count": len(delivered), "reason": reason}
+        yield from _event(None, EventKind.INTERRUPTION, payload, now)
+    return delivered
 
 
 def blockers(task_id: int) -> Op[list[Record]]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -153,6 +154,8 @@ class MainScreen(Screen[None]):
         self._prompted: set[tuple[int, int]] = set()
         """(focused task, job it waits on) pairs already offered a switch."""
         self._open_focus_view = False
+        self._delivering = asyncio.Lock()
+        """One delivery at a time, so a batch is decided on what the last one left."""
         self._switched_from: tuple[int, int] | None = None
         """(task switched away from, job it waited on): offer the way back when the job ends."""
 
@@ -219,8 +222,15 @@ class MainScreen(Screen[None]):
             self._open_focus_view = False
             self.app.push_screen(FocusScreen(board))
         if board.held:
-            await self._deliver(board)
+            self._deliver_held(board)
         await self._offer_switch(board)
+
+    @work(group="deliver")
+    async def _deliver_held(self, board: Board) -> None:
+        """Deliver in a worker of its own: a newer board must not cancel a batch half shown
+        (marked delivered, but not yet on screen)."""
+        async with self._delivering:
+            await self._deliver(board)
 
     async def _offer_switch(self, board: Board) -> None:
         """When the focused task waits on a job, offer the best ready task; offer the way back."""
@@ -323,8 +333,10 @@ class MainScreen(Screen[None]):
         )
         if not decision.ids:
             return
-        await self.fq.store.run(ops.deliver(decision.ids, board.now, decision.reason))
-        batch = [i for i in items if i["id"] in decision.ids]
+        taken = set(await self.fq.store.run(ops.deliver(decision.ids, board.now, decision.reason)))
+        batch = [i for i in items if i["id"] in taken]
+        if not batch:
+            return  # another delivery took them first
         if decision.reason == "at once":
             # Sync or free time: no need to stop anyone; one quiet note for all of them.
             lines = [i["text"] for i in batch[:4]] + (
