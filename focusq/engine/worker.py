@@ -116,7 +116,7 @@ class Worker:
 
     async def run(self) -> None:
         """Take the lease, recover, then tick on every change until idle or stopped."""
-        me = {
+        me: dict[str, Any] = {
             "pid": os.getpid(),
             "host": socket.gethostname(),
             "boot_id": runner.boot_id(),
@@ -600,7 +600,7 @@ class Worker:
         """Seconds before retry number ``attempt``: doubling from the base, capped, jittered."""
         engine = self.settings.engine
         delay = min(engine.backoff_cap, engine.backoff_base * 2 ** (max(1, attempt) - 1))
-        return delay * random.uniform(0.5, 1.5)
+        return float(delay) * random.uniform(0.5, 1.5)
 
     def _fail_fast(self, job: dict[str, Any], attempt: int, result: str) -> list[Any]:
         group = job["group"]
