@@ -18,7 +18,7 @@ from focusq.store.schema import APPLICATION_ID, LATEST, MIGRATIONS, OPEN_STATUSE
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # typing costs the quick CLI path milliseconds; annotations are strings
-    from collections.abc import Callable, Generator, Iterable, Sequence
+    from collections.abc import Callable, Generator, Iterable, Iterator, Sequence
     from typing import Any, TypeAlias, TypeVar
 
     from focusq.quickadd import TaskDraft
@@ -123,6 +123,17 @@ def _event(task_id: int | None, kind: str, payload: dict[str, Any], now: float) 
         (now, task_id, kind, json.dumps(payload)),
     )
     return int(rows[0][0])
+
+
+_IN_CHUNK = 500
+"""Ids per ``IN (...)``: well under SQLite's limit on bound parameters."""
+
+
+def _in_chunks(ids: Sequence[T]) -> Iterator[tuple[list[T], str]]:
+    """``ids`` in slices for ``IN (...)``, each with its ``?,?,...`` placeholders."""
+    for start in range(0, len(ids), _IN_CHUNK):
+        chunk = list(ids[start : start + _IN_CHUNK])
+        yield chunk, ",".join("?" * len(chunk))
 
 
 def _require(task_id: int) -> Op[Record]:
@@ -403,10 +414,6 @@ def task_table(
     id_w = max(2, len(str(top)))
     header = f"{'ID':>{id_w}}  KIND  P  {'STATUS':<9}  "
     room = max(20, width - len(header))
-    # The partial index holds open tasks in priority order: no sort for the common listing.
-    hint = (
-        "INDEXED BY tasks_open_in_order" if statuses is not None and set(statuses) == ACTIVE else ""
-    )
     text = """
         t.title
         || CASE WHEN t.tags = '[]' THEN '' ELSE
@@ -541,9 +548,8 @@ def jobs_by_id(ids: Sequence[int]) -> Op[list[Record]]:
 
 def _jobs(ids: Sequence[int]) -> Op[list[Record]]:
     out: list[Record] = []
-    for start in range(0, len(ids), 500):
-        chunk = list(ids[start : start + 500])
-        rows = yield (f"{_JOB_SELECT} WHERE t.id IN ({','.join('?' * len(chunk))})", chunk)
+    for chunk, marks in _in_chunks(ids):
+        rows = yield (f"{_JOB_SELECT} WHERE t.id IN ({marks})", chunk)
         out.extend(_job_record(row) for row in rows)
     return out
 
@@ -589,12 +595,8 @@ def changes_since(after_id: int) -> Op[tuple[int, list[Record], dict[int, str]]]
     records = (yield from _jobs(ids)) if ids else []
     deps = sorted({d for r in records for d in (*r["after"], *r["afterany"])})
     statuses: dict[int, str] = {}
-    for start in range(0, len(deps), 500):
-        chunk = deps[start : start + 500]
-        found = yield (
-            f"SELECT id, status FROM tasks WHERE id IN ({','.join('?' * len(chunk))})",
-            chunk,
-        )
+    for chunk, marks in _in_chunks(deps):
+        found = yield (f"SELECT id, status FROM tasks WHERE id IN ({marks})", chunk)
         statuses.update((r[0], r[1]) for r in found)
     return int(rows[-1]["id"]), records, statuses
 
@@ -1120,11 +1122,10 @@ def deliver(ids: Sequence[int], now: float, reason: str) -> Op[list[int]]:
     rows = yield ("SELECT coalesce(max(batch), 0) + 1 FROM interruptions", ())
     batch = int(rows[0][0])
     delivered: list[int] = []
-    for start in range(0, len(ids), 500):
-        chunk = list(ids[start : start + 500])
+    for chunk, marks in _in_chunks(ids):
         rows = yield (
             f"UPDATE interruptions SET delivered_at = ?, batch = ? "
-            f"WHERE delivered_at IS NULL AND id IN ({','.join('?' * len(chunk))}) RETURNING id",
+            f"WHERE delivered_at IS NULL AND id IN ({marks}) RETURNING id",
             (now, batch, *chunk),
         )
         delivered += [int(r[0]) for r in rows]
@@ -1237,12 +1238,11 @@ def day_log(start: float, end: float, day: str) -> Op[Record]:
     # Notes about any task the review shows a failure of or asks about.
     noted = sorted({r["task_id"] for r in failed} | {r[0] for r in unfinished})
     notes: list[Any] = []
-    for chunk in range(0, len(noted), 500):
-        part = noted[chunk : chunk + 500]
+    for chunk, marks in _in_chunks(noted):
         notes += yield (
-            f"SELECT task_id, at, payload FROM events WHERE task_id IN "
-            f"({','.join('?' * len(part))}) AND kind = 'failure_note' ORDER BY id",
-            part,
+            f"SELECT task_id, at, payload FROM events WHERE task_id IN ({marks}) "
+            "AND kind = 'failure_note' ORDER BY id",
+            chunk,
         )
     return {
         "events": events,
@@ -1259,12 +1259,11 @@ def day_log(start: float, end: float, day: str) -> Op[Record]:
 
 def _tasks_by_id(ids: Sequence[int]) -> Op[dict[int, Record]]:
     out: dict[int, Record] = {}
-    for chunk in range(0, len(ids), 500):
-        part = ids[chunk : chunk + 500]
+    for chunk, marks in _in_chunks(ids):
         rows = yield (
             "SELECT id, title, kind, status, prio_rank, result, exit_code, tags FROM tasks "
-            f"WHERE id IN ({','.join('?' * len(part))})",
-            part,
+            f"WHERE id IN ({marks})",
+            chunk,
         )
         out.update((r["id"], {**dict(r), "tags": json.loads(r["tags"])}) for r in rows)
     return out
