@@ -338,10 +338,12 @@ def figures(log: DayLog) -> Review:
     until = min(log.now, log.end)
     runs = _runs(log.events)
     sessions = _sessions(log.events, until)
+    # Each session's stretches of focus within the day, worked out once.
+    focused = [(s, _clip(_focus_stretches(s), log.start, until)) for s in sessions]
     focus_spans = [
         Span(a, b, s.task_id, _title(log, s.task_id), "focus")
-        for s in sessions
-        for a, b in _clip(_focus_stretches(s), log.start, until)
+        for s, stretches in focused
+        for a, b in stretches
     ]
     job_spans = [
         Span(a, b, r.task_id, _title(log, r.task_id), r.result)
@@ -357,7 +359,7 @@ def figures(log: DayLog) -> Review:
         end=log.end,
         closed_at=log.closed_at,
         done=_done(log, focus_spans, job_spans, day_runs),
-        focus=_focus(log, sessions, focus_spans),
+        focus=_focus(log, focused, focus_spans),
         interruptions=_interruptions(log),
         switches=_switches(log, sessions),
         jobs=_jobs(log, day_runs, job_spans, notes),
@@ -497,7 +499,9 @@ def _done(
     return out
 
 
-def _focus(log: DayLog, sessions: Sequence[_Session], spans: Sequence[Span]) -> Focus:
+def _focus(
+    log: DayLog, focused: Sequence[tuple[_Session, list[Interval]]], spans: Sequence[Span]
+) -> Focus:
     by_mode = {"async": 0.0, "sync": 0.0, "free": 0.0}
     blocks = []
     for block in log.blocks:
@@ -511,8 +515,8 @@ def _focus(log: DayLog, sessions: Sequence[_Session], spans: Sequence[Span]) -> 
     if not log.blocks:  # no plan: the whole day is free time
         by_mode["free"] = sum(s.end - s.start for s in spans)
     per_task: dict[int, list[float]] = {}
-    for session in sessions:
-        seconds = sum(b - a for a, b in _clip(_focus_stretches(session), log.start, log.end))
+    for session, stretches in focused:
+        seconds = sum(b - a for a, b in stretches)
         if seconds > 0:
             entry = per_task.setdefault(session.task_id, [0.0, 0])
             entry[0] += seconds

@@ -165,17 +165,22 @@ def axis_line(timeline: Timeline, width: int) -> str:
     return "".join(line).rstrip()
 
 
-SPAN_CHARS = {"focus": "█", "ok": "█", None: "▒"}
-"""How a cell of a span is drawn in plain text; a failure is ``x``, other ends ``░``."""
+def span_kind(span: Span) -> str:
+    """How a span is drawn: ``focus``, ``ok``, ``failed``, ``running`` or ``other``."""
+    if span.result is None:
+        return "running"
+    if span.result in ("focus", "ok"):
+        return span.result
+    return "failed" if span.result in FAILED_RESULTS else "other"
+
+
+SPAN_CHARS = {"focus": "█", "ok": "█", "running": "▒", "failed": "x", "other": "░"}
+"""How a cell of each kind of span is drawn in plain text (failures stand out uncoloured)."""
 
 
 def span_char(span: Span | None) -> str:
-    """The plain-text cell for a span (colour-free, so failures still stand out)."""
-    if span is None:
-        return " "
-    if span.result in SPAN_CHARS:
-        return SPAN_CHARS[span.result]
-    return "x" if span.result in FAILED_RESULTS else "░"
+    """The plain-text cell for a span."""
+    return " " if span is None else SPAN_CHARS[span_kind(span)]
 
 
 def text_timeline(timeline: Timeline, width: int) -> list[str]:
@@ -382,12 +387,7 @@ def timeline_svg(timeline: Timeline, width: int = 960) -> str:
         parts.append(f'<text x="4" y="{y + 15}">{escape(name)}</text>')
         for s in spans:
             lo, hi = x(s.start), x(s.end)
-            if s.result is None:
-                colour = SVG_COLOURS["running"]
-            elif s.result in FAILED_RESULTS:
-                colour = SVG_COLOURS["failed"]
-            else:
-                colour = SVG_COLOURS.get(s.result, SVG_COLOURS["other"])
+            colour = SVG_COLOURS[span_kind(s)]
             what = "focus" if s.result == "focus" else (s.result or "running")
             parts.append(
                 f'<rect x="{lo}" y="{y + 4}" width="{max(round(hi - lo, 1), 0.5)}" '

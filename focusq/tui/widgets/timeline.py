@@ -9,8 +9,8 @@ from rich.text import Text
 from textual.reactive import reactive
 from textual.widget import Widget
 
-from focusq.review import FAILED_RESULTS, Span, Timeline
-from focusq.review_export import axis_line, block_cells, lane_cells, lanes
+from focusq.review import Span, Timeline
+from focusq.review_export import axis_line, block_cells, lane_cells, lanes, span_kind
 
 LABEL = 8
 """Columns for the lane names."""
@@ -100,13 +100,4 @@ class TimelineChart(Widget):
         return Style(bgcolor=self.get_component_rich_style(f"timeline--{mode}").bgcolor)
 
     def _colour(self, span: Span) -> Style:
-        result = span.result
-        if result is None:
-            name = "running"
-        elif result in ("focus", "ok"):
-            name = result
-        elif result in FAILED_RESULTS:
-            name = "failed"
-        else:
-            name = "other"
-        return self.get_component_rich_style(f"timeline--{name}", partial=True)
+        return self.get_component_rich_style(f"timeline--{span_kind(span)}", partial=True)
