@@ -49,7 +49,7 @@ MEMORY_BUDGET_MB = 100.0
 SAMPLE_SECONDS = 0.05
 
 
-from common import Row, compile_package, focusq_command, print_table  # noqa: E402
+from common import Row, compile_package, focusq_command, print_report  # noqa: E402
 
 ROWS: list[Row] = []
 PROBLEMS: list[str] = []
@@ -692,14 +692,7 @@ def main() -> int:
             except Exception as exc:
                 record_error(title, exc)
 
-    print_table(
-        ROWS, f"results (Python {sys.version.split()[0]}, {os.cpu_count()} CPUs, cap {CAP})"
-    )
-    if PROBLEMS:
-        print("\nproblems seen:")
-        for problem in PROBLEMS:
-            print(f"- {problem}")
-    print(f"\ntotal {time.perf_counter() - began:.1f}s")
+    print_report(ROWS, PROBLEMS, began, detail=f", cap {CAP}")
     return 0
 
 

@@ -27,7 +27,7 @@ from datetime import date, datetime, timedelta
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from common import Row, compile_package, focusq_command, print_table
+from common import Row, compile_package, focusq_command, print_report
 
 TASKS = 100_000
 EVENTS = 1_000_000
@@ -198,12 +198,7 @@ def main() -> int:
                 )
                 print(f"  {ROWS[-1].name}: {' '.join(f'{s:.0f}' for s in samples)} ms")
 
-    print_table(ROWS, f"results (Python {sys.version.split()[0]}, {os.cpu_count()} CPUs)")
-    if PROBLEMS:
-        print("\nproblems seen:")
-        for problem in PROBLEMS:
-            print(f"- {problem}")
-    print(f"\ntotal {time.perf_counter() - began:.1f}s")
+    print_report(ROWS, PROBLEMS, began)
     return 0
 
 

@@ -69,7 +69,7 @@ PROFILE = "--profile" in sys.argv[1:]
 """Print the cProfile excerpts even when every figure is within budget."""
 
 
-from common import Row, compile_package, focusq_command, print_table  # noqa: E402
+from common import Row, compile_package, focusq_command, print_report  # noqa: E402
 
 ROWS: list[Row] = []
 NOTES: list[str] = []
@@ -729,14 +729,7 @@ def main() -> int:
             except Exception as exc:
                 record_error(title, exc)
 
-    print_table(ROWS, f"results (Python {sys.version.split()[0]}, {os.cpu_count()} CPUs)")
-    for note in NOTES:
-        print(f"\n{note}")
-    if PROBLEMS:
-        print("\nproblems seen:")
-        for problem in PROBLEMS:
-            print(f"- {problem}")
-    print(f"\ntotal {time.perf_counter() - began:.1f}s")
+    print_report(ROWS, PROBLEMS, began, notes=NOTES)
     return 0
 
 

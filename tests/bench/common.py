@@ -5,6 +5,8 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 
@@ -55,3 +57,26 @@ def print_table(rows: list[Row], heading: str) -> None:
         cells += [cell.rjust(width) for cell, width in zip(line[1:5], widths[1:5], strict=True)]
         cells.append(line[5])
         print("  ".join(cells))
+
+
+def print_report(
+    rows: list[Row],
+    problems: list[str],
+    began: float,
+    *,
+    detail: str = "",
+    notes: Sequence[str] = (),
+) -> None:
+    """The end of every benchmark script: the results table, notes, problems seen, time taken.
+
+    ``began`` is the ``time.perf_counter()`` the run started at; ``detail`` joins the heading.
+    """
+    heading = f"results (Python {sys.version.split()[0]}, {os.cpu_count()} CPUs{detail})"
+    print_table(rows, heading)
+    for note in notes:
+        print(f"\n{note}")
+    if problems:
+        print("\nproblems seen:")
+        for problem in problems:
+            print(f"- {problem}")
+    print(f"\ntotal {time.perf_counter() - began:.1f}s")
