@@ -181,3 +181,31 @@ def focusq_session(home: Path, workdir: Path, **env: str) -> Iterator[Focusq]:
         yield session
     finally:
         session.cleanup()
+
+
+def record_run(
+    store: Any,
+    task_id: int,
+    start: float,
+    end: float,
+    *,
+    ok: bool,
+    tail: str = "",
+    logs: str = "/tmp",
+) -> None:
+    """One attempt of a job written straight to the store, no process: claimed at ``start``,
+    ended at ``end`` with exit 0 or 1."""
+    from focusq.states import TaskStatus
+    from focusq.store import ops
+
+    claim = store.run(ops.apply([ops.claim(task_id, start, logs)]))[0]
+    finish = ops.finish(
+        task_id,
+        claim["run_id"],
+        end,
+        result="ok" if ok else "failed",
+        status=TaskStatus.DONE if ok else TaskStatus.FAILED,
+        exit_code=0 if ok else 1,
+        tail=tail,
+    )
+    store.run(ops.apply([finish]))

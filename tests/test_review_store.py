@@ -17,6 +17,7 @@ from focusq.review import DayLog, day_window, figures
 from focusq.states import TaskStatus
 from focusq.store import ops
 from focusq.store.sync import SyncStore
+from tests.engine_helpers import record_run
 
 DAY = date(2026, 11, 24)
 START, END = day_window(DAY)
@@ -39,25 +40,6 @@ def add(store: SyncStore, text: str, command: list[str] | None = None) -> int:
     return int(store.run(ops.add_task(draft, at(8, day=23))))
 
 
-def run_job(
-    store: SyncStore, task_id: int, start: float, end: float, *, ok: bool, tail: str = ""
-) -> None:
-    """One attempt of a job, claimed at ``start`` and finished at ``end`` (no process)."""
-    claim = store.run(ops.apply([ops.claim(task_id, start, "/tmp")]))[0]
-    result = "ok" if ok else "failed"
-    status = TaskStatus.DONE if ok else TaskStatus.FAILED
-    finish = ops.finish(
-        task_id,
-        claim["run_id"],
-        end,
-        result=result,
-        status=status,
-        exit_code=0 if ok else 2,
-        tail=tail,
-    )
-    store.run(ops.apply([finish]))
-
-
 def review_of(store: SyncStore, now: float = at(18)) -> Any:
     rows = store.run(ops.day_log(START, END, DAY.isoformat()))
     return figures(DayLog.of(DAY, rows, [], now))
@@ -74,8 +56,8 @@ def test_a_run_across_midnight_counts_from_midnight_and_yesterday_stays_out(
 ) -> None:
     yesterday = add(store, "yesterday's build", ["make"])
     night = add(store, "night pull", ["./pull"])
-    run_job(store, yesterday, at(20, day=23), at(21, day=23), ok=True)
-    run_job(store, night, at(23, 50, day=23), at(0, 10), ok=True)
+    record_run(store, yesterday, at(20, day=23), at(21, day=23), ok=True)
+    record_run(store, night, at(23, 50, day=23), at(0, 10), ok=True)
     review = review_of(store)
     assert [t.id for t in review.done] == [night]
     assert review.jobs.runs == 1
@@ -95,7 +77,7 @@ def test_a_focus_session_across_midnight_counts_from_midnight(store: SyncStore) 
 
 def test_failures_come_with_their_tail_and_notes_from_any_day(store: SyncStore) -> None:
     deploy = add(store, "deploy", ["./deploy"])
-    run_job(store, deploy, at(9), at(9, 5), ok=False, tail="ssh: connect refused\n")
+    record_run(store, deploy, at(9), at(9, 5), ok=False, tail="ssh: connect refused\n")
     store.run(ops.note_failure(deploy, 1, "VPN was down", at(9, 10)))
     with pytest.raises(UserError, match="empty"):
         store.run(ops.note_failure(deploy, 1, "   ", at(9, 11)))
@@ -104,7 +86,7 @@ def test_failures_come_with_their_tail_and_notes_from_any_day(store: SyncStore) 
     assert [n.text for n in failure.notes] == ["VPN was down"]
     # A later day's failure of the same task shows the earlier note too.
     store.run(ops.request(deploy, "retry", at(9, day=25)))
-    run_job(store, deploy, at(10, day=25), at(10, 1, day=25), ok=False)
+    record_run(store, deploy, at(10, day=25), at(10, 1, day=25), ok=False)
     start, end = day_window(date(2026, 11, 25))
     rows = store.run(ops.day_log(start, end, "2026-11-25"))
     later = figures(DayLog.of(date(2026, 11, 25), rows, [], at(18, day=25)))
@@ -117,7 +99,7 @@ def test_answers_carry_backlog_and_drop(store: SyncStore) -> None:
     deploy = add(store, "deploy", ["./deploy"])
     held = add(store, "reindex", ["./reindex"])
     store.run(ops.request(held, "hold", at(9)))
-    run_job(store, deploy, at(9), at(9, 5), ok=False)
+    record_run(store, deploy, at(9), at(9, 5), ok=False)
     assert [u.id for u in review_of(store).unfinished] == [post, idea, deploy, held]
     tomorrow = at(9, day=25)
     day = DAY.isoformat()
@@ -315,7 +297,7 @@ def test_away_time_and_offers_to_switch_back_as_written_by_the_store(store: Sync
 
 def test_notes_show_for_unfinished_tasks_too(store: SyncStore) -> None:
     deploy = add(store, "deploy", ["./deploy"])
-    run_job(store, deploy, at(9, day=20), at(9, 5, day=20), ok=False)
+    record_run(store, deploy, at(9, day=20), at(9, 5, day=20), ok=False)
     store.run(ops.note_failure(deploy, 1, "needs the VPN", at(9, 10, day=20)))
     review = review_of(store)
     assert review.jobs.failures == []

@@ -12,10 +12,10 @@ import pytest
 from focusq.config import load_settings
 from focusq.paths import Paths
 from focusq.quickadd import parse
-from focusq.states import TaskStatus
 from focusq.store import ops
 from focusq.store.sync import SyncStore
 from focusq.tui.app import FocusqApp, make_app
+from tests.engine_helpers import record_run
 
 NOW = 1_795_507_200.0 + 9.5 * 3600  # 2026-11-24 17:30 UTC
 """The frozen 'now' of every TUI test."""
@@ -175,23 +175,9 @@ def reviewed_day(paths: Paths) -> dict[str, int]:
         )
         post, plan, reply, build, tests, deploy, pull = ids
 
-        def job(task_id: int, start: float, end: float, result: str, tail: str = "") -> None:
-            claim = store.run(ops.apply([ops.claim(task_id, start, paths.logs)]))[0]
-            status = TaskStatus.DONE if result == "ok" else TaskStatus.FAILED
-            code = 0 if result == "ok" else 1
-            finish = ops.finish(
-                task_id,
-                claim["run_id"],
-                end,
-                result=result,
-                status=status,
-                exit_code=code,
-                tail=tail,
-            )
-            store.run(ops.apply([finish]))
-
-        job(build, t(9), t(9, 20), "ok")
-        job(tests, t(9, 5), t(9, 15), "failed", "collected 312 items\nFAILED test_login\n")
+        record_run(store, build, t(9), t(9, 20), ok=True, logs=paths.logs)
+        tail = "collected 312 items\nFAILED test_login\n"
+        record_run(store, tests, t(9, 5), t(9, 15), ok=False, tail=tail, logs=paths.logs)
         store.run(ops.request(deploy, "hold", t(9, 30)))
         store.run(ops.start_focus(post, t(10), 50, switch=False))
         store.run(ops.capture("Sam asked about the invoice", t(10, 15)))
@@ -201,7 +187,7 @@ def reviewed_day(paths: Paths) -> dict[str, int]:
         store.run(ops.stop_focus(t(11, 30), done=False))
         store.run(ops.deliver([1, 2, 3, 4], t(11, 30), "focus ended"))
         store.run(ops.record_switch(post, plan, pull, t(13, 55), accepted=True))
-        job(pull, t(14), t(14, 40), "ok")
+        record_run(store, pull, t(14), t(14, 40), ok=True, logs=paths.logs)
         store.run(ops.start_focus(plan, t(14), 50, switch=False))
         store.run(ops.stop_focus(t(15), done=True))
         store.run(ops.deliver([5], t(15), "focus ended"))
