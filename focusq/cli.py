@@ -292,7 +292,7 @@ def _json_record(record: dict[str, Any]) -> dict[str, Any]:
 def cmd_add(args: argparse.Namespace) -> int:
     """``focusq add``."""
     from focusq import quickadd
-    from focusq.store import ops
+    from focusq.store.ops import tasks
 
     now = time.time()
     draft = quickadd.parse(args.words, args.command, now=now, shell=args.shell)
@@ -310,9 +310,9 @@ def cmd_add(args: argparse.Namespace) -> int:
         if lock and lock not in (draft.locks or []):
             draft.locks = [*(draft.locks or []), lock]
     with _open_store(paths, config) as store:
-        task_id = store.run(ops.add_task(draft, now))
+        task_id = store.run(tasks.add_task(draft, now))
         if args.json:
-            _print_json(_json_record(store.run(ops.get_task(task_id))))
+            _print_json(_json_record(store.run(tasks.get_task(task_id))))
         else:
             print(task_id)
         if draft.locks:
@@ -323,9 +323,9 @@ def cmd_add(args: argparse.Namespace) -> int:
 
 
 def _tell_lock_waits(store: Any, task_id: int, locks: list[str]) -> None:
-    from focusq.store import ops
+    from focusq.store.ops import jobs
 
-    for holder in store.run(ops.lock_holders(locks, task_id)):
+    for holder in store.run(jobs.lock_holders(locks, task_id)):
         key = holder["key"]
         why = "same worktree" if key.startswith("worktree:") else f"lock {key}"
         print(f"focusq: #{task_id} waits for #{holder['id']}: {why}", file=sys.stderr)
@@ -361,7 +361,7 @@ def _env(pairs: list[str]) -> dict[str, str]:
 def cmd_edit(args: argparse.Namespace) -> int:
     """``focusq edit``."""
     from focusq import quickadd
-    from focusq.store import ops
+    from focusq.store.ops import tasks
 
     now = time.time()
     draft = quickadd.parse(args.words, args.command, now=now, shell=args.shell, editing=True)
@@ -370,7 +370,7 @@ def cmd_edit(args: argparse.Namespace) -> int:
     if not any(getattr(draft, f) not in (None, []) for f in quickadd.TaskDraft.__slots__):
         raise UserError("nothing to change: give title words, tokens or '-- COMMAND'")
     with _open_store() as store:
-        record = store.run(ops.edit_task(args.id, draft, now))
+        record = store.run(tasks.edit_task(args.id, draft, now))
     if args.json:
         _print_json(_json_record(record))
     else:
@@ -380,10 +380,10 @@ def cmd_edit(args: argparse.Namespace) -> int:
 
 def cmd_note(args: argparse.Namespace) -> int:
     """``focusq note``."""
-    from focusq.store import ops
+    from focusq.store.ops import tasks
 
     with _open_store() as store:
-        record = store.run(ops.add_note(args.id, " ".join(args.text), time.time()))
+        record = store.run(tasks.add_note(args.id, " ".join(args.text), time.time()))
     print(f"noted on {_label(record)}")
     return 0
 
@@ -393,11 +393,11 @@ _FINISHABLE = (TaskStatus.QUEUED, TaskStatus.WAITING, TaskStatus.HELD)
 
 def cmd_done(args: argparse.Namespace) -> int:
     """``focusq done``."""
-    from focusq.store import ops
+    from focusq.store.ops import tasks
 
     with _open_store() as store:
         record = store.run(
-            ops.transition(args.id, _FINISHABLE, TaskStatus.DONE, time.time(), reason="by hand")
+            tasks.transition(args.id, _FINISHABLE, TaskStatus.DONE, time.time(), reason="by hand")
         )
     print(f"done {_label(record)}")
     return 0
@@ -405,11 +405,13 @@ def cmd_done(args: argparse.Namespace) -> int:
 
 def cmd_drop(args: argparse.Namespace) -> int:
     """``focusq drop``."""
-    from focusq.store import ops
+    from focusq.store.ops import tasks
 
     with _open_store() as store:
         record = store.run(
-            ops.transition(args.id, _FINISHABLE, TaskStatus.DROPPED, time.time(), reason="by hand")
+            tasks.transition(
+                args.id, _FINISHABLE, TaskStatus.DROPPED, time.time(), reason="by hand"
+            )
         )
     print(f"dropped {_label(record)}")
     return 0
@@ -417,7 +419,7 @@ def cmd_drop(args: argparse.Namespace) -> int:
 
 def cmd_ls(args: argparse.Namespace) -> int:
     """``focusq ls``."""
-    from focusq.store import ops
+    from focusq.store.ops import tasks
 
     statuses: set[str] | None = None if args.all else {s.value for s in ACTIVE}
     if args.status:
@@ -429,10 +431,10 @@ def cmd_ls(args: argparse.Namespace) -> int:
             )
     with _open_store() as store:
         if args.json:
-            records = store.run(ops.list_tasks(statuses, kind=args.kind, tag=args.tag))
+            records = store.run(tasks.list_tasks(statuses, kind=args.kind, tag=args.tag))
             _print_json([_json_record(r) for r in records])
             return 0
-        table = store.run(ops.task_table(statuses, kind=args.kind, tag=args.tag, width=_width()))
+        table = store.run(tasks.task_table(statuses, kind=args.kind, tag=args.tag, width=_width()))
     if table:
         sys.stdout.write(table)
     else:
@@ -442,11 +444,11 @@ def cmd_ls(args: argparse.Namespace) -> int:
 
 def cmd_show(args: argparse.Namespace) -> int:
     """``focusq show``."""
-    from focusq.store import ops
+    from focusq.store.ops import jobs, tasks
 
     with _open_store() as store:
-        record = store.run(ops.get_task(args.id))
-        runs = store.run(ops.runs_of(args.id))
+        record = store.run(tasks.get_task(args.id))
+        runs = store.run(jobs.runs_of(args.id))
     if args.json:
         shown = _json_record(record)
         shown["runs"] = [_json_run(r) for r in runs]
@@ -466,11 +468,11 @@ def _json_run(run: dict[str, Any]) -> dict[str, Any]:
 
 def cmd_status(args: argparse.Namespace) -> int:
     """``focusq status``."""
-    from focusq.store import ops
+    from focusq.store.ops import focus, tasks
 
     with _open_store() as store:
-        counts = store.run(ops.status_counts())
-        focus = store.run(ops.current_focus())
+        counts = store.run(tasks.status_counts())
+        session = store.run(focus.current_focus())
     jobs = counts[Kind.MECHANICAL]
     running = jobs.get("running", 0) + jobs.get("paused", 0)
     queued = jobs.get("queued", 0)
@@ -479,7 +481,7 @@ def cmd_status(args: argparse.Namespace) -> int:
     if args.json:
         _print_json(
             {
-                "focus": None if focus is None else focus["task_id"],
+                "focus": None if session is None else session["task_id"],
                 "running": running,
                 "queued": queued,
                 "waiting": waiting,
@@ -487,7 +489,7 @@ def cmd_status(args: argparse.Namespace) -> int:
             }
         )
         return 0
-    focus_text = "no focus" if focus is None else _focus_line(focus, time.time())
+    focus_text = "no focus" if session is None else _focus_line(session, time.time())
     parts = [focus_text, f"{running} running", f"{queued} queued"]
     if waiting:
         parts.append(f"{waiting} waiting")
@@ -527,13 +529,13 @@ _NEEDS_WORKER = {"resume", "retry", "release", "approve", "cancel", "pause"}
 
 def cmd_action(args: argparse.Namespace) -> int:
     """``cancel``, ``pause``, ``resume``, ``retry``, ``hold``, ``release``, ``approve``."""
-    from focusq.store import ops
+    from focusq.store.ops import jobs
 
     action = args.action
     paths = Paths.from_env()
     config = _settings(paths)
     with _open_store(paths, config) as store:
-        record = store.run(ops.request(args.id, action, time.time()))
+        record = store.run(jobs.request(args.id, action, time.time()))
         if record.get("intent"):
             word = {"cancel": "cancelling"}.get(action, _ACTION_WORDS[action])
         else:
@@ -579,10 +581,10 @@ def cmd_worker(args: argparse.Namespace) -> int:
 
 
 def _run_of(store: Any, task_id: int, attempt: int | None) -> dict[str, Any]:
-    from focusq.store import ops
+    from focusq.store.ops import jobs, tasks
 
-    task = store.run(ops.get_task(task_id))
-    runs = store.run(ops.runs_of(task_id))
+    task = store.run(tasks.get_task(task_id))
+    runs = store.run(jobs.runs_of(task_id))
     if task["kind"] != Kind.MECHANICAL:
         raise UserError(f"task {task_id} is creative: it has no log")
     if not runs:
@@ -597,7 +599,7 @@ def _run_of(store: Any, task_id: int, attempt: int | None) -> dict[str, Any]:
 
 def cmd_log(args: argparse.Namespace) -> int:
     """``focusq log``: print a run's log; ``-f`` follows it until the run ends."""
-    from focusq.store import ops
+    from focusq.store.ops import jobs
 
     paths = Paths.from_env()
     with _open_store(paths) as store:
@@ -619,7 +621,7 @@ def cmd_log(args: argparse.Namespace) -> int:
             yield_on_timeout=True,
         ):
             offset = _copy_from(run["log_path"], offset, out)
-            ended = [r for r in store.run(ops.runs_of(args.id)) if r["id"] == run["id"]]
+            ended = [r for r in store.run(jobs.runs_of(args.id)) if r["id"] == run["id"]]
             if ended and ended[0]["ended_at"] is not None:
                 _copy_from(run["log_path"], offset, out)
                 return 0
@@ -642,16 +644,16 @@ def _copy_from(path: str, offset: int, out: Any) -> int:
 
 def cmd_wait(args: argparse.Namespace) -> int:
     """``focusq wait``: block until the tasks end; exit 0 when all of them succeeded."""
-    from focusq.store import ops
+    from focusq.store.ops import tasks
 
     paths = Paths.from_env()
     deadline = None if args.timeout is None else time.monotonic() + args.timeout
     with _open_store(paths) as store:
         for task_id in args.ids:
-            store.run(ops.get_task(task_id))  # a missing id is an error now, not a hang
+            store.run(tasks.get_task(task_id))  # a missing id is an error now, not a hang
 
         def finished() -> list[dict[str, Any]] | None:
-            records = [store.run(ops.get_task(t)) for t in args.ids]
+            records = [store.run(tasks.get_task(t)) for t in args.ids]
             if all(r["status"] not in {s.value for s in ACTIVE} for r in records):
                 return records
             return None
@@ -686,13 +688,13 @@ def cmd_wait(args: argparse.Namespace) -> int:
 def cmd_batch(args: argparse.Namespace) -> int:
     """``focusq batch FILE.toml``: add a whole set of tasks in one transaction."""
     from focusq.batch import read_batch
-    from focusq.store import ops
+    from focusq.store.ops import tasks
 
     paths = Paths.from_env()
     config = _settings(paths)
     drafts = read_batch(args.file, now=time.time(), cwd=os.getcwd())
     with _open_store(paths, config) as store:
-        ids = store.run(ops.add_tasks(drafts, time.time()))
+        ids = store.run(tasks.add_tasks(drafts, time.time()))
         for task_id in ids:
             print(task_id)
         if any(d.kind is Kind.MECHANICAL for d in drafts):
@@ -757,30 +759,30 @@ def cmd_blocks(args: argparse.Namespace) -> int:
 
 def cmd_focus(args: argparse.Namespace) -> int:
     """``focusq focus``: start, show, pause, resume or stop the one focus session."""
-    from focusq.store import ops
+    from focusq.store.ops import focus
 
     paths = Paths.from_env()
     config = _settings(paths)
     now = time.time()
     with _open_store(paths, config) as store:
         if args.stop or args.done:
-            session = store.run(ops.stop_focus(now, done=args.done))
+            session = store.run(focus.stop_focus(now, done=args.done))
             spent = now - session["started_at"] - session["paused_seconds"]
             print(f"focused {_minutes(spent)} on #{session['task_id']} {session['title']}")
             return 0
         if args.pause or args.resume:
-            session = store.run(ops.pause_focus(now, resume=args.resume))
+            session = store.run(focus.pause_focus(now, resume=args.resume))
             print(f"{'resumed' if args.resume else 'paused'} #{session['task_id']}")
             return 0
         if args.id is None:
-            session = store.run(ops.current_focus())
+            session = store.run(focus.current_focus())
             if session is None:
                 print("no focus; 'focusq focus ID' starts a session")
             else:
                 print(_focus_line(session, now))
             return 0
         minutes = args.minutes or config.focus.default_minutes
-        session = store.run(ops.start_focus(args.id, now, minutes, switch=args.switch))
+        session = store.run(focus.start_focus(args.id, now, minutes, switch=args.switch))
     warning = _gap_warning(paths, config.focus.min_minutes)
     if warning:
         print(f"focusq: {warning}", file=sys.stderr)
@@ -794,7 +796,7 @@ def cmd_review(args: argparse.Namespace) -> int:
 
     from focusq import review_export
     from focusq.review import DayLog, day_window, figures
-    from focusq.store import ops
+    from focusq.store.ops import review
 
     paths = Paths.from_env()
     config = _settings(paths)
@@ -804,16 +806,16 @@ def cmd_review(args: argparse.Namespace) -> int:
     start, end = day_window(day)
     with _open_store(paths, config) as store:
         if args.close:
-            store.run(ops.close_day(day.isoformat(), now))
-        rows = store.run(ops.day_log(start, end, day.isoformat()))
-    review = figures(DayLog.of(day, rows, blocks, now))
+            store.run(review.close_day(day.isoformat(), now))
+        rows = store.run(review.day_log(start, end, day.isoformat()))
+    figured = figures(DayLog.of(day, rows, blocks, now))
     if args.json:
-        _print_json(review.to_json())
+        _print_json(figured.to_json())
     elif args.markdown:
-        sys.stdout.write(review_export.to_markdown(review))
+        sys.stdout.write(review_export.to_markdown(figured))
     else:
         width = shutil.get_terminal_size((100, 24)).columns if sys.stdout.isatty() else 100
-        sys.stdout.write(review_export.to_text(review, width))
+        sys.stdout.write(review_export.to_text(figured, width))
     return 0
 
 
@@ -868,24 +870,24 @@ def _focus_line(session: dict[str, Any], now: float) -> str:
 def cmd_block(args: argparse.Namespace) -> int:
     """``focusq block ID --on JOB``: the task waits on a job (the TUI offers a switch)."""
     from focusq import quickadd
-    from focusq.store import ops
+    from focusq.store.ops import tasks
 
     now = time.time()
     with _open_store() as store:
-        task = store.run(ops.get_task(args.id))
+        task = store.run(tasks.get_task(args.id))
         draft = quickadd.TaskDraft()
         draft.afterany = [*task["afterany"], args.on]
-        record = store.run(ops.edit_task(args.id, draft, now))
+        record = store.run(tasks.edit_task(args.id, draft, now))
     print(f"#{record['id']} {record['title']} waits on #{args.on}")
     return 0
 
 
 def cmd_interrupt(args: argparse.Namespace) -> int:
     """``focusq interrupt``: capture something for later, without leaving the work."""
-    from focusq.store import ops
+    from focusq.store.ops import inbox
 
     with _open_store() as store:
-        item = store.run(ops.capture(" ".join(args.text), time.time(), urgent=args.urgent))
+        item = store.run(inbox.capture(" ".join(args.text), time.time(), urgent=args.urgent))
     print(f"captured #{item}" + (" (urgent)" if args.urgent else ""))
     return 0
 
@@ -894,11 +896,11 @@ def cmd_inbox(args: argparse.Namespace) -> int:
     """``focusq inbox``: interruptions held and delivered."""
     from datetime import datetime
 
-    from focusq.store import ops
+    from focusq.store.ops import inbox
 
     since = 0.0 if args.all else datetime.now().replace(hour=0, minute=0, second=0).timestamp()
     with _open_store() as store:
-        items = store.run(ops.inbox(since=since))
+        items = store.run(inbox.inbox(since=since))
     if args.json:
         _print_json([_json_record(i) | {"urgent": bool(i["urgent"])} for i in items])
         return 0

@@ -1,6 +1,6 @@
 """The end-of-day review: what a day's event log says about how it went.
 
-Pure: :func:`figures` takes a :class:`DayLog` (the rows ``store.ops.day_log`` read, the
+Pure: :func:`figures` takes a :class:`DayLog` (the rows ``store.ops.review.day_log`` read, the
 day's time blocks and the time now) and returns a :class:`Review`. Nothing here reads a
 clock, a file or the database, so every figure is tested on a constructed day.
 
@@ -69,7 +69,7 @@ class DayLog:
 
     @classmethod
     def of(cls, day: date, rows: dict[str, Any], blocks: Sequence[Block], now: float) -> DayLog:
-        """The log of ``day`` from what ``store.ops.day_log`` read and the configured blocks."""
+        """The log of ``day`` from what ``ops.review.day_log`` read and the configured blocks."""
         start, end = day_window(day)
         return cls(day, start, end, now, blocks=block_spans(day_plan(blocks, day)), **rows)
 

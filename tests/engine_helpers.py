@@ -196,10 +196,10 @@ def record_run(
     """One attempt of a job written straight to the store, no process: claimed at ``start``,
     ended at ``end`` with exit 0 or 1."""
     from focusq.states import TaskStatus
-    from focusq.store import ops
+    from focusq.store.ops import base, jobs
 
-    claim = store.run(ops.apply([ops.claim(task_id, start, logs)]))[0]
-    finish = ops.finish(
+    claim = store.run(base.apply([jobs.claim(task_id, start, logs)]))[0]
+    finish = jobs.finish(
         task_id,
         claim["run_id"],
         end,
@@ -208,4 +208,4 @@ def record_run(
         exit_code=0 if ok else 1,
         tail=tail,
     )
-    store.run(ops.apply([finish]))
+    store.run(base.apply([finish]))

@@ -15,7 +15,8 @@ from focusq.paths import Paths
 from focusq.quickadd import parse
 from focusq.review import DayLog, day_window, figures
 from focusq.states import TaskStatus
-from focusq.store import ops
+from focusq.store.ops import base, focus, jobs, tasks
+from focusq.store.ops import review as review_ops
 from focusq.store.sync import SyncStore
 from tests.engine_helpers import record_run
 
@@ -37,11 +38,11 @@ def add(store: SyncStore, text: str, command: list[str] | None = None) -> int:
     draft = parse([text], command, now=at(8, day=23))
     if command is not None:
         draft.cwd = "/tmp"
-    return int(store.run(ops.add_task(draft, at(8, day=23))))
+    return int(store.run(tasks.add_task(draft, at(8, day=23))))
 
 
 def review_of(store: SyncStore, now: float = at(18)) -> Any:
-    rows = store.run(ops.day_log(START, END, DAY.isoformat()))
+    rows = store.run(review_ops.day_log(START, END, DAY.isoformat()))
     return figures(DayLog.of(DAY, rows, [], now))
 
 
@@ -66,10 +67,10 @@ def test_a_run_across_midnight_counts_from_midnight_and_yesterday_stays_out(
 
 def test_a_focus_session_across_midnight_counts_from_midnight(store: SyncStore) -> None:
     post = add(store, "write the post")
-    store.run(ops.start_focus(post, at(23, 30, day=23), 50, switch=False))
-    store.run(ops.pause_focus(at(23, 40, day=23), resume=False))
-    store.run(ops.pause_focus(at(0, 5), resume=True))
-    store.run(ops.stop_focus(at(0, 20), done=True))
+    store.run(focus.start_focus(post, at(23, 30, day=23), 50, switch=False))
+    store.run(focus.pause_focus(at(23, 40, day=23), resume=False))
+    store.run(focus.pause_focus(at(0, 5), resume=True))
+    store.run(focus.stop_focus(at(0, 20), done=True))
     review = review_of(store)
     assert review.focus.seconds == 15 * 60
     assert review.done[0].id == post
@@ -78,17 +79,17 @@ def test_a_focus_session_across_midnight_counts_from_midnight(store: SyncStore) 
 def test_failures_come_with_their_tail_and_notes_from_any_day(store: SyncStore) -> None:
     deploy = add(store, "deploy", ["./deploy"])
     record_run(store, deploy, at(9), at(9, 5), ok=False, tail="ssh: connect refused\n")
-    store.run(ops.note_failure(deploy, 1, "VPN was down", at(9, 10)))
+    store.run(review_ops.note_failure(deploy, 1, "VPN was down", at(9, 10)))
     with pytest.raises(UserError, match="empty"):
-        store.run(ops.note_failure(deploy, 1, "   ", at(9, 11)))
+        store.run(review_ops.note_failure(deploy, 1, "   ", at(9, 11)))
     failure = review_of(store).jobs.failures[0]
     assert failure.tail == "ssh: connect refused\n"
     assert [n.text for n in failure.notes] == ["VPN was down"]
     # A later day's failure of the same task shows the earlier note too.
-    store.run(ops.request(deploy, "retry", at(9, day=25)))
+    store.run(jobs.request(deploy, "retry", at(9, day=25)))
     record_run(store, deploy, at(10, day=25), at(10, 1, day=25), ok=False)
     start, end = day_window(date(2026, 11, 25))
-    rows = store.run(ops.day_log(start, end, "2026-11-25"))
+    rows = store.run(review_ops.day_log(start, end, "2026-11-25"))
     later = figures(DayLog.of(date(2026, 11, 25), rows, [], at(18, day=25)))
     assert [n.text for n in later.jobs.failures[0].notes] == ["VPN was down"]
 
@@ -98,19 +99,19 @@ def test_answers_carry_backlog_and_drop(store: SyncStore) -> None:
     idea = add(store, "an idea")
     deploy = add(store, "deploy", ["./deploy"])
     held = add(store, "reindex", ["./reindex"])
-    store.run(ops.request(held, "hold", at(9)))
+    store.run(jobs.request(held, "hold", at(9)))
     record_run(store, deploy, at(9), at(9, 5), ok=False)
     assert [u.id for u in review_of(store).unfinished] == [post, idea, deploy, held]
     tomorrow = at(9, day=25)
     day = DAY.isoformat()
 
-    carried = store.run(ops.decide(deploy, "carry", day, at(18), tomorrow))
+    carried = store.run(review_ops.decide(deploy, "carry", day, at(18), tomorrow))
     assert (carried["status"], carried["at"], carried["result"]) == ("queued", tomorrow, None)
-    released = store.run(ops.decide(held, "carry", day, at(18), tomorrow))
+    released = store.run(review_ops.decide(held, "carry", day, at(18), tomorrow))
     assert (released["status"], released["at"]) == ("queued", tomorrow)
-    backlog = store.run(ops.decide(idea, "backlog", day, at(18), tomorrow))
+    backlog = store.run(review_ops.decide(idea, "backlog", day, at(18), tomorrow))
     assert (backlog["status"], backlog["tags"]) == ("held", ["backlog"])
-    dropped = store.run(ops.decide(post, "drop", day, at(18), tomorrow))
+    dropped = store.run(review_ops.decide(post, "drop", day, at(18), tomorrow))
     assert dropped["status"] == "dropped"
 
     review = review_of(store)
@@ -124,31 +125,33 @@ def test_answers_carry_backlog_and_drop(store: SyncStore) -> None:
     assert kinds(store.path, post)[-2:] == ["status", "reviewed"]
 
     # A change of mind: the dropped post is carried after all.
-    again = store.run(ops.decide(post, "carry", day, at(18, 5), tomorrow))
+    again = store.run(review_ops.decide(post, "carry", day, at(18, 5), tomorrow))
     assert (again["status"], again["ended_at"]) == ("queued", None)
     assert {u.id: u.answer for u in review_of(store).unfinished}[post] == "carry"
 
     # The backlog is not asked about again the next day; releasing takes it out.
     start, end = day_window(date(2026, 11, 25))
-    next_day = store.run(ops.day_log(start, end, "2026-11-25"))
+    next_day = store.run(review_ops.day_log(start, end, "2026-11-25"))
     assert idea not in next_day["unfinished"] and post in next_day["unfinished"]
-    store.run(ops.request(idea, "release", at(9, day=25)))
-    assert store.run(ops.get_task(idea))["tags"] == []
+    store.run(jobs.request(idea, "release", at(9, day=25)))
+    assert store.run(tasks.get_task(idea))["tags"] == []
 
 
 def test_only_unfinished_work_gets_an_answer(store: SyncStore) -> None:
     post = add(store, "write the post")
-    store.run(ops.transition(post, {TaskStatus.QUEUED}, TaskStatus.DONE, at(10)))
+    store.run(tasks.transition(post, {TaskStatus.QUEUED}, TaskStatus.DONE, at(10)))
     with pytest.raises(UserError, match="only unfinished work"):
-        store.run(ops.decide(post, "carry", DAY.isoformat(), at(18), at(9, day=25)))
+        store.run(review_ops.decide(post, "carry", DAY.isoformat(), at(18), at(9, day=25)))
     with pytest.raises(UserError, match="not an answer"):
-        store.run(ops.decide(add(store, "x"), "later", DAY.isoformat(), at(18), at(9, day=25)))
+        store.run(
+            review_ops.decide(add(store, "x"), "later", DAY.isoformat(), at(18), at(9, day=25))
+        )
 
 
 def test_closing_a_day_is_recorded_once_and_shown_on_reopening(store: SyncStore) -> None:
     assert review_of(store).closed_at is None
-    assert store.run(ops.close_day(DAY.isoformat(), at(18))) == at(18)
-    assert store.run(ops.close_day(DAY.isoformat(), at(19))) == at(18)
+    assert store.run(review_ops.close_day(DAY.isoformat(), at(18))) == at(18)
+    assert store.run(review_ops.close_day(DAY.isoformat(), at(19))) == at(18)
     assert review_of(store).closed_at == at(18)
     with sqlite3.connect(store.path) as con:
         rows = con.execute("SELECT payload FROM events WHERE kind = 'day_closed'").fetchall()
@@ -169,7 +172,7 @@ def test_the_review_reads_through_its_indexes(store: SyncStore) -> None:
 
 def _review_queries() -> list[tuple[str, tuple[Any, ...]]]:
     """The statements ``day_log`` runs, taken from the operation itself."""
-    op = ops.day_log(START, END, DAY.isoformat())
+    op = review_ops.day_log(START, END, DAY.isoformat())
     out: list[tuple[str, tuple[Any, ...]]] = []
     query = op.send(None)
     try:
@@ -226,39 +229,42 @@ def test_cli_review_bad_input_is_one_line(focusq, args: list[str], message: str)
 def test_a_gated_job_carried_after_a_drop_waits_for_approval_again(store: SyncStore) -> None:
     deploy = add(store, "deploy gate:approve", ["./deploy"])
     day, tomorrow = DAY.isoformat(), at(9, day=25)
-    assert store.run(ops.get_task(deploy))["status"] == "waiting"
-    store.run(ops.decide(deploy, "drop", day, at(18), tomorrow))
-    again = store.run(ops.decide(deploy, "carry", day, at(18, 1), tomorrow))
+    assert store.run(tasks.get_task(deploy))["status"] == "waiting"
+    store.run(review_ops.decide(deploy, "drop", day, at(18), tomorrow))
+    again = store.run(review_ops.decide(deploy, "carry", day, at(18, 1), tomorrow))
     assert (again["status"], again["at"]) == ("waiting", tomorrow)
-    store.run(ops.decide(deploy, "backlog", day, at(18, 2), tomorrow))
-    assert store.run(ops.decide(deploy, "carry", day, at(18, 3), tomorrow))["status"] == "waiting"
+    store.run(review_ops.decide(deploy, "backlog", day, at(18, 2), tomorrow))
+    assert (
+        store.run(review_ops.decide(deploy, "carry", day, at(18, 3), tomorrow))["status"]
+        == "waiting"
+    )
 
 
 def test_carrying_never_brings_a_later_start_forward(store: SyncStore) -> None:
     later = at(9, day=30)
     job = add(store, f"monthly report at:{datetime.fromtimestamp(later):%Y-%m-%dT%H:%M}", ["./r"])
-    store.run(ops.request(job, "hold", at(9)))
-    carried = store.run(ops.decide(job, "carry", DAY.isoformat(), at(18), at(9, day=25)))
+    store.run(jobs.request(job, "hold", at(9)))
+    carried = store.run(review_ops.decide(job, "carry", DAY.isoformat(), at(18), at(9, day=25)))
     assert (carried["status"], carried["at"]) == ("queued", later)
 
 
 def test_a_running_job_or_a_closed_day_takes_no_answer(store: SyncStore) -> None:
     job = add(store, "build", ["make"])
-    store.run(ops.apply([ops.claim(job, at(9), "/tmp")]))
+    store.run(base.apply([jobs.claim(job, at(9), "/tmp")]))
     with pytest.raises(UserError, match="only unfinished work"):
-        store.run(ops.decide(job, "drop", DAY.isoformat(), at(18), at(9, day=25)))
+        store.run(review_ops.decide(job, "drop", DAY.isoformat(), at(18), at(9, day=25)))
     post = add(store, "write the post")
-    store.run(ops.close_day(DAY.isoformat(), at(18)))
+    store.run(review_ops.close_day(DAY.isoformat(), at(18)))
     with pytest.raises(UserError, match="is closed"):
-        store.run(ops.decide(post, "drop", DAY.isoformat(), at(18, 1), at(9, day=25)))
-    assert store.run(ops.get_task(post))["status"] == "queued"
+        store.run(review_ops.decide(post, "drop", DAY.isoformat(), at(18, 1), at(9, day=25)))
+    assert store.run(tasks.get_task(post))["status"] == "queued"
 
 
 def test_dropping_the_task_in_focus_ends_its_session(store: SyncStore) -> None:
     post = add(store, "write the post")
-    store.run(ops.start_focus(post, at(17), 50, switch=False))
-    store.run(ops.decide(post, "drop", DAY.isoformat(), at(17, 30), at(9, day=25)))
-    assert store.run(ops.current_focus()) is None
+    store.run(focus.start_focus(post, at(17), 50, switch=False))
+    store.run(review_ops.decide(post, "drop", DAY.isoformat(), at(17, 30), at(9, day=25)))
+    assert store.run(focus.current_focus()) is None
     review = review_of(store)
     assert review.focus.seconds == 30 * 60
     assert review.done == []
@@ -266,23 +272,23 @@ def test_dropping_the_task_in_focus_ends_its_session(store: SyncStore) -> None:
 
 def test_a_focus_done_on_a_task_dropped_meanwhile_writes_no_done(store: SyncStore) -> None:
     post = add(store, "write the post")
-    store.run(ops.start_focus(post, at(17), 50, switch=False))
-    store.run(ops.transition(post, {TaskStatus.QUEUED}, TaskStatus.DROPPED, at(17, 10)))
-    store.run(ops.stop_focus(at(17, 20), done=True))
-    assert store.run(ops.get_task(post))["status"] == "dropped"
+    store.run(focus.start_focus(post, at(17), 50, switch=False))
+    store.run(tasks.transition(post, {TaskStatus.QUEUED}, TaskStatus.DROPPED, at(17, 10)))
+    store.run(focus.stop_focus(at(17, 20), done=True))
+    assert store.run(tasks.get_task(post))["status"] == "dropped"
     assert review_of(store).done == []
 
 
 def test_away_time_and_offers_to_switch_back_as_written_by_the_store(store: SyncStore) -> None:
     post, rfc = add(store, "write the post"), add(store, "read the RFC")
     build = add(store, "build", ["make"])
-    store.run(ops.start_focus(post, at(10), 50, switch=False))
+    store.run(focus.start_focus(post, at(10), 50, switch=False))
     # Back at 10:40 after 20 quiet minutes, answered at 10:42: 10:20-10:40 is not focus.
-    store.run(ops.discount_focus(20 * 60, at(10, 42), until=at(10, 40)))
-    store.run(ops.record_switch(post, rfc, build, at(10, 50), accepted=True))
-    store.run(ops.start_focus(rfc, at(10, 50), 50, switch=True))
-    store.run(ops.record_switch(rfc, post, build, at(11), accepted=False, back=True))
-    store.run(ops.stop_focus(at(11, 10), done=False))
+    store.run(focus.discount_focus(20 * 60, at(10, 42), until=at(10, 40)))
+    store.run(focus.record_switch(post, rfc, build, at(10, 50), accepted=True))
+    store.run(focus.start_focus(rfc, at(10, 50), 50, switch=True))
+    store.run(focus.record_switch(rfc, post, build, at(11), accepted=False, back=True))
+    store.run(focus.stop_focus(at(11, 10), done=False))
     review = review_of(store)
     assert review.focus.seconds == (30 + 20) * 60
     assert review.focus.longest_seconds == 20 * 60
@@ -298,7 +304,7 @@ def test_away_time_and_offers_to_switch_back_as_written_by_the_store(store: Sync
 def test_notes_show_for_unfinished_tasks_too(store: SyncStore) -> None:
     deploy = add(store, "deploy", ["./deploy"])
     record_run(store, deploy, at(9, day=20), at(9, 5, day=20), ok=False)
-    store.run(ops.note_failure(deploy, 1, "needs the VPN", at(9, 10, day=20)))
+    store.run(review_ops.note_failure(deploy, 1, "needs the VPN", at(9, 10, day=20)))
     review = review_of(store)
     assert review.jobs.failures == []
     assert [(u.id, [n.text for n in u.notes]) for u in review.unfinished] == [

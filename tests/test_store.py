@@ -12,8 +12,8 @@ from focusq.models import Task
 from focusq.paths import Paths
 from focusq.quickadd import parse
 from focusq.states import TaskStatus
-from focusq.store import ops
 from focusq.store.aio import Store
+from focusq.store.ops import inbox, tasks
 from focusq.store.schema import APPLICATION_ID, LATEST
 from focusq.store.sync import SyncStore
 
@@ -48,47 +48,47 @@ def test_a_new_database_is_marked_versioned_and_in_wal_mode(store: SyncStore) ->
 
 
 def test_add_and_read_back_a_full_record(store: SyncStore) -> None:
-    first = store.run(ops.add_task(draft("write +blog pri:H est:1h"), NOW))
-    second = store.run(ops.add_task(draft(f"build after:{first} lock:a", ["make"]), NOW + 1))
-    record = store.run(ops.get_task(second))
+    first = store.run(tasks.add_task(draft("write +blog pri:H est:1h"), NOW))
+    second = store.run(tasks.add_task(draft(f"build after:{first} lock:a", ["make"]), NOW + 1))
+    record = store.run(tasks.get_task(second))
     task = Task.model_validate(record)
     assert task.after == [first]
     assert task.locks == ["a"]
     assert task.command == ["make"]
     assert task.status is TaskStatus.QUEUED
-    assert store.run(ops.get_task(first))["tags"] == ["blog"]
+    assert store.run(tasks.get_task(first))["tags"] == ["blog"]
     assert [k for k, _ in events(store.path, second)] == ["added"]
 
 
 def test_gate_tasks_start_waiting(store: SyncStore) -> None:
-    task_id = store.run(ops.add_task(draft("deploy gate:approve", ["./deploy"]), NOW))
-    assert store.run(ops.get_task(task_id))["status"] == "waiting"
+    task_id = store.run(tasks.add_task(draft("deploy gate:approve", ["./deploy"]), NOW))
+    assert store.run(tasks.get_task(task_id))["status"] == "waiting"
 
 
 def test_after_a_missing_task_writes_nothing(store: SyncStore) -> None:
     with pytest.raises(UserError, match="there is no task 42"):
-        store.run(ops.add_task(draft("x after:42"), NOW))
-    assert store.run(ops.list_tasks()) == []
+        store.run(tasks.add_task(draft("x after:42"), NOW))
+    assert store.run(tasks.list_tasks()) == []
     with sqlite3.connect(store.path) as con:
         assert con.execute("SELECT count(*) FROM events").fetchone()[0] == 0
 
 
 def test_edit_refuses_a_cycle_and_keeps_the_old_deps(store: SyncStore) -> None:
-    a = store.run(ops.add_task(draft("a"), NOW))
-    b = store.run(ops.add_task(draft(f"b after:{a}"), NOW))
-    c = store.run(ops.add_task(draft(f"c after:{b}"), NOW))
+    a = store.run(tasks.add_task(draft("a"), NOW))
+    b = store.run(tasks.add_task(draft(f"b after:{a}"), NOW))
+    c = store.run(tasks.add_task(draft(f"c after:{b}"), NOW))
     with pytest.raises(UserError, match="cycle"):
-        store.run(ops.edit_task(a, parse([f"after:{c}"], now=NOW, editing=True), NOW))
+        store.run(tasks.edit_task(a, parse([f"after:{c}"], now=NOW, editing=True), NOW))
     with pytest.raises(UserError, match="itself"):
-        store.run(ops.edit_task(a, parse([f"after:{a}"], now=NOW, editing=True), NOW))
-    assert store.run(ops.get_task(a))["after"] == []
+        store.run(tasks.edit_task(a, parse([f"after:{a}"], now=NOW, editing=True), NOW))
+    assert store.run(tasks.get_task(a))["after"] == []
     assert [k for k, _ in events(store.path, a)] == ["added"]
 
 
 def test_edit_changes_only_what_is_given(store: SyncStore) -> None:
-    task_id = store.run(ops.add_task(draft("write +blog +draft project:site"), NOW))
+    task_id = store.run(tasks.add_task(draft("write +blog +draft project:site"), NOW))
     new = store.run(
-        ops.edit_task(task_id, parse(["-draft +final pri:L"], now=NOW, editing=True), NOW + 5)
+        tasks.edit_task(task_id, parse(["-draft +final pri:L"], now=NOW, editing=True), NOW + 5)
     )
     assert new["title"] == "write"
     assert new["tags"] == ["blog", "final"]
@@ -99,34 +99,34 @@ def test_edit_changes_only_what_is_given(store: SyncStore) -> None:
 
 
 def test_transition_is_guarded_and_logged(store: SyncStore) -> None:
-    task_id = store.run(ops.add_task(draft("write"), NOW))
-    done = store.run(ops.transition(task_id, {TaskStatus.QUEUED}, TaskStatus.DONE, NOW + 9))
+    task_id = store.run(tasks.add_task(draft("write"), NOW))
+    done = store.run(tasks.transition(task_id, {TaskStatus.QUEUED}, TaskStatus.DONE, NOW + 9))
     assert done["status"] == "done"
     assert done["ended_at"] == NOW + 9
     with pytest.raises(UserError, match="already done"):
-        store.run(ops.transition(task_id, {TaskStatus.QUEUED}, TaskStatus.DONE, NOW + 10))
+        store.run(tasks.transition(task_id, {TaskStatus.QUEUED}, TaskStatus.DONE, NOW + 10))
     assert [k for k, _ in events(store.path, task_id)] == ["added", "status"]
 
 
 def test_notes_append(store: SyncStore) -> None:
-    task_id = store.run(ops.add_task(draft("write"), NOW))
-    store.run(ops.add_note(task_id, "first", NOW))
-    record = store.run(ops.add_note(task_id, "second", NOW))
+    task_id = store.run(tasks.add_task(draft("write"), NOW))
+    store.run(tasks.add_note(task_id, "first", NOW))
+    record = store.run(tasks.add_note(task_id, "second", NOW))
     assert record["note"] == "first\nsecond"
     with pytest.raises(UserError, match="empty"):
-        store.run(ops.add_note(task_id, "  ", NOW))
+        store.run(tasks.add_note(task_id, "  ", NOW))
 
 
 def test_list_filters_and_orders_by_priority_then_age(store: SyncStore) -> None:
-    low = store.run(ops.add_task(draft("low pri:L +x"), NOW))
-    mid = store.run(ops.add_task(draft("mid"), NOW))
-    high = store.run(ops.add_task(draft("high pri:H +x"), NOW))
-    job = store.run(ops.add_task(draft("job", ["true"]), NOW))
-    assert [r["id"] for r in store.run(ops.list_tasks())] == [high, mid, job, low]
-    assert [r["id"] for r in store.run(ops.list_tasks(tag="x"))] == [high, low]
-    assert [r["id"] for r in store.run(ops.list_tasks(kind="mechanical"))] == [job]
-    store.run(ops.transition(mid, {TaskStatus.QUEUED}, TaskStatus.DROPPED, NOW))
-    assert [r["id"] for r in store.run(ops.list_tasks(["dropped"]))] == [mid]
+    low = store.run(tasks.add_task(draft("low pri:L +x"), NOW))
+    mid = store.run(tasks.add_task(draft("mid"), NOW))
+    high = store.run(tasks.add_task(draft("high pri:H +x"), NOW))
+    job = store.run(tasks.add_task(draft("job", ["true"]), NOW))
+    assert [r["id"] for r in store.run(tasks.list_tasks())] == [high, mid, job, low]
+    assert [r["id"] for r in store.run(tasks.list_tasks(tag="x"))] == [high, low]
+    assert [r["id"] for r in store.run(tasks.list_tasks(kind="mechanical"))] == [job]
+    store.run(tasks.transition(mid, {TaskStatus.QUEUED}, TaskStatus.DROPPED, NOW))
+    assert [r["id"] for r in store.run(tasks.list_tasks(["dropped"]))] == [mid]
 
 
 def test_newer_schema_is_refused_untouched(paths: Paths) -> None:
@@ -157,27 +157,27 @@ def test_garbage_is_refused(paths: Paths) -> None:
 
 async def test_async_store_runs_the_same_operations(paths: Paths) -> None:
     async with Store(paths.database) as store:
-        task_id = await store.run(ops.add_task(draft("async write"), NOW))
-        record = await store.run(ops.get_task(task_id))
+        task_id = await store.run(tasks.add_task(draft("async write"), NOW))
+        record = await store.run(tasks.get_task(task_id))
         assert record["title"] == "async write"
         with pytest.raises(UserError):
-            await store.run(ops.add_task(draft("x after:99"), NOW))
-        assert len(await store.run(ops.list_tasks())) == 1
-        seen = await store.run(ops.events_since(0))
+            await store.run(tasks.add_task(draft("x after:99"), NOW))
+        assert len(await store.run(tasks.list_tasks())) == 1
+        seen = await store.run(tasks.events_since(0))
         assert [e["kind"] for e in seen] == ["added"]
     with SyncStore(paths.database) as sync:
-        assert sync.run(ops.get_task(task_id))["title"] == "async write"
+        assert sync.run(tasks.get_task(task_id))["title"] == "async write"
 
 
 def test_two_deliveries_racing_never_hand_over_one_item_twice(store: SyncStore) -> None:
-    first = store.run(ops.capture("Sam asked about the invoice", NOW))
-    second = store.run(ops.capture("lunch order", NOW + 1))
-    assert store.run(ops.deliver([first, second], NOW + 60, "the focus session ended")) == [
+    first = store.run(inbox.capture("Sam asked about the invoice", NOW))
+    second = store.run(inbox.capture("lunch order", NOW + 1))
+    assert store.run(inbox.deliver([first, second], NOW + 60, "the focus session ended")) == [
         first,
         second,
     ]
     # A delivery decided on an older board finds nothing left to hand over, and says so.
-    assert store.run(ops.deliver([first, second], NOW + 61, "the focus session ended")) == []
+    assert store.run(inbox.deliver([first, second], NOW + 61, "the focus session ended")) == []
     with sqlite3.connect(store.path) as con:
         delivered = con.execute(
             "SELECT count(*) FROM events WHERE kind = 'interruption' "

@@ -21,9 +21,9 @@ HEARTBEAT_WINDOW = 90.0
 
 def worker_alive(store: Any) -> dict[str, Any] | None:
     """The live worker's lease row, or ``None``."""
-    from focusq.store import ops
+    from focusq.store.ops import lease
 
-    holder = store.run(ops.lease_holder())
+    holder = store.run(lease.lease_holder())
     if holder and lease_is_live(holder, socket.gethostname(), HEARTBEAT_WINDOW, time.time()):
         return dict(holder)
     return None

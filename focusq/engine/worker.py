@@ -31,8 +31,8 @@ from focusq.errors import FocusqError
 from focusq.paths import Paths, make_private_dir
 from focusq.quickadd import command_text
 from focusq.states import TaskStatus
-from focusq.store import ops
 from focusq.store.aio import Store
+from focusq.store.ops import base, jobs, lease, tasks
 from focusq.watch import database_changes
 
 log = logging.getLogger("focusq.worker")
@@ -122,8 +122,8 @@ class Worker:
             "boot_id": runner.boot_id(),
             "proc_start": runner.process_start(os.getpid()),
         }
-        previous = await self.store.run(ops.lease_holder())
-        holder = await self.store.run(ops.take_lease(me, runner.now(), self._holder_alive))
+        previous = await self.store.run(lease.lease_holder())
+        holder = await self.store.run(lease.take_lease(me, runner.now(), self._holder_alive))
         if holder is not None:
             raise WorkerBusy(
                 f"a worker already runs for {self.paths.database}: pid {holder['pid']} "
@@ -139,7 +139,7 @@ class Worker:
         watcher = asyncio.create_task(self._watch(), name="watch-database")
         heartbeat = asyncio.create_task(self._heartbeat(), name="heartbeat")
         try:
-            self.last_event = await self.store.run(ops.last_event_id())
+            self.last_event = await self.store.run(tasks.last_event_id())
             await self._load_history()
             if not await runner.wait_for_supervisors(lock):
                 log.warning("a job supervisor of an earlier worker still holds %s", lock)
@@ -156,7 +156,7 @@ class Worker:
             for sig in (signal.SIGTERM, signal.SIGINT):
                 loop.remove_signal_handler(sig)
             self.supervisor.close()
-            await self.store.run(ops.drop_lease(me["pid"], runner.now()))
+            await self.store.run(lease.drop_lease(me["pid"], runner.now()))
             log.info("worker %d stopped; %d job(s) left running", me["pid"], len(self.active))
 
     def stop(self) -> None:
@@ -193,12 +193,12 @@ class Worker:
     async def _heartbeat(self) -> None:
         while True:
             await asyncio.sleep(HEARTBEAT_SECONDS)
-            if not await self.store.run(ops.beat(os.getpid(), runner.now())):
+            if not await self.store.run(lease.beat(os.getpid(), runner.now())):
                 log.error("the lease was taken over: stopping")
                 self.stop()
 
     async def _load_history(self) -> None:
-        for command, cwd, seconds in await self.store.run(ops.durations_of_ok_runs()):
+        for command, cwd, seconds in await self.store.run(jobs.durations_of_ok_runs()):
             past = self.history[(command, cwd)]
             if len(past) < 20:
                 past.append(seconds)
@@ -209,7 +209,7 @@ class Worker:
         """Adopt jobs that outlived the last worker; end the ones that did not."""
         same_boot = previous is None or previous["boot_id"] == runner.boot_id()
         steps = []
-        for job in await self.store.run(ops.open_jobs()):
+        for job in await self.store.run(jobs.open_jobs()):
             self.jobs[job["id"]] = job
             self.status[job["id"]] = job["status"]
             if job["status"] == "queued":
@@ -245,7 +245,7 @@ class Worker:
             steps.append(step)
             log.info("job #%d ended while no worker ran: %s", job["id"], result)
         if steps:
-            await self.store.run(ops.apply(steps))
+            await self.store.run(base.apply(steps))
 
     # -- the tick ---------------------------------------------------------------------------
 
@@ -272,7 +272,7 @@ class Worker:
             if job is None or not job["intent"]:
                 continue
             if task_id not in self.active:
-                steps.append(ops.clear_intent(task_id))
+                steps.append(jobs.clear_intent(task_id))
             elif self.active[task_id].process.pid is None:
                 deferred.add(task_id)  # signals need its pid: when the supervisor reports it
             else:
@@ -291,7 +291,7 @@ class Worker:
                 self._ready = deque(found.ready)
                 for task_id, reason in found.skip:
                     steps.append(
-                        ops.end_open_task(
+                        jobs.end_open_task(
                             task_id, TaskStatus.SKIPPED, now, result="skipped", reason=reason
                         )
                     )
@@ -302,8 +302,8 @@ class Worker:
             ready = (job for job in self._ready if job.id in self.queued)
             starts, stagger = choose(ready, running, self.limits, now, self.last_start)
             wake_at = min((t for t in (found.wake_at, stagger) if t is not None), default=None)
-        claims = [ops.claim(task_id, now, self.paths.logs) for task_id in starts]
-        results = await self.store.run(ops.apply([*steps, *claims])) if steps or claims else []
+        claims = [jobs.claim(task_id, now, self.paths.logs) for task_id in starts]
+        results = await self.store.run(base.apply([*steps, *claims])) if steps or claims else []
         done = [run_id for run_id, supervised in settled if supervised]
         if known or done:
             assert self.supervisor is not None
@@ -329,7 +329,7 @@ class Worker:
 
     async def _refresh(self) -> bool:
         """Load the tasks that changed since the last event seen; ``True`` if any did."""
-        newest, records, statuses = await self.store.run(ops.changes_since(self.last_event))
+        newest, records, statuses = await self.store.run(jobs.changes_since(self.last_event))
         self.last_event = newest
         self.status.update(statuses)
         for record in records:
@@ -420,7 +420,7 @@ class Worker:
             return
         pid = active.process.pid
         log.debug("job #%d runs as pid %d", task_id, pid)
-        self._pending.append(ops.record_spawn(active.run_id, pid, pid))
+        self._pending.append(jobs.record_spawn(active.run_id, pid, pid))
         self._pending_known.append(active.run_id)
         # Written with the next tick's transaction (the supervisor writes a pid file if
         # this worker dies before then), or within a moment if nothing else happens.
@@ -431,7 +431,7 @@ class Worker:
             self.wake.set()
 
     def _spawn_error(self, job: dict[str, Any], run_id: int, reason: str, now: float) -> Any:
-        return ops.finish(
+        return jobs.finish(
             job["id"],
             run_id,
             now,
@@ -487,14 +487,14 @@ class Worker:
         job["intent"] = None
         if intent == "cancel":
             self._stop_job(job["id"], "cancelled")
-            return [ops.clear_intent(job["id"])]
+            return [jobs.clear_intent(job["id"])]
         if intent == "pause" and job["status"] == "running":
             active.process.signal_group(signal.SIGSTOP)
-            return [ops.set_paused(job["id"], True, now)]
+            return [jobs.set_paused(job["id"], True, now)]
         if intent == "resume" and job["status"] == "paused":
             active.process.signal_group(signal.SIGCONT)
-            return [ops.set_paused(job["id"], False, now)]
-        return [ops.clear_intent(job["id"])]
+            return [jobs.set_paused(job["id"], False, now)]
+        return [jobs.clear_intent(job["id"])]
 
     # -- ending -----------------------------------------------------------------------------
 
@@ -582,7 +582,7 @@ class Worker:
             reason = f"{result}; retry {used} of {job['retries']}"
         elif result == "interrupted":
             reason = "interrupted: the job was gone when the worker came back"
-        step = ops.finish(
+        step = jobs.finish(
             job["id"],
             run_id,
             now,
@@ -620,7 +620,7 @@ class Worker:
                 self._stop_job(other["id"], "cancelled")
             elif other["status"] in ("queued", "waiting", "held"):
                 steps.append(
-                    ops.end_open_task(
+                    jobs.end_open_task(
                         other["id"], TaskStatus.CANCELLED, now, result="cancelled", reason=reason
                     )
                 )

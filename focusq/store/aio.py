@@ -8,8 +8,8 @@ from typing import TypeVar
 
 import aiosqlite
 
-from focusq.store import ops
 from focusq.store.driver import database_uri, drive
+from focusq.store.ops import base
 
 T = TypeVar("T")
 
@@ -17,7 +17,7 @@ T = TypeVar("T")
 class Store:
     """Runs :mod:`focusq.store.ops` operations on aiosqlite's own thread.
 
-    ``async with Store(path) as store: record = await store.run(ops.get_task(1))``
+    ``async with Store(path) as store: record = await store.run(tasks.get_task(1))``
     """
 
     def __init__(self, path: str, *, busy_timeout: float = 5.0) -> None:
@@ -47,7 +47,7 @@ class Store:
                 isolation_level=None,
             )
             self._con.row_factory = sqlite3.Row
-            await self.run(ops.prepare(self.busy_timeout))
+            await self.run(base.prepare(self.busy_timeout))
         except BaseException:
             await self.close()
             raise
@@ -58,7 +58,7 @@ class Store:
             con, self._con = self._con, None
             await con.close()
 
-    async def run(self, op: ops.Op[T]) -> T:
+    async def run(self, op: base.Op[T]) -> T:
         """Drive ``op`` to its end (committing what it began) and return its result.
 
         The whole operation runs in one hop to the connection's thread, not one hop per
@@ -70,6 +70,6 @@ class Store:
             raise RuntimeError("Store.run() before open()")
         return await con._execute(self._drive, con, op)  # type: ignore[no-untyped-call,no-any-return]
 
-    def _drive(self, con: aiosqlite.Connection, op: ops.Op[T]) -> T:
+    def _drive(self, con: aiosqlite.Connection, op: base.Op[T]) -> T:
         # On the connection's thread: its sqlite3 connection is safe to use here.
         return drive(con._conn, op, self.path, self.busy_timeout)

@@ -12,7 +12,7 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import TypeVar
 
-    from focusq.store.ops import Op
+    from focusq.store.ops.base import Op
 
     T = TypeVar("T")
 

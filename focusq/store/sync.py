@@ -4,15 +4,15 @@ from __future__ import annotations
 
 import sqlite3
 
-from focusq.store import ops
 from focusq.store.driver import database_uri, drive
+from focusq.store.ops import base
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from types import TracebackType
     from typing import TypeVar
 
-    from focusq.store.ops import Op
+    from focusq.store.ops.base import Op
 
     T = TypeVar("T")
 
@@ -47,7 +47,7 @@ class SyncStore:
                 isolation_level=None,
             )
             self._con.row_factory = sqlite3.Row
-            self.run(ops.prepare(self.busy_timeout))
+            self.run(base.prepare(self.busy_timeout))
         except BaseException:
             self.close()
             raise

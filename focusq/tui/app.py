@@ -19,8 +19,8 @@ from textual.worker import Worker, WorkerState
 from focusq.config import Settings
 from focusq.engine.procs import lease_is_live
 from focusq.paths import PRIVATE_FILE, Paths
-from focusq.store import ops
 from focusq.store.aio import Store
+from focusq.store.ops import focus, lease
 from focusq.tui.board import Board
 from focusq.tui.commands import FocusqCommands
 from focusq.tui.messages import DatabaseChanged, ThemesChanged
@@ -108,7 +108,7 @@ class FocusqApp(App[None]):
     async def _start_worker(self) -> None:
         import socket
 
-        holder = await self.store.run(ops.lease_holder())
+        holder = await self.store.run(lease.lease_holder())
         if holder and lease_is_live(holder, socket.gethostname(), 90.0, time.time()):
             return
         self._spawn_worker()
@@ -212,12 +212,12 @@ class FocusqApp(App[None]):
         from focusq.tui.board import elapsed
         from focusq.tui.screens.confirm import ConfirmScreen
 
-        if await self.store.run(ops.current_focus()) is None:
+        if await self.store.run(focus.current_focus()) is None:
             return
         question = f"No key for {elapsed(quiet)} while focusing. Count that time as focus?"
         counts = await self.push_screen_wait(ConfirmScreen(question))
         if not counts:
-            await self.store.run(ops.discount_focus(quiet, self.clock(), until=back_at))
+            await self.store.run(focus.discount_focus(quiet, self.clock(), until=back_at))
             self.notify(f"{elapsed(quiet)} left out of the session")
 
     def notify_desktop(self, title: str, body: str) -> None:

@@ -13,8 +13,8 @@ from typing import Any
 from focusq.durations import format_duration
 from focusq.focus.blocks import Block, Segment, next_boundary, segment_at
 from focusq.states import ACTIVE
-from focusq.store import ops
 from focusq.store.aio import Store
+from focusq.store.ops import focus, inbox, jobs, tasks
 
 VIEWS = ("all", "creative", "mechanical", "done")
 """The task list's views, in the order ``v`` cycles them."""
@@ -80,13 +80,13 @@ async def load_board(
     blocks: Sequence[Block] = (),
 ) -> Board:
     """Read the board: counts, running jobs with estimates, waiting jobs, the listed tasks."""
-    jobs = await store.run(ops.open_jobs())
-    by_id = {j["id"]: j for j in jobs}
+    open_jobs = await store.run(jobs.open_jobs())
+    by_id = {j["id"]: j for j in open_jobs}
     slots = []
-    for job in jobs:
+    for job in open_jobs:
         if job["status"] not in ("running", "paused") or job["run"] is None:
             continue
-        past = await store.run(ops.recent_durations(json.dumps(job["command"]), job["cwd"]))
+        past = await store.run(jobs.recent_durations(json.dumps(job["command"]), job["cwd"]))
         slots.append(
             Slot(
                 task_id=job["id"],
@@ -100,12 +100,12 @@ async def load_board(
         )
     waiting = [
         Waiting(j["id"], j["title"], why_waiting(j, by_id, now))
-        for j in jobs
+        for j in open_jobs
         if j["status"] in ("queued", "waiting", "held") and why_waiting(j, by_id, now)
     ]
     # queued: ready to start when a slot frees; waiting: held back by something (why_waiting).
     counts = {
-        "queued": sum(j["status"] == "queued" for j in jobs)
+        "queued": sum(j["status"] == "queued" for j in open_jobs)
         - sum(w.task_id in by_id and by_id[w.task_id]["status"] == "queued" for w in waiting),
         "running": len(slots),
         "waiting": len(waiting),
@@ -124,22 +124,22 @@ async def load_board(
         view,
         query,
         slot_count,
-        focus=await store.run(ops.current_focus()),
+        focus=await store.run(focus.current_focus()),
         block=segment_at(blocks, moment) if blocks else None,
         next_block=next_boundary(blocks, moment) if blocks else None,
-        inbox=tuple(await store.run(ops.inbox(held_only=True))),
+        inbox=tuple(await store.run(inbox.inbox(held_only=True))),
     )
 
 
 async def _listed(store: Store, view: str, now: float) -> list[dict[str, Any]]:
     if view == "done":
-        return await store.run(ops.list_tasks(["done"], ended_after=_midnight(now)))
+        return await store.run(tasks.list_tasks(["done"], ended_after=_midnight(now)))
     kind = view if view in ("creative", "mechanical") else None
-    listed = await store.run(ops.list_tasks(sorted(ACTIVE), kind=kind))
+    listed = await store.run(tasks.list_tasks(sorted(ACTIVE), kind=kind))
     if view in ("all", "mechanical"):
         # Jobs that failed or were cancelled today stay in sight, one key from a retry.
         ended = await store.run(
-            ops.list_tasks(["failed", "cancelled"], kind="mechanical", ended_after=_midnight(now))
+            tasks.list_tasks(["failed", "cancelled"], kind="mechanical", ended_after=_midnight(now))
         )
         listed += ended
     return listed

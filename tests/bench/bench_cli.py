@@ -29,13 +29,13 @@ HEAVY_MODULES = ("textual", "pydantic", "asyncio")
 def seed(database: str, count: int) -> None:
     """``count`` open creative tasks in one transaction, the way ``focusq add`` builds them."""
     from focusq import quickadd
-    from focusq.store import ops
+    from focusq.store.ops import tasks
     from focusq.store.sync import SyncStore
 
     now = time.time()
     drafts = [quickadd.parse([f"seeded task {n} +bench"], None, now=now) for n in range(count)]
     with SyncStore(database) as store:
-        ids = store.run(ops.add_tasks(drafts, now))
+        ids = store.run(tasks.add_tasks(drafts, now))
     assert len(ids) == count
 
 

@@ -188,11 +188,11 @@ def seed(
 ) -> list[int]:
     """Add ``(title, command, estimate, after)`` tasks in one transaction; return their ids.
 
-    ``after`` holds 0-based indices into ``specs``, as ``ops.add_tasks`` takes them
+    ``after`` holds 0-based indices into ``specs``, as ``tasks.add_tasks`` takes them
     (negative: -1 is the first draft of the batch).
     """
     from focusq import quickadd
-    from focusq.store import ops
+    from focusq.store.ops import tasks
     from focusq.store.sync import SyncStore
 
     now = time.time()
@@ -208,7 +208,7 @@ def seed(
         drafts.append(draft)
     os.makedirs(os.path.dirname(database), exist_ok=True)
     with SyncStore(database) as store:
-        return store.run(ops.add_tasks(drafts, now))
+        return store.run(tasks.add_tasks(drafts, now))
 
 
 def status_counts(database: str) -> dict[str, int]:

@@ -132,7 +132,7 @@ def record_error(title: str, exc: BaseException) -> None:
 def seed_history(home: str, total: int, open_count: int) -> float:
     """``total`` creative tasks, all but the first ``open_count`` done, in one transaction."""
     from focusq import quickadd
-    from focusq.store import ops
+    from focusq.store.ops import tasks
     from focusq.store.sync import SyncStore
 
     started = time.perf_counter()
@@ -145,7 +145,7 @@ def seed_history(home: str, total: int, open_count: int) -> float:
     def op():  # type: ignore[no-untyped-def]
         # A bigger page cache keeps one 100k-row transaction from spilling (seeding only).
         yield ("PRAGMA cache_size = -262144", ())
-        ids = yield from ops.add_tasks(drafts, now - 86_400)
+        ids = yield from tasks.add_tasks(drafts, now - 86_400)
         # Seeding shortcut: one plain UPDATE instead of 99,000 transitions (no events).
         yield (
             "UPDATE tasks SET status = 'done', ended_at = ? WHERE id > ?",
@@ -161,7 +161,7 @@ def seed_history(home: str, total: int, open_count: int) -> float:
 def seed_running_jobs(home: str, count: int) -> list[int]:
     """``count`` jobs marked running (claimed in the store, a log each, no process)."""
     from focusq import quickadd
-    from focusq.store import ops
+    from focusq.store.ops import base, jobs, tasks
     from focusq.store.sync import SyncStore
 
     paths = paths_for(home)
@@ -174,11 +174,11 @@ def seed_running_jobs(home: str, count: int) -> list[int]:
         drafts.append(draft)
 
     def claim(task_id: int, started: float):  # type: ignore[no-untyped-def]
-        yield ops.WRITE
-        return (yield from ops.claim(task_id, started, paths.logs))
+        yield base.WRITE
+        return (yield from jobs.claim(task_id, started, paths.logs))
 
     with SyncStore(paths.database) as store:
-        ids = store.run(ops.add_tasks(drafts, now - 3600))
+        ids = store.run(tasks.add_tasks(drafts, now - 3600))
         os.makedirs(paths.logs, exist_ok=True)
         for n, task_id in enumerate(ids):
             run = store.run(claim(task_id, now - 30 * (n + 1)))

@@ -12,7 +12,7 @@ import pytest
 from focusq.config import load_settings
 from focusq.paths import Paths
 from focusq.quickadd import parse
-from focusq.store import ops
+from focusq.store.ops import base, focus, inbox, jobs, tasks
 from focusq.store.sync import SyncStore
 from focusq.tui.app import FocusqApp, make_app
 from tests.engine_helpers import record_run
@@ -68,7 +68,7 @@ def seed(paths: Paths) -> Callable[..., list[int]]:
     def add(*items: str | tuple[str, list[str]]) -> list[int]:
         drafts = [draft(i) if isinstance(i, str) else draft(i[0], i[1]) for i in items]
         with SyncStore(paths.database) as store:
-            return store.run(ops.add_tasks(drafts, NOW - 3600))
+            return store.run(tasks.add_tasks(drafts, NOW - 3600))
 
     return add
 
@@ -87,8 +87,8 @@ def start_job(paths: Paths) -> Callable[[int, float, str], None]:
 
 
 def _claim(task_id: int, now: float, logs: str):  # type: ignore[no-untyped-def]
-    yield ops.WRITE
-    return (yield from ops.claim(task_id, now, logs))
+    yield base.WRITE
+    return (yield from jobs.claim(task_id, now, logs))
 
 
 @pytest.fixture
@@ -160,7 +160,7 @@ def reviewed_day(paths: Paths) -> dict[str, int]:
     t = today_at
     with SyncStore(paths.database) as store:
         ids = store.run(
-            ops.add_tasks(
+            tasks.add_tasks(
                 [
                     draft("write the launch post +blog pri:H"),
                     draft("review the Q4 plan"),
@@ -178,19 +178,19 @@ def reviewed_day(paths: Paths) -> dict[str, int]:
         record_run(store, build, t(9), t(9, 20), ok=True, logs=paths.logs)
         tail = "collected 312 items\nFAILED test_login\n"
         record_run(store, tests, t(9, 5), t(9, 15), ok=False, tail=tail, logs=paths.logs)
-        store.run(ops.request(deploy, "hold", t(9, 30)))
-        store.run(ops.start_focus(post, t(10), 50, switch=False))
-        store.run(ops.capture("Sam asked about the invoice", t(10, 15)))
-        store.run(ops.pause_focus(t(10, 45), resume=False))
-        store.run(ops.pause_focus(t(10, 55), resume=True))
-        store.run(ops.capture("prod alert", t(11), urgent=True))
-        store.run(ops.stop_focus(t(11, 30), done=False))
-        store.run(ops.deliver([1, 2, 3, 4], t(11, 30), "focus ended"))
-        store.run(ops.record_switch(post, plan, pull, t(13, 55), accepted=True))
+        store.run(jobs.request(deploy, "hold", t(9, 30)))
+        store.run(focus.start_focus(post, t(10), 50, switch=False))
+        store.run(inbox.capture("Sam asked about the invoice", t(10, 15)))
+        store.run(focus.pause_focus(t(10, 45), resume=False))
+        store.run(focus.pause_focus(t(10, 55), resume=True))
+        store.run(inbox.capture("prod alert", t(11), urgent=True))
+        store.run(focus.stop_focus(t(11, 30), done=False))
+        store.run(inbox.deliver([1, 2, 3, 4], t(11, 30), "focus ended"))
+        store.run(focus.record_switch(post, plan, pull, t(13, 55), accepted=True))
         record_run(store, pull, t(14), t(14, 40), ok=True, logs=paths.logs)
-        store.run(ops.start_focus(plan, t(14), 50, switch=False))
-        store.run(ops.stop_focus(t(15), done=True))
-        store.run(ops.deliver([5], t(15), "focus ended"))
+        store.run(focus.start_focus(plan, t(14), 50, switch=False))
+        store.run(focus.stop_focus(t(15), done=True))
+        store.run(inbox.deliver([5], t(15), "focus ended"))
     return {
         "post": post,
         "plan": plan,

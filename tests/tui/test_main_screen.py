@@ -316,15 +316,15 @@ async def test_focus_switch_and_capture(
 async def test_held_interruptions_arrive_as_one_batch(
     app: FocusqApp, paths: Paths, seed: Callable[..., list[int]]
 ) -> None:
-    from focusq.store import ops
+    from focusq.store.ops import focus, inbox
     from focusq.store.sync import SyncStore
     from focusq.tui.screens.batch import BatchScreen
 
     [task_id] = seed("write the post")
     with SyncStore(paths.database) as store:
-        store.run(ops.start_focus(task_id, NOW - 600, 50, switch=False))
-        store.run(ops.capture("Sam asked about the invoice", NOW - 300))
-        store.run(ops.capture("lunch order", NOW - 200))
+        store.run(focus.start_focus(task_id, NOW - 600, 50, switch=False))
+        store.run(inbox.capture("Sam asked about the invoice", NOW - 300))
+        store.run(inbox.capture("lunch order", NOW - 200))
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
         assert not isinstance(app.screen, BatchScreen)  # focusing: held
@@ -346,7 +346,7 @@ async def test_switch_prompt_when_the_focused_task_waits_on_a_job(
     app: FocusqApp, paths: Paths, seed: Callable[..., list[int]]
 ) -> None:
     from focusq.quickadd import TaskDraft
-    from focusq.store import ops
+    from focusq.store.ops import focus, tasks
     from focusq.store.sync import SyncStore
     from focusq.tui.screens.confirm import ConfirmScreen
 
@@ -354,8 +354,8 @@ async def test_switch_prompt_when_the_focused_task_waits_on_a_job(
     with SyncStore(paths.database) as store:
         draft = TaskDraft()
         draft.afterany = [build]
-        store.run(ops.edit_task(writing, draft, NOW - 60))
-        store.run(ops.start_focus(writing, NOW - 30, 50, switch=False))
+        store.run(tasks.edit_task(writing, draft, NOW - 60))
+        store.run(focus.start_focus(writing, NOW - 30, 50, switch=False))
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
         assert isinstance(app.screen, ConfirmScreen)
@@ -374,22 +374,24 @@ async def test_switch_prompt_when_the_focused_task_waits_on_a_job(
         await settle(pilot)
     with sqlite3.connect(paths.database) as con:
         answers = con.execute("SELECT payload FROM events WHERE kind = 'switch'").fetchall()
-        focus = con.execute("SELECT task_id FROM focus_sessions WHERE ended_at IS NULL").fetchone()
+        focused = con.execute(
+            "SELECT task_id FROM focus_sessions WHERE ended_at IS NULL"
+        ).fetchone()
     assert len(answers) == 2 and all('"accepted": true' in a for (a,) in answers)
-    assert focus == (writing,)
+    assert focused == (writing,)
 
 
 async def test_the_focus_view_asks_when_the_planned_time_is_up(
     app: FocusqApp, paths: Paths, seed: Callable[..., list[int]]
 ) -> None:
-    from focusq.store import ops
+    from focusq.store.ops import focus, tasks
     from focusq.store.sync import SyncStore
     from focusq.tui.screens.focus import FocusScreen, PlannedTimeScreen
 
     [task_id] = seed("write the post")
     with SyncStore(paths.database) as store:
-        store.run(ops.start_focus(task_id, NOW - 51 * 60, 50, switch=False))
-        store.run(ops.add_note(task_id, "open with the customer story", NOW - 60))
+        store.run(focus.start_focus(task_id, NOW - 51 * 60, 50, switch=False))
+        store.run(tasks.add_note(task_id, "open with the customer story", NOW - 60))
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
         await pilot.press("z")
@@ -416,14 +418,14 @@ async def test_time_away_while_focusing_can_be_left_out(
     paths: Paths, seed: Callable[..., list[int]]
 ) -> None:
     from focusq.config import load_settings
-    from focusq.store import ops
+    from focusq.store.ops import focus
     from focusq.store.sync import SyncStore
     from focusq.tui.app import make_app
     from focusq.tui.screens.confirm import ConfirmScreen
 
     [task_id] = seed("write the post")
     with SyncStore(paths.database) as store:
-        store.run(ops.start_focus(task_id, NOW, 50, switch=False))
+        store.run(focus.start_focus(task_id, NOW, 50, switch=False))
     clock = [NOW]
     app = make_app(load_settings(paths), paths, clock=lambda: clock[0])
     async with app.run_test(size=SIZE) as pilot:
@@ -443,7 +445,7 @@ async def test_b_marks_a_task_waiting_on_a_job_and_batches_act(
     app: FocusqApp, paths: Paths, seed: Callable[..., list[int]]
 ) -> None:
     from focusq.quickadd import parse
-    from focusq.store import ops
+    from focusq.store.ops import focus, inbox, tasks
     from focusq.store.sync import SyncStore
     from focusq.tui.screens.batch import BatchScreen
     from focusq.tui.screens.pick import PickScreen
@@ -456,13 +458,13 @@ async def test_b_marks_a_task_waiting_on_a_job_and_batches_act(
         await pilot.press("enter")  # the first job listed: build
         await settle(pilot)
     with SyncStore(paths.database) as store:
-        assert store.run(ops.get_task(writing))["afterany"] == [build]
-        store.run(ops.start_focus(writing, NOW - 300, 50, switch=False))
-        store.run(ops.capture("ping", NOW - 200))
+        assert store.run(tasks.get_task(writing))["afterany"] == [build]
+        store.run(focus.start_focus(writing, NOW - 300, 50, switch=False))
+        store.run(inbox.capture("ping", NOW - 200))
         gated = parse(["deploy gate:approve"], ["./deploy"], now=NOW)
         gated.cwd = "/srv"
-        deploy = store.run(ops.add_task(gated, NOW - 150))
-        store.run(ops.stop_focus(NOW - 100, done=False))
+        deploy = store.run(tasks.add_task(gated, NOW - 150))
+        store.run(focus.stop_focus(NOW - 100, done=False))
     from focusq.config import load_settings
     from focusq.tui.app import make_app
 

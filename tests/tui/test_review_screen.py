@@ -185,7 +185,7 @@ async def test_the_cursor_stays_on_its_task_when_work_is_added_meanwhile(
     review_app: FocusqApp, reviewed_day: dict[str, int], paths: Paths
 ) -> None:
     from focusq.quickadd import parse
-    from focusq.store import ops
+    from focusq.store.ops import tasks
     from focusq.store.sync import SyncStore
 
     async with review_app.run_test(size=SIZE) as pilot:
@@ -196,7 +196,7 @@ async def test_the_cursor_stays_on_its_task_when_work_is_added_meanwhile(
         assert isinstance(screen, ReviewScreen)
         with SyncStore(paths.database) as store:  # another shell adds a task that sorts before it
             store.run(
-                ops.add_task(parse(["urgent thing pri:H"], None, now=today_at(17)), today_at(17))
+                tasks.add_task(parse(["urgent thing pri:H"], None, now=today_at(17)), today_at(17))
             )
         await screen.load()
         await settle(pilot)

@@ -190,13 +190,13 @@ class TestLogScreen:
 
 
 def _focus_on(paths: Paths, task_id: int, minutes_ago: float, *notes: str) -> None:
-    from focusq.store import ops
+    from focusq.store.ops import focus, tasks
     from focusq.store.sync import SyncStore
 
     with SyncStore(paths.database) as store:
         for note in notes:
-            store.run(ops.add_note(task_id, note, NOW - 3000))
-        store.run(ops.start_focus(task_id, NOW - minutes_ago * 60, 50, switch=False))
+            store.run(tasks.add_note(task_id, note, NOW - 3000))
+        store.run(focus.start_focus(task_id, NOW - minutes_ago * 60, 50, switch=False))
 
 
 class TestFocusScreens:
@@ -219,14 +219,14 @@ class TestFocusScreens:
         paths: Paths,
         seed: Callable[..., list[int]],
     ) -> None:
-        from focusq.store import ops
+        from focusq.store.ops import inbox
         from focusq.store.sync import SyncStore
 
         [task_id] = seed("write the post")
         _focus_on(paths, task_id, 40)
         with SyncStore(paths.database) as store:
-            store.run(ops.capture("Sam asked about the invoice", NOW - 900))
-            store.run(ops.capture("lunch order for the team", NOW - 600, urgent=False))
+            store.run(inbox.capture("Sam asked about the invoice", NOW - 900))
+            store.run(inbox.capture("lunch order for the team", NOW - 600, urgent=False))
         from focusq.tui.screens.batch import BatchScreen
 
         async def released(pilot) -> None:  # type: ignore[no-untyped-def]
@@ -249,14 +249,14 @@ class TestFocusScreens:
         seed: Callable[..., list[int]],
     ) -> None:
         from focusq.quickadd import TaskDraft
-        from focusq.store import ops
+        from focusq.store.ops import tasks
         from focusq.store.sync import SyncStore
 
         writing, _, build = seed("write the post pri:H", "read the RFC", ("build", ["make"]))
         with SyncStore(paths.database) as store:
             draft = TaskDraft()
             draft.afterany = [build]
-            store.run(ops.edit_task(writing, draft, NOW - 60))
+            store.run(tasks.edit_task(writing, draft, NOW - 60))
         _focus_on(paths, writing, 5)
 
         async def prompted(pilot) -> None:  # type: ignore[no-untyped-def]

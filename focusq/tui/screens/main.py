@@ -19,7 +19,7 @@ from focusq.errors import FocusqError
 from focusq.focus.policy import Candidate, Held, gap_warning, pick_switch, to_deliver
 from focusq.quickadd import TaskDraft
 from focusq.states import TaskStatus
-from focusq.store import ops
+from focusq.store.ops import focus, inbox, jobs, tasks
 from focusq.tui.board import VIEWS, Board, elapsed, load_board
 from focusq.tui.messages import DatabaseChanged
 from focusq.tui.screens.batch import BatchScreen
@@ -236,27 +236,27 @@ class MainScreen(Screen[None]):
         """When the focused task waits on a job, offer the best ready task; offer the way back."""
         if any(isinstance(screen, ModalScreen) for screen in self.app.screen_stack):
             return
-        focus = board.focus
+        session = board.focus
         back = self._switched_from
         if back is not None:
             origin, blocker = back
-            still = await self.fq.store.run(ops.blockers(origin))
+            still = await self.fq.store.run(focus.blockers(origin))
             if all(b["id"] != blocker for b in still):
                 self._switched_from = None
-                if focus is None or focus["task_id"] != origin:
+                if session is None or session["task_id"] != origin:
                     question = f"#{blocker} has ended: switch back to #{origin}?"
                     self.app.push_screen(
                         ConfirmScreen(question),
-                        lambda yes: self._switch(focus, origin, blocker, yes, back=True),
+                        lambda yes: self._switch(session, origin, blocker, yes, back=True),
                     )
                 return
-        if focus is None:
+        if session is None:
             return
-        waits = await self.fq.store.run(ops.blockers(focus["task_id"]))
-        if not waits or (focus["task_id"], waits[0]["id"]) in self._prompted:
+        waits = await self.fq.store.run(focus.blockers(session["task_id"]))
+        if not waits or (session["task_id"], waits[0]["id"]) in self._prompted:
             return
         blocker = waits[0]
-        self._prompted.add((focus["task_id"], blocker["id"]))
+        self._prompted.add((session["task_id"], blocker["id"]))
         best = pick_switch(
             [
                 Candidate(
@@ -268,7 +268,7 @@ class MainScreen(Screen[None]):
                 for t in board.tasks
                 if t["kind"] == "creative"
                 and t["status"] == "queued"
-                and t["id"] != focus["task_id"]
+                and t["id"] != session["task_id"]
                 and not t["after"]
                 and not t["afterany"]
             ],
@@ -282,12 +282,12 @@ class MainScreen(Screen[None]):
             about = f" (about {elapsed(max(left, 0))} left)"
         title = next(t["title"] for t in board.tasks if t["id"] == best.id)
         question = (
-            f"#{focus['task_id']} waits on #{blocker['id']} {blocker['title']}{about}: "
+            f"#{session['task_id']} waits on #{blocker['id']} {blocker['title']}{about}: "
             f"switch to #{best.id} {title}?"
         )
         self.app.push_screen(
             ConfirmScreen(question),
-            lambda yes: self._switch(focus, best.id, blocker["id"], yes),
+            lambda yes: self._switch(session, best.id, blocker["id"], yes),
         )
 
     def _minutes_left(self, board: Board) -> float | None:
@@ -297,23 +297,23 @@ class MainScreen(Screen[None]):
 
     async def _switch(
         self,
-        focus: dict[str, Any] | None,
+        session: dict[str, Any] | None,
         to_id: int,
         blocker: int,
         yes: bool | None,
         back: bool = False,
     ) -> None:
-        from_id = focus["task_id"] if focus else to_id
+        from_id = session["task_id"] if session else to_id
         now = self.fq.clock()
         await self.fq.store.run(
-            ops.record_switch(from_id, to_id, blocker, now, accepted=bool(yes), back=back)
+            focus.record_switch(from_id, to_id, blocker, now, accepted=bool(yes), back=back)
         )
         if not yes:
             return
         minutes = self.fq.settings.focus.default_minutes
-        await self._write(ops.start_focus(to_id, now, minutes, switch=True), f"focus on #{to_id}")
-        if not back and focus is not None:
-            self._switched_from = (focus["task_id"], blocker)
+        await self._write(focus.start_focus(to_id, now, minutes, switch=True), f"focus on #{to_id}")
+        if not back and session is not None:
+            self._switched_from = (session["task_id"], blocker)
 
     async def _deliver(self, board: Board) -> None:
         """Show the held interruptions the policy says are due, as one batch."""
@@ -327,13 +327,15 @@ class MainScreen(Screen[None]):
             mode=segment.mode if segment else "free",
             segment_start=segment.start.timestamp() if segment else 0.0,
             focusing=board.focus is not None,
-            last_delivery=await self.fq.store.run(ops.last_delivery()),
+            last_delivery=await self.fq.store.run(inbox.last_delivery()),
             batch_minutes=self.fq.settings.interrupts.batch_minutes,
-            focus_ended=await self.fq.store.run(ops.last_focus_end()),
+            focus_ended=await self.fq.store.run(focus.last_focus_end()),
         )
         if not decision.ids:
             return
-        taken = set(await self.fq.store.run(ops.deliver(decision.ids, board.now, decision.reason)))
+        taken = set(
+            await self.fq.store.run(inbox.deliver(decision.ids, board.now, decision.reason))
+        )
         batch = [i for i in items if i["id"] in taken]
         if not batch:
             return  # another delivery took them first
@@ -360,10 +362,10 @@ class MainScreen(Screen[None]):
                 table.move_cursor(row=table.get_row_index(key))
         elif action == "task":
             draft = parse_line(item["text"])
-            await self._write(ops.add_task(draft, self.fq.clock()), f"added: {draft.title}")
+            await self._write(tasks.add_task(draft, self.fq.clock()), f"added: {draft.title}")
         elif action in ("retry", "approve") and item["task_id"] is not None:
             await self._write(
-                ops.request(item["task_id"], action, self.fq.clock()),
+                jobs.request(item["task_id"], action, self.fq.clock()),
                 f"{action} #{item['task_id']}",
             )
             self.fq.wanted_worker = True
@@ -386,8 +388,8 @@ class MainScreen(Screen[None]):
             detail.update("Nothing here yet.\n\nPress [b]a[/b] to add a task.")
             return
         try:
-            record = await self.fq.store.run(ops.get_task(task_id))
-            runs = await self.fq.store.run(ops.runs_of(task_id))
+            record = await self.fq.store.run(tasks.get_task(task_id))
+            runs = await self.fq.store.run(jobs.runs_of(task_id))
         except FocusqError:
             return
         detail.update(_escape(task_detail(record, runs)))
@@ -434,7 +436,7 @@ class MainScreen(Screen[None]):
     async def _added(self, draft: TaskDraft | None) -> None:
         if draft is None:
             return
-        task_id = await self._write(ops.add_task(draft, self.fq.clock()), f"added: {draft.title}")
+        task_id = await self._write(tasks.add_task(draft, self.fq.clock()), f"added: {draft.title}")
         if task_id is not None:
             self.fq.wanted_worker = True
 
@@ -448,7 +450,9 @@ class MainScreen(Screen[None]):
 
     async def _edited(self, task_id: int, draft: TaskDraft | None) -> None:
         if draft is not None:
-            await self._write(ops.edit_task(task_id, draft, self.fq.clock()), f"edited #{task_id}")
+            await self._write(
+                tasks.edit_task(task_id, draft, self.fq.clock()), f"edited #{task_id}"
+            )
 
     def action_details(self) -> None:
         """Widen (or narrow) the detail pane."""
@@ -462,7 +466,7 @@ class MainScreen(Screen[None]):
 
     @work(group="open-log")
     async def _open_log(self, task: dict[str, Any]) -> None:
-        runs = await self.fq.store.run(ops.runs_of(task["id"]))
+        runs = await self.fq.store.run(jobs.runs_of(task["id"]))
         if not runs:
             self.notify(f"#{task['id']} has no log yet", severity="warning")
             return
@@ -486,7 +490,7 @@ class MainScreen(Screen[None]):
             await self._request(task, "cancel", f"cancelling #{task['id']}")
 
     async def _request(self, task: dict[str, Any], action: str, done: str) -> None:
-        await self._write(ops.request(task["id"], action, self.fq.clock()), done)
+        await self._write(jobs.request(task["id"], action, self.fq.clock()), done)
         if action in ("retry", "approve", "release", "resume", "cancel", "pause"):
             self.fq.wanted_worker = True
 
@@ -515,7 +519,7 @@ class MainScreen(Screen[None]):
     async def action_done(self) -> None:
         """Mark the selected task done."""
         if task := self._selected():
-            op = ops.transition(
+            op = tasks.transition(
                 task["id"], _OPEN, TaskStatus.DONE, self.fq.clock(), reason="by hand"
             )
             await self._write(op, f"done: {task['title']}")
@@ -523,7 +527,7 @@ class MainScreen(Screen[None]):
     async def action_drop(self) -> None:
         """Drop the selected task."""
         if task := self._selected():
-            op = ops.transition(
+            op = tasks.transition(
                 task["id"], _OPEN, TaskStatus.DROPPED, self.fq.clock(), reason="by hand"
             )
             await self._write(op, f"dropped: {task['title']}")
@@ -547,7 +551,7 @@ class MainScreen(Screen[None]):
         if not yes:
             return
         minutes = self.fq.settings.focus.default_minutes
-        op = ops.start_focus(task["id"], self.fq.clock(), minutes, switch=True)
+        op = focus.start_focus(task["id"], self.fq.clock(), minutes, switch=True)
         if await self._write(op, f"focus on #{task['id']} for {minutes} min") is not None:
             self._open_focus_view = True
             warning = gap_warning(
@@ -560,17 +564,17 @@ class MainScreen(Screen[None]):
 
     async def pause_focus(self, *, resume: bool) -> None:
         """Pause or resume the focus session."""
-        op = ops.pause_focus(self.fq.clock(), resume=resume)
+        op = focus.pause_focus(self.fq.clock(), resume=resume)
         await self._write(op, "resumed" if resume else "paused")
 
     async def extend_focus(self) -> None:
         """Plan another default length for the focus session."""
         minutes = self.fq.settings.focus.default_minutes
-        await self._write(ops.extend_focus(minutes, self.fq.clock()), f"+{minutes} min")
+        await self._write(focus.extend_focus(minutes, self.fq.clock()), f"+{minutes} min")
 
     async def end_focus_for_break(self, minutes: int) -> None:
         """End the session as a break (recorded as its outcome)."""
-        op = ops.stop_focus(self.fq.clock(), done=False, outcome="break")
+        op = focus.stop_focus(self.fq.clock(), done=False, outcome="break")
         await self._write(op, f"break: back in {minutes} min")
 
     def action_block(self) -> None:
@@ -591,7 +595,7 @@ class MainScreen(Screen[None]):
         draft = TaskDraft()
         draft.afterany = [*task["afterany"], job_id]
         await self._write(
-            ops.edit_task(task["id"], draft, self.fq.clock()), f"#{task['id']} waits on #{job_id}"
+            tasks.edit_task(task["id"], draft, self.fq.clock()), f"#{task['id']} waits on #{job_id}"
         )
 
     def action_review(self) -> None:
@@ -608,7 +612,7 @@ class MainScreen(Screen[None]):
 
     async def action_stop_focus(self) -> None:
         """End the focus session."""
-        await self._write(ops.stop_focus(self.fq.clock(), done=False), "focus ended")
+        await self._write(focus.stop_focus(self.fq.clock(), done=False), "focus ended")
 
     def action_capture(self) -> None:
         """Capture an interruption in two keystrokes, then back to work."""
@@ -617,7 +621,7 @@ class MainScreen(Screen[None]):
     async def _captured(self, text: str | None) -> None:
         if text:
             urgent = text.startswith("!")
-            op = ops.capture(text.lstrip("! "), self.fq.clock(), urgent=urgent)
+            op = inbox.capture(text.lstrip("! "), self.fq.clock(), urgent=urgent)
             await self._write(op, "captured" + (" (urgent)" if urgent else ""))
 
     def action_filter(self) -> None:

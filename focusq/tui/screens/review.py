@@ -28,7 +28,7 @@ from focusq.review_export import (
     summary,
     to_markdown,
 )
-from focusq.store import ops
+from focusq.store.ops import review
 from focusq.tui.messages import DatabaseChanged
 from focusq.tui.screens.capture import CaptureScreen
 from focusq.tui.screens.confirm import ConfirmScreen
@@ -120,7 +120,7 @@ class ReviewScreen(Screen[None]):
     async def load(self, select: int | None = None) -> None:
         """Read the day again and show it, the cursor on task ``select`` (or where it was)."""
         start, end = day_window(self.day)
-        rows = await self._run(ops.day_log(start, end, self.day.isoformat()))
+        rows = await self._run(review.day_log(start, end, self.day.isoformat()))
         if rows is None:
             return
         self.review = figures(DayLog.of(self.day, rows, self.fq.blocks, self.fq.clock()))
@@ -243,7 +243,7 @@ class ReviewScreen(Screen[None]):
         work = self.review.unfinished
         index = min(table.cursor_row, len(work) - 1)
         tomorrow = tomorrow_start(self.day, self.fq.blocks)
-        op = ops.decide(work[index].id, action, self.day.isoformat(), self.fq.clock(), tomorrow)
+        op = review.decide(work[index].id, action, self.day.isoformat(), self.fq.clock(), tomorrow)
         if await self._run(op) is None:
             return
         # On to the next task (the order does not change with answers).
@@ -264,7 +264,7 @@ class ReviewScreen(Screen[None]):
     async def _noted(self, failure: Failure, text: str | None) -> None:
         if not text:
             return
-        op = ops.note_failure(failure.task_id, failure.attempt, text, self.fq.clock())
+        op = review.note_failure(failure.task_id, failure.attempt, text, self.fq.clock())
         await self._run(op)
         await self.load()
 
@@ -287,7 +287,7 @@ class ReviewScreen(Screen[None]):
             await self._close()
 
     async def _close(self) -> None:
-        if await self._run(ops.close_day(self.day.isoformat(), self.fq.clock())) is None:
+        if await self._run(review.close_day(self.day.isoformat(), self.fq.clock())) is None:
             return
         await self.load()
         self.notify(f"{day_title(self.review)} closed" if self.review else "closed")

@@ -1,0 +1,366 @@
+"""Jobs: what the worker reads, claims and finishes, and the intents clients leave it."""
+
+from __future__ import annotations
+
+import json
+
+from focusq.errors import UserError
+from focusq.states import ACTIVE, EventKind, TaskStatus
+from focusq.store.ops.base import (
+    BACKLOG_TAG,
+    READ,
+    TASK_COLUMNS,
+    WRITE,
+    event,
+    in_chunks,
+    move,
+    require,
+    task_record,
+)
+from focusq.store.ops.inbox import interruption
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # typing costs the quick CLI path milliseconds; annotations are strings
+    from collections.abc import Sequence
+    from typing import Any
+
+    from focusq.store.ops.base import Op, Record
+
+
+OPEN_JOB = ("queued", "waiting", "held", "running", "paused")
+
+
+_JOB_SELECT = f"""
+    SELECT {TASK_COLUMNS},
+           r.id AS run_id, r.attempt AS run_attempt, r.pid AS run_pid,
+           r.pgid AS run_pgid, r.started_at AS run_started_at, r.log_path AS run_log
+    FROM tasks t
+    LEFT JOIN runs r ON r.task_id = t.id AND r.ended_at IS NULL
+"""
+"""A task with its unfinished run (if any); callers add the WHERE."""
+
+
+def open_jobs() -> Op[list[Record]]:
+    """Every open mechanical task, with its current run when it has one."""
+    yield READ
+    rows = yield (
+        f"""{_JOB_SELECT}
+        WHERE t.kind = 'mechanical' AND t.status IN ({",".join("?" * len(OPEN_JOB))})
+        ORDER BY t.id
+        """,
+        OPEN_JOB,
+    )
+    return [_job_record(row) for row in rows]
+
+
+def jobs_by_id(ids: Sequence[int]) -> Op[list[Record]]:
+    """The tasks in ``ids`` (any kind, any state), with the current run of each."""
+    yield READ
+    return (yield from jobs_with_runs(ids))
+
+
+def jobs_with_runs(ids: Sequence[int]) -> Op[list[Record]]:
+    out: list[Record] = []
+    for chunk, marks in in_chunks(ids):
+        rows = yield (f"{_JOB_SELECT} WHERE t.id IN ({marks})", chunk)
+        out.extend(_job_record(row) for row in rows)
+    return out
+
+
+def _job_record(row: Any) -> Record:
+    record = task_record(row)
+    record["intent"] = row["intent"]
+    record["budget_from"] = row["budget_from"]
+    record["attempts_left"] = row["retries"] + 1 - (row["attempts"] - row["budget_from"])
+    record["run"] = (
+        None
+        if row["run_id"] is None
+        else {
+            "id": row["run_id"],
+            "attempt": row["run_attempt"],
+            "pid": row["run_pid"],
+            "pgid": row["run_pgid"],
+            "started_at": row["run_started_at"],
+            "log_path": row["run_log"],
+        }
+    )
+    return record
+
+
+def changes_since(after_id: int) -> Op[tuple[int, list[Record], dict[int, str]]]:
+    """What changed after event ``after_id``, in one snapshot.
+
+    Returns the newest event id, the records (with current runs) of the tasks those
+    events touched, and the states of every task their dependencies name.
+    """
+    yield READ
+    rows = yield ("SELECT id, task_id FROM events WHERE id > ? ORDER BY id", (after_id,))
+    if not rows:
+        return after_id, [], {}
+    ids = sorted({r["task_id"] for r in rows if r["task_id"] is not None})
+    records = (yield from jobs_with_runs(ids)) if ids else []
+    deps = sorted({d for r in records for d in (*r["after"], *r["afterany"])})
+    statuses: dict[int, str] = {}
+    for chunk, marks in in_chunks(deps):
+        found = yield (f"SELECT id, status FROM tasks WHERE id IN ({marks})", chunk)
+        statuses.update((r[0], r[1]) for r in found)
+    return int(rows[-1]["id"]), records, statuses
+
+
+def durations_of_ok_runs(limit: int = 20000) -> Op[list[tuple[str, str, float]]]:
+    """``(command JSON, cwd, seconds)`` of recent successful runs, newest first."""
+    yield READ
+    rows = yield (
+        """
+        SELECT t.command, t.cwd, r.ended_at - r.started_at
+        FROM runs r JOIN tasks t ON t.id = r.task_id
+        WHERE r.result = 'ok' ORDER BY r.id DESC LIMIT ?
+        """,
+        (limit,),
+    )
+    return [(r[0], r[1] or "", float(r[2])) for r in rows]
+
+
+def claim(task_id: int, now: float, log_dir: str) -> Op[Record | None]:
+    """Part of a write transaction: queued -> running with a new Run; ``None`` if not queued."""
+    rows = yield (
+        """
+        UPDATE tasks SET status = 'running', attempts = attempts + 1, started_at = ?,
+                         updated_at = ?, intent = NULL
+        WHERE id = ? AND status = 'queued' RETURNING attempts
+        """,
+        (now, now, task_id),
+    )
+    if not rows:
+        return None
+    attempt = int(rows[0][0])
+    log_path = f"{log_dir}/{task_id}-{attempt}.log"
+    run = yield (
+        """
+        INSERT INTO runs (task_id, attempt, started_at, log_path) VALUES (?, ?, ?, ?)
+        RETURNING id
+        """,
+        (task_id, attempt, now, log_path),
+    )
+    payload = {"from": "queued", "to": "running", "attempt": attempt}
+    yield from event(task_id, EventKind.STATUS, payload, now)
+    return {"run_id": int(run[0][0]), "attempt": attempt, "log_path": log_path}
+
+
+def record_spawn(run_id: int, pid: int, pgid: int) -> Op[None]:
+    """Part of a write transaction: the process a run started."""
+    yield ("UPDATE runs SET pid = ?, pgid = ? WHERE id = ?", (pid, pgid, run_id))
+
+
+def finish(
+    task_id: int,
+    run_id: int | None,
+    now: float,
+    *,
+    result: str,
+    status: TaskStatus,
+    exit_code: int | None = None,
+    signal: int | None = None,
+    tail: str | None = None,
+    reason: str | None = None,
+    not_before: float | None = None,
+) -> Op[bool]:
+    """Part of a write transaction: end a run and move its task to ``status``.
+
+    Guarded: only a task still running or paused changes; ``False`` if it did not.
+    """
+    if run_id is not None:
+        yield (
+            """
+            UPDATE runs SET ended_at = ?, exit_code = ?, signal = ?, result = ?, tail = ?
+            WHERE id = ? AND ended_at IS NULL
+            """,
+            (now, exit_code, signal, result, tail, run_id),
+        )
+    old = yield ("SELECT status FROM tasks WHERE id = ?", (task_id,))
+    if not old or old[0][0] not in ("running", "paused"):
+        return False
+    ended = None if status in ACTIVE else now
+    yield (
+        """
+        UPDATE tasks SET status = ?, result = ?, exit_code = ?, reason = ?, intent = NULL,
+                         updated_at = ?, ended_at = ?, not_before = coalesce(?, not_before)
+        WHERE id = ? AND status = ?
+        """,
+        (status.value, result, exit_code, reason, now, ended, not_before, task_id, old[0][0]),
+    )
+    payload: dict[str, Any] = {"from": old[0][0], "to": status.value, "result": result}
+    if exit_code is not None:
+        payload["exit_code"] = exit_code
+    if reason:
+        payload["reason"] = reason
+    yield from event(task_id, EventKind.STATUS, payload, now)
+    if status not in ACTIVE:
+        title, tags = (yield ("SELECT title, tags FROM tasks WHERE id = ?", (task_id,)))[0]
+        note = f"#{task_id} {title}: {result}" + (
+            f" (exit {exit_code})" if exit_code not in (None, 0) else ""
+        )
+        # A failure of a task tagged +urgent breaks through focus and async time.
+        urgent = result != "ok" and "urgent" in json.loads(tags)
+        yield from interruption(note, now, "job", task_id, urgent=urgent)
+    return True
+
+
+def end_open_task(
+    task_id: int, to: TaskStatus, now: float, *, result: str, reason: str
+) -> Op[bool]:
+    """Part of a write transaction: a queued, waiting or held task ends without running."""
+    old = yield ("SELECT status FROM tasks WHERE id = ?", (task_id,))
+    if not old or old[0][0] not in ("queued", "waiting", "held"):
+        return False
+    yield from move(task_id, old[0][0], to, now, result=result, reason=reason)
+    return True
+
+
+def set_paused(task_id: int, paused: bool, now: float) -> Op[bool]:
+    """Part of a write transaction: running <-> paused, after the signal was sent."""
+    frm, to = ("running", "paused") if paused else ("paused", "running")
+    rows = yield (
+        """
+        UPDATE tasks SET status = ?, intent = NULL, updated_at = ?
+        WHERE id = ? AND status = ? RETURNING id
+        """,
+        (to, now, task_id, frm),
+    )
+    if rows:
+        yield from event(task_id, EventKind.STATUS, {"from": frm, "to": to}, now)
+    return bool(rows)
+
+
+def clear_intent(task_id: int) -> Op[None]:
+    """Part of a write transaction: an intent that no longer applies."""
+    yield ("UPDATE tasks SET intent = NULL WHERE id = ?", (task_id,))
+
+
+def request(task_id: int, action: str, now: float) -> Op[Record]:
+    """What ``cancel``/``pause``/``resume``/``hold``/``release``/``approve``/``retry`` do.
+
+    Changes that need no process happen here; a running job gets an intent for the worker.
+    """
+    yield WRITE
+    task = yield from require(task_id)
+    status = task["status"]
+    direct = _DIRECT.get((action, status))
+    if direct is not None:
+        to, result = direct
+        ended = now if to not in ACTIVE else None
+        # A retry by hand starts a fresh retry budget and clears any backoff.
+        not_before = "not_before" if action != "retry" else "NULL"
+        budget_from = "budget_from" if action != "retry" else "attempts"
+        # A task released from the backlog leaves it.
+        tags = (
+            "tags"
+            if action != "release"
+            else f"(SELECT json_group_array(value) FROM json_each(tags) "
+            f"WHERE value <> '{BACKLOG_TAG}')"
+        )
+        yield (
+            f"""
+            UPDATE tasks SET status = ?, result = coalesce(?, result), updated_at = ?,
+                             ended_at = ?, intent = NULL, not_before = {not_before},
+                             budget_from = {budget_from}, tags = {tags}
+            WHERE id = ? AND status = ?
+            """,
+            (to.value, result, now, ended, task_id, status),
+        )
+        payload = {"from": status, "to": to.value, "by": action}
+        yield from event(task_id, EventKind.STATUS, payload, now)
+    elif (action, status) in _INTENTS:
+        yield ("UPDATE tasks SET intent = ?, updated_at = ? WHERE id = ?", (action, now, task_id))
+        yield from event(task_id, EventKind.INTENT, {"intent": action}, now)
+    else:
+        raise UserError(_cannot(task_id, action, status, task["kind"]))
+    return (yield from require(task_id))
+
+
+_DIRECT: dict[tuple[str, str], tuple[TaskStatus, str | None]] = {
+    ("cancel", "queued"): (TaskStatus.CANCELLED, "cancelled"),
+    ("cancel", "waiting"): (TaskStatus.CANCELLED, "cancelled"),
+    ("cancel", "held"): (TaskStatus.CANCELLED, "cancelled"),
+    ("hold", "queued"): (TaskStatus.HELD, None),
+    ("hold", "waiting"): (TaskStatus.HELD, None),
+    ("release", "held"): (TaskStatus.QUEUED, None),
+    ("approve", "waiting"): (TaskStatus.QUEUED, None),
+    **{
+        ("retry", s): (TaskStatus.QUEUED, None)
+        for s in ("failed", "cancelled", "skipped", "done", "dropped")
+    },
+}
+
+
+_INTENTS = {
+    ("cancel", "running"),
+    ("cancel", "paused"),
+    ("pause", "running"),
+    ("resume", "paused"),
+}
+
+
+def _cannot(task_id: int, action: str, status: str, kind: str) -> str:
+    if kind == "creative" and action in ("cancel", "pause", "resume", "approve", "retry"):
+        return f"task {task_id} is creative: there is no job to {action}"
+    hints = {
+        "approve": "only a task waiting at gate:approve can be approved",
+        "resume": "only a paused job can be resumed",
+        "pause": "only a running job can be paused",
+        "release": "only a held task can be released",
+        "retry": "only a finished job can be retried",
+    }
+    hint = hints.get(action, f"a {status} task cannot be {action}ed")
+    return f"task {task_id} is {status}; {hint}"
+
+
+def runs_of(task_id: int) -> Op[list[Record]]:
+    """Every run of a task, oldest first."""
+    yield READ
+    rows = yield ("SELECT * FROM runs WHERE task_id = ? ORDER BY attempt", (task_id,))
+    return [dict(r) for r in rows]
+
+
+def runnable_jobs_exist() -> Op[bool]:
+    """Whether a worker has anything to do: queued, running or paused mechanical work."""
+    yield READ
+    rows = yield (
+        """
+        SELECT 1 FROM tasks WHERE kind = 'mechanical'
+        AND status IN ('queued', 'running', 'paused') LIMIT 1
+        """,
+        (),
+    )
+    return bool(rows)
+
+
+def lock_holders(keys: Sequence[str], exclude: int) -> Op[list[Record]]:
+    """Open tasks other than ``exclude`` holding any of ``keys``: ``{id, title, key}``."""
+    yield READ
+    if not keys:
+        return []
+    rows = yield (
+        f"""
+        SELECT t.id, t.title, l.value AS key FROM tasks t, json_each(t.locks) l
+        WHERE t.status IN ({",".join("?" * len(OPEN_JOB))}) AND t.id <> ?
+          AND l.value IN ({",".join("?" * len(keys))})
+        ORDER BY t.id
+        """,
+        (*OPEN_JOB, exclude, *keys),
+    )
+    return [dict(r) for r in rows]
+
+
+def recent_durations(command: str, cwd: str | None, limit: int = 20) -> Op[list[float]]:
+    """Seconds taken by the latest successful runs of ``command`` (JSON) in ``cwd``."""
+    yield READ
+    rows = yield (
+        """
+        SELECT r.ended_at - r.started_at FROM runs r JOIN tasks t ON t.id = r.task_id
+        WHERE t.command = ? AND t.cwd IS ? AND r.result = 'ok'
+        ORDER BY r.id DESC LIMIT ?
+        """,
+        (command, cwd, limit),
+    )
+    return [float(r[0]) for r in rows]

@@ -1,0 +1,360 @@
+"""Tasks: adding, editing, notes, guarded state changes, and reading them back."""
+
+from __future__ import annotations
+
+import json
+
+from focusq.errors import UserError
+from focusq.states import ACTIVE, DepKind, EventKind, Kind, TaskStatus
+from focusq.store.ops.base import READ, TASK_COLUMNS, WRITE, event, move, require, task_record
+from focusq.store.ops.inbox import interruption
+from focusq.store.schema import OPEN_STATUSES_SQL
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # typing costs the quick CLI path milliseconds; annotations are strings
+    from collections.abc import Iterable, Sequence
+    from typing import Any, TypeVar
+
+    from focusq.quickadd import TaskDraft
+    from focusq.store.ops.base import Op, Record
+
+    T = TypeVar("T")
+
+
+def add_task(draft: TaskDraft, now: float) -> Op[int]:
+    """Insert the task in ``draft`` with its dependencies and an ``added`` event; return its id."""
+    yield WRITE
+    return (yield from _insert(draft, now))
+
+
+def add_tasks(drafts: Sequence[TaskDraft], now: float) -> Op[list[int]]:
+    """Insert several tasks in one transaction: all of them or none.
+
+    A negative id in a draft's ``after``/``afterany`` names an earlier draft of the same
+    batch: ``-1`` is the first.
+    """
+    yield WRITE
+    ids: list[int] = []
+    for draft in drafts:
+        ids.append((yield from _insert(draft, now, ids)))
+    return ids
+
+
+def _insert(draft: TaskDraft, now: float, batch: Sequence[int] = ()) -> Op[int]:
+    assert draft.title and draft.kind
+    rows = yield (
+        """
+        INSERT INTO tasks (title, kind, status, priority, tags, project, command, cwd, env,
+                           locks, estimate, timeout, retries, grp, gate, not_before,
+                           created_at, updated_at)
+        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+        RETURNING id
+        """,
+        (
+            draft.title,
+            draft.kind.value,
+            (TaskStatus.WAITING if draft.gate else TaskStatus.QUEUED).value,
+            (draft.priority or "M"),
+            json.dumps(_unique(draft.tags)),
+            draft.project,
+            json.dumps(draft.command) if draft.command is not None else None,
+            draft.cwd,
+            json.dumps(draft.env or {}),
+            json.dumps(_unique(draft.locks or [])),
+            draft.estimate,
+            draft.timeout,
+            draft.retries or 0,
+            draft.group,
+            draft.gate,
+            draft.not_before,
+            now,
+            now,
+        ),
+    )
+    task_id = int(rows[0][0])
+    yield from _set_deps(task_id, draft, new=True, batch=batch)
+    yield from event(task_id, EventKind.ADDED, {"title": draft.title, "kind": draft.kind}, now)
+    if draft.gate:
+        note = f"#{task_id} {draft.title} waits for your approval"
+        yield from interruption(note, now, "gate", task_id, urgent=False)
+    elif not batch and (yield ("SELECT 1 FROM focus_sessions WHERE ended_at IS NULL", ())):
+        yield from interruption(f"added #{task_id} {draft.title}", now, "quickadd", task_id)
+    return task_id
+
+
+def _unique(items: Iterable[str]) -> list[str]:
+    return list(dict.fromkeys(items))
+
+
+def _set_deps(task_id: int, draft: TaskDraft, *, new: bool, batch: Sequence[int] = ()) -> Op[None]:
+    for kind, ids in ((DepKind.AFTER, draft.after), (DepKind.AFTERANY, draft.afterany)):
+        if ids is None:
+            continue
+        if not new:
+            yield ("DELETE FROM deps WHERE task_id = ? AND kind = ?", (task_id, kind.value))
+        for dep in dict.fromkeys(batch[-i - 1] if i < 0 else i for i in ids):
+            if dep == task_id:
+                raise UserError(f"{kind}:{dep}: a task cannot wait on itself")
+            found = yield ("SELECT id FROM tasks WHERE id = ?", (dep,))
+            if not found:
+                raise UserError(f"{kind}:{dep}: there is no task {dep}")
+            if not new:
+                loop = yield (
+                    """
+                    WITH RECURSIVE up(id) AS (
+                        SELECT ? UNION SELECT d.dep_id FROM deps d JOIN up ON d.task_id = up.id
+                    )
+                    SELECT 1 FROM up WHERE id = ? LIMIT 1
+                    """,
+                    (dep, task_id),
+                )
+                if loop:
+                    raise UserError(
+                        f"{kind}:{dep} would make a dependency cycle: task {dep} already "
+                        f"waits on task {task_id}"
+                    )
+            yield (
+                "INSERT OR REPLACE INTO deps (task_id, dep_id, kind) VALUES (?, ?, ?)",
+                (task_id, dep, kind.value),
+            )
+
+
+_EDITABLE = (TaskStatus.QUEUED, TaskStatus.WAITING, TaskStatus.HELD)
+
+
+def edit_task(task_id: int, draft: TaskDraft, now: float) -> Op[Record]:
+    """Apply the fields given in ``draft`` to an open task; return the new record."""
+    yield WRITE
+    old = yield from require(task_id)
+    if old["status"] not in _EDITABLE:
+        raise UserError(
+            f"task {task_id} is {old['status']}; only queued, waiting or held tasks can be edited"
+        )
+    kind = draft.kind or Kind(old["kind"])
+    command = draft.command if draft.command is not None else old["command"]
+    if kind is Kind.MECHANICAL and command is None:
+        raise UserError(f"task {task_id} has no command to run: give one after '--'")
+    if kind is Kind.CREATIVE and draft.command is not None:
+        raise UserError(f"task {task_id} is creative and takes no command; add ~mech to change it")
+    if kind is Kind.CREATIVE:
+        command = None
+    tags = [t for t in _unique([*old["tags"], *draft.tags]) if t not in draft.untags]
+    changes: dict[str, Any] = {
+        "title": draft.title or old["title"],
+        "kind": kind.value,
+        "priority": draft.priority.value if draft.priority else old["priority"],
+        "tags": json.dumps(tags),
+        "project": draft.project if draft.project is not None else old["project"],
+        "command": json.dumps(command) if command is not None else None,
+        "cwd": draft.cwd if draft.command is not None else old["cwd"],
+        "env": json.dumps(draft.env if draft.env is not None else old["env"]),
+        "locks": json.dumps(_unique(draft.locks) if draft.locks is not None else old["locks"]),
+        "estimate": _given(draft.estimate, old["estimate"]),
+        "timeout": _given(draft.timeout, old["timeout"]),
+        "retries": _given(draft.retries, old["retries"]),
+        "grp": _given(draft.group, old["group"]),
+        "gate": _given(draft.gate, old["gate"]),
+        "not_before": _given(draft.not_before, old["at"]),
+        "updated_at": now,
+    }
+    if kind is Kind.CREATIVE:
+        changes["cwd"] = None
+    assignments = ", ".join(f"{column} = ?" for column in changes)
+    updated = yield (
+        f"UPDATE tasks SET {assignments} WHERE id = ? AND status = ? RETURNING id",
+        (*changes.values(), task_id, old["status"]),
+    )
+    if not updated:  # pragma: no cover - the write lock makes this unreachable
+        raise UserError(f"task {task_id} changed while editing; try again")
+    yield from _set_deps(task_id, draft, new=False)
+    new = yield from require(task_id)
+    diff = {k: new[k] for k in new if new[k] != old[k] and k != "updated_at"}
+    yield from event(task_id, EventKind.EDITED, diff, now)
+    return new
+
+
+def _given(value: T | None, old: Any) -> Any:
+    return old if value is None else value
+
+
+def add_note(task_id: int, text: str, now: float) -> Op[Record]:
+    """Append a line to a task's note."""
+    yield WRITE
+    text = text.strip()
+    if not text:
+        raise UserError("the note is empty: focusq note ID 'what you want to remember'")
+    old = yield from require(task_id)
+    note = f"{old['note']}\n{text}" if old["note"] else text
+    yield ("UPDATE tasks SET note = ?, updated_at = ? WHERE id = ?", (note, now, task_id))
+    yield from event(task_id, EventKind.NOTED, {"text": text}, now)
+    return (yield from require(task_id))
+
+
+def transition(
+    task_id: int,
+    allowed: Iterable[TaskStatus],
+    to: TaskStatus,
+    now: float,
+    *,
+    result: str | None = None,
+    reason: str | None = None,
+) -> Op[Record]:
+    """Move a task from one of ``allowed`` to ``to``: a guarded update plus one event."""
+    yield WRITE
+    old = yield from require(task_id)
+    allowed = frozenset(allowed)
+    if old["status"] not in allowed:
+        raise UserError(_refusal(task_id, old["status"], to))
+    yield from move(task_id, old["status"], to, now, result=result, reason=reason)
+    return (yield from require(task_id))
+
+
+def _refusal(task_id: int, status: str, to: TaskStatus) -> str:
+    if status in ("running", "paused"):
+        return f"task {task_id} is {status}; 'focusq cancel {task_id}' stops it first"
+    if status == to:
+        return f"task {task_id} is already {status}"
+    return f"task {task_id} is {status} and cannot become {to}"
+
+
+def get_task(task_id: int) -> Op[Record]:
+    """One task's record; :class:`UserError` when there is no such task."""
+    yield READ
+    return (yield from require(task_id))
+
+
+_UNLIMITED = 1 << 20
+"""A width that means "do not cut" (output that is not a terminal)."""
+
+
+def task_table(
+    statuses: Iterable[str] | None = None,
+    *,
+    kind: str | None = None,
+    tag: str | None = None,
+    width: int = 100,
+) -> Op[str]:
+    """The ``focusq ls`` table (header first), in the order tasks will be taken; "" if empty.
+
+    SQLite lays out each line (id, kind, priority, status, title with ``+tags`` and
+    ``project:``, cut to ``width``): a listing of ten thousand open tasks stays instant.
+    """
+    yield READ
+    hint = ""
+    if statuses is not None and set(statuses) == ACTIVE:
+        # The partial index holds open tasks in priority order, so the common listing needs
+        # no sort; SQLite only uses it when the query repeats its condition word for word.
+        hint = "INDEXED BY tasks_open_in_order"
+        where, params = _filters(None, kind, tag)
+        where = (where + " AND " if where else "WHERE ") + f"t.status IN {OPEN_STATUSES_SQL}"
+    else:
+        where, params = _filters(statuses, kind, tag)
+    top = (yield ("SELECT coalesce(max(id), 0) FROM tasks", ()))[0][0]
+    id_w = max(2, len(str(top)))
+    header = f"{'ID':>{id_w}}  KIND  P  {'STATUS':<9}  "
+    room = max(20, width - len(header))
+    text = """
+        t.title
+        || CASE WHEN t.tags = '[]' THEN '' ELSE
+             (SELECT ' ' || group_concat('+' || value, ' ') FROM json_each(t.tags))
+           END
+        || coalesce(' project:' || t.project, '')
+    """
+    if width < _UNLIMITED:  # a terminal: cut each title to fit, with an ellipsis
+        cut = f"substr({text}, 1, {room - 1}) || '…'"
+        text = f"CASE WHEN length({text}) > {room} THEN {cut} ELSE {text} END"
+    # One string for the whole table: no Python object per row. The aggregate takes the
+    # rows in the subquery's order.
+    rows = yield (
+        f"""
+        SELECT group_concat(line, char(10)) FROM (
+            SELECT printf('%{id_w}d  %-4s  %s  %-9s  %s', t.id,
+                          CASE t.kind WHEN 'mechanical' THEN 'job' ELSE 'make' END,
+                          t.priority, t.status, {text}) AS line
+            FROM tasks t {hint} {where} ORDER BY t.prio_rank DESC, t.id
+        )
+        """,
+        params,
+    )
+    body = rows[0][0]
+    return f"{header}TITLE\n{body}\n" if body else ""
+
+
+def _filters(
+    statuses: Iterable[str] | None, kind: str | None, tag: str | None
+) -> tuple[str, list[Any]]:
+    where, params = [], []
+    if statuses is not None:
+        wanted = sorted(set(statuses))
+        where.append(f"t.status IN ({','.join('?' * len(wanted))})")
+        params.extend(wanted)
+    if kind:
+        where.append("t.kind = ?")
+        params.append(kind)
+    if tag:
+        where.append("EXISTS (SELECT 1 FROM json_each(t.tags) WHERE value = ?)")
+        params.append(tag)
+    return ("WHERE " + " AND ".join(where) if where else ""), params
+
+
+def list_tasks(
+    statuses: Iterable[str] | None = None,
+    *,
+    kind: str | None = None,
+    tag: str | None = None,
+    limit: int | None = None,
+    ended_after: float | None = None,
+) -> Op[list[Record]]:
+    """Tasks in scheduler order (priority, then age); ``statuses`` ``None`` means all."""
+    yield READ
+    where, params = _filters(statuses, kind, tag)
+    if ended_after is not None:
+        where = (where + " AND " if where else "WHERE ") + "t.ended_at >= ?"
+        params.append(ended_after)
+    sql = f"SELECT {TASK_COLUMNS} FROM tasks t {where} ORDER BY t.prio_rank DESC, t.id"
+    if limit is not None:
+        sql += f" LIMIT {int(limit)}"
+    rows = yield (sql, params)
+    return [task_record(row) for row in rows]
+
+
+def status_counts() -> Op[dict[str, dict[str, int]]]:
+    """Open tasks counted by kind and status: ``{"mechanical": {"running": 2}}``."""
+    yield READ
+    rows = yield (
+        f"""
+        SELECT kind, status, count(*) FROM tasks
+        WHERE status IN ({",".join("?" * len(ACTIVE))}) GROUP BY kind, status
+        """,
+        sorted(ACTIVE),
+    )
+    counts: dict[str, dict[str, int]] = {k.value: {} for k in Kind}
+    for kind, status, n in rows:
+        counts[kind][status] = n
+    return counts
+
+
+def events_since(after_id: int, limit: int = 1000) -> Op[list[Record]]:
+    """Events with an id above ``after_id``, oldest first."""
+    yield READ
+    rows = yield (
+        "SELECT id, at, task_id, kind, payload FROM events WHERE id > ? ORDER BY id LIMIT ?",
+        (after_id, limit),
+    )
+    return [
+        {
+            "id": r["id"],
+            "at": r["at"],
+            "task_id": r["task_id"],
+            "kind": r["kind"],
+            "payload": json.loads(r["payload"]),
+        }
+        for r in rows
+    ]
+
+
+def last_event_id() -> Op[int]:
+    """The newest event's id (0 for an empty log)."""
+    yield READ
+    rows = yield ("SELECT coalesce(max(id), 0) FROM events", ())
+    return int(rows[0][0])
