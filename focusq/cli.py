@@ -794,8 +794,9 @@ def cmd_review(args: argparse.Namespace) -> int:
     """``focusq review``: how a day went, from the event log."""
     import shutil
 
-    from focusq import review_export
-    from focusq.review import DayLog, day_window, figures
+    from focusq.review import export
+    from focusq.review.day import DayLog, day_window
+    from focusq.review.figures import figures
     from focusq.store.ops import review
 
     paths = Paths.from_env()
@@ -812,10 +813,10 @@ def cmd_review(args: argparse.Namespace) -> int:
     if args.json:
         _print_json(figured.to_json())
     elif args.markdown:
-        sys.stdout.write(review_export.to_markdown(figured))
+        sys.stdout.write(export.to_markdown(figured))
     else:
         width = shutil.get_terminal_size((100, 24)).columns if sys.stdout.isatty() else 100
-        sys.stdout.write(review_export.to_text(figured, width))
+        sys.stdout.write(export.to_text(figured, width))
     return 0
 
 
@@ -833,7 +834,7 @@ def _review_day(text: str | None, now: float) -> Any:
     from datetime import date
 
     if not text:
-        from focusq.review import review_day
+        from focusq.review.day import review_day
 
         return review_day(now)
     try:

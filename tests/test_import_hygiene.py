@@ -25,8 +25,8 @@ CORE = [
     "focusq.store.ops.review",
     "focusq.store.sync",
     "focusq.store.aio",
-    "focusq.review",
-    "focusq.review_export",
+    "focusq.review.figures",
+    "focusq.review.export",
     "focusq.cli",
 ]
 

@@ -21,19 +21,17 @@ from typing import Any
 import pytest
 
 from focusq.focus.blocks import make_block
-from focusq.review import (
+from focusq.review.day import DayLog, review_day, tomorrow_start
+from focusq.review.export import duration, lane_cells, text_timeline, to_markdown
+from focusq.review.figures import (
     BlockUse,
-    DayLog,
     DoneTask,
     FailureNote,
     Span,
     TaskFocus,
     Unfinished,
     figures,
-    review_day,
-    tomorrow_start,
 )
-from focusq.review_export import duration, lane_cells, text_timeline, to_markdown
 
 DAY = date(2026, 11, 24)
 BLOCKS = [

@@ -13,7 +13,8 @@ import pytest
 from focusq.errors import UserError
 from focusq.paths import Paths
 from focusq.quickadd import parse
-from focusq.review import DayLog, day_window, figures
+from focusq.review.day import DayLog, day_window
+from focusq.review.figures import figures
 from focusq.states import TaskStatus
 from focusq.store.ops import base, focus, jobs, tasks
 from focusq.store.ops import review as review_ops

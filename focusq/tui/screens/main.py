@@ -600,7 +600,7 @@ class MainScreen(Screen[None]):
 
     def action_review(self) -> None:
         """Open the end-of-day review of today."""
-        from focusq.review import review_day
+        from focusq.review.day import review_day
         from focusq.tui.screens.review import ReviewScreen
 
         self.app.push_screen(ReviewScreen(review_day(self.fq.clock())))

@@ -18,8 +18,8 @@ from textual.widgets import DataTable, Footer, Static
 
 from focusq.errors import FocusqError
 from focusq.paths import PRIVATE_FILE
-from focusq.review import DayLog, Failure, Review, day_window, figures, tomorrow_start
-from focusq.review_export import (
+from focusq.review.day import DayLog, day_window, tomorrow_start
+from focusq.review.export import (
     ANSWER_WORDS,
     clock,
     closed_line,
@@ -28,6 +28,7 @@ from focusq.review_export import (
     summary,
     to_markdown,
 )
+from focusq.review.figures import Failure, Review, figures
 from focusq.store.ops import review
 from focusq.tui.messages import DatabaseChanged
 from focusq.tui.screens.capture import CaptureScreen

@@ -9,8 +9,8 @@ from rich.text import Text
 from textual.reactive import reactive
 from textual.widget import Widget
 
-from focusq.review import Span, Timeline
-from focusq.review_export import axis_line, block_cells, lane_cells, lanes, span_kind
+from focusq.review.export import axis_line, block_cells, lane_cells, lanes, span_kind
+from focusq.review.figures import Span, Timeline
 
 LABEL = 8
 """Columns for the lane names."""

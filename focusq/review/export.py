@@ -1,6 +1,6 @@
 """The review as text: the terminal report, the Markdown export and the timeline as SVG.
 
-Pure functions of a :class:`~focusq.review.Review`; the same cell geometry draws the
+Pure functions of a :class:`~focusq.review.figures.Review`; the same cell geometry draws the
 timeline in the terminal (``focusq review`` and the TUI widget) and nothing here reads a
 clock: times are shown in local time, from the review's own timestamps.
 """
@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from datetime import date, datetime
 from html import escape
 
-from focusq.review import FAILED_RESULTS, DoneTask, Failure, Review, Span, Timeline
+from focusq.review.figures import FAILED_RESULTS, DoneTask, Failure, Review, Span, Timeline
 
 ANSWER_WORDS = {"carry": "carried to tomorrow", "backlog": "sent to the backlog", "drop": "dropped"}
 
