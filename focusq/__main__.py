@@ -1,5 +1,5 @@
 import sys
 
-from focusq.cli import main
+from focusq.cli.main import main
 
 sys.exit(main())

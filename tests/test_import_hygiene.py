@@ -27,7 +27,10 @@ CORE = [
     "focusq.store.aio",
     "focusq.review.figures",
     "focusq.review.export",
-    "focusq.cli",
+    "focusq.cli.main",
+    "focusq.cli.tasks",
+    "focusq.cli.jobs",
+    "focusq.cli.day",
 ]
 
 
@@ -51,7 +54,7 @@ def test_quick_commands_stay_light(argv: list[str]) -> None:
     # The first command in a home validates the settings (pydantic) and caches them.
     subprocess.run([sys.executable, "-m", "focusq", "status"], check=True, capture_output=True)
     modules = loaded_after(
-        "import contextlib, io\nfrom focusq.cli import main\n"
+        "import contextlib, io\nfrom focusq.cli.main import main\n"
         f"with contextlib.redirect_stdout(io.StringIO()): main({argv!r})"
     )
     heavy = {"textual", "pydantic", "asyncio", "aiosqlite", "watchfiles", "typing", "pathlib"}
@@ -66,14 +69,14 @@ def test_a_changed_config_is_validated_again(focusq_home: object) -> None:
 
     with open(Paths.from_env().config_file, "w") as config:
         config.write("[engine]\nmax_parallel = 2\n")
-    modules = loaded_after("from focusq.cli import main\nmain(['status'])")
+    modules = loaded_after("from focusq.cli.main import main\nmain(['status'])")
     assert "pydantic" in modules
 
 
 def test_review_reads_the_day_without_the_tui_or_pydantic() -> None:
     subprocess.run([sys.executable, "-m", "focusq", "status"], check=True, capture_output=True)
     modules = loaded_after(
-        "import contextlib, io\nfrom focusq.cli import main\n"
+        "import contextlib, io\nfrom focusq.cli.main import main\n"
         "with contextlib.redirect_stdout(io.StringIO()): main(['review', '--json'])"
     )
     heavy = {"textual", "pydantic", "asyncio", "aiosqlite", "watchfiles"}

@@ -88,7 +88,7 @@ ADDS_PER_WRITER = 250
 
 _WRITER = """
 import os, sys
-from focusq.cli import main
+from focusq.cli.main import main
 
 worker, go_fd, ready_fd, count = (int(a) for a in sys.argv[1:])
 os.write(ready_fd, b"r")
@@ -174,7 +174,7 @@ def test_concurrent_writers_lose_nothing(tmp_path: Path) -> None:
 
 _ADD_FOREVER = """
 import contextlib, io, os, sys
-from focusq.cli import main
+from focusq.cli.main import main
 
 for i in range(1, 1_000_000):
     out = io.StringIO()

@@ -14,7 +14,7 @@ from textual.reactive import reactive
 from textual.screen import ModalScreen, Screen
 from textual.widgets import DataTable, Footer, Input, Static
 
-from focusq.clifmt import task_detail
+from focusq.cli.output import task_detail
 from focusq.errors import FocusqError
 from focusq.focus.policy import Candidate, Held, gap_warning, pick_switch, to_deliver
 from focusq.quickadd import TaskDraft

@@ -1,11 +1,66 @@
-"""The detail view of one task for ``focusq show``."""
+"""How commands print: JSON records, labels, durations, the width of the terminal."""
 
 from __future__ import annotations
 
+import json
+import os
+import sys
+
 TYPE_CHECKING = False
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # typing costs the quick path milliseconds; annotations are strings
     from collections.abc import Sequence
     from typing import Any
+
+
+def print_json(value: Any) -> None:
+    print(json.dumps(value, indent=2, ensure_ascii=False))
+
+
+def json_record(record: dict[str, Any]) -> dict[str, Any]:
+    """Timestamps as ISO 8601 with the local offset; everything else as stored."""
+    from datetime import datetime
+
+    out = dict(record)
+    for key in ("created_at", "updated_at", "started_at", "ended_at", "at"):
+        if out.get(key) is not None:
+            out[key] = datetime.fromtimestamp(out[key]).astimezone().isoformat(timespec="seconds")
+    return out
+
+
+def json_run(run: dict[str, Any]) -> dict[str, Any]:
+    out = json_record(run)
+    out.pop("id", None)
+    return out
+
+
+def duration_text(seconds: float) -> str:
+    from focusq.durations import format_duration
+
+    return format_duration(max(0.0, seconds))
+
+
+def focus_line(session: dict[str, Any], now: float) -> str:
+    paused = now - session["paused_at"] if session["paused_at"] else 0.0
+    spent = now - session["started_at"] - session["paused_seconds"] - paused
+    state = " (paused)" if session["paused_at"] else ""
+    return (
+        f"#{session['task_id']} {session['title']}: {duration_text(spent)} of "
+        f"{session['planned_minutes']}m{state}"
+    )
+
+
+def task_label(record: dict[str, Any]) -> str:
+    return f"#{record['id']} {record['title']}"
+
+
+def terminal_width() -> int:
+    """Columns to fit: ``$COLUMNS``, else the terminal's; unlimited when not a terminal."""
+    try:
+        return (
+            int(os.environ.get("COLUMNS", 0)) or os.get_terminal_size(sys.stdout.fileno()).columns
+        )
+    except (OSError, ValueError):
+        return 1 << 20  # not a terminal: nothing is cut
 
 
 def task_detail(r: dict[str, Any], runs: Sequence[dict[str, Any]] = ()) -> str:

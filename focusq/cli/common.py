@@ -1,0 +1,70 @@
+"""What every command shares: the cached settings, the store, argument types, autostart."""
+
+from __future__ import annotations
+
+import os
+
+from focusq.errors import UserError
+from focusq.paths import Paths
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # typing costs the quick path milliseconds; annotations are strings
+    from typing import Any
+
+
+def task_id_arg(text: str) -> int:
+    """An argparse type: ``12`` or ``#12``, a positive task id."""
+    text = text.lstrip("#")
+    if not text.isdigit() or int(text) == 0:
+        import argparse
+
+        raise argparse.ArgumentTypeError(f"{text!r} is not a task id (a number like 12)")
+    return int(text)
+
+
+def cached_settings(paths: Paths) -> Any:
+    """The validated settings as cached beside the database (no pydantic on a hit)."""
+    from focusq import settings
+
+    return settings.load(paths)
+
+
+def open_store(paths: Paths | None = None, config: Any = None) -> Any:
+    """The blocking store on the database, opened; use it in a ``with``."""
+    from focusq.store.sync import SyncStore
+
+    paths = paths or Paths.from_env()
+    config = config or cached_settings(paths)
+    store = SyncStore(paths.database, busy_timeout=config.store.busy_timeout)
+    store.open()
+    return store
+
+
+def autostart_worker(paths: Paths, config: Any, store: Any) -> None:
+    """Start a detached worker if none runs and ``worker.autostart`` allows it."""
+    if not config.worker.autostart:
+        return
+    from focusq.engine.launch import ensure_worker
+
+    ensure_worker(paths, store)
+
+
+def job_cwd(given: str | None) -> str:
+    """The folder a job runs in: ``--cwd`` made absolute, else the current one."""
+    if given is None:
+        return os.getcwd()
+    path = os.path.abspath(os.path.expanduser(given))
+    if not os.path.isdir(path):
+        raise UserError(f"--cwd {given}: no such folder; give an existing one")
+    return path
+
+
+def job_env(pairs: list[str]) -> dict[str, str]:
+    """``--env NAME=value`` pairs as a dict."""
+    env = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep or not key.isidentifier():
+            raise UserError(f"--env {pair!r}: write it as NAME=value")
+        env[key] = value
+    return env

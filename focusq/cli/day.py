@@ -1,0 +1,267 @@
+"""The day's commands: ``focus``, ``interrupt``, ``inbox``, ``blocks``, ``block``, ``review``."""
+
+from __future__ import annotations
+
+import sys
+import time
+
+from focusq.cli.common import cached_settings, open_store, task_id_arg
+from focusq.cli.output import duration_text, focus_line, json_record, print_json
+from focusq.errors import UserError
+from focusq.paths import Paths
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # typing costs the quick path milliseconds; annotations are strings
+    import argparse
+    from typing import Any
+
+
+def cmd_blocks(args: argparse.Namespace) -> int:
+    """``focusq blocks``: the day's sync and async blocks, the current one marked."""
+    from datetime import date, datetime
+
+    from focusq.config import load_settings
+    from focusq.focus.blocks import day_plan, next_boundary
+
+    settings = load_settings(Paths.from_env())
+    blocks = settings.time_blocks()
+    now = datetime.now()
+    try:
+        day = date.fromisoformat(args.date) if args.date else now.date()
+    except ValueError:
+        raise UserError(f"--date {args.date}: write it as YYYY-MM-DD") from None
+    plan = day_plan(blocks, day)
+    if args.json:
+        print_json(
+            [
+                {
+                    "start": seg.start.isoformat(timespec="minutes"),
+                    "end": seg.end.isoformat(timespec="minutes"),
+                    "mode": seg.mode,
+                    "label": seg.label,
+                    "current": seg.start <= now < seg.end,
+                }
+                for seg in plan
+            ]
+        )
+        return 0
+    if not blocks:
+        print("no blocks configured: the whole day is free time.")
+        print("add [[blocks]] tables to the config file; see 'focusq blocks --help'")
+        return 0
+    print(day.strftime("%a %d %b %Y"))
+    for seg in plan:
+        current = seg.start <= now < seg.end
+        end = "24:00" if seg.end.date() > day else f"{seg.end:%H:%M}"
+        line = f"{'▶' if current else ' '} {seg.start:%H:%M}-{end}  {seg.mode:<5}  {seg.label}"
+        if current:
+            at, following = next_boundary(blocks, now)
+            line += f"   (now; {following.mode} from {at:%H:%M})"
+        print(line.rstrip())
+    return 0
+
+
+def cmd_focus(args: argparse.Namespace) -> int:
+    """``focusq focus``: start, show, pause, resume or stop the one focus session."""
+    from focusq.store.ops import focus
+
+    paths = Paths.from_env()
+    config = cached_settings(paths)
+    now = time.time()
+    with open_store(paths, config) as store:
+        if args.stop or args.done:
+            session = store.run(focus.stop_focus(now, done=args.done))
+            spent = now - session["started_at"] - session["paused_seconds"]
+            print(f"focused {duration_text(spent)} on #{session['task_id']} {session['title']}")
+            return 0
+        if args.pause or args.resume:
+            session = store.run(focus.pause_focus(now, resume=args.resume))
+            print(f"{'resumed' if args.resume else 'paused'} #{session['task_id']}")
+            return 0
+        if args.id is None:
+            session = store.run(focus.current_focus())
+            if session is None:
+                print("no focus; 'focusq focus ID' starts a session")
+            else:
+                print(focus_line(session, now))
+            return 0
+        minutes = args.minutes or config.focus.default_minutes
+        session = store.run(focus.start_focus(args.id, now, minutes, switch=args.switch))
+    warning = _gap_warning(paths, config.focus.min_minutes)
+    if warning:
+        print(f"focusq: {warning}", file=sys.stderr)
+    print(f"focus on #{session['task_id']} {session['title']} for {minutes} min")
+    return 0
+
+
+def cmd_review(args: argparse.Namespace) -> int:
+    """``focusq review``: how a day went, from the event log."""
+    import shutil
+
+    from focusq.review import export
+    from focusq.review.day import DayLog, day_window
+    from focusq.review.figures import figures
+    from focusq.store.ops import review
+
+    paths = Paths.from_env()
+    config = cached_settings(paths)
+    blocks = _blocks_of(config)
+    now = time.time()
+    day = _review_day(args.date, now)
+    start, end = day_window(day)
+    with open_store(paths, config) as store:
+        if args.close:
+            store.run(review.close_day(day.isoformat(), now))
+        rows = store.run(review.day_log(start, end, day.isoformat()))
+    figured = figures(DayLog.of(day, rows, blocks, now))
+    if args.json:
+        print_json(figured.to_json())
+    elif args.markdown:
+        sys.stdout.write(export.to_markdown(figured))
+    else:
+        width = shutil.get_terminal_size((100, 24)).columns if sys.stdout.isatty() else 100
+        sys.stdout.write(export.to_text(figured, width))
+    return 0
+
+
+def _blocks_of(config: Any) -> list[Any]:
+    """The configured blocks, built from the cached settings (validated when cached)."""
+    from focusq.focus.blocks import make_block
+
+    return [
+        make_block(b["days"], b["start"], b["end"], b["mode"], b.get("label", ""))
+        for b in config.blocks
+    ]
+
+
+def _review_day(text: str | None, now: float) -> Any:
+    from datetime import date
+
+    if not text:
+        from focusq.review.day import review_day
+
+        return review_day(now)
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise UserError(f"--date {text}: write the day as YYYY-MM-DD") from None
+
+
+def _gap_warning(paths: Paths, min_minutes: int) -> str | None:
+    from datetime import datetime
+
+    from focusq.config import load_settings
+    from focusq.focus.policy import gap_warning
+
+    return gap_warning(load_settings(paths).time_blocks(), datetime.now(), min_minutes)
+
+
+def cmd_block(args: argparse.Namespace) -> int:
+    """``focusq block ID --on JOB``: the task waits on a job (the TUI offers a switch)."""
+    from focusq import quickadd
+    from focusq.store.ops import tasks
+
+    now = time.time()
+    with open_store() as store:
+        task = store.run(tasks.get_task(args.id))
+        draft = quickadd.TaskDraft()
+        draft.afterany = [*task["afterany"], args.on]
+        record = store.run(tasks.edit_task(args.id, draft, now))
+    print(f"#{record['id']} {record['title']} waits on #{args.on}")
+    return 0
+
+
+def cmd_interrupt(args: argparse.Namespace) -> int:
+    """``focusq interrupt``: capture something for later, without leaving the work."""
+    from focusq.store.ops import inbox
+
+    with open_store() as store:
+        item = store.run(inbox.capture(" ".join(args.text), time.time(), urgent=args.urgent))
+    print(f"captured #{item}" + (" (urgent)" if args.urgent else ""))
+    return 0
+
+
+def cmd_inbox(args: argparse.Namespace) -> int:
+    """``focusq inbox``: interruptions held and delivered."""
+    from datetime import datetime
+
+    from focusq.store.ops import inbox
+
+    since = 0.0 if args.all else datetime.now().replace(hour=0, minute=0, second=0).timestamp()
+    with open_store() as store:
+        items = store.run(inbox.inbox(since=since))
+    if args.json:
+        print_json([json_record(i) | {"urgent": bool(i["urgent"])} for i in items])
+        return 0
+    if not items:
+        print("the inbox is empty")
+        return 0
+    for item in items:
+        when = datetime.fromtimestamp(item["at"]).strftime("%H:%M")
+        state = f"batch {item['batch']}" if item["delivered_at"] else "held"
+        flag = " !" if item["urgent"] else ""
+        print(f"{item['id']:>4}  {when}  {state:<8}{flag}  {item['text']}")
+    return 0
+
+
+def focus_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("id", type=task_id_arg, nargs="?", help="the creative task to focus on")
+    p.add_argument("--switch", action="store_true", help="end the current session first")
+    p.add_argument(
+        "--minutes", type=int, metavar="N", help="planned length (focus.default_minutes)"
+    )
+    p.add_argument("--stop", action="store_true", help="end the session")
+    p.add_argument("--done", action="store_true", help="end the session and mark its task done")
+    p.add_argument("--pause", action="store_true", help="pause the session")
+    p.add_argument("--resume", action="store_true", help="resume a paused session")
+    p.set_defaults(handler=cmd_focus)
+
+
+def block_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("id", type=task_id_arg, help="the task that waits")
+    p.add_argument(
+        "--on", type=task_id_arg, required=True, metavar="JOB", help="the job it waits on"
+    )
+    p.set_defaults(handler=cmd_block)
+
+
+def interrupt_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("text", nargs="+", help="what came up")
+    p.add_argument("--urgent", action="store_true", help="break through focus and async time")
+    p.set_defaults(handler=cmd_interrupt)
+
+
+def inbox_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--all", action="store_true", help="every day, not only today")
+    p.add_argument("--json", action="store_true", help="print the items as JSON")
+    p.set_defaults(handler=cmd_inbox)
+
+
+def blocks_args(p: argparse.ArgumentParser) -> None:
+    p.epilog = _BLOCKS_HELP
+    p.add_argument("--date", metavar="YYYY-MM-DD", help="another day's plan")
+    p.add_argument("--json", action="store_true", help="print the segments as JSON")
+    p.set_defaults(handler=cmd_blocks)
+
+
+_BLOCKS_HELP = """\
+Blocks come from [[blocks]] tables in the config file:
+
+  [[blocks]]
+  days = "mon-fri"        # mon-fri, sat,sun, mon,wed-fri or daily
+  start = "09:00"
+  end = "10:00"
+  mode = "sync"           # sync: meetings, replies; async: maker time
+  label = "standup and email"
+
+Time outside every block is free. Overlapping blocks are a config error.
+"""
+
+
+def review_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--date", metavar="YYYY-MM-DD", help="another day (default: today)")
+    out = p.add_mutually_exclusive_group()
+    out.add_argument("--markdown", action="store_true", help="print Markdown, timeline as SVG")
+    out.add_argument("--json", action="store_true", help="print every figure as JSON")
+    p.add_argument("--close", action="store_true", help="close the day, then show it")
+    p.set_defaults(handler=cmd_review)

@@ -1,0 +1,245 @@
+"""The ``focusq`` command: dispatch, the quick path that skips argparse, the error boundary.
+
+Quick commands (``add``, ``ls``, ``status`` ...) import only the standard library, the
+quick-add parser and the blocking store driver: no pydantic, no asyncio, no Textual.
+Everything heavier is imported inside the command that needs it, and each command family
+(:mod:`~focusq.cli.tasks`, :mod:`~focusq.cli.jobs`, :mod:`~focusq.cli.day`) only when
+its command runs.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+from focusq import __version__
+from focusq.errors import FocusqError
+from focusq.paths import Paths
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # typing costs the quick path milliseconds; annotations are strings
+    import argparse
+    from collections.abc import Callable, Sequence
+    from typing import Any, NoReturn
+
+    Handler = Callable[[argparse.Namespace], int]
+
+EXIT_USAGE = 2
+
+
+def _parser_class() -> type[argparse.ArgumentParser]:
+    """argparse, imported only when a command needs it (see :func:`_quick`)."""
+    import argparse
+
+    class _Formatter(argparse.RawDescriptionHelpFormatter):
+        """Help laid out for the terminal, without argparse importing shutil to measure it."""
+
+        def __init__(self, prog: str) -> None:
+            try:
+                width = int(os.environ.get("COLUMNS", 0)) or os.get_terminal_size().columns
+            except (OSError, ValueError):
+                width = 80
+            super().__init__(prog, width=max(width - 2, 40))
+
+    class _Parser(argparse.ArgumentParser):
+        """argparse that reports a usage mistake in one line, exit code 2."""
+
+        def __init__(self, *args: Any, **kwargs: Any) -> None:
+            kwargs.setdefault("formatter_class", _Formatter)
+            super().__init__(*args, **kwargs)
+
+        def error(self, message: str) -> NoReturn:
+            self.exit(EXIT_USAGE, f"focusq: {message}; see '{self.prog} --help'\n")
+
+    return _Parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line in ``argv`` (default ``sys.argv[1:]``); return the exit code."""
+    args_list = list(sys.argv[1:] if argv is None else argv)
+    command: list[str] | None = None
+    if "--" in args_list:
+        cut = args_list.index("--")
+        args_list, command = args_list[:cut], args_list[cut + 1 :]
+    args = _quick(args_list)
+    if args is None:
+        parser = build_parser(args_list)
+        args = parser.parse_args(args_list)
+        if command is not None and not getattr(args, "takes_command", False):
+            parser.error("'--' only goes with 'add' and 'edit'")
+    args.command = command
+    handler: Handler = args.handler
+    try:
+        return handler(args)
+    except FocusqError as exc:
+        print(f"focusq: {exc}", file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        return 130
+    except BrokenPipeError:
+        # The reader went away (focusq ls | head); stay quiet like other tools.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 0
+
+
+_QUICK_FLAGS = {
+    "add": ({"--json", "--shell"}, {"--cwd", "--env"}),
+    "status": ({"--short", "--json"}, set()),
+}
+
+
+def _quick(argv: list[str]) -> Any:
+    """Arguments of ``add`` and ``status`` read without argparse, or ``None`` to use it.
+
+    These run from shell prompts and scripts many times a day; importing argparse is a
+    third of their start-up. Anything unusual (help, an unknown option, a missing
+    value) goes to argparse, which then reports it the usual way.
+    """
+    from types import SimpleNamespace
+
+    if not argv or argv[0] not in _QUICK_FLAGS:
+        return None
+    switches, valued = _QUICK_FLAGS[argv[0]]
+    args = SimpleNamespace(words=[], env=[], cwd=None, **{f[2:]: False for f in switches})
+    rest = iter(argv[1:])
+    for word in rest:
+        if word in switches:
+            setattr(args, word[2:], True)
+        elif word in valued:
+            value = next(rest, None)
+            if value is None:
+                return None
+            if word == "--env":
+                args.env.append(value)
+            else:
+                args.cwd = value
+        elif word.startswith("-"):
+            return None
+        elif argv[0] == "add":
+            args.words.append(word)
+        else:
+            return None
+    from focusq.cli.tasks import cmd_add, cmd_status
+
+    args.handler = cmd_add if argv[0] == "add" else cmd_status
+    args.takes_command = argv[0] == "add"
+    return args
+
+
+def build_parser(argv: Sequence[str] = ()) -> argparse.ArgumentParser:
+    """The command tree; with ``argv`` naming a command, only that command's branch.
+
+    Building one sub-parser instead of all of them keeps quick-add fast; the help
+    a user sees is the same either way.
+    """
+
+    parser = _parser_class()(
+        prog="focusq",
+        description="A personal work orchestrator: one SQLite queue, mechanical jobs in the "
+        "background, creative work in one focus slot. With no command, shows the day's queue.",
+        epilog="Data lives in $FOCUSQ_HOME, else ~/.local/share/focusq. "
+        "'focusq COMMAND --help' describes each command.",
+    )
+    parser.add_argument("--version", action="version", version=f"focusq {__version__}")
+    parser.set_defaults(handler=cmd_overview)
+    sub = parser.add_subparsers(title="commands", metavar="COMMAND", parser_class=type(parser))
+    wanted = next((a for a in argv if not a.startswith("-")), None)
+    table = commands()
+    for name, (help_text, configure) in table.items():
+        if wanted in table and name != wanted:
+            continue
+        configure(sub.add_parser(name, help=help_text, description=help_text))
+    return parser
+
+
+def cmd_overview(args: argparse.Namespace) -> int:
+    """``focusq`` with no command: the TUI in a terminal, else the status and the queue."""
+    if sys.stdin.isatty() and sys.stdout.isatty():
+        return cmd_tui(args)
+    from focusq.cli.tasks import cmd_ls, cmd_status
+
+    args.short, args.json = False, False
+    cmd_status(args)
+    print()
+    args.all, args.kind, args.status, args.tag = False, None, None, None
+    return cmd_ls(args)
+
+
+def cmd_tui(args: argparse.Namespace) -> int:
+    """``focusq ui``: the terminal interface."""
+    from focusq.config import load_settings
+    from focusq.tui.app import make_app
+
+    paths = Paths.from_env()
+    make_app(load_settings(paths), paths).run()
+    return 0
+
+
+def _ui_args(p: argparse.ArgumentParser) -> None:
+    p.set_defaults(handler=cmd_tui)
+
+
+def commands() -> dict[str, tuple[str, Callable[[argparse.ArgumentParser], None]]]:
+    """Every command: its one-line help and the function that adds its arguments."""
+    from focusq.cli.day import (
+        block_args,
+        blocks_args,
+        focus_args,
+        inbox_args,
+        interrupt_args,
+        review_args,
+    )
+    from focusq.cli.jobs import action_args, batch_args, log_args, wait_args, worker_args
+    from focusq.cli.tasks import (
+        add_args,
+        cmd_done,
+        cmd_drop,
+        edit_args,
+        id_only_args,
+        ls_args,
+        note_args,
+        show_args,
+        status_args,
+    )
+
+    return {
+        "add": ("Add a task: words make a creative task, '-- CMD' a mechanical job.", add_args),
+        "ls": ("List tasks: open ones by default, in the order they will be taken.", ls_args),
+        "show": ("Show one task in full.", show_args),
+        "done": ("Mark an open task done.", id_only_args(cmd_done)),
+        "drop": ("Drop an open task from the plan.", id_only_args(cmd_drop)),
+        "edit": (
+            "Change an open task with quick-add tokens; title words replace the title.",
+            edit_args,
+        ),
+        "note": ("Add a line to a task's note.", note_args),
+        "status": ("What is going on: focus and job counts.", status_args),
+        "log": ("Print a job's log; -f follows it while it runs.", log_args),
+        "cancel": (
+            "Cancel a task; a running job's process group is stopped.",
+            action_args("cancel"),
+        ),
+        "pause": ("Pause a running job (SIGSTOP to its group).", action_args("pause")),
+        "resume": ("Resume a paused job (SIGCONT to its group).", action_args("resume")),
+        "retry": ("Queue a finished job again, with a fresh retry budget.", action_args("retry")),
+        "hold": ("Hold a queued task: the worker will not start it.", action_args("hold")),
+        "release": ("Release a held task.", action_args("release")),
+        "approve": ("Approve a job waiting at gate:approve.", action_args("approve")),
+        "wait": ("Wait for tasks to end; exit 0 when all succeeded, 1 if not.", wait_args),
+        "batch": ("Add a set of tasks with dependencies from a TOML file, in one go.", batch_args),
+        "worker": ("Start the background worker (--foreground: run it here).", worker_args),
+        "ui": ("Open the terminal interface (what focusq alone does in a terminal).", _ui_args),
+        "blocks": (
+            "Show the day's sync and async time blocks, the current one marked.",
+            blocks_args,
+        ),
+        "focus": ("Focus on a creative task; --stop, --done, --pause, --resume.", focus_args),
+        "interrupt": (
+            "Capture an interruption for the next batch (--urgent breaks through).",
+            interrupt_args,
+        ),
+        "inbox": ("List today's interruptions, held and delivered.", inbox_args),
+        "block": ("Mark a task as waiting on a job (the TUI then offers a switch).", block_args),
+        "review": ("How a day went: done, focus, interruptions, jobs; what is left.", review_args),
+    }

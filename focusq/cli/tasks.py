@@ -1,0 +1,309 @@
+"""Task commands: ``add``, ``ls``, ``show``, ``edit``, ``done``, ``drop``, ``note``, ``status``."""
+
+from __future__ import annotations
+
+import sys
+import time
+
+from focusq.cli.common import (
+    autostart_worker,
+    cached_settings,
+    job_cwd,
+    job_env,
+    open_store,
+    task_id_arg,
+)
+from focusq.cli.output import (
+    focus_line,
+    json_record,
+    json_run,
+    print_json,
+    task_label,
+    terminal_width,
+)
+from focusq.errors import UserError
+from focusq.paths import Paths
+from focusq.states import ACTIVE, Kind, TaskStatus
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # typing costs the quick path milliseconds; annotations are strings
+    import argparse
+    from collections.abc import Callable
+    from typing import Any
+
+    Handler = Callable[[argparse.Namespace], int]
+
+
+_GRAMMAR = """\
+quick-add grammar (focusq add / focusq edit):
+  words            the title; unknown key:value words stay in it ("fix: typo")
+  -- CMD ARGS...   the command: makes the task mechanical (run without a shell
+                   unless --shell, then the words are one 'sh -c' string)
+  +TAG             a tag (in edit, -TAG removes one)
+  project:NAME     the project
+  pri:H|M|L        priority (default M)
+  est:30m|2h       estimate (s, m, h, d; a bare number is minutes)
+  after:ID[,ID]    start only after these succeeded
+  afterany:ID      start only after these ended, however they ended
+  lock:KEY         never run two holders of KEY at once (repeatable): lock:deploy:prod
+  timeout:10m      kill the job after this long
+  retry:N          retry a failed job up to N times
+  group:NAME       a group with its own cap and failure policy
+  gate:approve     wait for 'focusq approve ID' before starting
+  at:HH:MM         not before this time (the next one); at:2026-11-24T09:00
+  ~mech ~creative  override the inferred kind
+"""
+
+
+def add_args(p: argparse.ArgumentParser) -> None:
+    p.usage = "focusq add [options] WORDS... [-- COMMAND ARGS...]"
+    p.epilog = (
+        _GRAMMAR + "\nexamples:\n  focusq add write the launch post +blog pri:H est:90m\n"
+        "  focusq add build site lock:site -- make -C site build\n"
+        "  id=$(focusq add -- pytest -x)"
+    )
+    p.add_argument("words", nargs="*", help="title words and tokens (see below)")
+    p.add_argument("--shell", action="store_true", help="run the command with 'sh -c'")
+    p.add_argument("--cwd", help="folder the job runs in (default: the current one)")
+    p.add_argument(
+        "--env", action="append", default=[], metavar="KEY=VALUE", help="set a variable (repeat)"
+    )
+    p.add_argument("--json", action="store_true", help="print the new task as JSON")
+    p.set_defaults(handler=cmd_add, takes_command=True)
+
+
+def ls_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--all", "-a", action="store_true", help="every task, finished ones too")
+    p.add_argument("--kind", choices=[k.value for k in Kind], help="only this kind")
+    p.add_argument(
+        "--status",
+        action="append",
+        metavar="STATUS",
+        help=f"only these states (repeat or comma-separate): {', '.join(TaskStatus)}",
+    )
+    p.add_argument("--tag", help="only tasks with this tag")
+    p.add_argument("--json", action="store_true", help="print a JSON array")
+    p.set_defaults(handler=cmd_ls)
+
+
+def show_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("id", type=task_id_arg, help="the task's id")
+    p.add_argument("--json", action="store_true", help="print it as JSON")
+    p.set_defaults(handler=cmd_show)
+
+
+def id_only_args(handler: Handler) -> Callable[[argparse.ArgumentParser], None]:
+    def configure(p: argparse.ArgumentParser) -> None:
+        p.add_argument("id", type=task_id_arg, help="the task's id")
+        p.set_defaults(handler=handler)
+
+    return configure
+
+
+def edit_args(p: argparse.ArgumentParser) -> None:
+    p.usage = "focusq edit ID [TOKENS...] [-- COMMAND ARGS...]"
+    p.epilog = _GRAMMAR + "\nafter:, afterany: and lock: replace the old lists."
+    p.add_argument("id", type=task_id_arg, help="the task's id")
+    import argparse
+
+    p.add_argument("words", nargs=argparse.REMAINDER, help="title words and tokens")
+    p.add_argument("--shell", action="store_true", help="run the new command with 'sh -c'")
+    p.add_argument("--cwd", help="folder the new command runs in (default: the current one)")
+    p.add_argument("--json", action="store_true", help="print the changed task as JSON")
+    p.set_defaults(handler=cmd_edit, takes_command=True)
+
+
+def note_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("id", type=task_id_arg, help="the task's id")
+    p.add_argument("text", nargs="+", help="the note")
+    p.set_defaults(handler=cmd_note)
+
+
+def status_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--short", action="store_true", help="one line, for a shell prompt or tmux status bar"
+    )
+    p.add_argument("--json", action="store_true", help="print the counts as JSON")
+    p.set_defaults(handler=cmd_status)
+
+
+def cmd_add(args: argparse.Namespace) -> int:
+    """``focusq add``."""
+    from focusq import quickadd
+    from focusq.store.ops import tasks
+
+    now = time.time()
+    draft = quickadd.parse(args.words, args.command, now=now, shell=args.shell)
+    if draft.kind is Kind.MECHANICAL:
+        draft.cwd = job_cwd(args.cwd)
+        draft.env = job_env(args.env) or None
+    elif args.cwd or args.env:
+        raise UserError("--cwd and --env only go with a command after '--'")
+    paths = Paths.from_env()
+    config = cached_settings(paths)
+    if draft.kind is Kind.MECHANICAL and draft.command and draft.cwd:
+        from focusq.engine.shared import implicit_lock
+
+        lock = implicit_lock(draft.command, draft.cwd, config.engine.shared_state_words)
+        if lock and lock not in (draft.locks or []):
+            draft.locks = [*(draft.locks or []), lock]
+    with open_store(paths, config) as store:
+        task_id = store.run(tasks.add_task(draft, now))
+        if args.json:
+            print_json(json_record(store.run(tasks.get_task(task_id))))
+        else:
+            print(task_id)
+        if draft.locks:
+            _tell_lock_waits(store, task_id, draft.locks)
+        if draft.kind is Kind.MECHANICAL and not draft.gate:
+            autostart_worker(paths, config, store)
+    return 0
+
+
+def _tell_lock_waits(store: Any, task_id: int, locks: list[str]) -> None:
+    from focusq.store.ops import jobs
+
+    for holder in store.run(jobs.lock_holders(locks, task_id)):
+        key = holder["key"]
+        why = "same worktree" if key.startswith("worktree:") else f"lock {key}"
+        print(f"focusq: #{task_id} waits for #{holder['id']}: {why}", file=sys.stderr)
+
+
+def cmd_edit(args: argparse.Namespace) -> int:
+    """``focusq edit``."""
+    from focusq import quickadd
+    from focusq.store.ops import tasks
+
+    now = time.time()
+    draft = quickadd.parse(args.words, args.command, now=now, shell=args.shell, editing=True)
+    if draft.command is not None:
+        draft.cwd = job_cwd(args.cwd)
+    if not any(getattr(draft, f) not in (None, []) for f in quickadd.TaskDraft.__slots__):
+        raise UserError("nothing to change: give title words, tokens or '-- COMMAND'")
+    with open_store() as store:
+        record = store.run(tasks.edit_task(args.id, draft, now))
+    if args.json:
+        print_json(json_record(record))
+    else:
+        print(f"edited {task_label(record)}")
+    return 0
+
+
+def cmd_note(args: argparse.Namespace) -> int:
+    """``focusq note``."""
+    from focusq.store.ops import tasks
+
+    with open_store() as store:
+        record = store.run(tasks.add_note(args.id, " ".join(args.text), time.time()))
+    print(f"noted on {task_label(record)}")
+    return 0
+
+
+_FINISHABLE = (TaskStatus.QUEUED, TaskStatus.WAITING, TaskStatus.HELD)
+
+
+def cmd_done(args: argparse.Namespace) -> int:
+    """``focusq done``."""
+    from focusq.store.ops import tasks
+
+    with open_store() as store:
+        record = store.run(
+            tasks.transition(args.id, _FINISHABLE, TaskStatus.DONE, time.time(), reason="by hand")
+        )
+    print(f"done {task_label(record)}")
+    return 0
+
+
+def cmd_drop(args: argparse.Namespace) -> int:
+    """``focusq drop``."""
+    from focusq.store.ops import tasks
+
+    with open_store() as store:
+        record = store.run(
+            tasks.transition(
+                args.id, _FINISHABLE, TaskStatus.DROPPED, time.time(), reason="by hand"
+            )
+        )
+    print(f"dropped {task_label(record)}")
+    return 0
+
+
+def cmd_ls(args: argparse.Namespace) -> int:
+    """``focusq ls``."""
+    from focusq.store.ops import tasks
+
+    statuses: set[str] | None = None if args.all else {s.value for s in ACTIVE}
+    if args.status:
+        statuses = {s.strip() for arg in args.status for s in arg.split(",") if s.strip()}
+        unknown = statuses - {s.value for s in TaskStatus}
+        if unknown:
+            raise UserError(
+                f"--status {', '.join(sorted(unknown))}: unknown; use {', '.join(TaskStatus)}"
+            )
+    with open_store() as store:
+        if args.json:
+            records = store.run(tasks.list_tasks(statuses, kind=args.kind, tag=args.tag))
+            print_json([json_record(r) for r in records])
+            return 0
+        table = store.run(
+            tasks.task_table(statuses, kind=args.kind, tag=args.tag, width=terminal_width())
+        )
+    if table:
+        sys.stdout.write(table)
+    else:
+        print("nothing here; add work with: focusq add write the launch post +blog")
+    return 0
+
+
+def cmd_show(args: argparse.Namespace) -> int:
+    """``focusq show``."""
+    from focusq.store.ops import jobs, tasks
+
+    with open_store() as store:
+        record = store.run(tasks.get_task(args.id))
+        runs = store.run(jobs.runs_of(args.id))
+    if args.json:
+        shown = json_record(record)
+        shown["runs"] = [json_run(r) for r in runs]
+        print_json(shown)
+    else:
+        from focusq.cli.output import task_detail
+
+        sys.stdout.write(task_detail(record, runs))
+    return 0
+
+
+def cmd_status(args: argparse.Namespace) -> int:
+    """``focusq status``."""
+    from focusq.store.ops import focus, tasks
+
+    with open_store() as store:
+        counts = store.run(tasks.status_counts())
+        session = store.run(focus.current_focus())
+    jobs = counts[Kind.MECHANICAL]
+    running = jobs.get("running", 0) + jobs.get("paused", 0)
+    queued = jobs.get("queued", 0)
+    waiting = jobs.get("waiting", 0) + jobs.get("held", 0)
+    creative = sum(counts[Kind.CREATIVE].values())
+    if args.json:
+        print_json(
+            {
+                "focus": None if session is None else session["task_id"],
+                "running": running,
+                "queued": queued,
+                "waiting": waiting,
+                "creative_open": creative,
+            }
+        )
+        return 0
+    focus_text = "no focus" if session is None else focus_line(session, time.time())
+    parts = [focus_text, f"{running} running", f"{queued} queued"]
+    if waiting:
+        parts.append(f"{waiting} waiting")
+    if args.short:
+        print(" · ".join(parts))
+    else:
+        print(f"focus:    {parts[0]}")
+        print(f"jobs:     {', '.join(parts[1:])}")
+        print(f"creative: {creative} open")
+    return 0
