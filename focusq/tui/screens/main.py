@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -11,24 +10,24 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal
 from textual.reactive import reactive
-from textual.screen import ModalScreen, Screen
+from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Input, Static
 
 from focusq.cli.output import task_detail
 from focusq.errors import FocusqError
-from focusq.focus.policy import Candidate, Held, gap_warning, pick_switch, to_deliver
+from focusq.focus.policy import gap_warning
 from focusq.quickadd import TaskDraft
 from focusq.states import TaskStatus
 from focusq.store.ops import focus, inbox, jobs, tasks
-from focusq.tui.board import VIEWS, Board, elapsed, load_board
+from focusq.tui.board import VIEWS, Board, load_board
+from focusq.tui.focus_flow import FocusFlow
 from focusq.tui.messages import DatabaseChanged
-from focusq.tui.screens.batch import BatchScreen
 from focusq.tui.screens.capture import CaptureScreen
 from focusq.tui.screens.confirm import ConfirmScreen
 from focusq.tui.screens.focus import FocusScreen
 from focusq.tui.screens.log import LogScreen
 from focusq.tui.screens.pick import PickScreen
-from focusq.tui.screens.quickadd import QuickAddScreen, parse_line
+from focusq.tui.screens.quickadd import QuickAddScreen
 from focusq.tui.widgets.job_slots import JobSlotsPanel
 from focusq.tui.widgets.status_bar import StatusBar
 from focusq.tui.widgets.task_table import TaskTable
@@ -151,13 +150,9 @@ class MainScreen(Screen[None]):
     def __init__(self) -> None:
         super().__init__()
         self.board: Board | None = None
-        self._prompted: set[tuple[int, int]] = set()
-        """(focused task, job it waits on) pairs already offered a switch."""
         self._open_focus_view = False
-        self._delivering = asyncio.Lock()
-        """One delivery at a time, so a batch is decided on what the last one left."""
-        self._switched_from: tuple[int, int] | None = None
-        """(task switched away from, job it waited on): offer the way back when the job ends."""
+        self.flow = FocusFlow(self)
+        """Switch prompts and batches of interruptions, decided on each board."""
 
     @property
     def fq(self) -> FocusqApp:
@@ -221,154 +216,7 @@ class MainScreen(Screen[None]):
         if self._open_focus_view and board.focus is not None:
             self._open_focus_view = False
             self.app.push_screen(FocusScreen(board))
-        if board.held:
-            self._deliver_held(board)
-        await self._offer_switch(board)
-
-    @work(group="deliver")
-    async def _deliver_held(self, board: Board) -> None:
-        """Deliver in a worker of its own: a newer board must not cancel a batch half shown
-        (marked delivered, but not yet on screen)."""
-        async with self._delivering:
-            await self._deliver(board)
-
-    async def _offer_switch(self, board: Board) -> None:
-        """When the focused task waits on a job, offer the best ready task; offer the way back."""
-        if any(isinstance(screen, ModalScreen) for screen in self.app.screen_stack):
-            return
-        session = board.focus
-        back = self._switched_from
-        if back is not None:
-            origin, blocker = back
-            still = await self.fq.store.run(focus.blockers(origin))
-            if all(b["id"] != blocker for b in still):
-                self._switched_from = None
-                if session is None or session["task_id"] != origin:
-                    question = f"#{blocker} has ended: switch back to #{origin}?"
-                    self.app.push_screen(
-                        ConfirmScreen(question),
-                        lambda yes: self._switch(session, origin, blocker, yes, back=True),
-                    )
-                return
-        if session is None:
-            return
-        waits = await self.fq.store.run(focus.blockers(session["task_id"]))
-        if not waits or (session["task_id"], waits[0]["id"]) in self._prompted:
-            return
-        blocker = waits[0]
-        self._prompted.add((session["task_id"], blocker["id"]))
-        best = pick_switch(
-            [
-                Candidate(
-                    t["id"],
-                    {"H": 2, "M": 1, "L": 0}[t["priority"]],
-                    (t["estimate"] or 0) / 60 or None,
-                    t["created_at"],
-                )
-                for t in board.tasks
-                if t["kind"] == "creative"
-                and t["status"] == "queued"
-                and t["id"] != session["task_id"]
-                and not t["after"]
-                and not t["afterany"]
-            ],
-            self._minutes_left(board),
-        )
-        if best is None:
-            return
-        about = ""
-        if blocker["started_at"] and blocker["estimate"]:
-            left = blocker["estimate"] - (board.now - blocker["started_at"])
-            about = f" (about {elapsed(max(left, 0))} left)"
-        title = next(t["title"] for t in board.tasks if t["id"] == best.id)
-        question = (
-            f"#{session['task_id']} waits on #{blocker['id']} {blocker['title']}{about}: "
-            f"switch to #{best.id} {title}?"
-        )
-        self.app.push_screen(
-            ConfirmScreen(question),
-            lambda yes: self._switch(session, best.id, blocker["id"], yes),
-        )
-
-    def _minutes_left(self, board: Board) -> float | None:
-        if board.next_block is None:
-            return None
-        return (board.next_block[0].timestamp() - board.now) / 60
-
-    async def _switch(
-        self,
-        session: dict[str, Any] | None,
-        to_id: int,
-        blocker: int,
-        yes: bool | None,
-        back: bool = False,
-    ) -> None:
-        from_id = session["task_id"] if session else to_id
-        now = self.fq.clock()
-        await self.fq.store.run(
-            focus.record_switch(from_id, to_id, blocker, now, accepted=bool(yes), back=back)
-        )
-        if not yes:
-            return
-        minutes = self.fq.settings.focus.default_minutes
-        await self._write(focus.start_focus(to_id, now, minutes, switch=True), f"focus on #{to_id}")
-        if not back and session is not None:
-            self._switched_from = (session["task_id"], blocker)
-
-    async def _deliver(self, board: Board) -> None:
-        """Show the held interruptions the policy says are due, as one batch."""
-        if any(isinstance(screen, BatchScreen) for screen in self.app.screen_stack):
-            return
-        items = board.inbox
-        segment = board.block
-        decision = to_deliver(
-            [Held(i["id"], i["at"], bool(i["urgent"])) for i in items],
-            now=board.now,
-            mode=segment.mode if segment else "free",
-            segment_start=segment.start.timestamp() if segment else 0.0,
-            focusing=board.focus is not None,
-            last_delivery=await self.fq.store.run(inbox.last_delivery()),
-            batch_minutes=self.fq.settings.interrupts.batch_minutes,
-            focus_ended=await self.fq.store.run(focus.last_focus_end()),
-        )
-        if not decision.ids:
-            return
-        taken = set(
-            await self.fq.store.run(inbox.deliver(decision.ids, board.now, decision.reason))
-        )
-        batch = [i for i in items if i["id"] in taken]
-        if not batch:
-            return  # another delivery took them first
-        if decision.reason == "at once":
-            # Sync or free time: no need to stop anyone; one quiet note for all of them.
-            lines = [i["text"] for i in batch[:4]] + (
-                [f"+{len(batch) - 4} more"] * (len(batch) > 4)
-            )
-            self.notify("\n".join(lines), title="focusq", timeout=6, markup=False)
-            return
-        if self.fq.settings.interrupts.bell:
-            self.app.bell()
-        self.fq.notify_desktop(f"focusq: {len(batch)} for you", "\n".join(i["text"] for i in batch))
-        self.app.push_screen(BatchScreen(batch, decision.reason), self._after_batch)
-
-    async def _after_batch(self, choice: tuple[str, dict[str, Any]] | None) -> None:
-        if choice is None:
-            return
-        action, item = choice
-        if action == "open" and item["task_id"] is not None:
-            table = self.query_one(TaskTable)
-            key = str(item["task_id"])
-            if key in table.rows:
-                table.move_cursor(row=table.get_row_index(key))
-        elif action == "task":
-            draft = parse_line(item["text"])
-            await self._write(tasks.add_task(draft, self.fq.clock()), f"added: {draft.title}")
-        elif action in ("retry", "approve") and item["task_id"] is not None:
-            await self._write(
-                jobs.request(item["task_id"], action, self.fq.clock()),
-                f"{action} #{item['task_id']}",
-            )
-            self.fq.wanted_worker = True
+        await self.flow.board_changed(board)
 
     @on(DataTable.RowHighlighted)
     def _highlighted(self, _: DataTable.RowHighlighted) -> None:
@@ -409,6 +257,12 @@ class MainScreen(Screen[None]):
 
     # -- actions ----------------------------------------------------------------------------
 
+    def select_task(self, task_id: int) -> None:
+        """Move the list's cursor to ``task_id`` if the list shows it."""
+        table = self.query_one(TaskTable)
+        if str(task_id) in table.rows:
+            table.move_cursor(row=table.get_row_index(str(task_id)))
+
     def _selected(self) -> dict[str, Any] | None:
         task_id = self.query_one(TaskTable).selected_id
         if task_id is None or self.board is None:
@@ -419,7 +273,8 @@ class MainScreen(Screen[None]):
                 return task
         return None
 
-    async def _write(self, op: Any, done: str) -> Any:
+    async def write(self, op: Any, done: str) -> Any:
+        """Run a store operation; say ``done`` (or what went wrong) and read the board again."""
         try:
             result = await self.fq.store.run(op)
         except FocusqError as exc:
@@ -436,7 +291,7 @@ class MainScreen(Screen[None]):
     async def _added(self, draft: TaskDraft | None) -> None:
         if draft is None:
             return
-        task_id = await self._write(tasks.add_task(draft, self.fq.clock()), f"added: {draft.title}")
+        task_id = await self.write(tasks.add_task(draft, self.fq.clock()), f"added: {draft.title}")
         if task_id is not None:
             self.fq.wanted_worker = True
 
@@ -450,9 +305,7 @@ class MainScreen(Screen[None]):
 
     async def _edited(self, task_id: int, draft: TaskDraft | None) -> None:
         if draft is not None:
-            await self._write(
-                tasks.edit_task(task_id, draft, self.fq.clock()), f"edited #{task_id}"
-            )
+            await self.write(tasks.edit_task(task_id, draft, self.fq.clock()), f"edited #{task_id}")
 
     def action_details(self) -> None:
         """Widen (or narrow) the detail pane."""
@@ -490,7 +343,7 @@ class MainScreen(Screen[None]):
             await self._request(task, "cancel", f"cancelling #{task['id']}")
 
     async def _request(self, task: dict[str, Any], action: str, done: str) -> None:
-        await self._write(jobs.request(task["id"], action, self.fq.clock()), done)
+        await self.write(jobs.request(task["id"], action, self.fq.clock()), done)
         if action in ("retry", "approve", "release", "resume", "cancel", "pause"):
             self.fq.wanted_worker = True
 
@@ -522,7 +375,7 @@ class MainScreen(Screen[None]):
             op = tasks.transition(
                 task["id"], _OPEN, TaskStatus.DONE, self.fq.clock(), reason="by hand"
             )
-            await self._write(op, f"done: {task['title']}")
+            await self.write(op, f"done: {task['title']}")
 
     async def action_drop(self) -> None:
         """Drop the selected task."""
@@ -530,7 +383,7 @@ class MainScreen(Screen[None]):
             op = tasks.transition(
                 task["id"], _OPEN, TaskStatus.DROPPED, self.fq.clock(), reason="by hand"
             )
-            await self._write(op, f"dropped: {task['title']}")
+            await self.write(op, f"dropped: {task['title']}")
 
     def action_focus_task(self) -> None:
         """Put the selected creative task in the focus slot."""
@@ -552,7 +405,7 @@ class MainScreen(Screen[None]):
             return
         minutes = self.fq.settings.focus.default_minutes
         op = focus.start_focus(task["id"], self.fq.clock(), minutes, switch=True)
-        if await self._write(op, f"focus on #{task['id']} for {minutes} min") is not None:
+        if await self.write(op, f"focus on #{task['id']} for {minutes} min") is not None:
             self._open_focus_view = True
             warning = gap_warning(
                 self.fq.blocks,
@@ -565,17 +418,17 @@ class MainScreen(Screen[None]):
     async def pause_focus(self, *, resume: bool) -> None:
         """Pause or resume the focus session."""
         op = focus.pause_focus(self.fq.clock(), resume=resume)
-        await self._write(op, "resumed" if resume else "paused")
+        await self.write(op, "resumed" if resume else "paused")
 
     async def extend_focus(self) -> None:
         """Plan another default length for the focus session."""
         minutes = self.fq.settings.focus.default_minutes
-        await self._write(focus.extend_focus(minutes, self.fq.clock()), f"+{minutes} min")
+        await self.write(focus.extend_focus(minutes, self.fq.clock()), f"+{minutes} min")
 
     async def end_focus_for_break(self, minutes: int) -> None:
         """End the session as a break (recorded as its outcome)."""
         op = focus.stop_focus(self.fq.clock(), done=False, outcome="break")
-        await self._write(op, f"break: back in {minutes} min")
+        await self.write(op, f"break: back in {minutes} min")
 
     def action_block(self) -> None:
         """Mark the selected creative task as waiting on a job you pick."""
@@ -594,7 +447,7 @@ class MainScreen(Screen[None]):
             return
         draft = TaskDraft()
         draft.afterany = [*task["afterany"], job_id]
-        await self._write(
+        await self.write(
             tasks.edit_task(task["id"], draft, self.fq.clock()), f"#{task['id']} waits on #{job_id}"
         )
 
@@ -612,7 +465,7 @@ class MainScreen(Screen[None]):
 
     async def action_stop_focus(self) -> None:
         """End the focus session."""
-        await self._write(focus.stop_focus(self.fq.clock(), done=False), "focus ended")
+        await self.write(focus.stop_focus(self.fq.clock(), done=False), "focus ended")
 
     def action_capture(self) -> None:
         """Capture an interruption in two keystrokes, then back to work."""
@@ -622,7 +475,7 @@ class MainScreen(Screen[None]):
         if text:
             urgent = text.startswith("!")
             op = inbox.capture(text.lstrip("! "), self.fq.clock(), urgent=urgent)
-            await self._write(op, "captured" + (" (urgent)" if urgent else ""))
+            await self.write(op, "captured" + (" (urgent)" if urgent else ""))
 
     def action_filter(self) -> None:
         """Filter the list as you type."""
