@@ -12,21 +12,21 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import functools
-import json
 import logging
 import os
-import random
 import signal
 import socket
-from collections import defaultdict, deque
-from dataclasses import dataclass
+from collections import deque
 from typing import Any
 
 from focusq.config import Settings
 from focusq.engine import runner
+from focusq.engine.active import Active
+from focusq.engine.outcome import RunHistory, backoff, outcome, will_retry
+from focusq.engine.outcome import key as outcome_key
 from focusq.engine.procs import lease_is_live
 from focusq.engine.runner import JobProcess, SpawnError
-from focusq.engine.scheduler import Candidates, Job, Limits, candidates, choose, estimate
+from focusq.engine.scheduler import Candidates, Job, Limits, candidates, choose
 from focusq.errors import FocusqError
 from focusq.paths import Paths, make_private_dir
 from focusq.quickadd import command_text
@@ -40,30 +40,12 @@ log = logging.getLogger("focusq.worker")
 HEARTBEAT_SECONDS = 30.0
 RUNNING = ("running", "paused")
 OPEN = ("queued", "waiting", "held", "running", "paused")
-RETRYABLE = ("failed", "timed_out", "interrupted")
 
 
 class WorkerBusy(FocusqError):
     """Another live worker holds the lease."""
 
     exit_code = 1
-
-
-@dataclass
-class Active:
-    """A job this worker is responsible for."""
-
-    task_id: int
-    run_id: int
-    process: JobProcess
-    log_path: str
-    started: float
-    attempt: int
-    stop_reason: str | None = None
-    """``cancelled`` or ``timed_out`` once the worker began stopping it."""
-    draining_since: float | None = None
-    """When the main process ended with others still in its group."""
-    timers: tuple[asyncio.TimerHandle, ...] = ()
 
 
 class Worker:
@@ -84,7 +66,7 @@ class Worker:
         self.status: dict[int, str] = {}
         """The state of every task a dependency names."""
         self.active: dict[int, Active] = {}
-        self.history: dict[tuple[str, str], list[float]] = defaultdict(list)
+        self.history = RunHistory(settings.engine.default_estimate)
         self.last_start: dict[str, float] = {}
         self.last_event = 0
         self.wake = asyncio.Event()
@@ -198,10 +180,7 @@ class Worker:
                 self.stop()
 
     async def _load_history(self) -> None:
-        for command, cwd, seconds in await self.store.run(jobs.durations_of_ok_runs()):
-            past = self.history[(command, cwd)]
-            if len(past) < 20:
-                past.append(seconds)
+        self.history.load(await self.store.run(jobs.durations_of_ok_runs()))
 
     # -- recovery ---------------------------------------------------------------------------
 
@@ -260,7 +239,8 @@ class Worker:
         known = self._pending_known
         self._pending, self._pending_known = [], []
         ended = [t for t, a in self.active.items() if a.process.ended.is_set()]
-        ended = [t for t in ended if self._drained(self.active[t], now)]
+        grace = self.settings.engine.kill_grace
+        ended = [t for t in ended if self.active[t].drained(now, grace, self.wake.set)]
         settled = []
         for task_id in ended:
             active = self.active[task_id]
@@ -354,7 +334,7 @@ class Worker:
                 id=record["id"],
                 priority={"H": 2, "M": 1, "L": 0}[record["priority"]],
                 created_at=record["created_at"],
-                estimate=self._estimate(record),
+                estimate=self.history.estimate(record),
                 after=tuple(record["after"]),
                 afterany=tuple(record["afterany"]),
                 locks=tuple(record["locks"]),
@@ -364,24 +344,12 @@ class Worker:
             record["_job"] = job
         return job
 
-    def _estimate(self, record: dict[str, Any]) -> float:
-        key = _history_key(record)
-        return estimate(
-            self.history.get(key, ()), record["estimate"], self.settings.engine.default_estimate
-        )
-
     def _learn(self, record: dict[str, Any], seconds: float) -> None:
         """Add a successful run to the history; re-estimate queued jobs if it moved much."""
-        key = _history_key(record)
-        before = self._estimate(record)
-        past = self.history[key]
-        past.insert(0, seconds)
-        del past[20:]
-        after = self._estimate(record)
-        # Order only needs rough estimates: re-sort when one moved by a second and a quarter.
-        if abs(after - before) > max(1.0, 0.25 * before):
+        if self.history.learn(record, seconds):
+            same = outcome_key(record)
             for queued in self.queued.values():
-                if _history_key(queued) == key:
+                if outcome_key(queued) == same:
                     queued.pop("_job", None)
             self._candidates = None
 
@@ -472,14 +440,7 @@ class Worker:
         if active.process.pid is None:
             return  # not started yet: stopped as soon as the supervisor reports its pid
         log.info("stopping job #%d: %s", task_id, reason)
-        active.process.signal_group(signal.SIGTERM)
-        active.process.signal_group(signal.SIGCONT)  # a paused job must run to die
-        grace = self.settings.engine.kill_grace
-        loop = asyncio.get_running_loop()
-        active.timers = (
-            *active.timers,
-            loop.call_later(grace, active.process.signal_group, signal.SIGKILL),
-        )
+        active.terminate(self.settings.engine.kill_grace)
 
     def _apply_intent(self, job: dict[str, Any], now: float) -> list[Any]:
         active = self.active[job["id"]]
@@ -498,36 +459,10 @@ class Worker:
 
     # -- ending -----------------------------------------------------------------------------
 
-    def _drained(self, active: Active, now: float) -> bool:
-        """Whether nothing is left of an ended job's process group.
-
-        Leftovers (a backgrounded grandchild, a child that ignores SIGTERM) are stopped
-        like a cancelled job: SIGTERM, then SIGKILL after the grace period. Until they
-        are gone the job keeps its slot and its locks, so nothing sharing its state starts.
-        """
-        if not active.process.group_alive():
-            return True
-        grace = self.settings.engine.kill_grace
-        loop = asyncio.get_running_loop()
-        if active.draining_since is None:
-            active.draining_since = now
-            if active.stop_reason is None:  # a stop already sent TERM and armed the KILL
-                active.process.signal_group(signal.SIGTERM)
-                active.process.signal_group(signal.SIGCONT)
-                active.timers = (
-                    *active.timers,
-                    loop.call_later(grace, active.process.signal_group, signal.SIGKILL),
-                )
-        elif now - active.draining_since > grace + 2.0:
-            return True  # killed; what remains are zombies no one reaps
-        loop.call_later(0.05, self.wake.set)
-        return False
-
     def _settle(self, task_id: int, active: Active, now: float) -> list[Any]:
         """Write down how an ended job ended, and what follows from it."""
         del self.active[task_id]
-        for timer in active.timers:
-            timer.cancel()
+        active.cancel_timers()
         process = active.process
         exit_code, sig = runner.exit_details(process.returncode)
         job = self.jobs.get(task_id)
@@ -567,44 +502,27 @@ class Worker:
         now: float,
         sig: int | None = None,
     ) -> tuple[Any, TaskStatus]:
-        if exit_code == 127 and result == "failed":
-            # A shell in the job could not find the command it was asked to run.
-            result = "spawn_error"
+        engine = self.settings.engine
         used = attempt - job["budget_from"]
-        status, not_before, reason = TaskStatus.FAILED, None, None
-        if result == "ok":
-            status = TaskStatus.DONE
-        elif result == "cancelled":
-            status, reason = TaskStatus.CANCELLED, "cancelled by the user"
-        elif result in RETRYABLE and used <= job["retries"]:
-            status = TaskStatus.QUEUED
-            not_before = now + self._backoff(used)
-            reason = f"{result}; retry {used} of {job['retries']}"
-        elif result == "interrupted":
-            reason = "interrupted: the job was gone when the worker came back"
+        wait = backoff(used, engine.backoff_base, engine.backoff_cap)
+        end = outcome(result, exit_code, used, job["retries"], now, wait)
         step = jobs.finish(
             job["id"],
             run_id,
             now,
-            result=result,
-            status=status,
+            result=end.result,
+            status=end.status,
             exit_code=exit_code,
             signal=sig,
             tail=runner.tail(log_path),
-            reason=reason,
-            not_before=not_before,
+            reason=end.reason,
+            not_before=end.not_before,
         )
-        return step, status
-
-    def _backoff(self, attempt: int) -> float:
-        """Seconds before retry number ``attempt``: doubling from the base, capped, jittered."""
-        engine = self.settings.engine
-        delay = min(engine.backoff_cap, engine.backoff_base * 2 ** (max(1, attempt) - 1))
-        return float(delay) * random.uniform(0.5, 1.5)
+        return step, end.status
 
     def _fail_fast(self, job: dict[str, Any], attempt: int, result: str) -> list[Any]:
         group = job["group"]
-        retrying = result in RETRYABLE and attempt - job["budget_from"] <= job["retries"]
+        retrying = will_retry(result, attempt - job["budget_from"], job["retries"])
         if result in ("ok", "cancelled") or not group or retrying:
             return []
         policy = self.settings.groups.get(group)
@@ -634,13 +552,6 @@ class Worker:
         if wake_at is not None:
             delay = max(0.0, wake_at - runner.now())
             self._timer = asyncio.get_running_loop().call_later(delay, self.wake.set)
-
-
-def _history_key(record: dict[str, Any]) -> tuple[str, str]:
-    key: tuple[str, str] | None = record.get("_key")
-    if key is None:
-        key = record["_key"] = (json.dumps(record["command"]), record["cwd"] or "")
-    return key
 
 
 def _append(path: str, text: str) -> None:

@@ -1,0 +1,106 @@
+"""What a run's end means for its task: done, failed, cancelled, or queued for a retry.
+
+Pure decisions over a run's result and the task's retry budget, plus the estimates the
+scheduler orders jobs by (seconds taken by recent successful runs of the same command in
+the same folder). The worker writes what these say.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from focusq.engine.scheduler import estimate
+from focusq.states import TaskStatus
+
+RETRYABLE = ("failed", "timed_out", "interrupted")
+"""Results a task's ``retry:N`` budget covers (a cancel is never retried)."""
+
+HISTORY_RUNS = 20
+"""Successful runs per command kept for its estimate."""
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    """How a task ends up after one of its runs ended."""
+
+    result: str
+    status: TaskStatus
+    not_before: float | None = None
+    """For a retry: not before this time (the backoff)."""
+    reason: str | None = None
+
+
+def will_retry(result: str, used: int, retries: int) -> bool:
+    """Whether a run that ended with ``result`` is retried: ``used`` of ``retries`` taken."""
+    return result in RETRYABLE and used <= retries
+
+
+def outcome(
+    result: str, exit_code: int | None, used: int, retries: int, now: float, backoff: float
+) -> Outcome:
+    """The task's next state after attempt ``used`` of its budget ended with ``result``.
+
+    ``backoff`` is the wait before a retry, if there is one.
+    """
+    if exit_code == 127 and result == "failed":
+        # A shell in the job could not find the command it was asked to run.
+        result = "spawn_error"
+    if result == "ok":
+        return Outcome(result, TaskStatus.DONE)
+    if result == "cancelled":
+        return Outcome(result, TaskStatus.CANCELLED, reason="cancelled by the user")
+    if will_retry(result, used, retries):
+        reason = f"{result}; retry {used} of {retries}"
+        return Outcome(result, TaskStatus.QUEUED, not_before=now + backoff, reason=reason)
+    if result == "interrupted":
+        reason = "interrupted: the job was gone when the worker came back"
+        return Outcome(result, TaskStatus.FAILED, reason=reason)
+    return Outcome(result, TaskStatus.FAILED)
+
+
+def backoff(attempt: int, base: float, cap: float) -> float:
+    """Seconds before retry number ``attempt``: doubling from ``base``, capped, jittered."""
+    delay = min(cap, base * 2 ** (max(1, attempt) - 1))
+    return float(delay) * random.uniform(0.5, 1.5)
+
+
+class RunHistory:
+    """Seconds taken by recent successful runs, per command and folder: the estimates."""
+
+    def __init__(self, default_estimate: float) -> None:
+        self.default_estimate = default_estimate
+        self._past: dict[tuple[str, str], list[float]] = defaultdict(list)
+
+    def load(self, durations: Sequence[tuple[str, str, float]]) -> None:
+        """Take ``(command JSON, cwd, seconds)`` rows, newest first, as the store reads them."""
+        for command, cwd, seconds in durations:
+            past = self._past[(command, cwd)]
+            if len(past) < HISTORY_RUNS:
+                past.append(seconds)
+
+    def estimate(self, record: dict[str, Any]) -> float:
+        """Seconds the job in ``record`` is expected to take."""
+        return estimate(self._past.get(key(record), ()), record["estimate"], self.default_estimate)
+
+    def learn(self, record: dict[str, Any], seconds: float) -> bool:
+        """Add a successful run; ``True`` if the estimate moved enough to order jobs again."""
+        before = self.estimate(record)
+        past = self._past[key(record)]
+        past.insert(0, seconds)
+        del past[HISTORY_RUNS:]
+        after = self.estimate(record)
+        # Order only needs rough estimates: re-sort when one moved by a second and a quarter.
+        return abs(after - before) > max(1.0, 0.25 * before)
+
+
+def key(record: dict[str, Any]) -> tuple[str, str]:
+    """What runs of the same job share: the command (as JSON) and the folder."""
+    found: tuple[str, str] | None = record.get("_key")
+    if found is None:
+        found = record["_key"] = (json.dumps(record["command"]), record["cwd"] or "")
+    return found
