@@ -171,25 +171,91 @@ def cmd_block(args: argparse.Namespace) -> int:
     return 0
 
 
+TUI_LOCK = "tui.lock"
+"""The file under the data folder an open TUI holds a shared ``flock`` on."""
+
+
+def tui_is_open(home: str) -> bool:
+    """Whether a TUI on this data folder is open (it holds :data:`TUI_LOCK`)."""
+    import fcntl
+    import os
+
+    try:
+        fd = os.open(os.path.join(home, TUI_LOCK), os.O_RDONLY)
+    except OSError:
+        return False  # never created: no TUI has run here
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        return True
+    finally:
+        os.close(fd)  # closing lets go of a lock we took
+    return False
+
+
 def cmd_interrupt(args: argparse.Namespace) -> int:
-    """``focusq interrupt``: capture something for later, without leaving the work."""
+    """``focusq interrupt``: capture something for later, without leaving the work.
+
+    An urgent item captured while no TUI is open would reach nobody: the terminal bell
+    rings and one desktop notification goes out (where ``notify-send`` exists).
+    """
     from focusq.store.ops import inbox
 
-    with open_store() as store:
-        item = store.run(inbox.capture(" ".join(args.text), time.time(), urgent=args.urgent))
+    paths = Paths.from_env()
+    text = " ".join(args.text)
+    with open_store(paths) as store:
+        item = store.run(inbox.capture(text, time.time(), urgent=args.urgent))
     print(f"captured #{item}" + (" (urgent)" if args.urgent else ""))
+    if args.urgent and not tui_is_open(paths.home):
+        _ring_and_notify(text)
     return 0
 
 
+def _ring_and_notify(text: str) -> None:
+    import shutil
+    import subprocess
+
+    if sys.stderr.isatty():
+        sys.stderr.write("\a")
+        sys.stderr.flush()
+    if shutil.which("notify-send") is None:
+        return
+    try:
+        subprocess.run(
+            ["notify-send", "--app-name=focusq", "--urgency=critical", "focusq: urgent", text],
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            timeout=5,
+            check=False,
+        )
+    except (OSError, subprocess.SubprocessError):
+        pass  # a notification that cannot be sent is not worth failing the capture for
+
+
 def cmd_inbox(args: argparse.Namespace) -> int:
-    """``focusq inbox``: interruptions held and delivered."""
+    """``focusq inbox``: interruptions held, due, delivered and dismissed."""
     from datetime import datetime
 
     from focusq.store.ops import inbox
 
+    paths = Paths.from_env()
+    config = cached_settings(paths)
+    now = time.time()
     since = 0.0 if args.all else datetime.now().replace(hour=0, minute=0, second=0).timestamp()
-    with open_store() as store:
+    with open_store(paths, config) as store:
         items = store.run(inbox.inbox(since=since))
+        due = _due(store, config, now)
+    for item in items:
+        item["state"] = (
+            "dismissed"
+            if item["dismissed_at"] is not None
+            else "delivered"
+            if item["delivered_at"] is not None
+            else "due"
+            if item["id"] in due
+            else "held"
+        )
     if args.json:
         print_json([json_record(i) | {"urgent": bool(i["urgent"])} for i in items])
         return 0
@@ -198,10 +264,66 @@ def cmd_inbox(args: argparse.Namespace) -> int:
         return 0
     for item in items:
         when = datetime.fromtimestamp(item["at"]).strftime("%H:%M")
-        state = f"batch {item['batch']}" if item["delivered_at"] else "held"
+        state = f"batch {item['batch']}" if item["state"] == "delivered" else item["state"]
         flag = " !" if item["urgent"] else ""
-        print(f"{item['id']:>4}  {when}  {state:<8}{flag}  {item['text']}")
+        print(f"{item['id']:>4}  {when}  {state:<9}{flag}  {item['text']}")
     return 0
+
+
+def _due(store: Any, config: Any, now: float) -> set[int]:
+    """The held items the policy would deliver now (urgent ones always are)."""
+    from focusq.focus.policy import Held, to_deliver
+    from focusq.store.ops import focus, inbox
+
+    held = [Held(i, at, urgent) for i, at, urgent in store.run(inbox.held())]
+    mode, start = _segment_now(config, now)
+    decision = to_deliver(
+        held,
+        now=now,
+        mode=mode,
+        segment_start=start,
+        focusing=store.run(focus.current_focus()) is not None,
+        last_delivery=store.run(inbox.last_delivery()),
+        batch_minutes=config.interrupts.batch_minutes,
+        focus_ended=store.run(focus.last_focus_end()),
+    )
+    return set(decision.ids)
+
+
+def held_release(store: Any, config: Any, now: float, focusing: bool) -> tuple[int, float | None]:
+    """How many items are held, and when they go out if nothing else changes.
+
+    For ``status --short``: only the standard library and the pure policy are imported.
+    """
+    from focusq.focus.policy import Held, next_release
+    from focusq.store.ops import focus, inbox
+
+    held = [Held(i, at, urgent) for i, at, urgent in store.run(inbox.held())]
+    if not held:
+        return 0, None
+    release = next_release(
+        held,
+        now=now,
+        blocks=_blocks_of(config),
+        focusing=focusing,
+        last_delivery=store.run(inbox.last_delivery()),
+        batch_minutes=config.interrupts.batch_minutes,
+        focus_ended=store.run(focus.last_focus_end()),
+    )
+    return len(held), release
+
+
+def _segment_now(config: Any, now: float) -> tuple[str, float]:
+    """The current block's mode and start (``free`` and 0 without blocks)."""
+    from datetime import datetime
+
+    from focusq.focus.blocks import segment_at
+
+    blocks = _blocks_of(config)
+    if not blocks:
+        return "free", 0.0
+    segment = segment_at(blocks, datetime.fromtimestamp(now))
+    return segment.mode, segment.start.timestamp()
 
 
 def focus_args(p: argparse.ArgumentParser) -> None:

@@ -274,12 +274,17 @@ def cmd_show(args: argparse.Namespace) -> int:
 
 
 def cmd_status(args: argparse.Namespace) -> int:
-    """``focusq status``."""
+    """``focusq status``: the focus slot, the jobs, and what the inbox holds until when."""
+    from focusq.cli.day import held_release
     from focusq.store.ops import focus, tasks
 
-    with open_store() as store:
+    paths = Paths.from_env()
+    config = cached_settings(paths)
+    now = time.time()
+    with open_store(paths, config) as store:
         counts = store.run(tasks.status_counts())
         session = store.run(focus.current_focus())
+        held, release = held_release(store, config, now, focusing=session is not None)
     jobs = counts[Kind.MECHANICAL]
     running = jobs.get("running", 0) + jobs.get("paused", 0)
     queued = jobs.get("queued", 0)
@@ -293,17 +298,26 @@ def cmd_status(args: argparse.Namespace) -> int:
                 "queued": queued,
                 "waiting": waiting,
                 "creative_open": creative,
+                "held": held,
+                "release": None if release is None else json_record({"at": release})["at"],
             }
         )
         return 0
-    focus_text = "no focus" if session is None else focus_line(session, time.time())
+    focus_text = "no focus" if session is None else focus_line(session, now)
     parts = [focus_text, f"{running} running", f"{queued} queued"]
     if waiting:
         parts.append(f"{waiting} waiting")
+    inbox_text = ""
+    if held and release is not None and release <= now:
+        inbox_text = f"{held} due"
+    elif held and release is not None:
+        inbox_text = f"{held} held till {time.strftime('%H:%M', time.localtime(release))}"
     if args.short:
-        print(" · ".join(parts))
+        print(" · ".join(parts + [inbox_text] * bool(inbox_text)))
     else:
         print(f"focus:    {parts[0]}")
         print(f"jobs:     {', '.join(parts[1:])}")
         print(f"creative: {creative} open")
+        if inbox_text:
+            print(f"inbox:    {inbox_text}")
     return 0

@@ -3,7 +3,8 @@
 In an async block or while focusing, interruptions are held and delivered together at the
 next boundary: the focus session ends, a sync block starts, or ``batch_minutes`` pass since
 the last delivery. Urgent ones break through at once. In sync or free time, with no focus
-session, everything shows at once.
+session, everything shows at once. The end of a focus session releases what was held
+through it, in async time too.
 """
 
 from __future__ import annotations
@@ -53,11 +54,15 @@ def to_deliver(
     if not held:
         return Delivery()
     every = tuple(h.id for h in held)
+    if not focusing and focus_ended is not None and any(h.at <= focus_ended for h in held):
+        # Held through a focus session that has ended: that end is a boundary, in async
+        # time too (a sync block that started meanwhile is the earlier one).
+        if mode == "sync" and any(h.at < segment_start for h in held):
+            return Delivery(every, "a sync block started")
+        return Delivery(every, "the focus session ended")
     if not focusing and mode != "async":
         if mode == "sync" and any(h.at < segment_start for h in held):
             return Delivery(every, "a sync block started")
-        if focus_ended is not None and any(h.at <= focus_ended for h in held):
-            return Delivery(every, "the focus session ended")
         return Delivery(every, "at once")
     if mode == "sync" and any(h.at < segment_start for h in held):
         return Delivery(every, "a sync block started")
@@ -68,6 +73,50 @@ def to_deliver(
     if urgent:
         return Delivery(urgent, "urgent")
     return Delivery()
+
+
+def next_release(
+    held: Sequence[Held],
+    *,
+    now: float,
+    blocks: Sequence[Block],
+    focusing: bool,
+    last_delivery: float | None,
+    batch_minutes: int,
+    focus_ended: float | None = None,
+) -> float | None:
+    """When :func:`to_deliver` releases every held item if nothing else changes.
+
+    That is ``now`` (they are due), the end of the batch interval, or a block boundary
+    within a day; ``None`` when nothing is held. A focus session that ends sooner releases
+    them sooner: its end cannot be known in advance.
+    """
+    if not held:
+        return None
+    since = last_delivery if last_delivery is not None else min(h.at for h in held)
+    moments = [now, max(now, since + batch_minutes * 60)]
+    if blocks:
+        moment = datetime.fromtimestamp(now)
+        for _ in range(12):
+            moment = next_boundary(blocks, moment)[0]
+            if moment.timestamp() > moments[1]:
+                break
+            moments.append(moment.timestamp())
+    for at in sorted(moments):
+        segment = segment_at(blocks, datetime.fromtimestamp(at)) if blocks else None
+        decision = to_deliver(
+            held,
+            now=at,
+            mode=segment.mode if segment else "free",
+            segment_start=segment.start.timestamp() if segment else 0.0,
+            focusing=focusing,
+            last_delivery=last_delivery,
+            batch_minutes=batch_minutes,
+            focus_ended=focus_ended,
+        )
+        if len(decision.ids) == len(held):
+            return at
+    return moments[1]
 
 
 def gap_warning(blocks: Sequence[Block], now: datetime, min_minutes: int) -> str | None:

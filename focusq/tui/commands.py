@@ -19,6 +19,7 @@ COMMANDS: tuple[tuple[str, str, str], ...] = (
     ("Open log", "screen.log", "Show the selected job's log"),
     ("Filter tasks", "screen.filter", "Filter the list as you type"),
     ("Next view", "screen.next_view", "All, creative, mechanical, done today"),
+    ("Inbox", "screen.inbox", "Today's interruptions, held and delivered, to work through"),
     ("Review the day", "screen.review", "The end-of-day review: figures, timeline, what is left"),
     ("Next theme", "app.next_theme", "Cycle through the themes"),
     ("Help", "app.help", "Every key binding"),

@@ -3,21 +3,29 @@
 When the focused task waits on a job, :class:`FocusFlow` offers the best ready task, and
 the way back when the job ends; when the policy says held interruptions are due, it
 delivers them as one batch. The main screen hands it each board it reads; the flow
-writes through the screen, so every change is notified and refreshes the board.
+writes through the screen, so every change is notified and refreshes the board. While
+it runs, the TUI holds a lock under the data folder, so ``focusq interrupt --urgent``
+knows someone will see the item.
 """
 
 from __future__ import annotations
 
 import asyncio
+import fcntl
+import os
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from textual.screen import ModalScreen
 
-from focusq.focus.policy import Candidate, Held, pick_switch, to_deliver
+from focusq.cli.day import TUI_LOCK
+from focusq.focus.batch import Line, fold, item_of
+from focusq.focus.policy import Candidate, Delivery, Held, pick_switch, to_deliver
 from focusq.store.ops import focus, inbox, jobs, tasks
 from focusq.tui.board import Board, elapsed
-from focusq.tui.screens.batch import BatchScreen
+from focusq.tui.screens.batch import MARKS, BatchScreen
 from focusq.tui.screens.confirm import ConfirmScreen
+from focusq.tui.screens.inbox import InboxScreen
 from focusq.tui.screens.quickadd import parse_line
 
 if TYPE_CHECKING:
@@ -43,9 +51,10 @@ class FocusFlow:
 
     async def board_changed(self, board: Board) -> None:
         """Deliver what is due (in a worker of its own) and offer a switch if one fits."""
+        hold_presence(self.fq.paths.home)
         if board.held:
-            # A newer board must not cancel a batch half shown (marked delivered, not yet
-            # on screen): delivery runs in its own worker, not the board's.
+            # A newer board must not cancel a batch half shown (on screen, not yet marked
+            # delivered): delivery runs in its own worker, not the board's.
             self.screen.run_worker(self._deliver_held(board), group="deliver")
         await self.offer_switch(board)
 
@@ -121,56 +130,158 @@ class FocusFlow:
 
     # -- batches ----------------------------------------------------------------------------
 
-    async def deliver(self, board: Board) -> None:
-        """Show the held interruptions the policy says are due, as one batch."""
-        app = self.fq
-        if any(isinstance(screen, BatchScreen) for screen in app.screen_stack):
-            return
-        items = board.inbox
+    def _decide(
+        self, board: Board, last_delivery: float | None, focus_ended: float | None
+    ) -> Delivery:
         segment = board.block
-        decision = to_deliver(
-            [Held(i["id"], i["at"], bool(i["urgent"])) for i in items],
+        return to_deliver(
+            [Held(i["id"], i["at"], bool(i["urgent"])) for i in board.inbox],
             now=board.now,
             mode=segment.mode if segment else "free",
             segment_start=segment.start.timestamp() if segment else 0.0,
             focusing=board.focus is not None,
-            last_delivery=await app.store.run(inbox.last_delivery()),
-            batch_minutes=app.settings.interrupts.batch_minutes,
-            focus_ended=await app.store.run(focus.last_focus_end()),
+            last_delivery=last_delivery,
+            batch_minutes=self.fq.settings.interrupts.batch_minutes,
+            focus_ended=focus_ended,
+        )
+
+    async def deliver(self, board: Board) -> None:
+        """Show the held interruptions the policy says are due, as one batch.
+
+        They are marked delivered only once their screen (or note) is up: a batch that
+        fails to show stays held and comes again.
+        """
+        app = self.fq
+        if any(isinstance(screen, BatchScreen) for screen in app.screen_stack):
+            return
+        decision = self._decide(
+            board,
+            await app.store.run(inbox.last_delivery()),
+            await app.store.run(focus.last_focus_end()),
         )
         if not decision.ids:
             return
-        taken = set(await app.store.run(inbox.deliver(decision.ids, board.now, decision.reason)))
-        batch = [i for i in items if i["id"] in taken]
-        if not batch:
-            return  # another delivery took them first
+        rows = await app.store.run(inbox.with_tasks(ids=decision.ids, held_only=True))
+        if not rows:
+            return  # another delivery took them first, or they were dismissed
+        ids = [int(r["id"]) for r in rows]
+        folded = fold([item_of(r) for r in rows])
         if decision.reason == "at once":
             # Sync or free time: no need to stop anyone; one quiet note for all of them.
-            lines = [i["text"] for i in batch[:4]] + (
-                [f"+{len(batch) - 4} more"] * (len(batch) > 4)
-            )
-            app.notify("\n".join(lines), title="focusq", timeout=6, markup=False)
+            texts = [line.text for line in folded.lines]
+            if texts:
+                lines = texts[:4] + [f"+{len(texts) - 4} more"] * (len(texts) > 4)
+                app.notify("\n".join(lines), title="focusq", timeout=6, markup=False)
+            await app.store.run(inbox.deliver(ids, board.now, decision.reason))
             return
-        if app.settings.interrupts.bell:
-            app.bell()
-        app.notify_desktop(f"focusq: {len(batch)} for you", "\n".join(i["text"] for i in batch))
-        app.push_screen(BatchScreen(batch, decision.reason), self._after_batch)
+        if not folded.lines:
+            # Everything in it went stale: nothing to show, nothing to stop anyone for.
+            await app.store.run(inbox.deliver(ids, board.now, decision.reason))
+            return
+        screen = BatchScreen(folded.lines, decision.reason, self.act)
+        await app.push_screen(screen, self._closed)
+        taken = await app.store.run(inbox.deliver(ids, board.now, decision.reason))
+        screen.keep(set(taken))
+        if taken:
+            if app.settings.interrupts.bell:
+                app.bell()
+            body = "\n".join(line.text for line in folded.lines)
+            app.notify_desktop(f"focusq: {folded.decisions or len(folded.lines)} for you", body)
 
-    async def _after_batch(self, choice: tuple[str, dict[str, Any]] | None) -> None:
-        if choice is None:
-            return
-        action, item = choice
-        if action == "open" and item["task_id"] is not None:
-            self.screen.select_task(item["task_id"])
-        elif action == "task":
-            draft = parse_line(item["text"])
-            await self.screen.write(tasks.add_task(draft, self.fq.clock()), f"added: {draft.title}")
-        elif action in ("retry", "approve") and item["task_id"] is not None:
-            await self.screen.write(
-                jobs.request(item["task_id"], action, self.fq.clock()),
-                f"{action} #{item['task_id']}",
+    async def open_inbox(self) -> None:
+        """Today's inbox: held and delivered items, folded, with the batch's keys."""
+        app = self.fq
+        board = self.screen.board
+        now = app.clock()
+        midnight = datetime.fromtimestamp(now).replace(hour=0, minute=0, second=0).timestamp()
+        rows = await app.store.run(inbox.with_tasks(since=midnight))
+        due: set[int] = set()
+        if board is not None:
+            last = await app.store.run(inbox.last_delivery())
+            ended = await app.store.run(focus.last_focus_end())
+            due = set(self._decide(board, last, ended).ids)
+        lines: list[Line] = []
+        states: list[str] = []
+        for state in ("held", "delivered"):
+            group = [
+                item_of(r)
+                for r in rows
+                if r["dismissed_at"] is None and (r["delivered_at"] is None) == (state == "held")
+            ]
+            for line in fold(group).lines:
+                lines.append(line)
+                states.append("due" if state == "held" and set(line.ids) <= due else state)
+        dismissed = sum(r["dismissed_at"] is not None for r in rows)
+        await app.push_screen(InboxScreen(lines, states, dismissed, self.act), self._closed)
+
+    def _closed(self, _: None) -> None:
+        # Whatever came due while the batch or the inbox was open comes next.
+        self.screen.refresh_board()
+
+    async def act(self, action: str, line: Line) -> str | None:
+        """Do ``action`` to a line of a batch or the inbox; how to mark its row, or ``None``."""
+        app = self.fq
+        now = app.clock()
+        if action == "dismiss":
+            await self.screen.write(inbox.dismiss(line.ids, now), "dismissed")
+            return MARKS["dismiss"]
+        if action == "open" and line.task_id is not None:
+            await self._open(line.task_id)
+            return None
+        if action == "task":
+            draft = parse_line(line.text)
+            made = await self.screen.write(tasks.add_task(draft, now), f"added: {draft.title}")
+            return None if made is None else f"task #{made}"
+        if action in ("retry", "approve") and line.task_id is not None:
+            done = await self.screen.write(
+                jobs.request(line.task_id, action, now), f"{MARKS[action]} #{line.task_id}"
             )
-            self.fq.wanted_worker = True
+            if done is None:
+                return None
+            app.wanted_worker = True
+            return MARKS[action]
+        return None
+
+    async def _open(self, task_id: int) -> None:
+        """Put the list's cursor on the task; for a job with a log, show the log too."""
+        self.screen.select_task(task_id)
+        runs = await self.fq.store.run(jobs.runs_of(task_id))
+        if runs and runs[-1]["log_path"]:
+            from focusq.tui.screens.log import LogScreen
+
+            await self.fq.push_screen(
+                LogScreen(f"#{task_id} (attempt {runs[-1]['attempt']})", runs[-1]["log_path"])
+            )
+        else:
+            self.screen.notify(f"#{task_id} is selected in the list", timeout=3)
+
+
+def hold_presence(home: str) -> None:
+    """Hold (shared) the lock that tells ``focusq interrupt --urgent`` a TUI is open.
+
+    Taken once per process and kept until it exits: the operating system lets go of it
+    then, even after a crash. A shared lock, so two TUIs may both hold it.
+    """
+    if home in _PRESENCE:
+        return
+    try:
+        os.makedirs(home, exist_ok=True)
+        fd = os.open(os.path.join(home, TUI_LOCK), os.O_RDWR | os.O_CREAT, 0o600)
+        fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+    except OSError:
+        return  # no lock: the shell rings for urgent items too, which is the safe side
+    _PRESENCE[home] = fd
+
+
+def release_presence(home: str) -> None:
+    """Let go of the TUI's lock (tests; a process that exits lets go by itself)."""
+    fd = _PRESENCE.pop(home, None)
+    if fd is not None:
+        os.close(fd)
+
+
+_PRESENCE: dict[str, int] = {}
+"""Home folder -> the open file holding its TUI lock."""
 
 
 def _candidates(board: Board, focused: int) -> list[Candidate]:

@@ -335,7 +335,8 @@ async def test_held_interruptions_arrive_as_one_batch(
         assert table.row_count == 2
         await pilot.press("down", "t")  # make a task of the second one
         await settle(pilot)
-        assert not isinstance(app.screen, BatchScreen)
+        assert isinstance(app.screen, BatchScreen)  # acted in place: the batch stays
+        await pilot.press("escape")
         assert "lunch order" in titles(app)
     with sqlite3.connect(paths.database) as con:
         delivered = con.execute("SELECT count(*) FROM interruptions WHERE batch = 1").fetchone()
@@ -479,4 +480,6 @@ async def test_b_marks_a_task_waiting_on_a_job_and_batches_act(
         await pilot.press("A")
         await settle(pilot)
         assert status_of(paths, deploy) == "queued"
+        assert isinstance(app.screen, BatchScreen)  # acted in place: the batch stays
+        await pilot.press("escape")
         assert not isinstance(app.screen, BatchScreen)

@@ -45,18 +45,79 @@ def last_delivery() -> Op[float | None]:
 
 
 def inbox(*, held_only: bool = False, since: float = 0.0) -> Op[list[Record]]:
-    """Interruptions captured since ``since``, oldest first (only undelivered ones if asked)."""
+    """Interruptions captured since ``since``, oldest first (only held ones if asked).
+
+    Held: neither delivered nor dismissed.
+    """
     yield READ
-    where = "WHERE at >= ?" + (" AND delivered_at IS NULL" if held_only else "")
-    rows = yield (f"SELECT * FROM interruptions {where} ORDER BY id", (since,))
+    held = " AND delivered_at IS NULL AND dismissed_at IS NULL" if held_only else ""
+    rows = yield (f"SELECT * FROM interruptions WHERE at >= ?{held} ORDER BY id", (since,))
     return [dict(r) for r in rows]
+
+
+def with_tasks(
+    *, ids: Sequence[int] | None = None, since: float = 0.0, held_only: bool = False
+) -> Op[list[Record]]:
+    """Interruptions (``ids``, or those captured since ``since``) with their tasks now.
+
+    Each row adds ``task_status``, ``task_title`` and ``task_ended`` (the task's state now,
+    ``None`` without a task) and, for a job's end, ``result``: how that run ended.
+    """
+    yield READ
+    select = """
+        SELECT i.*, t.status AS task_status, t.title AS task_title, t.ended_at AS task_ended,
+               CASE WHEN i.source = 'job' THEN (
+                   SELECT json_extract(e.payload, '$.result') FROM events e
+                   WHERE e.task_id = i.task_id AND e.kind = 'status' AND e.at = i.at
+                   ORDER BY e.id DESC LIMIT 1
+               ) END AS result
+        FROM interruptions i LEFT JOIN tasks t ON t.id = i.task_id
+    """
+    held = " AND i.delivered_at IS NULL AND i.dismissed_at IS NULL" if held_only else ""
+    if ids is None:
+        rows = yield (f"{select} WHERE i.at >= ?{held} ORDER BY i.id", (since,))
+        return [dict(r) for r in rows]
+    out: list[Record] = []
+    for chunk, marks in in_chunks(ids):
+        rows = yield (f"{select} WHERE i.id IN ({marks}){held} ORDER BY i.id", tuple(chunk))
+        out += [dict(r) for r in rows]
+    return sorted(out, key=lambda r: int(r["id"]))
+
+
+def held() -> Op[list[tuple[int, float, bool]]]:
+    """``(id, at, urgent)`` of every held interruption (cheap: for ``status --short``)."""
+    yield READ
+    rows = yield (
+        "SELECT id, at, urgent FROM interruptions "
+        "WHERE delivered_at IS NULL AND dismissed_at IS NULL ORDER BY id",
+        (),
+    )
+    return [(int(r[0]), float(r[1]), bool(r[2])) for r in rows]
+
+
+def dismiss(ids: Sequence[int], now: float) -> Op[list[int]]:
+    """Dismiss ``ids`` (delivered or still held); return those this call dismissed."""
+    yield WRITE
+    dismissed: list[int] = []
+    for chunk, marks in in_chunks(ids):
+        rows = yield (
+            f"UPDATE interruptions SET dismissed_at = ? "
+            f"WHERE dismissed_at IS NULL AND id IN ({marks}) RETURNING id",
+            (now, *chunk),
+        )
+        dismissed += [int(r[0]) for r in rows]
+    if dismissed:
+        payload = {"action": "dismissed", "count": len(dismissed)}
+        yield from event(None, EventKind.INTERRUPTION, payload, now)
+    return dismissed
 
 
 def deliver(ids: Sequence[int], now: float, reason: str) -> Op[list[int]]:
     """Mark ``ids`` delivered as one batch; return those this call delivered.
 
-    An item another delivery took first is left out, so two deliveries racing (two
-    screens, or a refresh that overtook another) never show one item twice.
+    An item another delivery took first (or one dismissed meanwhile) is left out, so two
+    deliveries racing (two screens, or a refresh that overtook another) never take one
+    item twice.
     """
     yield WRITE
     rows = yield ("SELECT coalesce(max(batch), 0) + 1 FROM interruptions", ())
@@ -65,7 +126,8 @@ def deliver(ids: Sequence[int], now: float, reason: str) -> Op[list[int]]:
     for chunk, marks in in_chunks(ids):
         rows = yield (
             f"UPDATE interruptions SET delivered_at = ?, batch = ? "
-            f"WHERE delivered_at IS NULL AND id IN ({marks}) RETURNING id",
+            f"WHERE delivered_at IS NULL AND dismissed_at IS NULL AND id IN ({marks}) "
+            "RETURNING id",
             (now, batch, *chunk),
         )
         delivered += [int(r[0]) for r in rows]

@@ -1,90 +1,184 @@
-"""A batch of interruptions, delivered together: read them, act on them, back to work."""
+"""A batch of interruptions, delivered together: work through it in place, back to work.
+
+The batch shows the state of things now (:func:`focusq.focus.batch.fold`): what needs a
+decision first, routine items folded into one line each. Acting on a row (retry, approve,
+make a task, dismiss, open) does it at once and marks the row; the screen stays until
+``escape``.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime
-from typing import Any, ClassVar
+from pathlib import PurePath
+from typing import ClassVar
 
+from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical
 from textual.screen import ModalScreen
-from textual.widgets import DataTable, Static
+from textual.widgets import DataTable, Footer, Static
+
+from focusq.focus.batch import Line
+
+Act = Callable[[str, Line], Awaitable[str | None]]
+"""Does ``action`` to a line; returns how to mark the row, or ``None`` if nothing was done."""
+
+CssPaths = str | PurePath | list[str | PurePath] | None
+"""What ``CSS_PATH`` may be (as Textual declares it), so a subclass may add a file."""
+
+MARKS = {"retry": "retried", "approve": "approved", "dismiss": "dismissed"}
+"""How a row is marked after an action (``task`` says which task it made)."""
 
 
-class BatchScreen(ModalScreen[tuple[str, dict[str, Any]] | None]):
-    """Dismisses with ``(action, item)``: ``enter`` opens, ``t`` makes a task; else ``None``."""
+class BatchScreen(ModalScreen[None]):
+    """The lines of one batch; each key acts on the row under the cursor, in place."""
 
-    CSS_PATH = "batch.tcss"
+    CSS_PATH: ClassVar[CssPaths] = "batch.tcss"
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("enter", "act('open')", "Open", id="batch.open", tooltip="Go to the item's task"),
-        Binding(
-            "t", "act('task')", "Make task", id="batch.task", tooltip="Turn the note into a task"
-        ),
-        Binding("r", "act('retry')", "Retry", id="batch.retry", tooltip="Retry the item's job"),
+        Binding("r", "act('retry')", "Retry", id="batch.retry", tooltip="Retry the failed job"),
         Binding("A", "act('approve')", "Approve", id="batch.approve", tooltip="Approve the job"),
-        Binding("x", "dismiss_item", "Dismiss", id="batch.dismiss", tooltip="Dismiss this item"),
+        Binding(
+            "t", "act('task')", "Make task", id="batch.task", tooltip="Make a task of the note"
+        ),
+        Binding("x", "act('dismiss')", "Dismiss", id="batch.dismiss", tooltip="Dismiss the row"),
+        Binding("enter", "act('open')", "Open", id="batch.open", tooltip="Go to the row's task"),
+        Binding("j", "cursor(1)", "Down", id="batch.down", tooltip="Next row", show=False),
+        Binding("k", "cursor(-1)", "Up", id="batch.up", tooltip="Previous row", show=False),
         Binding("escape,d", "close", "Done", id="batch.close", tooltip="Back to work"),
     ]
     """| key | action |
     | --- | --- |
-    | enter | go to the item's task |
-    | t | make a task of the item |
-    | r | retry the item's job |
-    | A | approve the item's job |
-    | x | dismiss the item |
+    | r | retry the row's failed job |
+    | A | approve the row's job |
+    | t | make a task of the note |
+    | x | dismiss the row (saved) |
+    | enter | go to the row's task (its log, for a job) |
+    | j / k, arrows | move |
     | escape, d | done with the batch |
     """
 
-    def __init__(self, items: list[dict[str, Any]], reason: str) -> None:
+    def __init__(self, lines: Sequence[Line], reason: str, act: Act) -> None:
         super().__init__()
-        self.items = items
+        self.lines = list(lines)
         self.reason = reason
+        self.act = act
+        self.marks: dict[int, str] = {}
+        """Row index -> what was done to it."""
+
+    # -- what is shown ----------------------------------------------------------------------
+
+    def heading(self) -> str:
+        """The title line: what is left to decide, and why the batch came."""
+        left = sum(
+            line.decision and "dismiss" in self._still(i) for i, line in enumerate(self.lines)
+        )
+        done = len(self.marks)
+        parts = [f"{left} to decide" if left else "nothing to decide"]
+        if done:
+            parts.append(f"{done} done")
+        parts.append(f"{len(self.lines)} line{'s' if len(self.lines) != 1 else ''}")
+        return f"Interruptions: {' · '.join(parts)} ({self.reason})"
+
+    def state_of(self, index: int) -> str:
+        """The state column (the inbox shows one; a batch is all delivered)."""
+        return ""
 
     def compose(self) -> ComposeResult:
         with Vertical(id="batch"):
-            count = len(self.items)
-            yield Static(
-                f"{count} interruption{'s' if count != 1 else ''} ({self.reason})", id="batch-title"
-            )
-            table: DataTable[str] = DataTable(cursor_type="row", id="batch-items")
-            table.add_columns("time", "", "what")
-            for item in self.items:
-                when = datetime.fromtimestamp(item["at"]).strftime("%H:%M")
-                table.add_row(
-                    when, "!" if item["urgent"] else "", item["text"], key=str(item["id"])
-                )
+            yield Static(Text(self.heading()), id="batch-title")
+            table: DataTable[Text] = DataTable(cursor_type="row", id="batch-items")
+            table.add_column("time", key="time")
+            table.add_column("", key="flag")
+            table.add_column("what", key="what")
+            table.add_column("", key="mark")
+            for index in range(len(self.lines)):
+                table.add_row(*self._cells(index), key=str(index))
             yield table
+        yield Footer()
 
-    def _current(self) -> dict[str, Any] | None:
+    def _cells(self, index: int) -> tuple[Text, Text, Text, Text]:
+        line = self.lines[index]
+        when = datetime.fromtimestamp(line.at).strftime("%H:%M")
+        flag = "!" if line.urgent else ("?" if line.decision else "")
+        state = self.state_of(index)
+        mark = self.marks.get(index, "")
+        what = Text(line.text, style="dim" if mark else "")
+        return Text(when), Text(flag), what, Text(" ".join(p for p in (mark, state) if p))
+
+    def _redraw(self, index: int) -> None:
         table = self.query_one(DataTable)
-        if not table.row_count:
-            return None
-        return self.items[table.cursor_row]
+        for key, cell in zip(("time", "flag", "what", "mark"), self._cells(index), strict=True):
+            table.update_cell(str(index), key, cell, update_width=True)
+        self.query_one("#batch-title", Static).update(Text(self.heading()))
+        self.refresh_bindings()
+
+    # -- acting -----------------------------------------------------------------------------
+
+    def _index(self) -> int | None:
+        table = self.query_one(DataTable)
+        return table.cursor_row if table.row_count else None
+
+    def _still(self, index: int) -> tuple[str, ...]:
+        """What may still be done to a row: nothing more once dismissed; one decision each."""
+        mark = self.marks.get(index)
+        actions = self.lines[index].actions
+        if mark == MARKS["dismiss"]:
+            return ()
+        if mark is not None:
+            return tuple(a for a in actions if a in ("open", "dismiss"))
+        return actions
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action != "act" or not self.is_mounted:
+            return True
+        index = self._index()
+        if index is None or parameters[0] not in self._still(index):
+            return None  # shown greyed out: not for this row
+        return True
+
+    @on(DataTable.RowHighlighted)
+    def _moved(self, _: DataTable.RowHighlighted) -> None:
+        self.refresh_bindings()
 
     @on(DataTable.RowSelected)
-    def _selected(self, _: DataTable.RowSelected) -> None:
+    async def _selected(self, _: DataTable.RowSelected) -> None:
         # The table takes enter for itself: a selected row is the open binding.
-        self.action_act("open")
+        await self.action_act("open")
 
-    def action_act(self, action: str) -> None:
-        """Leave the batch to act on the item under the cursor."""
-        item = self._current()
-        if item is not None:
-            self.dismiss((action, item))
-
-    def action_dismiss_item(self) -> None:
-        """Drop the item under the cursor from the batch."""
-        table = self.query_one(DataTable)
-        if not table.row_count:
+    async def action_act(self, action: str) -> None:
+        """Do ``action`` to the row under the cursor; the row is marked, the screen stays."""
+        index = self._index()
+        if index is None or action not in self._still(index):
             return
-        index = table.cursor_row
-        table.remove_row(str(self.items[index]["id"]))
-        del self.items[index]
-        if not self.items:
+        mark = await self.act(action, self.lines[index])
+        if mark is None or action == "open":
+            return
+        self.marks[index] = mark
+        self._redraw(index)
+
+    def keep(self, ids: set[int]) -> None:
+        """Keep only the rows with items in ``ids`` (another delivery took the others first)."""
+        kept = [line for line in self.lines if set(line.ids) & ids]
+        if len(kept) == len(self.lines):
+            return
+        if not kept:
             self.dismiss(None)
+            return
+        self.lines, self.marks = kept, {}
+        table = self.query_one(DataTable)
+        table.clear()
+        for index in range(len(self.lines)):
+            table.add_row(*self._cells(index), key=str(index))
+        self.query_one("#batch-title", Static).update(Text(self.heading()))
+
+    def action_cursor(self, step: int) -> None:
+        """Move the cursor."""
+        table = self.query_one(DataTable)
+        table.move_cursor(row=table.cursor_row + step)
 
     def action_close(self) -> None:
         """Back to work."""

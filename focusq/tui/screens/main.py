@@ -95,6 +95,14 @@ class MainScreen(Screen[None]):
             show=False,
         ),
         Binding(
+            "I",
+            "inbox",
+            "Inbox",
+            id="focus.inbox",
+            tooltip="Today's inbox, held and seen",
+            show=False,
+        ),
+        Binding(
             "x", "drop", "Drop", id="task.drop", tooltip="Drop the task from the plan", show=False
         ),
         Binding(
@@ -134,6 +142,7 @@ class MainScreen(Screen[None]):
     | b | the selected task waits on a job (pick it) |
     | z | the focus view |
     | i | capture an interruption for the next batch |
+    | I | today's inbox: held and delivered, to work through |
     | R | the end-of-day review |
     | / | filter as you type; escape clears |
     | v | next view: all, creative, mechanical, done today |
@@ -466,6 +475,10 @@ class MainScreen(Screen[None]):
     async def action_stop_focus(self) -> None:
         """End the focus session."""
         await self.write(focus.stop_focus(self.fq.clock(), done=False), "focus ended")
+
+    async def action_inbox(self) -> None:
+        """Open today's inbox."""
+        await self.flow.open_inbox()
 
     def action_capture(self) -> None:
         """Capture an interruption in two keystrokes, then back to work."""

@@ -19,10 +19,13 @@ class PickScreen(ModalScreen[int | None]):
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "cancel", "Close", id="pick.close", tooltip="Pick nothing"),
+        Binding("j", "cursor(1)", "Down", id="pick.down", tooltip="Next row", show=False),
+        Binding("k", "cursor(-1)", "Up", id="pick.up", tooltip="Previous row", show=False),
     ]
     """| key | action |
     | --- | --- |
     | enter | pick |
+    | j / k, arrows | move |
     | escape | close |
     """
 
@@ -43,6 +46,11 @@ class PickScreen(ModalScreen[int | None]):
     @on(DataTable.RowSelected)
     def _picked(self, event: DataTable.RowSelected) -> None:
         self.dismiss(int(str(event.row_key.value)))
+
+    def action_cursor(self, step: int) -> None:
+        """Move the cursor."""
+        table = self.query_one(DataTable)
+        table.move_cursor(row=table.cursor_row + step)
 
     def action_cancel(self) -> None:
         """Pick nothing."""
