@@ -40,16 +40,12 @@ def will_retry(result: str, used: int, retries: int) -> bool:
     return result in RETRYABLE and used <= retries
 
 
-def outcome(
-    result: str, exit_code: int | None, used: int, retries: int, now: float, backoff: float
-) -> Outcome:
+def outcome(result: str, used: int, retries: int, now: float, backoff: float) -> Outcome:
     """The task's next state after attempt ``used`` of its budget ended with ``result``.
 
-    ``backoff`` is the wait before a retry, if there is one.
+    ``backoff`` is the wait before a retry, if there is one. A job that ran and exited 127
+    failed like any other (``spawn_error`` is decided by the spawn itself).
     """
-    if exit_code == 127 and result == "failed":
-        # A shell in the job could not find the command it was asked to run.
-        result = "spawn_error"
     if result == "ok":
         return Outcome(result, TaskStatus.DONE)
     if result == "cancelled":

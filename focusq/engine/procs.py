@@ -19,29 +19,46 @@ def boot_id() -> str:
         return "unknown"
 
 
-def process_start(pid: int) -> float | None:
-    """When ``pid`` started (epoch seconds), to tell a live process from a reused pid."""
+def _stat(pid: int) -> list[str] | None:
+    """The fields of ``/proc/PID/stat`` after the command name (state first), if readable."""
     try:
         with open(f"/proc/{pid}/stat", encoding="ascii", errors="replace") as file:
-            fields = file.read().rsplit(")", 1)[1].split()
+            return file.read().rsplit(")", 1)[1].split()
+    except (OSError, IndexError):
+        return None
+
+
+def process_start(pid: int, fields: list[str] | None = None) -> float | None:
+    """When ``pid`` started (epoch seconds), to tell a live process from a reused pid."""
+    fields = fields or _stat(pid)
+    if fields is None:
+        return None
+    try:
         with open("/proc/stat", encoding="ascii") as file:
             btime = next(int(line.split()[1]) for line in file if line.startswith("btime"))
+        return btime + int(fields[19]) / os.sysconf("SC_CLK_TCK")
     except (OSError, IndexError, StopIteration, ValueError):
         return None
-    return btime + int(fields[19]) / os.sysconf("SC_CLK_TCK")
 
 
 def is_alive(pid: int, started_near: float | None = None, slack: float = 5.0) -> bool:
-    """Whether ``pid`` runs and (if given) started within ``slack`` seconds of ``started_near``."""
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
+    """Whether ``pid`` runs and (if given) started within ``slack`` seconds of ``started_near``.
+
+    A zombie is dead: it has exited and only waits for a parent (or a slow init) to reap it.
+    """
+    fields = _stat(pid)
+    if fields is None:  # gone, or no /proc to read
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return False
+        except PermissionError:
+            pass
+    elif fields[0] in ("Z", "X"):
         return False
-    except PermissionError:
-        pass
     if started_near is None:
         return True
-    began = process_start(pid)
+    began = process_start(pid, fields)
     if began is None:
         return True
     return abs(began - started_near) <= slack

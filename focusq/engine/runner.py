@@ -219,7 +219,7 @@ class Supervisor:
         prefix = log_path.removesuffix(".log")
         started = datetime.now().astimezone().isoformat(timespec="seconds")
         # HEADER_LINES lines: what runs, where, since when.
-        header = f"# focusq: {display}\n# cwd: {cwd}\n# started: {started}\n"
+        header = f"# focusq: {one_line(display)}\n# cwd: {one_line(cwd)}\n# started: {started}\n"
         line = json.dumps(["start", token, prefix, cwd, argv, env, header]).encode() + b"\n"
         if self._requests is None:
             self.open()
@@ -315,8 +315,15 @@ async def wait_for_supervisors(lock_path: str) -> bool:
         os.close(fd)  # releases the lock
 
 
+def one_line(text: str) -> str:
+    """``text`` with line breaks written as ``\\n`` and ``\\r``: one header line stays one."""
+    return text.replace("\n", "\\n").replace("\r", "\\r")
+
+
 def resolve(command: list[str], cwd: str, env: dict[str, str] | None) -> list[str]:
     """``command`` with its program as an absolute path; :class:`SpawnError` if it cannot run."""
+    if any("\0" in part for part in (cwd, *command)):
+        raise SpawnError("the command holds a NUL byte, which no program can take")
     if not os.path.isdir(cwd):
         raise SpawnError(f"cwd {cwd} does not exist")
     program = command[0]

@@ -36,6 +36,8 @@ import signal
 import sys
 
 PRIVATE_FILE = 0o600
+_RESETTABLE = frozenset(signal.valid_signals()) - {signal.SIGKILL, signal.SIGSTOP}
+"""Signals a job gets at their default disposition."""
 _LOG_FLAGS = os.O_WRONLY | os.O_CREAT | os.O_APPEND | os.O_CLOEXEC
 _STATUS_FLAGS = os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC
 
@@ -146,9 +148,16 @@ class Loop:
                     (os.POSIX_SPAWN_DUP2, fd, 2),
                 ],
                 setsid=True,
+                # A job starts as from a login shell: every signal at its default (Python
+                # and this process ignore SIGPIPE, SIGXFSZ, SIGINT, SIGHUP) and none blocked.
+                setsigdef=_RESETTABLE,
+                setsigmask=(),
             )
         except OSError as exc:
             self._failed(token, fd, f"{argv[0]}: {exc.strerror or exc}")
+            return
+        except (ValueError, TypeError) as exc:  # a NUL byte, a bad value: this job only
+            self._failed(token, fd, f"{argv[0]!r}: {exc}")
             return
         os.close(fd)
         self.jobs[token] = Job(prefix, pid)

@@ -22,6 +22,7 @@ from typing import Any
 from focusq.config import Settings
 from focusq.engine import runner
 from focusq.engine.active import Active
+from focusq.engine.faults import pause_point
 from focusq.engine.outcome import RunHistory, backoff, outcome, will_retry
 from focusq.engine.outcome import key as outcome_key
 from focusq.engine.procs import lease_is_live
@@ -32,7 +33,7 @@ from focusq.paths import Paths, make_private_dir
 from focusq.quickadd import command_text
 from focusq.states import TaskStatus
 from focusq.store.aio import Store
-from focusq.store.ops import base, jobs, lease, tasks
+from focusq.store.ops import base, jobs, lease
 from focusq.watch import database_changes
 
 log = logging.getLogger("focusq.worker")
@@ -121,7 +122,6 @@ class Worker:
         watcher = asyncio.create_task(self._watch(), name="watch-database")
         heartbeat = asyncio.create_task(self._heartbeat(), name="heartbeat")
         try:
-            self.last_event = await self.store.run(tasks.last_event_id())
             await self._load_history()
             if not await runner.wait_for_supervisors(lock):
                 log.warning("a job supervisor of an earlier worker still holds %s", lock)
@@ -188,7 +188,10 @@ class Worker:
         """Adopt jobs that outlived the last worker; end the ones that did not."""
         same_boot = previous is None or previous["boot_id"] == runner.boot_id()
         steps = []
-        for job in await self.store.run(jobs.open_jobs()):
+        pause_point("BEFORE_RECOVERY")
+        self.last_event, open_jobs, statuses = await self.store.run(jobs.worker_start())
+        self.status.update(statuses)
+        for job in open_jobs:
             self.jobs[job["id"]] = job
             self.status[job["id"]] = job["status"]
             if job["status"] == "queued":
@@ -505,7 +508,7 @@ class Worker:
         engine = self.settings.engine
         used = attempt - job["budget_from"]
         wait = backoff(used, engine.backoff_base, engine.backoff_cap)
-        end = outcome(result, exit_code, used, job["retries"], now, wait)
+        end = outcome(result, used, job["retries"], now, wait)
         step = jobs.finish(
             job["id"],
             run_id,

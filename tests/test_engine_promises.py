@@ -1,0 +1,178 @@
+"""The engine's promises at their edges: a restart, a kill in a window, a zombie, a bad job.
+
+Real workers, supervisors and jobs; real signals; every wait polls a deadline or waits on
+an event.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.engine_helpers import Focusq, db_rows, focusq_session, poll, runs, task
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture
+def fq(tmp_path: Path, focusq_home: Path) -> Iterator[Focusq]:
+    work = tmp_path / "work"
+    work.mkdir()
+    with focusq_session(focusq_home, work) as session:
+        yield session
+
+
+# -- nothing stuck --------------------------------------------------------------------------
+
+
+def test_a_restarted_worker_knows_dependencies_that_ended_before_it(fq: Focusq) -> None:
+    worker = fq.start_worker(FOCUSQ_WORKER__IDLE_EXIT="0.3")
+    first = fq.add("a", "--", "true")
+    assert fq.wait(first).returncode == 0
+    assert worker.wait(timeout=30) == 0  # idle: it exits
+    second = fq.add("b", f"after:{first}", "--", "true")
+    fq.start_worker()
+    assert fq.wait(second, timeout=15).returncode == 0
+    assert fq.status(second) == "done"
+
+
+@pytest.mark.parametrize("how", ["drop", "cancel"])
+def test_dependants_of_a_task_ended_before_the_worker_started_are_skipped(
+    fq: Focusq, how: str
+) -> None:
+    first = fq.add("a", "at:23:59", "--", "true")
+    later = fq.add("b", f"after:{first}", "--", "true")
+    either = fq.add("c", f"afterany:{first}", "--", "true")
+    assert fq(how, str(first)).returncode == 0
+    fq.start_worker()
+    assert fq.wait(later, either).returncode == 1
+    ended = task(fq.home, later)
+    assert (ended["status"], ended["result"]) == ("skipped", "skipped")
+    assert f"after #{first}, which ended" in ended["reason"]
+    assert fq.status(either) == "done"  # afterany only needs an end
+
+
+@pytest.mark.parametrize("how", ["drop", "cancel"])
+def test_a_dependency_ended_while_the_worker_starts_is_seen(fq: Focusq, how: str) -> None:
+    """The end lands between the worker taking its lease and reading the queue."""
+    first = fq.add("a", "at:23:59", "--", "true")
+    later = fq.add("b", f"after:{first}", "--", "true")
+    gate = fq.home / "recover.gate"
+    os.mkfifo(gate)
+    worker = subprocess.Popen(
+        [sys.executable, "-m", "focusq", "worker", "--foreground"],
+        cwd=fq.workdir,
+        env={**fq.env, "FOCUSQ_TEST_PAUSE_BEFORE_RECOVERY": str(gate)},
+        stderr=subprocess.DEVNULL,
+    )
+    fq.workers_extra = [worker]  # type: ignore[attr-defined]
+    try:
+        poll(lambda: db_rows(fq.home, "SELECT pid FROM lease"), what="the lease")
+        assert fq(how, str(first)).returncode == 0
+        with open(gate, "w") as release:  # let recovery go on
+            release.write("go\n")
+        assert fq.wait(later).returncode == 1
+        assert fq.status(later) == "skipped"
+    finally:
+        worker.send_signal(signal.SIGTERM)
+        worker.wait(timeout=20)
+
+
+def test_a_zombie_worker_is_dead(fq: Focusq) -> None:
+    """A worker that exited but was never reaped holds no lease."""
+    import socket
+    import sqlite3
+
+    from focusq.engine.procs import boot_id, process_start
+
+    fq.add("make the database")
+    zombie = subprocess.Popen(["true"])  # never waited for until the end: a zombie meanwhile
+    try:
+        poll(lambda: _state(zombie.pid) == "Z", what="the zombie")
+        with sqlite3.connect(fq.home / "focusq.db") as con:
+            con.execute(
+                "INSERT INTO lease (name, pid, host, boot_id, proc_start, started_at, heartbeat)"
+                " VALUES ('worker', ?, ?, ?, ?, 0, 1e12)",
+                (zombie.pid, socket.gethostname(), boot_id(), process_start(zombie.pid)),
+            )
+        started = fq("worker")
+        assert started.returncode == 0
+        assert "already runs" not in started.stdout, started.stdout
+        poll(
+            lambda: db_rows(fq.home, "SELECT pid FROM lease WHERE pid <> ?", zombie.pid),
+            what="a new worker's lease",
+        )
+    finally:
+        zombie.wait()
+        for (pid,) in db_rows(fq.home, "SELECT pid FROM lease"):
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGTERM)
+
+
+def _state(pid: int) -> str:
+    with open(f"/proc/{pid}/stat") as file:
+        return file.read().rsplit(")", 1)[1].split()[0]
+
+
+# -- every job starts clean, every exit code is kept -----------------------------------------
+
+
+def test_jobs_start_with_default_signals_and_none_blocked(fq: Focusq) -> None:
+    fq.start_worker()
+    show = fq.add("signals", "--", "sh", "-c", "grep -E '^Sig(Ign|Blk)' /proc/self/status")
+    pipe = fq.add("pipe", "timeout:20", "--shell", "--", "yes | head -1")
+    assert fq.wait(show, pipe).returncode == 0
+    log = fq("log", str(show)).stdout
+    masks = dict(line.split(":\t") for line in log.splitlines() if line.startswith("Sig"))
+    # glibc keeps two real-time signals for itself (32, 33); no program can handle them.
+    usable = sum(1 << (s - 1) for s in signal.valid_signals() if s < 65)
+    assert int(masks["SigIgn"], 16) & usable == 0, log
+    assert int(masks["SigBlk"], 16) == 0, log
+    assert task(fq.home, pipe)["result"] == "ok"  # SIGPIPE ends yes at once
+
+
+def test_exit_127_from_a_job_that_ran_is_a_failure_with_retries(fq: Focusq) -> None:
+    fq.start_worker()
+    job = fq.add("one two seven", "retry:1", "--", "sh", "-c", "exit 127")
+    assert fq.wait(job).returncode == 1
+    row = task(fq.home, job)
+    assert (row["status"], row["result"], row["exit_code"]) == ("failed", "failed", 127)
+    assert [r["exit_code"] for r in runs(fq.home, job)] == [127, 127]
+
+
+def test_a_nul_byte_is_refused_at_add_and_harms_no_other_job(fq: Focusq, tmp_path: Path) -> None:
+    batch = tmp_path / "nul.toml"
+    batch.write_text('[[task]]\ntitle = "bad"\ncommand = ["printf", "a\\u0000b"]\n')
+    refused = fq("batch", str(batch))
+    assert refused.returncode == 2
+    assert refused.stderr.count("\n") == 1 and "NUL byte" in refused.stderr
+    assert db_rows(fq.home, "SELECT count(*) FROM tasks") == [(0,)]
+    # One written before the check existed still harms nothing else.
+    import sqlite3
+
+    bad = fq.add("bad", "--", "printf", "x")
+    with sqlite3.connect(fq.home / "focusq.db") as con:
+        con.execute("UPDATE tasks SET command = ? WHERE id = ?", ('["printf", "a\\u0000b"]', bad))
+    beside = fq.add("beside", "--", "sh", "-c", "sleep 0.5; exit 3")
+    fq.start_worker()
+    fq.wait(bad, beside)
+    assert (fq.status(bad), task(fq.home, bad)["result"]) == ("failed", "spawn_error")
+    row = task(fq.home, beside)
+    assert (row["result"], row["exit_code"]) == ("failed", 3)
+
+
+def test_a_command_with_a_newline_keeps_the_header_to_three_lines(fq: Focusq) -> None:
+    fq.start_worker()
+    job = fq.add("two lines", "--shell", "--", "echo one\necho two")
+    assert fq.wait(job).returncode == 0
+    lines = fq("log", str(job)).stdout.splitlines()
+    assert [line.startswith("# ") for line in lines[:4]] == [True, True, True, False]
+    assert lines[0] == "# focusq: echo one\\necho two"
+    assert lines[3:] == ["one", "two"]
