@@ -43,6 +43,10 @@ _JOB_SELECT = f"""
 def open_jobs() -> Op[list[Record]]:
     """Every open mechanical task, with its current run when it has one."""
     yield READ
+    return (yield from _open_jobs())
+
+
+def _open_jobs() -> Op[list[Record]]:
     rows = yield (
         f"""{_JOB_SELECT}
         WHERE t.kind = 'mechanical' AND t.status IN ({",".join("?" * len(OPEN_JOB))})
@@ -99,12 +103,26 @@ def changes_since(after_id: int) -> Op[tuple[int, list[Record], dict[int, str]]]
         return after_id, [], {}
     ids = sorted({r["task_id"] for r in rows if r["task_id"] is not None})
     records = (yield from jobs_with_runs(ids)) if ids else []
+    return int(rows[-1]["id"]), records, (yield from _dependency_states(records))
+
+
+def worker_start() -> Op[tuple[int, list[Record], dict[int, str]]]:
+    """What a starting worker needs, in one snapshot: the newest event id, every open job
+    with its current run, and the states of every task their dependencies name (open or
+    long finished: a dependency that ended before this worker started still counts)."""
+    yield READ
+    newest = (yield ("SELECT coalesce(max(id), 0) FROM events", ()))[0][0]
+    records = yield from _open_jobs()
+    return int(newest), records, (yield from _dependency_states(records))
+
+
+def _dependency_states(records: Sequence[Record]) -> Op[dict[int, str]]:
     deps = sorted({d for r in records for d in (*r["after"], *r["afterany"])})
     statuses: dict[int, str] = {}
     for chunk, marks in in_chunks(deps):
         found = yield (f"SELECT id, status FROM tasks WHERE id IN ({marks})", chunk)
         statuses.update((r[0], r[1]) for r in found)
-    return int(rows[-1]["id"]), records, statuses
+    return statuses
 
 
 def durations_of_ok_runs(limit: int = 20000) -> Op[list[tuple[str, str, float]]]:

@@ -42,6 +42,7 @@ def add_tasks(drafts: Sequence[TaskDraft], now: float) -> Op[list[int]]:
 
 def _insert(draft: TaskDraft, now: float, batch: Sequence[int] = ()) -> Op[int]:
     assert draft.title and draft.kind
+    _refuse_nul(draft)
     rows = yield (
         """
         INSERT INTO tasks (title, kind, status, priority, tags, project, command, cwd, env,
@@ -80,6 +81,15 @@ def _insert(draft: TaskDraft, now: float, batch: Sequence[int] = ()) -> Op[int]:
     elif not batch and (yield ("SELECT 1 FROM focus_sessions WHERE ended_at IS NULL", ())):
         yield from interruption(f"added #{task_id} {draft.title}", now, "quickadd", task_id)
     return task_id
+
+
+def _refuse_nul(draft: TaskDraft) -> None:
+    """No program takes a NUL byte in its arguments, folder or environment: refuse it now
+    rather than fail at start."""
+    parts = [*(draft.command or ()), draft.cwd or ""]
+    parts += [f"{k}={v}" for k, v in (draft.env or {}).items()]
+    if any("\0" in part for part in parts):
+        raise UserError("the command holds a NUL byte (\\0), which no program can take; remove it")
 
 
 def _unique(items: Iterable[str]) -> list[str]:
@@ -126,6 +136,7 @@ def edit_task(task_id: int, draft: TaskDraft, now: float) -> Op[Record]:
     """Apply the fields given in ``draft`` to an open task; return the new record."""
     yield WRITE
     old = yield from require(task_id)
+    _refuse_nul(draft)
     if old["status"] not in _EDITABLE:
         raise UserError(
             f"task {task_id} is {old['status']}; only queued, waiting or held tasks can be edited"
@@ -260,6 +271,8 @@ def task_table(
            END
         || coalesce(' project:' || t.project, '')
     """
+    # A line break in a title would split its row: shown as its control picture.
+    text = f"replace(replace({text}, char(10), '\u240a'), char(13), '\u240d')"
     if width < _UNLIMITED:  # a terminal: cut each title to fit, with an ellipsis
         cut = f"substr({text}, 1, {room - 1}) || '…'"
         text = f"CASE WHEN length({text}) > {room} THEN {cut} ELSE {text} END"
