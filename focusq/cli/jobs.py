@@ -106,12 +106,13 @@ def _run_of(store: Any, task_id: int, attempt: int | None) -> dict[str, Any]:
 
 def cmd_log(args: argparse.Namespace) -> int:
     """``focusq log``: print a run's log; ``-f`` follows it until the run ends."""
+    from focusq.cli.output import VisibleWriter
     from focusq.store.ops import jobs
 
     paths = Paths.from_env()
     with open_store(paths) as store:
         run = _run_of(store, args.id, args.attempt)
-        out = sys.stdout.buffer
+        out = sys.stdout.buffer if args.raw else VisibleWriter(sys.stdout.buffer)
         offset = _copy_from(run["log_path"], 0, out)
         if not args.follow or run["ended_at"] is not None:
             return 0
@@ -229,6 +230,12 @@ def log_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("id", type=task_id_arg, help="the task's id")
     p.add_argument("-f", "--follow", action="store_true", help="follow until the run ends")
     p.add_argument("--attempt", type=int, metavar="N", help="this attempt (default: the last)")
+    p.add_argument(
+        "--raw",
+        action="store_true",
+        help="the bytes as written: colours and other escapes reach the terminal "
+        "(by default they are shown, like ␛[31m)",
+    )
     p.set_defaults(handler=cmd_log)
 
 

@@ -12,6 +12,45 @@ if TYPE_CHECKING:  # typing costs the quick path milliseconds; annotations are s
     from typing import Any
 
 
+_PICTURES: dict[int, str] = {code: chr(0x2400 + code) for code in range(0x20) if code != 0x09}
+_PICTURES[0x7F] = "\u2421"  # ␡
+# C1 controls (0x9b starts a sequence on some terminals) and the bidi overrides and
+# isolates, which reorder the rest of a line, have no pictures: they are spelled out.
+_PICTURES.update({code: f"\\x{code:02x}" for code in range(0x80, 0xA0)})
+_BIDI = (*range(0x202A, 0x202F), *range(0x2066, 0x206A))
+_PICTURES.update({code: f"\\u{code:04x}" for code in _BIDI})
+_ONE_LINE = str.maketrans(_PICTURES)
+_LINES = str.maketrans({**_PICTURES, 0x0A: "\n", 0x0D: "\r"})
+
+
+def visible(text: str, *, lines: bool = False) -> str:
+    """``text`` safe to write to a terminal: control characters shown, never obeyed.
+
+    An escape is ``␛`` (the Unicode control pictures stand for C0 controls); a C1
+    control or a bidi override is spelled out (``\\x9b``, ``\\u202e``). Tabs stay.
+    One line (a title, a table row) shows a newline as ``␊``; with ``lines`` (a log,
+    a note) newlines and carriage returns stay, so progress bars still draw.
+    """
+    return text.translate(_LINES if lines else _ONE_LINE)
+
+
+class VisibleWriter:
+    """Writes bytes (UTF-8, as a job wrote them) to ``out`` with :func:`visible` applied."""
+
+    def __init__(self, out: Any) -> None:
+        import codecs
+
+        self.out = out
+        self._decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
+
+    def write(self, data: bytes) -> int:
+        self.out.write(visible(self._decoder.decode(data), lines=True).encode("utf-8"))
+        return len(data)
+
+    def flush(self) -> None:
+        self.out.flush()
+
+
 def print_json(value: Any) -> None:
     print(json.dumps(value, indent=2, ensure_ascii=False))
 
@@ -64,7 +103,10 @@ def terminal_width() -> int:
 
 
 def task_detail(r: dict[str, Any], runs: Sequence[dict[str, Any]] = ()) -> str:
-    """Every field of one task worth reading, one per line, then its runs."""
+    """Every field of one task worth reading, one per line, then its runs.
+
+    Control characters in what the user or a job wrote are shown, never obeyed.
+    """
     import shlex
 
     from focusq.durations import format_duration
@@ -110,10 +152,10 @@ def task_detail(r: dict[str, Any], runs: Sequence[dict[str, Any]] = ()) -> str:
         if r[key]:
             rows.append((key.removesuffix("_at"), _time(r[key])))
     width = max(len(k) for k, _ in rows)
-    out = [f"{k:<{width}}  {v}" for k, v in rows]
+    out = [f"{k:<{width}}  {visible(v)}" for k, v in rows]
     if r["note"]:
         out.append("note")
-        out.extend(f"  {line}" for line in r["note"].splitlines())
+        out.extend(f"  {visible(line)}" for line in r["note"].splitlines())
     if runs:
         out.append("runs")
         for run in runs:
@@ -122,11 +164,13 @@ def task_detail(r: dict[str, Any], runs: Sequence[dict[str, Any]] = ()) -> str:
             if run["exit_code"] is not None:
                 result += f" (exit {run['exit_code']})"
             out.append(f"  #{run['attempt']}  {_time(run['started_at'])}  {took:>6}  {result}")
-            out.append(f"      log {run['log_path']}")
+            out.append(f"      log {visible(run['log_path'])}")
         last = runs[-1].get("tail")
         if last:
             out.append("last lines")
-            out.extend(f"  {line}" for line in last.splitlines())
+            # A progress bar drawn with carriage returns shows its last frame.
+            lines = last.rstrip("\n").split("\n")
+            out.extend(f"  {visible(line.rsplit(chr(13), 1)[-1])}" for line in lines)
     return "\n".join(out) + "\n"
 
 

@@ -20,6 +20,7 @@ from focusq.cli.output import (
     print_json,
     task_label,
     terminal_width,
+    visible,
 )
 from focusq.errors import UserError
 from focusq.paths import Paths
@@ -249,7 +250,7 @@ def cmd_ls(args: argparse.Namespace) -> int:
             tasks.task_table(statuses, kind=args.kind, tag=args.tag, width=terminal_width())
         )
     if table:
-        sys.stdout.write(table)
+        sys.stdout.write(visible(table, lines=True))  # a title's escapes are shown, not obeyed
     else:
         print("nothing here; add work with: focusq add write the launch post +blog")
     return 0
