@@ -62,6 +62,46 @@ def test_a_day_of_interruptions() -> None:
     assert (start.ids, start.reason) == ((6,), "a sync block started")
 
 
+def test_ending_focus_in_an_async_block_releases_the_held_batch() -> None:
+    held = [Held(1, at("10:05")), Held(2, at("10:20"))]
+    moment = datetime.fromisoformat("2026-11-24T10:31")
+    segment = segment_at(DAY, moment)
+    assert segment.mode == "async"
+
+    def decide_at(hhmm: str, **kw):  # type: ignore[no-untyped-def]
+        return to_deliver(
+            held,
+            now=at(hhmm),
+            mode="async",
+            segment_start=segment.start.timestamp(),
+            last_delivery=None,
+            batch_minutes=90,
+            **kw,
+        )
+
+    released = decide_at("10:31", focusing=False, focus_ended=at("10:30"))
+    assert (released.ids, released.reason) == ((1, 2), "the focus session ended")
+    # Held from before a session that ended long ago, when no TUI was open: still due.
+    assert decide_at("11:00", focusing=False, focus_ended=at("10:30")).ids == (1, 2)
+    # Captured after the session ended, in async time: held for the next boundary.
+    later = [Held(3, at("10:40"))]
+    assert (
+        to_deliver(
+            later,
+            now=at("10:45"),
+            mode="async",
+            segment_start=segment.start.timestamp(),
+            focusing=False,
+            last_delivery=at("10:31"),
+            batch_minutes=90,
+            focus_ended=at("10:30"),
+        ).ids
+        == ()
+    )
+    # While a new session runs, the end of the last one releases nothing.
+    assert decide_at("10:50", focusing=True, focus_ended=at("10:30")).ids == ()
+
+
 def test_the_gap_guard() -> None:
     warning = gap_warning(DAY, datetime(2026, 11, 24, 13, 45), 25)
     assert warning is not None and "15 min before the sync block at 14:00 (meetings)" in warning
@@ -76,9 +116,15 @@ items = st.lists(
 
 
 @settings(max_examples=200, deadline=None)
-@given(items, st.integers(0, 600), st.booleans(), st.sampled_from(["sync", "async", "free"]))
+@given(
+    items,
+    st.integers(0, 600),
+    st.booleans(),
+    st.sampled_from(["sync", "async", "free"]),
+    st.none() | st.integers(0, 600),
+)
 def test_nothing_leaks_into_async_focus_and_nothing_is_lost(
-    raw: list[tuple[int, bool]], minute: int, focusing: bool, mode: str
+    raw: list[tuple[int, bool]], minute: int, focusing: bool, mode: str, ended: int | None
 ) -> None:
     base = at("09:30")
     held = [Held(i, base + m * 60, u) for i, (m, u) in enumerate(raw) if m <= minute]
@@ -93,14 +139,22 @@ def test_nothing_leaks_into_async_focus_and_nothing_is_lost(
         focusing=focusing,
         last_delivery=None,
         batch_minutes=90,
+        focus_ended=None if ended is None or ended > minute else base + ended * 60,
     )
     delivered = set(decision.ids)
     assert delivered <= {h.id for h in held}  # never delivers what it was not given
     oldest = min(h.at for h in held)
-    if (focusing or mode == "async") and now - oldest < 90 * 60 and mode != "sync":
-        # Held time: only urgent ones get through.
+    held_through = (
+        ended is not None and ended <= minute and any(h.at <= base + ended * 60 for h in held)
+    )
+    if focusing and now - oldest < 90 * 60 and mode != "sync":
+        # Focus: only urgent ones get through.
         assert all(h.urgent for h in held if h.id in delivered)
-    if not focusing and mode != "async":
+    if mode == "async" and now - oldest < 90 * 60 and not held_through:
+        # Async time, nothing held through a focus session: only urgent ones.
+        assert all(h.urgent for h in held if h.id in delivered)
+    if not focusing and (mode != "async" or held_through):
+        # Sync or free time, or a focus session ended: everything goes out.
         assert delivered == {h.id for h in held}
     assert bool(delivered) == bool(decision.reason)
 

@@ -10,7 +10,8 @@ name, into the few lines worth reading:
   succeeded is one line (``#12 build: failed, then ok at 11:38``), a failure whose job
   runs again is one line too, and neither offers a retry.
 - Routine items fold: jobs that finished ok become ``7 jobs finished ok``, tasks
-  quick-added during focus ``3 tasks added``.
+  quick-added during focus ``3 tasks added`` (a job added and ended since counts once,
+  by its end).
 - Notes, failures still failed, gates still waiting and every urgent item get a line of
   their own: they need a decision.
 
@@ -110,6 +111,10 @@ def fold(items: Sequence[Item]) -> Folded:
         else:
             actions = ("task", "open", "dismiss") if item.task_id else ("task", "dismiss")
             lines.append(_own(item, "note", actions))
+    for item in list(added):
+        if item.task_id in ends:
+            added.remove(item)  # the job it added has ended since: its end says more
+            left_out.append(item.id)
     for job_items in ends.values():
         line, routine, stale = _job(job_items)
         left_out += stale

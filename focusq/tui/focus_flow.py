@@ -180,6 +180,7 @@ class FocusFlow:
             return
         screen = BatchScreen(folded.lines, decision.reason, self.act)
         await app.push_screen(screen, self._closed)
+        await screen.shown.wait()  # a screen that fails to draw leaves the batch held
         taken = await app.store.run(inbox.deliver(ids, board.now, decision.reason))
         screen.keep(set(taken))
         if taken:
@@ -200,17 +201,11 @@ class FocusFlow:
             last = await app.store.run(inbox.last_delivery())
             ended = await app.store.run(focus.last_focus_end())
             due = set(self._decide(board, last, ended).ids)
-        lines: list[Line] = []
-        states: list[str] = []
-        for state in ("held", "delivered"):
-            group = [
-                item_of(r)
-                for r in rows
-                if r["dismissed_at"] is None and (r["delivered_at"] is None) == (state == "held")
-            ]
-            for line in fold(group).lines:
-                lines.append(line)
-                states.append("due" if state == "held" and set(line.ids) <= due else state)
+        # One fold over the day, so a failure superseded since its batch went out is gone.
+        kept = [r for r in rows if r["dismissed_at"] is None]
+        held = {int(r["id"]) for r in kept if r["delivered_at"] is None}
+        lines = list(fold([item_of(r) for r in kept]).lines)
+        states = [_state(set(line.ids), held, due) for line in lines]
         dismissed = sum(r["dismissed_at"] is not None for r in rows)
         await app.push_screen(InboxScreen(lines, states, dismissed, self.act), self._closed)
 
@@ -231,7 +226,11 @@ class FocusFlow:
         if action == "task":
             draft = parse_line(line.text)
             made = await self.screen.write(tasks.add_task(draft, now), f"added: {draft.title}")
-            return None if made is None else f"task #{made}"
+            if made is None:
+                return None
+            # The note lives on as the task: the inbox need not ask about it again.
+            await app.store.run(inbox.dismiss(line.ids, now))
+            return f"task #{made}"
         if action in ("retry", "approve") and line.task_id is not None:
             done = await self.screen.write(
                 jobs.request(line.task_id, action, now), f"{MARKS[action]} #{line.task_id}"
@@ -254,6 +253,13 @@ class FocusFlow:
             )
         else:
             self.screen.notify(f"#{task_id} is selected in the list", timeout=3)
+
+
+def _state(ids: set[int], held: set[int], due: set[int]) -> str:
+    """A line's state in the inbox: held (due, if the policy would show it now), delivered."""
+    if not ids & held:
+        return "delivered"
+    return "due" if ids & held <= due else "held"
 
 
 def hold_presence(home: str) -> None:

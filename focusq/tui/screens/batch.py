@@ -8,6 +8,7 @@ make a task, dismiss, open) does it at once and marks the row; the screen stays 
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime
 from pathlib import PurePath
@@ -68,19 +69,22 @@ class BatchScreen(ModalScreen[None]):
         self.act = act
         self.marks: dict[int, str] = {}
         """Row index -> what was done to it."""
+        self.shown = asyncio.Event()
+        """Set once the screen has been drawn: only then is the batch delivered."""
 
     # -- what is shown ----------------------------------------------------------------------
 
+    def undecided(self) -> int:
+        """How many rows ask for a decision and have had none yet."""
+        return sum(line.decision and i not in self.marks for i, line in enumerate(self.lines))
+
     def heading(self) -> str:
         """The title line: what is left to decide, and why the batch came."""
-        left = sum(
-            line.decision and "dismiss" in self._still(i) for i, line in enumerate(self.lines)
-        )
+        left = self.undecided()
         done = len(self.marks)
         parts = [f"{left} to decide" if left else "nothing to decide"]
         if done:
             parts.append(f"{done} done")
-        parts.append(f"{len(self.lines)} line{'s' if len(self.lines) != 1 else ''}")
         return f"Interruptions: {' · '.join(parts)} ({self.reason})"
 
     def state_of(self, index: int) -> str:
@@ -100,6 +104,9 @@ class BatchScreen(ModalScreen[None]):
             yield table
         yield Footer()
 
+    def on_mount(self) -> None:
+        self.call_after_refresh(self.shown.set)
+
     def _cells(self, index: int) -> tuple[Text, Text, Text, Text]:
         line = self.lines[index]
         when = datetime.fromtimestamp(line.at).strftime("%H:%M")
@@ -107,7 +114,8 @@ class BatchScreen(ModalScreen[None]):
         state = self.state_of(index)
         mark = self.marks.get(index, "")
         what = Text(line.text, style="dim" if mark else "")
-        return Text(when), Text(flag), what, Text(" ".join(p for p in (mark, state) if p))
+        # Once a row is acted on, what was done says more than the state it was in.
+        return Text(when), Text(flag), what, Text(mark or state)
 
     def _redraw(self, index: int) -> None:
         table = self.query_one(DataTable)

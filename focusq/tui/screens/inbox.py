@@ -27,9 +27,7 @@ class InboxScreen(BatchScreen):
 
     def heading(self) -> str:
         held = sum(s in ("held", "due") for s in self.states)
-        left = sum(
-            line.decision and "dismiss" in self._still(i) for i, line in enumerate(self.lines)
-        )
+        left = self.undecided()
         parts = [f"{left} to decide" if left else "nothing to decide", f"{held} held"]
         if self.dismissed or self.marks:
             parts.append(f"{self.dismissed + len(self.marks)} dealt with")
