@@ -36,6 +36,7 @@ class TaskDraft:
         "command",
         "cwd",
         "env",
+        "environ",
         "estimate",
         "gate",
         "group",
@@ -48,6 +49,7 @@ class TaskDraft:
         "tags",
         "timeout",
         "title",
+        "unset_env",
         "untags",
     )
 
@@ -61,6 +63,11 @@ class TaskDraft:
         self.command: list[str] | None = None
         self.cwd: str | None = None
         self.env: dict[str, str] | None = None
+        """Variables set on top of the captured environment (``--env``)."""
+        self.environ: dict[str, str] | None = None
+        """The environment of the shell that added the task, captured at add time."""
+        self.unset_env: list[str] = []
+        """Variables an edit removes from the environment and the overrides."""
         self.after: list[int] | None = None
         self.afterany: list[int] | None = None
         self.locks: list[str] | None = None

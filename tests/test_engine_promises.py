@@ -176,3 +176,51 @@ def test_a_command_with_a_newline_keeps_the_header_to_three_lines(fq: Focusq) ->
     assert [line.startswith("# ") for line in lines[:4]] == [True, True, True, False]
     assert lines[0] == "# focusq: echo one\\necho two"
     assert lines[3:] == ["one", "two"]
+
+
+# -- the environment a job sees ---------------------------------------------------------------
+
+
+def _env_of(fq: Focusq, job: int) -> dict[str, str]:
+    lines = fq("log", str(job)).stdout.splitlines()[3:]
+    return dict(line.split("=", 1) for line in lines if "=" in line)
+
+
+def test_a_job_runs_with_the_environment_of_the_shell_that_added_it(
+    fq: Focusq, tmp_path: Path
+) -> None:
+    tools = tmp_path / "tools"
+    tools.mkdir()
+    (tools / "only-here").write_text("#!/bin/sh\necho found\n")
+    (tools / "only-here").chmod(0o755)
+    fq.start_worker(SECRET_TOKEN="the worker's")
+    path = f"{tools}:{os.environ['PATH']}"
+    shown = fq("add", "env", "--env", "EXTRA=1", "--", "env", FROM_SHELL="a b", PATH=path)
+    tool = fq("add", "tool", "--", "only-here", FROM_SHELL="a b", PATH=path)
+    job, uses_tool = int(shown.stdout), int(tool.stdout)
+    assert fq.wait(job, uses_tool).returncode == 0
+    seen = _env_of(fq, job)
+    assert seen["FROM_SHELL"] == "a b" and seen["EXTRA"] == "1"
+    assert "SECRET_TOKEN" not in seen
+    assert seen["FOCUSQ_TASK_ID"] == str(job) and seen["FOCUSQ_ATTEMPT"] == "1"
+    [run] = runs(fq.home, job)
+    database_id = db_rows(fq.home, "SELECT value FROM meta WHERE key = 'database_id'")[0][0]
+    assert seen["FOCUSQ_RUN"] == f"{database_id}:{run['id']}"
+    assert "found" in fq("log", str(uses_tool)).stdout
+    # Stored once for both tasks; shown only by show --env, never in JSON.
+    assert db_rows(fq.home, "SELECT count(*) FROM environments") == [(1,)]
+    assert "FROM_SHELL=a b" in fq("show", str(job), "--env").stdout
+    for listing in (fq("ls", "--all", "--json"), fq("show", str(job), "--json")):
+        assert "FROM_SHELL" not in listing.stdout and "the worker" not in listing.stdout
+
+
+def test_edit_sets_and_unsets_variables_of_a_queued_job(fq: Focusq) -> None:
+    job = int(fq("add", "later", "at:23:59", "--", "env", GONE="x", KEPT="y").stdout)
+    edited = fq("edit", str(job), "--env", "NEW=1", "--unset-env", "GONE", "pri:H")
+    assert edited.returncode == 0, edited.stderr
+    shown = fq("show", str(job), "--env").stdout
+    assert "NEW=1  (--env)" in shown and "KEPT=y" in shown and "GONE=" not in shown
+    assert fq.show(job)["title"] == "later" and fq.show(job)["priority"] == "H"
+    wrong = fq("edit", str(job), "--cwd", "/var")
+    assert wrong.returncode == 2 and "--cwd" in wrong.stderr
+    assert fq.show(job)["title"] == "later"

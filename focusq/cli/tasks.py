@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 import time
 
@@ -90,6 +91,9 @@ def ls_args(p: argparse.ArgumentParser) -> None:
 def show_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("id", type=task_id_arg, help="the task's id")
     p.add_argument("--json", action="store_true", help="print it as JSON")
+    p.add_argument(
+        "--env", action="store_true", help="print the environment its job runs with (private)"
+    )
     p.set_defaults(handler=cmd_show)
 
 
@@ -110,8 +114,41 @@ def edit_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("words", nargs=argparse.REMAINDER, help="title words and tokens")
     p.add_argument("--shell", action="store_true", help="run the new command with 'sh -c'")
     p.add_argument("--cwd", help="folder the new command runs in (default: the current one)")
+    p.add_argument(
+        "--env", action="append", default=[], metavar="KEY=VALUE", help="set a variable (repeat)"
+    )
+    p.add_argument(
+        "--unset-env", action="append", default=[], metavar="KEY", help="unset a variable"
+    )
     p.add_argument("--json", action="store_true", help="print the changed task as JSON")
     p.set_defaults(handler=cmd_edit, takes_command=True)
+
+
+_EDIT_SWITCHES = {"--shell": "shell", "--json": "json"}
+_EDIT_VALUED = {"--cwd": "cwd", "--env": "env", "--unset-env": "unset_env"}
+
+
+def _edit_options(args: argparse.Namespace) -> list[str]:
+    """The words after the id, with options read out of them wherever they stand (as
+    ``add`` reads them), so ``edit 3 pri:H --cwd /srv`` never renames the task."""
+    words: list[str] = []
+    rest = iter(args.words)
+    for word in rest:
+        name, eq, inline = word.partition("=")
+        if word in _EDIT_SWITCHES:
+            setattr(args, _EDIT_SWITCHES[word], True)
+        elif name in _EDIT_VALUED:
+            value = inline if eq else next(rest, None)
+            if value is None:
+                raise UserError(f"{name} needs a value; see 'focusq edit --help'")
+            dest = _EDIT_VALUED[name]
+            if dest == "cwd":
+                args.cwd = value
+            else:
+                getattr(args, dest).append(value)
+        else:
+            words.append(word)
+    return words
 
 
 def note_args(p: argparse.ArgumentParser) -> None:
@@ -138,6 +175,7 @@ def cmd_add(args: argparse.Namespace) -> int:
     if draft.kind is Kind.MECHANICAL:
         draft.cwd = job_cwd(args.cwd)
         draft.env = job_env(args.env) or None
+        draft.environ = dict(os.environ)  # the job runs with this shell's environment
     elif args.cwd or args.env:
         raise UserError("--cwd and --env only go with a command after '--'")
     paths = Paths.from_env()
@@ -176,11 +214,19 @@ def cmd_edit(args: argparse.Namespace) -> int:
     from focusq.store.ops import tasks
 
     now = time.time()
-    draft = quickadd.parse(args.words, args.command, now=now, shell=args.shell, editing=True)
+    words = _edit_options(args)
+    draft = quickadd.parse(words, args.command, now=now, shell=args.shell, editing=True)
     if draft.command is not None:
         draft.cwd = job_cwd(args.cwd)
+    elif args.cwd:
+        raise UserError("--cwd goes with a new command after '--'")
+    draft.env = job_env(args.env) or None
+    for name in args.unset_env:
+        if not name.isidentifier():
+            raise UserError(f"--unset-env {name!r}: give a variable's name")
+    draft.unset_env = list(args.unset_env)
     if not any(getattr(draft, f) not in (None, []) for f in quickadd.TaskDraft.__slots__):
-        raise UserError("nothing to change: give title words, tokens or '-- COMMAND'")
+        raise UserError("nothing to change: give title words, tokens, --env or '-- COMMAND'")
     with open_store() as store:
         record = store.run(tasks.edit_task(args.id, draft, now))
     if args.json:
@@ -260,6 +306,8 @@ def cmd_show(args: argparse.Namespace) -> int:
     """``focusq show``."""
     from focusq.store.ops import jobs, tasks
 
+    if args.env:
+        return _show_env(args.id)
     with open_store() as store:
         record = store.run(tasks.get_task(args.id))
         runs = store.run(jobs.runs_of(args.id))
@@ -271,6 +319,22 @@ def cmd_show(args: argparse.Namespace) -> int:
         from focusq.cli.output import task_detail
 
         sys.stdout.write(task_detail(record, runs))
+    return 0
+
+
+def _show_env(task_id: int) -> int:
+    """``focusq show ID --env``: the only place the captured environment is shown."""
+    from focusq.store.ops import tasks
+
+    with open_store() as store:
+        captured, overrides = store.run(tasks.environment(task_id))
+    if captured is None and not overrides:
+        print(f"#{task_id} captured no environment: its job runs with the worker's")
+        return 0
+    shown = {**(captured or {}), **overrides}
+    for key in sorted(shown):
+        mark = "  (--env)" if key in overrides else ""
+        print(f"{key}={shown[key]}{mark}".replace("\n", "\\n"))
     return 0
 
 

@@ -91,7 +91,9 @@ class Worker:
         self._db_changed = True
         """The database files changed since the last refresh (or it never ran)."""
         self._base_env = dict(os.environ)
-        """The environment jobs inherit (plus their own overrides), read once."""
+        """The environment of jobs added before environments were captured, read once."""
+        self.database_id = ""
+        """This database's id, in every job's run tag (read when the worker starts)."""
         self.supervisor: runner.Supervisor | None = None
         """The process that starts this worker's jobs and outlives it (opened in :meth:`run`)."""
 
@@ -123,6 +125,7 @@ class Worker:
         heartbeat = asyncio.create_task(self._heartbeat(), name="heartbeat")
         try:
             await self._load_history()
+            self.database_id = await self.store.run(base.database_id())
             if not await runner.wait_for_supervisors(lock):
                 log.warning("a job supervisor of an earlier worker still holds %s", lock)
             await self._recover(previous)
@@ -359,7 +362,7 @@ class Worker:
     # -- starting ---------------------------------------------------------------------------
 
     def _spawn(self, job: dict[str, Any], claim: dict[str, Any], now: float) -> list[Any]:
-        env = {**self._base_env, **job["env"]} if job["env"] else None
+        env = self._environment(job, claim)
         assert self.supervisor is not None
         try:
             process = self.supervisor.start(
@@ -383,6 +386,18 @@ class Worker:
         )
         log.debug("starting job #%d: %s", job["id"], job["title"])
         return []
+
+    def _environment(self, job: dict[str, Any], claim: dict[str, Any]) -> dict[str, str]:
+        """What a job sees: the environment of the shell that added it (a task from before
+        environments were captured: the worker's), its ``--env`` overrides, and its run tag."""
+        captured = job["environ"] if job["environ"] is not None else self._base_env
+        return {
+            **captured,
+            **job["env"],
+            "FOCUSQ_TASK_ID": str(job["id"]),
+            "FOCUSQ_ATTEMPT": str(claim["attempt"]),
+            "FOCUSQ_RUN": f"{self.database_id}:{claim['run_id']}",
+        }
 
     def _started(self, task_id: int) -> None:
         """The supervisor reports the job's pid: record it, send what waited for it."""

@@ -140,6 +140,20 @@ MIGRATIONS: tuple[str, ...] = (
     CREATE INDEX events_of_review ON events (json_extract(payload, '$.day'))
         WHERE kind IN ('reviewed', 'day_closed');
     """,
+    # 5: the environment a job runs with, captured from the shell that added it (stored once
+    # per distinct environment), and this database's id for the run tag jobs carry.
+    """
+    CREATE TABLE environments (
+        id   INTEGER PRIMARY KEY,
+        body TEXT NOT NULL UNIQUE
+    );
+    ALTER TABLE tasks ADD COLUMN environ_id INTEGER REFERENCES environments (id);
+    CREATE TABLE meta (
+        key   TEXT PRIMARY KEY,
+        value TEXT NOT NULL
+    ) WITHOUT ROWID;
+    INSERT INTO meta (key, value) VALUES ('database_id', lower(hex(randomblob(6))));
+    """,
 )
 
 LATEST = len(MIGRATIONS)

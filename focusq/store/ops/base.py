@@ -180,3 +180,10 @@ def apply(steps: Sequence[Op[Any]]) -> Op[list[Any]]:
 
 BACKLOG_TAG = "backlog"
 """The tag a task sent to the backlog carries (and loses when it is carried or released)."""
+
+
+def database_id() -> Op[str]:
+    """This database's id: jobs carry it in their run tag, ``FOCUSQ_RUN=<id>:<run>``."""
+    yield READ
+    rows = yield ("SELECT value FROM meta WHERE key = 'database_id'", ())
+    return str(rows[0][0])

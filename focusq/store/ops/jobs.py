@@ -33,7 +33,8 @@ OPEN_JOB = ("queued", "waiting", "held", "running", "paused")
 _JOB_SELECT = f"""
     SELECT {TASK_COLUMNS},
            r.id AS run_id, r.attempt AS run_attempt, r.pid AS run_pid,
-           r.pgid AS run_pgid, r.started_at AS run_started_at, r.log_path AS run_log
+           r.pgid AS run_pgid, r.started_at AS run_started_at, r.log_path AS run_log,
+           (SELECT body FROM environments WHERE id = t.environ_id) AS environ
     FROM tasks t
     LEFT JOIN runs r ON r.task_id = t.id AND r.ended_at IS NULL
 """
@@ -75,6 +76,7 @@ def _job_record(row: Any) -> Record:
     record = task_record(row)
     record["intent"] = row["intent"]
     record["budget_from"] = row["budget_from"]
+    record["environ"] = None if row["environ"] is None else json.loads(row["environ"])
     record["attempts_left"] = row["retries"] + 1 - (row["attempts"] - row["budget_from"])
     record["run"] = (
         None

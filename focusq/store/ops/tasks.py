@@ -47,8 +47,8 @@ def _insert(draft: TaskDraft, now: float, batch: Sequence[int] = ()) -> Op[int]:
         """
         INSERT INTO tasks (title, kind, status, priority, tags, project, command, cwd, env,
                            locks, estimate, timeout, retries, grp, gate, not_before,
-                           created_at, updated_at)
-        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                           created_at, updated_at, environ_id)
+        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
         RETURNING id
         """,
         (
@@ -70,6 +70,7 @@ def _insert(draft: TaskDraft, now: float, batch: Sequence[int] = ()) -> Op[int]:
             draft.not_before,
             now,
             now,
+            (yield from _environment_id(draft.environ)),
         ),
     )
     task_id = int(rows[0][0])
@@ -83,11 +84,39 @@ def _insert(draft: TaskDraft, now: float, batch: Sequence[int] = ()) -> Op[int]:
     return task_id
 
 
+def _environment_id(environ: dict[str, str] | None) -> Op[int | None]:
+    """The id of ``environ`` in the environments table, stored once however many tasks
+    share it (one shell adds many)."""
+    if environ is None:
+        return None
+    body = json.dumps(environ, sort_keys=True, ensure_ascii=False)
+    rows = yield (
+        "INSERT INTO environments (body) VALUES (?) ON CONFLICT (body) DO NOTHING RETURNING id",
+        (body,),
+    )
+    if not rows:
+        rows = yield ("SELECT id FROM environments WHERE body = ?", (body,))
+    return int(rows[0][0])
+
+
+def environment(task_id: int) -> Op[tuple[dict[str, str] | None, dict[str, str]]]:
+    """A task's captured environment (``None`` if none was) and its ``--env`` overrides."""
+    yield READ
+    yield from require(task_id)
+    rows = yield (
+        "SELECT e.body, t.env FROM tasks t LEFT JOIN environments e ON e.id = t.environ_id "
+        "WHERE t.id = ?",
+        (task_id,),
+    )
+    body, overrides = rows[0]
+    return (None if body is None else json.loads(body)), json.loads(overrides)
+
+
 def _refuse_nul(draft: TaskDraft) -> None:
     """No program takes a NUL byte in its arguments, folder or environment: refuse it now
     rather than fail at start."""
     parts = [*(draft.command or ()), draft.cwd or ""]
-    parts += [f"{k}={v}" for k, v in (draft.env or {}).items()]
+    parts += [f"{k}={v}" for k, v in {**(draft.environ or {}), **(draft.env or {})}.items()]
     if any("\0" in part for part in parts):
         raise UserError("the command holds a NUL byte (\\0), which no program can take; remove it")
 
@@ -150,6 +179,7 @@ def edit_task(task_id: int, draft: TaskDraft, now: float) -> Op[Record]:
     if kind is Kind.CREATIVE:
         command = None
     tags = [t for t in _unique([*old["tags"], *draft.tags]) if t not in draft.untags]
+    unset = set(draft.unset_env)
     changes: dict[str, Any] = {
         "title": draft.title or old["title"],
         "kind": kind.value,
@@ -158,7 +188,9 @@ def edit_task(task_id: int, draft: TaskDraft, now: float) -> Op[Record]:
         "project": draft.project if draft.project is not None else old["project"],
         "command": json.dumps(command) if command is not None else None,
         "cwd": draft.cwd if draft.command is not None else old["cwd"],
-        "env": json.dumps(draft.env if draft.env is not None else old["env"]),
+        "env": json.dumps(
+            {k: v for k, v in {**old["env"], **(draft.env or {})}.items() if k not in unset}
+        ),
         "locks": json.dumps(_unique(draft.locks) if draft.locks is not None else old["locks"]),
         "estimate": _given(draft.estimate, old["estimate"]),
         "timeout": _given(draft.timeout, old["timeout"]),
@@ -170,6 +202,14 @@ def edit_task(task_id: int, draft: TaskDraft, now: float) -> Op[Record]:
     }
     if kind is Kind.CREATIVE:
         changes["cwd"] = None
+    if unset:
+        rows = yield (
+            "SELECT e.body FROM tasks t JOIN environments e ON e.id = t.environ_id WHERE t.id = ?",
+            (task_id,),
+        )
+        if rows:
+            kept = {k: v for k, v in json.loads(rows[0][0]).items() if k not in unset}
+            changes["environ_id"] = yield from _environment_id(kept)
     assignments = ", ".join(f"{column} = ?" for column in changes)
     updated = yield (
         f"UPDATE tasks SET {assignments} WHERE id = ? AND status = ? RETURNING id",
