@@ -8,7 +8,7 @@ from datetime import datetime
 from pathlib import Path
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from focusq.focus.blocks import make_block, segment_at
@@ -123,6 +123,7 @@ items = st.lists(
     st.sampled_from(["sync", "async", "free"]),
     st.none() | st.integers(0, 600),
 )
+@example([(0, False), (40, False)], 30, False, "async", 20)  # focus ended in async time
 def test_nothing_leaks_into_async_focus_and_nothing_is_lost(
     raw: list[tuple[int, bool]], minute: int, focusing: bool, mode: str, ended: int | None
 ) -> None:
