@@ -224,3 +224,21 @@ def test_edit_sets_and_unsets_variables_of_a_queued_job(fq: Focusq) -> None:
     wrong = fq("edit", str(job), "--cwd", "/var")
     assert wrong.returncode == 2 and "--cwd" in wrong.stderr
     assert fq.show(job)["title"] == "later"
+
+
+@pytest.mark.parametrize("command", [["wait"], ["status", "--short"], ["ls"], ["ls", "--json"]])
+def test_a_command_that_reads_the_queue_revives_a_dead_worker(
+    fq: Focusq, command: list[str]
+) -> None:
+    worker = fq.start_worker()
+    worker.kill()  # a crash: the lease stays behind
+    worker.wait()
+    job = fq.add("left waiting", "--", "true")
+    args = [*command, str(job), "--timeout", "20"] if command == ["wait"] else command
+    assert fq(*args, FOCUSQ_WORKER__AUTOSTART="true").returncode == 0
+    assert fq.wait(job, timeout=20).returncode == 0
+    holders = db_rows(fq.home, "SELECT pid FROM lease")
+    assert holders and holders[0][0] != worker.pid
+    for (pid,) in holders:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGTERM)

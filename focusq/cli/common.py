@@ -49,6 +49,17 @@ def autostart_worker(paths: Paths, config: Any, store: Any) -> None:
     ensure_worker(paths, store)
 
 
+def revive_worker(paths: Paths, config: Any, store: Any) -> None:
+    """Start a worker if runnable jobs wait and none is alive: a worker that crashed never
+    leaves work waiting for the user to notice. Commands that read the queue call this."""
+    if not config.worker.autostart:
+        return
+    from focusq.store.ops import jobs
+
+    if store.run(jobs.runnable_jobs_exist()):
+        autostart_worker(paths, config, store)
+
+
 def job_cwd(given: str | None) -> str:
     """The folder a job runs in: ``--cwd`` made absolute, else the current one."""
     if given is None:

@@ -7,7 +7,13 @@ import os
 import sys
 import time
 
-from focusq.cli.common import autostart_worker, cached_settings, open_store, task_id_arg
+from focusq.cli.common import (
+    autostart_worker,
+    cached_settings,
+    open_store,
+    revive_worker,
+    task_id_arg,
+)
 from focusq.cli.output import task_label
 from focusq.errors import UserError
 from focusq.paths import Paths
@@ -150,15 +156,22 @@ def _copy_from(path: str, offset: int, out: Any) -> int:
     return offset
 
 
+REVIVE_EVERY = 5.0
+"""Seconds between a waiting command's checks that a worker still runs its jobs."""
+
+
 def cmd_wait(args: argparse.Namespace) -> int:
     """``focusq wait``: block until the tasks end; exit 0 when all of them succeeded."""
     from focusq.store.ops import tasks
 
     paths = Paths.from_env()
+    config = cached_settings(paths)
     deadline = None if args.timeout is None else time.monotonic() + args.timeout
-    with open_store(paths) as store:
+    with open_store(paths, config) as store:
         for task_id in args.ids:
             store.run(tasks.get_task(task_id))  # a missing id is an error now, not a hang
+        revive_worker(paths, config, store)
+        revived = time.monotonic()
 
         def finished() -> list[dict[str, Any]] | None:
             records = [store.run(tasks.get_task(t)) for t in args.ids]
@@ -183,6 +196,9 @@ def cmd_wait(args: argparse.Namespace) -> int:
                 records = finished()
                 if records is not None:
                     break
+                if time.monotonic() - revived > REVIVE_EVERY:  # the worker may have died
+                    revive_worker(paths, config, store)
+                    revived = time.monotonic()
                 if deadline is not None and time.monotonic() > deadline:
                     print(f"focusq: still running after {args.timeout:g}s", file=sys.stderr)
                     return 124

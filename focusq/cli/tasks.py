@@ -12,6 +12,7 @@ from focusq.cli.common import (
     job_cwd,
     job_env,
     open_store,
+    revive_worker,
     task_id_arg,
 )
 from focusq.cli.output import (
@@ -287,7 +288,10 @@ def cmd_ls(args: argparse.Namespace) -> int:
             raise UserError(
                 f"--status {', '.join(sorted(unknown))}: unknown; use {', '.join(TaskStatus)}"
             )
-    with open_store() as store:
+    paths = Paths.from_env()
+    config = cached_settings(paths)
+    with open_store(paths, config) as store:
+        revive_worker(paths, config, store)
         if args.json:
             records = store.run(tasks.list_tasks(statuses, kind=args.kind, tag=args.tag))
             print_json([json_record(r) for r in records])
@@ -350,6 +354,9 @@ def cmd_status(args: argparse.Namespace) -> int:
         counts = store.run(tasks.status_counts())
         session = store.run(focus.current_focus())
         held, release = held_release(store, config, now, focusing=session is not None)
+        mechanical = counts[Kind.MECHANICAL]
+        if any(mechanical.get(s) for s in ("queued", "running", "paused")):
+            autostart_worker(paths, config, store)  # a crashed worker never leaves work waiting
     jobs = counts[Kind.MECHANICAL]
     running = jobs.get("running", 0) + jobs.get("paused", 0)
     queued = jobs.get("queued", 0)
