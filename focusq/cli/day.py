@@ -293,14 +293,17 @@ def _due(store: Any, config: Any, now: float) -> set[int]:
 def held_release(store: Any, config: Any, now: float, focusing: bool) -> tuple[int, float | None]:
     """How many items are held, and when they go out if nothing else changes.
 
-    For ``status --short``: only the standard library and the pure policy are imported.
+    For ``status --short``: the policy (and ``dataclasses``, a third of the budget) is
+    imported only when something is held.
     """
-    from focusq.focus.policy import Held, next_release
     from focusq.store.ops import focus, inbox
 
-    held = [Held(i, at, urgent) for i, at, urgent in store.run(inbox.held())]
-    if not held:
+    rows = store.run(inbox.held())
+    if not rows:
         return 0, None
+    from focusq.focus.policy import Held, next_release
+
+    held = [Held(i, at, urgent) for i, at, urgent in rows]
     release = next_release(
         held,
         now=now,
