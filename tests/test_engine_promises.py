@@ -242,3 +242,19 @@ def test_a_command_that_reads_the_queue_revives_a_dead_worker(
     for (pid,) in holders:
         with contextlib.suppress(ProcessLookupError):
             os.kill(pid, signal.SIGTERM)
+
+
+def test_an_edit_that_returned_orders_the_next_start(fq: Focusq) -> None:
+    """The running job ends within milliseconds of the edit: before the worker's watcher
+    could tell it of the change."""
+    go = fq.workdir / "go"
+    fq.start_worker(FOCUSQ_ENGINE__MAX_PARALLEL="1")
+    first = fq.add("blocker", "--shell", "--", f"while [ ! -e {go} ]; do sleep 0.005; done")
+    poll(lambda: fq.status(first) == "running", what="the blocker to run")
+    older = fq.add("older", "--", "true")
+    newer = fq.add("newer", "--", "true")
+    assert fq("edit", str(newer), "pri:H").returncode == 0
+    go.touch()
+    assert fq.wait(older, newer).returncode == 0
+    started = {r: runs(fq.home, r)[0]["started_at"] for r in (older, newer)}
+    assert started[newer] < started[older]

@@ -70,6 +70,8 @@ class Worker:
         self.history = RunHistory(settings.engine.default_estimate)
         self.last_start: dict[str, float] = {}
         self.last_event = 0
+        self._written = 0
+        """The newest event after this worker's last write: the ones up to it are seen."""
         self.wake = asyncio.Event()
         self._timer: asyncio.TimerHandle | None = None
         self._stopping = asyncio.Event()
@@ -289,12 +291,21 @@ class Worker:
             starts, stagger = choose(ready, running, self.limits, now, self.last_start)
             wake_at = min((t for t in (found.wake_at, stagger) if t is not None), default=None)
         claims = [jobs.claim(task_id, now, self.paths.logs) for task_id in starts]
-        results = await self.store.run(base.apply([*steps, *claims])) if steps or claims else []
+        claimed: list[Any] = []
+        if steps or claims:
+            seen = max(self.last_event, self._written)
+            _, fresh, self._written = await self.store.run(jobs.write_tick(steps, claims, seen))
+            if fresh is None:  # another process changed the queue meanwhile: plan again
+                starts = []
+                self._db_changed = self._replan = True
+                self.wake.set()
+            else:
+                claimed = fresh
         done = [run_id for run_id, supervised in settled if supervised]
         if known or done:
             assert self.supervisor is not None
             self.supervisor.acknowledge(known, done)
-        for task_id, claim in zip(starts, results[len(steps) :], strict=True):
+        for task_id, claim in zip(starts, claimed, strict=True):
             if claim is not None:
                 self._pending.extend(self._spawn(self.jobs[task_id], claim, now))
         if self._pending:

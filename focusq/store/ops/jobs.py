@@ -384,3 +384,29 @@ def recent_durations(command: str, cwd: str | None, limit: int = 20) -> Op[list[
         (command, cwd, limit),
     )
     return [float(r[0]) for r in rows]
+
+
+def write_tick(
+    steps: Sequence[Op[Any]], claims: Sequence[Op[Any]], seen: int
+) -> Op[tuple[list[Any], list[Any] | None, int]]:
+    """One tick's writes in one transaction: ``steps``, then ``claims`` unless the queue
+    changed unseen.
+
+    ``seen`` is the newest event the worker has read or written. An event above it was
+    written by another process (an edit, a cancel) since the worker last looked, and the
+    claims were chosen without it: they are left out (``None``), so the next start always
+    follows every change that was committed before it. Returns the steps' results, the
+    claims' results, and the newest event id once this transaction's own are written.
+    """
+    yield WRITE
+    newest = (yield ("SELECT coalesce(max(id), 0) FROM events", ()))[0][0]
+    results = []
+    for step in steps:
+        results.append((yield from step))
+    claimed: list[Any] | None = None
+    if newest <= seen:
+        claimed = []
+        for claim_op in claims:
+            claimed.append((yield from claim_op))
+    after = (yield ("SELECT coalesce(max(id), 0) FROM events", ()))[0][0]
+    return results, claimed, int(after)
