@@ -11,6 +11,9 @@ from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Input, Static
 
+from focusq.tui.text import literal
+from focusq.tui.widgets.text_input import TextInput
+
 
 class CaptureScreen(ModalScreen[str | None]):
     """Dismisses with the text typed (a leading ``!`` marks it urgent), or ``None``."""
@@ -37,8 +40,8 @@ class CaptureScreen(ModalScreen[str | None]):
 
     def compose(self) -> ComposeResult:
         with Vertical(id="capture"):
-            yield Static(self.title_text, id="capture-title")
-            yield Input(placeholder=self.placeholder, id="capture-input")
+            yield Static(literal(self.title_text), id="capture-title")
+            yield TextInput(placeholder=self.placeholder, id="capture-input")
 
     def on_mount(self) -> None:
         self.query_one(Input).focus()

@@ -10,6 +10,8 @@ from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
+from focusq.tui.text import literal
+
 
 class ConfirmScreen(ModalScreen[bool]):
     """Dismisses with ``True`` for ``y``, ``False`` for ``n`` or ``escape``."""
@@ -31,10 +33,11 @@ class ConfirmScreen(ModalScreen[bool]):
     def __init__(self, question: str) -> None:
         super().__init__()
         self.question = question
+        """Shown as written: it may quote a task's title."""
 
     def compose(self) -> ComposeResult:
         with Vertical():
-            yield Static(self.question)
+            yield Static(literal(self.question))
             yield Static("y: yes    n: no", classes="hint")
 
     def action_answer(self, answer: bool) -> None:

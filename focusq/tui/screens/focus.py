@@ -12,6 +12,7 @@ from textual.screen import ModalScreen, Screen
 from textual.widgets import Footer, Static
 
 from focusq.tui.board import Board, elapsed
+from focusq.tui.text import literal
 
 if TYPE_CHECKING:
     from focusq.tui.app import FocusqApp
@@ -26,10 +27,11 @@ def focus_text(board: Board, now: float) -> Text:
     spent = now - focus["started_at"] - focus["paused_seconds"] - paused
     planned = focus["planned_minutes"] * 60
     out = Text()
-    out.append(f"#{focus['task_id']}  {focus['title']}\n\n", style="bold")
+    out.append_text(literal(f"#{focus['task_id']}  {focus['title']}", "bold"))
+    out.append("\n\n")
     note = next((t["note"] for t in board.tasks if t["id"] == focus["task_id"]), "")
     if note:
-        out.append(note + "\n\n", style="italic")
+        out.append_text(literal(note + "\n\n", "italic", lines=True))
     out.append(f"{elapsed(spent)} of {focus['planned_minutes']}m")
     if focus["paused_at"]:
         out.append("  paused", style="bold")
@@ -39,7 +41,10 @@ def focus_text(board: Board, now: float) -> Text:
         at, following = board.next_block
         left = at.timestamp() - now
         label = f" {board.block.label}" if board.block.label else ""
-        out.append(f"\n{board.block.mode}{label}: {elapsed(left)} left, then {following.mode}")
+        out.append("\n")
+        out.append_text(
+            literal(f"{board.block.mode}{label}: {elapsed(left)} left, then {following.mode}")
+        )
     counts = board.counts
     out.append(
         f"\n\njobs: {counts['running']} running · {counts['queued']} queued"
@@ -168,7 +173,7 @@ class PlannedTimeScreen(ModalScreen[str | None]):
 
     def compose(self) -> ComposeResult:
         with Vertical(id="planned"):
-            yield Static(f"Planned time for {self.title_text} is up.")
+            yield Static(literal(f"Planned time for {self.title_text} is up."))
             yield Static("e: extend    b: break    s: end    escape: keep going", classes="hint")
 
     def action_answer(self, answer: str | None) -> None:

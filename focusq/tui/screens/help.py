@@ -4,11 +4,14 @@ from __future__ import annotations
 
 from typing import ClassVar
 
+from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import DataTable, Static
+
+from focusq.tui.text import literal
 
 
 class HelpScreen(ModalScreen[None]):
@@ -31,12 +34,13 @@ class HelpScreen(ModalScreen[None]):
     def compose(self) -> ComposeResult:
         with VerticalScroll(id="help"):
             yield Static("Keys", id="help-title")
-            table: DataTable[str] = DataTable(cursor_type="none", zebra_stripes=True)
+            table: DataTable[Text] = DataTable(cursor_type="none", zebra_stripes=True)
             table.add_columns("key", "action", "what it does", "keymap id")
             for row in self.rows:
-                table.add_row(*row)
+                # Keys come from the user's keymap: "[" is a key, not markup.
+                table.add_row(*map(literal, row))
             yield table
-            yield Static('Remap any key in config.toml: [keymap] "task.cancel" = "ctrl+x"')
+            yield Static(literal('Remap any key in config.toml: [keymap] "task.cancel" = "ctrl+x"'))
 
     def action_close(self) -> None:
         """Back to the day."""

@@ -11,7 +11,9 @@ from textual.binding import Binding, BindingType
 from textual.screen import Screen
 from textual.widgets import Footer, Input, Static
 
+from focusq.tui.text import literal
 from focusq.tui.widgets.log_view import LogView
+from focusq.tui.widgets.text_input import TextInput
 
 
 class LogScreen(Screen[None]):
@@ -41,9 +43,9 @@ class LogScreen(Screen[None]):
         self.match = -1
 
     def compose(self) -> ComposeResult:
-        yield Static(f"{self.title_text}  ·  {Path(self.path).name}", id="log-title")
+        yield Static(literal(f"{self.title_text}  ·  {Path(self.path).name}"), id="log-title")
         yield LogView(self.path, id="log-view")
-        yield Input(placeholder="search the log", id="log-search")
+        yield TextInput(placeholder="search the log", id="log-search")
         yield Footer()
 
     def on_mount(self) -> None:
@@ -92,7 +94,7 @@ class LogScreen(Screen[None]):
         if found is None:
             found = view.find(self.needle, 0)
         if found is None:
-            self.notify(f"'{self.needle}' is not in the log", severity="warning")
+            self.notify(f"'{self.needle}' is not in the log", severity="warning", markup=False)
             return
         self.match = found
         view.scroll_to(y=found, animate=False)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, ClassVar
 
+from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
@@ -28,9 +29,11 @@ from focusq.tui.screens.focus import FocusScreen
 from focusq.tui.screens.log import LogScreen
 from focusq.tui.screens.pick import PickScreen
 from focusq.tui.screens.quickadd import QuickAddScreen
+from focusq.tui.text import literal
 from focusq.tui.widgets.job_slots import JobSlotsPanel
 from focusq.tui.widgets.status_bar import StatusBar
 from focusq.tui.widgets.task_table import TaskTable
+from focusq.tui.widgets.text_input import TextInput
 
 if TYPE_CHECKING:
     from focusq.tui.app import FocusqApp
@@ -173,7 +176,7 @@ class MainScreen(Screen[None]):
         with Horizontal(id="body"):
             yield TaskTable(id="tasks")
             yield Static("", id="detail")
-        yield Input(placeholder="filter: words, +tag, project", id="filter")
+        yield TextInput(placeholder="filter: words, +tag, project", id="filter")
         yield Footer()
 
     def on_mount(self) -> None:
@@ -214,9 +217,10 @@ class MainScreen(Screen[None]):
         slots.now = board.now
         table = self.query_one(TaskTable)
         table.show_tasks(board.tasks)
-        table.border_title = f"{board.view} · {len(board.tasks)}" + (
-            f" · filter: {board.query}" if board.query else ""
-        )
+        title = Text(f"{board.view} · {len(board.tasks)}")
+        if board.query:
+            title.append_text(literal(f" · filter: {board.query}"))
+        table.border_title = title
         self.show_detail()
         self.fq.reap_and_start_worker(board)
         for screen in self.app.screen_stack:
@@ -249,7 +253,7 @@ class MainScreen(Screen[None]):
             runs = await self.fq.store.run(jobs.runs_of(task_id))
         except FocusqError:
             return
-        detail.update(_escape(task_detail(record, runs)))
+        detail.update(literal(task_detail(record, runs), lines=True))
 
     # -- watchers ---------------------------------------------------------------------------
 
@@ -287,9 +291,9 @@ class MainScreen(Screen[None]):
         try:
             result = await self.fq.store.run(op)
         except FocusqError as exc:
-            self.notify(str(exc), severity="error", timeout=6)
+            self.notify(str(exc), severity="error", timeout=6, markup=False)
             return None
-        self.notify(done, timeout=3)
+        self.notify(done, timeout=3, markup=False)
         self.refresh_board()
         return result
 
@@ -422,7 +426,7 @@ class MainScreen(Screen[None]):
                 self.fq.settings.focus.min_minutes,
             )
             if warning:
-                self.notify(warning, severity="warning", timeout=8)
+                self.notify(warning, severity="warning", timeout=8, markup=False)
 
     async def pause_focus(self, *, resume: bool) -> None:
         """Pause or resume the focus session."""
@@ -523,7 +527,3 @@ class MainScreen(Screen[None]):
         """Move the cursor in the list."""
         table = self.query_one(TaskTable)
         table.move_cursor(row=table.cursor_row + step)
-
-
-def _escape(text: str) -> str:
-    return text.replace("[", r"\[")

@@ -4,12 +4,15 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
+from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import DataTable, Static
+
+from focusq.tui.text import literal
 
 
 class PickScreen(ModalScreen[int | None]):
@@ -36,11 +39,12 @@ class PickScreen(ModalScreen[int | None]):
 
     def compose(self) -> ComposeResult:
         with Vertical(id="batch"):
-            yield Static(self.question, id="batch-title")
-            table: DataTable[str] = DataTable(cursor_type="row", id="batch-items")
+            yield Static(literal(self.question), id="batch-title")
+            table: DataTable[Text] = DataTable(cursor_type="row", id="batch-items")
             table.add_columns("id", "status", "title")
             for task in self.tasks:
-                table.add_row(str(task["id"]), task["status"], task["title"], key=str(task["id"]))
+                cells = (str(task["id"]), task["status"], task["title"])
+                table.add_row(*map(literal, cells), key=str(task["id"]))
             yield table
 
     @on(DataTable.RowSelected)

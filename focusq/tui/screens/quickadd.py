@@ -8,6 +8,7 @@ import time
 from pathlib import Path
 from typing import ClassVar
 
+from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
@@ -19,6 +20,8 @@ from focusq import quickadd
 from focusq.durations import format_duration
 from focusq.errors import UserError
 from focusq.quickadd import TaskDraft, command_text
+from focusq.tui.text import literal
+from focusq.tui.widgets.text_input import TextInput
 
 
 def parse_line(line: str, *, editing: bool = False) -> TaskDraft:
@@ -37,14 +40,16 @@ def parse_line(line: str, *, editing: bool = False) -> TaskDraft:
     return draft
 
 
-def describe(draft: TaskDraft) -> str:
-    """One line saying what the draft will become."""
-    parts = [f"[b]{draft.kind or 'unchanged'}[/b]"]
+def describe(draft: TaskDraft) -> Text:
+    """One line saying what the draft will become (what was typed shows as typed)."""
+    out = Text(draft.kind or "unchanged", style="bold")
     if draft.title:
-        parts.append(f'"{draft.title}"')
+        out.append_text(literal(f'  "{draft.title}"'))
     if draft.command is not None:
-        parts.append(f"runs [i]{command_text(draft.command)}[/i] in {Path(draft.cwd or '.').name}/")
-    parts += [f"+{t}" for t in draft.tags] + [f"-{t}" for t in draft.untags]
+        out.append("  runs ")
+        out.append_text(literal(command_text(draft.command), "italic"))
+        out.append_text(literal(f" in {Path(draft.cwd or '.').name}/"))
+    parts = [f"+{t}" for t in draft.tags] + [f"-{t}" for t in draft.untags]
     for label, value in (
         ("project", draft.project),
         ("pri", draft.priority),
@@ -63,7 +68,9 @@ def describe(draft: TaskDraft) -> str:
         parts.append("lock " + ",".join(draft.locks))
     if draft.retries:
         parts.append(f"retry {draft.retries}")
-    return "  ".join(parts)
+    if parts:
+        out.append_text(literal("  " + "  ".join(parts)))
+    return out
 
 
 class QuickAddScreen(ModalScreen[TaskDraft | None]):
@@ -88,8 +95,8 @@ class QuickAddScreen(ModalScreen[TaskDraft | None]):
 
     def compose(self) -> ComposeResult:
         with Vertical(id="quickadd"):
-            yield Static(self.heading, id="quickadd-title")
-            yield Input(
+            yield Static(literal(self.heading), id="quickadd-title")
+            yield TextInput(
                 value=self.value,
                 placeholder="write the launch post +blog pri:H est:90m   or   build -- make",
                 id="quickadd-input",
@@ -118,7 +125,7 @@ class QuickAddScreen(ModalScreen[TaskDraft | None]):
         try:
             draft = parse_line(line, editing=self.editing)
         except UserError as exc:
-            preview.update(str(exc))
+            preview.update(literal(str(exc)))
             preview.set_class(True, "error")
         else:
             preview.update(describe(draft))

@@ -33,6 +33,7 @@ from focusq.store.ops import review
 from focusq.tui.messages import DatabaseChanged
 from focusq.tui.screens.capture import CaptureScreen
 from focusq.tui.screens.confirm import ConfirmScreen
+from focusq.tui.text import literal
 from focusq.tui.widgets.timeline import TimelineChart
 
 if TYPE_CHECKING:
@@ -99,12 +100,12 @@ class ReviewScreen(Screen[None]):
             yield Static(id="review-summary")
             yield Static(id="review-done")
             yield TimelineChart(id="review-timeline")
-            failures: DataTable[str] = DataTable(id="review-failures", cursor_type="row")
+            failures: DataTable[Text] = DataTable(id="review-failures", cursor_type="row")
             failures.add_columns("#", "task", "attempt", "result", "at", "now")
             yield failures
             yield Static(id="review-failure-detail")
         # Outside the scrolling figures: what is being answered is always in view.
-        unfinished: DataTable[str] = DataTable(id="review-unfinished", cursor_type="row")
+        unfinished: DataTable[Text] = DataTable(id="review-unfinished", cursor_type="row")
         unfinished.add_columns("#", "kind", "status", "task", "answer", "last note")
         yield unfinished
         yield Footer()
@@ -132,7 +133,7 @@ class ReviewScreen(Screen[None]):
         try:
             return await self.fq.store.run(op)
         except FocusqError as exc:
-            self.notify(str(exc), severity="error")
+            self.notify(str(exc), severity="error", markup=False)
             return None
 
     @on(DatabaseChanged)
@@ -149,14 +150,16 @@ class ReviewScreen(Screen[None]):
         grid.add_column(style="bold", no_wrap=True)
         grid.add_column()
         for label, value in summary(review):
-            grid.add_row(label, value)
+            grid.add_row(label, literal(value))
         for n, block in enumerate(review.focus.blocks):
             used = block.focus_seconds / block.planned_seconds if block.planned_seconds else 0
             name = f"{block.mode} {clock(block.start)}-{clock(block.end)} {block.label}".strip()
             grid.add_row(
                 "Blocks" if n == 0 else "",
-                f"{name}: {duration(block.focus_seconds)} of {duration(block.planned_seconds)}"
-                f" focused ({used:.0%})",
+                literal(
+                    f"{name}: {duration(block.focus_seconds)} of {duration(block.planned_seconds)}"
+                    f" focused ({used:.0%})"
+                ),
             )
         self.query_one("#review-summary", Static).update(grid)
         done = Text()
@@ -167,7 +170,7 @@ class ReviewScreen(Screen[None]):
                 else f"{duration(task.run_seconds)} run"
             )
             done.append(f"✓ #{task.id} ", style="bold")
-            done.append(f"{task.title}  ")
+            done.append_text(literal(f"{task.title}  "))
             done.append(f"{spent}\n", style="dim")
         self.query_one("#review-done", Static).update(done or Text("Nothing finished.", "dim"))
         self.query_one(TimelineChart).timeline = review.timeline
@@ -180,15 +183,15 @@ class ReviewScreen(Screen[None]):
         table.clear()
         for n, f in enumerate(failures):
             code = f" ({f.exit_code})" if f.exit_code not in (None, 0) else ""
-            table.add_row(
+            cells = (
                 str(f.task_id),
                 f.title,
                 str(f.attempt),
                 f.result + code,
                 clock(f.at),
                 f.status,
-                key=str(n),
             )
+            table.add_row(*map(literal, cells), key=str(n))
         table.display = bool(failures)
         if failures:
             table.move_cursor(row=min(row, len(failures) - 1))
@@ -206,12 +209,13 @@ class ReviewScreen(Screen[None]):
             kind = "make" if u.kind == "creative" else "job"
             answer = ANSWER_WORDS.get(u.answer or "", "")
             note = u.notes[-1].text if u.notes else ""
-            table.add_row(str(u.id), kind, u.status, u.title, answer, note, key=str(u.id))
+            cells = (str(u.id), kind, u.status, u.title, answer, note)
+            table.add_row(*map(literal, cells), key=str(u.id))
         ids = [u.id for u in review.unfinished]
         if ids:
             table.move_cursor(row=ids.index(select) if select in ids else min(row, len(ids) - 1))
         else:
-            table.add_row("", "", "", "nothing left: a clean slate", "", "")
+            table.add_row(*map(Text, ("", "", "", "nothing left: a clean slate", "", "")))
 
     @on(DataTable.RowHighlighted, "#review-failures")
     def _show_failure(self) -> None:
@@ -222,10 +226,12 @@ class ReviewScreen(Screen[None]):
             return
         out = Text()
         for line in failure.tail.splitlines()[-5:]:
-            out.append(f"│ {line}\n", style="dim")
+            out.append_text(literal(f"│ {line}", "dim"))
+            out.append("\n")
         for note in failure.notes:
             out.append(f"note, attempt {note.attempt}: ", style="bold")
-            out.append(f"{note.text}\n")
+            out.append_text(literal(note.text, lines=True))
+            out.append("\n")
         detail.update(out or Text("no output", style="dim"))
 
     def _selected_failure(self) -> Failure | None:
@@ -311,9 +317,9 @@ class ReviewScreen(Screen[None]):
         except OSError as exc:
             with contextlib.suppress(OSError):
                 os.unlink(partial)
-            self.notify(f"could not write {path}: {exc.strerror}", severity="error")
+            self.notify(f"could not write {path}: {exc.strerror}", severity="error", markup=False)
             return
-        self.notify(f"written to {path}")
+        self.notify(f"written to {path}", markup=False)
 
     async def action_day(self, step: int) -> None:
         """Show the day before or after (up to today)."""

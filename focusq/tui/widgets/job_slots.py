@@ -6,13 +6,17 @@ from rich.text import Text
 from textual.reactive import reactive
 from textual.widgets import Static
 
+from focusq.cli.output import visible
 from focusq.tui.board import Board, elapsed
 
 BAR = 12
 
 
 class JobSlotsPanel(Static):
-    """Running jobs in their slots, then the jobs that wait and why."""
+    """Running jobs in their slots, then the jobs that wait and why.
+
+    Titles and log lines go into ``Text`` (never markup), their control characters shown.
+    """
 
     board: reactive[Board | None] = reactive(None, layout=True)
     """The latest board (its slot and waiting lines change the panel's height)."""
@@ -38,7 +42,8 @@ class JobSlotsPanel(Static):
             spent = now - slot.started_at
             out.append(f"{index + 1} ", style="dim")
             out.append(f"#{slot.task_id} ", style="bold")
-            title = slot.title if len(slot.title) <= room else slot.title[: room - 1] + "…"
+            title = visible(slot.title)
+            title = title if len(title) <= room else title[: room - 1] + "…"
             out.append(f"{title:<{min(room, 40)}}")
             out.append(f"  {elapsed(spent):>6}  ")
             out.append_text(_bar(spent, slot.estimate, now + slot.task_id))
@@ -46,11 +51,15 @@ class JobSlotsPanel(Static):
             if state:
                 out.append(f"  {state}", style="bold")
             if slot.last_line:
-                out.append(f"\n    {slot.last_line[: max(10, self.size.width - 6)]}", style="dim")
+                line = visible(slot.last_line)[: max(10, self.size.width - 6)]
+                out.append(f"\n    {line}", style="dim")
         if board.waiting:
             out.append("\nwaiting: ", style="bold")
             out.append(
-                "  ".join(f"#{w.task_id} {w.title[:24]} ({w.why})" for w in board.waiting[:6])
+                "  ".join(
+                    f"#{w.task_id} {visible(w.title)[:24]} ({visible(w.why)})"
+                    for w in board.waiting[:6]
+                )
             )
             if len(board.waiting) > 6:
                 out.append(f"  +{len(board.waiting) - 6} more", style="dim")

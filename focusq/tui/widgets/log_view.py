@@ -6,6 +6,8 @@ import os
 
 from textual.widgets import Log
 
+from focusq.cli.output import visible
+
 OPEN_BYTES = 256 * 1024
 """How much of the end of the file to show when opening."""
 
@@ -51,7 +53,8 @@ class LogView(Log):
         if self.skipped and self.line_count == 0 and lines:
             lines[0] = f"… ({self.skipped:,} earlier bytes not shown)"
         if lines:
-            self.write_lines(lines)
+            # A job's escapes (colours too) are shown, never sent to the terminal.
+            self.write_lines([visible(line) for line in lines])
 
     def find(self, needle: str, start: int = 0) -> int | None:
         """The index of the first line at or after ``start`` containing ``needle``."""

@@ -6,6 +6,7 @@ from rich.text import Text
 from textual.reactive import reactive
 from textual.widgets import Static
 
+from focusq.cli.output import visible
 from focusq.tui.board import Board, clock, elapsed
 
 
@@ -27,7 +28,7 @@ class StatusBar(Static):
         if board.block is not None and board.next_block is not None:
             at, following = board.next_block
             label = f" {board.block.label}" if board.block.label else ""
-            text.append(f"{board.block.mode}{label}", style="bold")
+            text.append(visible(f"{board.block.mode}{label}"), style="bold")
             text.append(f" → {following.mode} {at:%H:%M}  │  ")
         focus = board.focus
         if focus is None:
@@ -35,7 +36,7 @@ class StatusBar(Static):
         else:
             paused = now - focus["paused_at"] if focus["paused_at"] else 0.0
             spent = now - focus["started_at"] - focus["paused_seconds"] - paused
-            text.append(f"● #{focus['task_id']} {focus['title'][:30]}", style="bold")
+            text.append(f"● #{focus['task_id']} {visible(focus['title'])[:30]}", style="bold")
             text.append(f" {elapsed(spent)}/{focus['planned_minutes']}m")
             if focus["paused_at"]:
                 text.append(" paused", style="italic")

@@ -7,15 +7,17 @@ from typing import Any
 from rich.text import Text
 from textual.widgets import DataTable
 
+from focusq.tui.text import literal
+
 _KIND = {"mechanical": "job", "creative": "make"}
 
 
 def _cells(task: dict[str, Any]) -> tuple[Text, ...]:
-    title = Text(task["title"])
+    title = literal(task["title"])
     for tag in task["tags"]:
-        title.append(f" +{tag}", style="dim")
+        title.append_text(literal(f" +{tag}", "dim"))
     if task["project"]:
-        title.append(f" project:{task['project']}", style="dim")
+        title.append_text(literal(f" project:{task['project']}", "dim"))
     return (
         Text(str(task["id"])),
         Text(_KIND[task["kind"]]),
