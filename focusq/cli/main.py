@@ -172,8 +172,9 @@ def cmd_tui(args: argparse.Namespace) -> int:
     from focusq.tui.app import make_app
 
     paths = Paths.from_env()
-    make_app(load_settings(paths), paths).run()
-    return 0
+    app = make_app(load_settings(paths), paths)
+    app.run()
+    return app.return_code or 0  # 1 after an error nothing handled (see tui-crash.log)
 
 
 def _ui_args(p: argparse.ArgumentParser) -> None:

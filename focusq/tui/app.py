@@ -7,15 +7,20 @@ import os
 import subprocess
 import sys
 import time
+import traceback
 from collections.abc import Callable
 from pathlib import Path
 from typing import ClassVar
 
+from rich.text import Text
 from textual import on, work
 from textual.app import App
 from textual.binding import Binding, BindingType
+from textual.notifications import SeverityLevel
 from textual.worker import Worker, WorkerState
 
+from focusq import __version__
+from focusq.cli.output import visible
 from focusq.config import Settings
 from focusq.engine.procs import lease_is_live
 from focusq.paths import PRIVATE_FILE, Paths
@@ -29,6 +34,9 @@ from focusq.tui.screens.main import MainScreen
 from focusq.tui.screens.review import ReviewScreen
 from focusq.tui.themes import load_themes, shipped_dir
 from focusq.watch import database_changes
+
+DEFAULT_THEME = "focusq-dark"
+"""The theme when neither the remembered nor the configured one can be drawn."""
 
 
 class FocusqApp(App[None]):
@@ -72,6 +80,7 @@ class FocusqApp(App[None]):
         """Check for a worker after the next board load (runnable work may need one)."""
         self._worker_process: subprocess.Popen[bytes] | None = None
         self._last_key = clock()
+        self.error_console.soft_wrap = True  # the line naming the crash log stays one line
 
     async def on_mount(self) -> None:
         await self.store.open()
@@ -143,19 +152,23 @@ class FocusqApp(App[None]):
     def _state_file(self) -> Path:
         return Path(self.paths.home) / "tui-state.json"
 
-    def load_themes(self) -> None:
-        """Register the shipped and the user's themes; apply the remembered or configured one."""
+    def load_themes(self, keep: str | None = None) -> None:
+        """Register the shipped and the user's themes; apply ``keep``, else the remembered
+        or configured one, else the default.
+
+        A file that cannot be drawn (a colour that is not one) is reported and skipped, so
+        a remembered name that no longer loads falls back instead of ending the app.
+        """
         themes, problems = load_themes(shipped_dir(), self.user_themes)
         for problem in problems:
-            self.notify(problem, severity="warning", timeout=8)
+            self.notify(problem, severity="warning", timeout=8, markup=False)
+        for name in set(self.theme_names) - {t.name for t in themes}:
+            self.unregister_theme(name)  # removed, or broken since it was loaded
         for theme in themes:
             self.register_theme(theme)
         self.theme_names = [t.name for t in themes]
-        wanted = self._remembered_theme() or self.settings.tui.theme
-        if wanted in self.available_themes:
-            self.theme = wanted
-        elif self.theme_names:
-            self.theme = self.theme_names[0]
+        wanted = (keep, self._remembered_theme(), self.settings.tui.theme, DEFAULT_THEME)
+        self.theme = next((n for n in wanted if n in self.available_themes), "textual-dark")
 
     def _remembered_theme(self) -> str | None:
         try:
@@ -163,23 +176,37 @@ class FocusqApp(App[None]):
         except (OSError, ValueError, KeyError):
             return None
 
+    def _theme_folders(self) -> list[Path]:
+        """The folders to watch: the shipped themes, and the user's (or, while it does not
+        exist, its nearest existing parent, to see it appear)."""
+        user = self.user_themes
+        while not user.is_dir() and user.parent != user:
+            user = user.parent
+        return [p for p in (shipped_dir(), user) if p.is_dir()]
+
     @work(exclusive=True, group="watch-themes")
     async def watch_themes(self) -> None:
-        """Re-apply themes when a theme file is saved."""
+        """Re-apply themes when a theme file is saved, or the user's themes folder appears."""
         from watchfiles import awatch
 
-        folders = [p for p in (shipped_dir(), self.user_themes) if p.is_dir()]
-        if not folders:
-            return
-        async for _ in awatch(*folders, debounce=200, step=100):
-            self.post_message(ThemesChanged())
+        mine = self.user_themes
+        ancestors = {mine, *mine.parents}
+
+        def wanted(_change: object, path: str) -> bool:
+            changed = Path(path)
+            return changed in ancestors or changed.parent in (mine, shipped_dir())
+
+        while folders := self._theme_folders():
+            async for _ in awatch(
+                *folders, watch_filter=wanted, recursive=False, debounce=200, step=100
+            ):
+                self.post_message(ThemesChanged())
+                if self._theme_folders() != folders:
+                    break  # the user's folder appeared (or went): watch that instead
 
     @on(ThemesChanged)
     def _themes_changed(self) -> None:
-        current = self.theme
-        self.load_themes()
-        if current in self.available_themes:
-            self.theme = current
+        self.load_themes(keep=self.theme)
         self.refresh_css()
 
     def action_next_theme(self) -> None:
@@ -187,14 +214,14 @@ class FocusqApp(App[None]):
         names = self.theme_names or [self.theme]
         index = names.index(self.theme) if self.theme in names else -1
         self.theme = names[(index + 1) % len(names)]
-        self.notify(f"theme: {self.theme}", timeout=2)
+        self.notify(f"theme: {self.theme}", timeout=2, markup=False)
         try:
             self.paths.ensure_home()
             fd = os.open(self._state_file, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, PRIVATE_FILE)
             with os.fdopen(fd, "w") as state:
                 json.dump({"theme": self.theme}, state)
         except OSError as exc:
-            self.notify(f"could not remember the theme: {exc}", severity="warning")
+            self.notify(f"could not remember the theme: {exc}", severity="warning", markup=False)
 
     # -- away from the keyboard -------------------------------------------------------------
 
@@ -236,6 +263,51 @@ class FocusqApp(App[None]):
 
     # -- the rest ---------------------------------------------------------------------------
 
+    def notify(
+        self,
+        message: str,
+        *,
+        title: str = "",
+        severity: SeverityLevel = "information",
+        timeout: float | None = None,
+        markup: bool = True,
+    ) -> None:
+        """A toast; control characters in it (from a title, a job's error) are shown.
+
+        Messages that quote what a user or a job wrote also pass ``markup=False``.
+        """
+        super().notify(
+            visible(message, lines=True),
+            title=visible(title),
+            severity=severity,
+            timeout=timeout,
+            markup=markup,
+        )
+
+    @property
+    def crash_log(self) -> Path:
+        """Where the traceback of an error nothing handled is written (private to the user)."""
+        return Path(self.paths.home) / "tui-crash.log"
+
+    def _handle_exception(self, error: Exception) -> None:
+        """An error nothing handled ends the app with exit code 1 (Textual's doing): its
+        traceback goes to :attr:`crash_log`, and the terminal is told in one line."""
+        first = self.return_code is None
+        super()._handle_exception(error)
+        try:
+            self.paths.ensure_home()
+            flags = os.O_WRONLY | os.O_CREAT | (os.O_TRUNC if first else os.O_APPEND)
+            fd = os.open(self.crash_log, flags, PRIVATE_FILE)
+            os.fchmod(fd, PRIVATE_FILE)
+            with os.fdopen(fd, "w", encoding="utf-8") as log:
+                log.write(f"focusq {__version__}, {time.strftime('%Y-%m-%d %H:%M:%S')}\n")
+                log.write("".join(traceback.format_exception(error)))
+        except OSError:
+            return  # Textual's own traceback is printed instead
+        what = visible(f"{type(error).__name__}: {error}")[:300]
+        line = f"focusq stopped on an error: {what} (the traceback is in {self.crash_log})"
+        self._exit_renderables[:] = [Text(line)]
+
     def action_help(self) -> None:
         """Show every binding."""
         rows = []
@@ -251,7 +323,12 @@ class FocusqApp(App[None]):
     def _worker_failed(self, event: Worker.StateChanged) -> None:
         """Every background task's failure ends up here, shown, never swallowed."""
         if event.state is WorkerState.ERROR and event.worker.error is not None:
-            self.notify(f"{event.worker.name}: {event.worker.error}", severity="error", timeout=10)
+            self.notify(
+                f"{event.worker.name}: {event.worker.error}",
+                severity="error",
+                timeout=10,
+                markup=False,
+            )
 
 
 def make_app(settings: Settings, paths: Paths, clock: Callable[[], float] = time.time) -> FocusqApp:

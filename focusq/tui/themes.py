@@ -1,7 +1,8 @@
 """Themes as data: TOML files of ``textual.theme.Theme`` fields.
 
 Shipped themes live in the package's ``themes/`` folder; users drop their own into
-``<config folder>/themes/``. A file that cannot be read is skipped with a warning.
+``<config folder>/themes/``. A file that cannot be read, or whose colours are not
+colours, is skipped with a warning that names the file and the key.
 """
 
 from __future__ import annotations
@@ -9,6 +10,7 @@ from __future__ import annotations
 import tomllib
 from pathlib import Path
 
+from textual.color import Color, ColorParseError
 from textual.theme import Theme
 
 import focusq
@@ -36,8 +38,37 @@ def load_themes(*folders: Path) -> tuple[list[Theme], list[str]]:
                     raise ValueError(f"unknown field {sorted(unknown)[0]!r}")
                 data.setdefault("name", path.stem)
                 theme = Theme(**data)
+                _check(theme)
             except (OSError, ValueError, TypeError, tomllib.TOMLDecodeError) as exc:
                 problems.append(f"theme {path}: {exc}")
                 continue
             themes[theme.name] = theme
     return list(themes.values()), problems
+
+
+_COLOURS = (
+    *("primary", "secondary", "warning", "error", "success", "accent"),
+    *("foreground", "background", "surface", "panel", "boost"),
+)
+
+
+def _check(theme: Theme) -> None:
+    """Raise ``ValueError`` naming the first field the theme could not be drawn with.
+
+    Textual only parses a theme's colours when it is applied, and an error there ends
+    the app (at every start, once the theme's name is remembered).
+    """
+    if not isinstance(theme.name, str) or not theme.name:
+        raise ValueError(f"name = {theme.name!r} is not a theme name")
+    for key in _COLOURS:
+        value = getattr(theme, key)
+        if value is None and key != "primary":
+            continue
+        try:
+            Color.parse(value)
+        except (ColorParseError, TypeError, AttributeError, ValueError):
+            raise ValueError(f"{key} = {value!r} is not a colour") from None
+    try:
+        theme.to_color_system().generate()
+    except (ColorParseError, TypeError, AttributeError, ValueError) as exc:
+        raise ValueError(f"its colours cannot be worked out: {exc}") from None

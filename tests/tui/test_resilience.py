@@ -1,0 +1,124 @@
+"""The TUI keeps going on a bad theme, and an error nothing handled is logged, not lost."""
+
+from __future__ import annotations
+
+import json
+import os
+import select
+import stat
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from focusq.config import load_settings
+from focusq.paths import Paths
+from focusq.tui.app import DEFAULT_THEME, FocusqApp, make_app
+from tests.tui.conftest import NOW, settle
+
+SIZE = (100, 30)
+
+GOOD = 'name = "mine"\ndark = true\nprimary = "#7AA2F7"\nbackground = "#1A1B26"\n'
+BAD = 'name = "mine"\ndark = true\nprimary = "#7AA2F7"\nbackground = "midnight-ish"\n'
+
+
+def themes_folder(paths: Paths) -> Path:
+    return Path(paths.config_dir) / "themes"
+
+
+def noted(app: FocusqApp) -> list[str]:
+    """Record every notification's message in the list returned."""
+    messages: list[str] = []
+    notify = app.notify
+
+    def recording(message: str, **kwargs: object) -> None:
+        messages.append(message)
+        notify(message, **kwargs)  # type: ignore[arg-type]
+
+    app.notify = recording  # type: ignore[method-assign]
+    return messages
+
+
+async def wait_until(pilot, condition, seconds: float = 10.0) -> bool:  # type: ignore[no-untyped-def]
+    """Let the app run until ``condition()`` holds (file watching takes a moment)."""
+    for _ in range(int(seconds / 0.1)):
+        if condition():
+            return True
+        await pilot.pause(0.1)
+    return bool(condition())
+
+
+async def test_a_remembered_theme_with_a_bad_colour_falls_back(paths: Paths) -> None:
+    folder = themes_folder(paths)
+    folder.mkdir(parents=True)
+    (folder / "mine.toml").write_text(BAD)
+    paths.ensure_home()
+    Path(paths.home, "tui-state.json").write_text(json.dumps({"theme": "mine"}))
+    app = make_app(load_settings(paths), paths, clock=lambda: NOW)
+    messages = noted(app)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        assert app.is_running
+        assert app.theme == DEFAULT_THEME
+        assert "mine" not in app.available_themes
+        assert any(str(folder / "mine.toml") in m and "background" in m for m in messages)
+
+
+async def test_a_themes_folder_made_while_running_is_watched(paths: Paths) -> None:
+    folder = themes_folder(paths)
+    assert not folder.parent.exists()  # not even the config folder yet
+    app = make_app(load_settings(paths), paths, clock=lambda: NOW)
+    messages = noted(app)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        folder.mkdir(parents=True)
+        (folder / "mine.toml").write_text(GOOD)
+        assert await wait_until(pilot, lambda: "mine" in app.available_themes)
+        app.theme = "mine"
+        await settle(pilot)
+        # Saved with a typo while in use: reported, and the default takes over.
+        (folder / "mine.toml").write_text(BAD)
+        assert await wait_until(pilot, lambda: app.theme == DEFAULT_THEME)
+        assert app.is_running
+        assert any("mine.toml" in m and "background" in m for m in messages)
+
+
+@pytest.mark.slow
+def test_an_unhandled_error_exits_1_and_leaves_its_traceback(
+    focusq_home: Path, tmp_path: Path
+) -> None:
+    focusq_home.mkdir()
+    (focusq_home / "focusq.db").write_text("not a database, " * 20)  # opening it fails
+    log = focusq_home / "tui-crash.log"
+    stderr = tmp_path / "stderr"
+    assert run_in_a_terminal([sys.executable, "-m", "focusq", "ui"], stderr) == 1
+    assert f"(the traceback is in {log})" in stderr.read_text(errors="replace")
+    assert stat.S_IMODE(log.stat().st_mode) == 0o600
+    text = log.read_text()
+    assert "Traceback (most recent call last)" in text
+    assert "DatabaseError" in text
+
+
+def run_in_a_terminal(argv: list[str], stderr: Path) -> int:
+    """Run ``argv`` on a pseudo-terminal (Textual wants one), stderr to a file: the exit code."""
+    main, side = os.openpty()
+    with stderr.open("wb") as errors:
+        process = subprocess.Popen(
+            argv,
+            stdin=side,
+            stdout=side,
+            stderr=errors,
+            env={**os.environ, "TERM": "xterm-256color"},
+        )
+    os.close(side)
+    try:
+        while process.poll() is None:
+            if select.select([main], [], [], 0.1)[0]:
+                try:
+                    os.read(main, 1 << 16)
+                except OSError:
+                    break
+        return process.wait(timeout=30)
+    finally:
+        os.close(main)
