@@ -12,6 +12,7 @@ import io
 import os
 import re
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 
 from hypothesis import HealthCheck, example, given, settings
@@ -244,3 +245,19 @@ LONG = ("[/wip] deploy \x1b[31mred [b]x[/b] " * 400)[:10_000]
 def test_hostile_titles_show_as_written_on_every_screen(focusq_home: Path, title: str) -> None:
     os.makedirs(f"{focusq_home}-examples", exist_ok=True)
     asyncio.run(drive(home(), title))
+
+
+async def test_a_status_that_grows_keeps_all_its_letters(
+    app: FocusqApp, paths: Paths, seed: Callable[..., list[int]]
+) -> None:
+    (job,) = seed(("build", ["make"]))
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        with SyncStore(paths.database) as store:  # the worker starts it meanwhile
+            store.run(base.apply([jobs.claim(job, NOW, paths.logs)]))
+        main = app.screen
+        assert isinstance(main, MainScreen)
+        main.refresh_board()
+        await settle(pilot)
+        row = next(line for line in screen_text(app).splitlines() if " job " in line)
+        assert re.search(r" job +M +running +build ", row), row

@@ -66,7 +66,8 @@ class TaskTable(DataTable[Any]):
                 continue
             for column, cell in zip(self.columns, cells, strict=True):
                 if self.get_cell(key, column) != cell:
-                    self.update_cell(key, column, cell)
+                    # "queued" becoming "running" widens the column rather than losing a letter
+                    self.update_cell(key, column, cell, update_width=True)
         current = [row.key.value for row in self.ordered_rows]
         if current != list(wanted):
             self.sort("id", key=lambda cell: order[str(cell)])
