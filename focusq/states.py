@@ -15,6 +15,10 @@ class Kind(StrEnum):
     CREATIVE = "creative"
 
 
+PRIORITY_RANK: dict[str, int] = {"H": 2, "M": 1, "L": 0}
+"""A ``pri:`` as a sort key: higher runs first."""
+
+
 class Priority(StrEnum):
     """H before M before L."""
 
@@ -25,7 +29,7 @@ class Priority(StrEnum):
     @property
     def rank(self) -> int:
         """Sort key: higher runs first."""
-        return {"H": 2, "M": 1, "L": 0}[self.value]
+        return PRIORITY_RANK[self.value]
 
 
 class TaskStatus(StrEnum):

@@ -7,6 +7,7 @@ an event.
 from __future__ import annotations
 
 import contextlib
+import itertools
 import os
 import signal
 import subprocess
@@ -258,3 +259,85 @@ def test_an_edit_that_returned_orders_the_next_start(fq: Focusq) -> None:
     assert fq.wait(older, newer).returncode == 0
     started = {r: runs(fq.home, r)[0]["started_at"] for r in (older, newer)}
     assert started[newer] < started[older]
+
+
+# -- never twice at once, never a lost exit code ---------------------------------------------
+
+
+def _supervisor_of(worker_pid: int) -> int:
+    """The job supervisor the worker started (its child running supervisor.py)."""
+    for name in os.listdir("/proc"):
+        if not name.isdigit():
+            continue
+        try:
+            with open(f"/proc/{name}/stat") as stat, open(f"/proc/{name}/cmdline", "rb") as cmd:
+                ppid = int(stat.read().rsplit(")", 1)[1].split()[1])
+                if ppid == worker_pid and b"supervisor.py" in cmd.read():
+                    return int(name)
+        except (OSError, ValueError, IndexError):
+            continue
+    raise AssertionError("no supervisor")
+
+
+def test_a_job_started_just_before_a_crash_is_found_by_its_tag(fq: Focusq) -> None:
+    """Worker and supervisor die after the job started and before its pid was saved."""
+    marks = fq.workdir / "marks"
+    gate = fq.workdir / "spawned.gate"
+    os.mkfifo(gate)
+    worker = fq.start_worker(FOCUSQ_TEST_PAUSE_AFTER_SPAWN=str(gate))
+    script = f"echo start >> {marks}; sleep 1; echo end >> {marks}"
+    job = fq.add("once", "retry:1", "lock:deploy", "--shell", "--", script)
+    poll(lambda: marks.exists(), what="the job to start")
+    supervisor = _supervisor_of(worker.pid)
+    assert runs(fq.home, job)[0]["pid"] is None  # the window: running, pid unsaved
+    os.kill(worker.pid, signal.SIGKILL)
+    os.kill(supervisor, signal.SIGKILL)
+    worker.wait()
+    beside = fq.add("beside", "lock:deploy", "--shell", "--", f"echo beside >> {marks}")
+    fq.start_worker()
+    assert fq.wait(job, beside).returncode == 0
+    # Adopted, never run again beside itself, and the lock's next holder waited for it.
+    lines = marks.read_text().split()
+    assert lines[:2] == ["start", "end"], lines
+    assert all(b == "end" for a, b in itertools.pairwise(lines) if a == "start"), lines
+    first = runs(fq.home, job)[0]
+    assert first["pid"] is not None  # the recovered run keeps the pid it had
+    # No one could reap it (its parent and its worker were gone): that is said, not guessed.
+    assert first["result"] == "interrupted"
+    said = db_rows(fq.home, "SELECT payload FROM events WHERE task_id = ? AND kind = 'status'", job)
+    assert any("exit code unknown" in payload for (payload,) in said), said
+
+
+def test_the_supervisor_alone_dies_and_exit_codes_are_kept(fq: Focusq) -> None:
+    worker = fq.start_worker()
+    go = fq.workdir / "go"
+    wait_for_go = f"while [ ! -e {go} ]; do sleep 0.01; done"
+    failing = fq.add("fails", "--shell", "--", f"{wait_for_go}; exit 3")
+    passing = fq.add("passes", "--shell", "--", wait_for_go)
+    poll(lambda: all(runs(fq.home, t) and runs(fq.home, t)[0]["pid"] for t in (failing, passing)))
+    os.kill(_supervisor_of(worker.pid), signal.SIGKILL)
+    go.touch()
+    assert fq.wait(failing, passing).returncode == 1
+    assert (task(fq.home, failing)["result"], task(fq.home, failing)["exit_code"]) == ("failed", 3)
+    assert (task(fq.home, passing)["result"], task(fq.home, passing)["exit_code"]) == ("ok", 0)
+    assert worker.poll() is None
+    # A job after that starts through a new supervisor.
+    again = fq.add("again", "--", "true")
+    assert fq.wait(again).returncode == 0
+
+
+def test_evidence_files_go_once_the_database_holds_them(fq: Focusq) -> None:
+    worker = fq.start_worker()
+    job = fq.add("outlives", "--", "sleep", "0.5")
+    poll(lambda: runs(fq.home, job) and runs(fq.home, job)[0]["pid"], what="its pid")
+    worker.kill()
+    worker.wait()
+    logs = fq.home / "logs"
+    poll(lambda: list(logs.glob(f"{job}-1.exit")), what="the orphaned supervisor's exit file")
+    fq.start_worker()
+    assert fq.wait(job).returncode == 0
+    assert task(fq.home, job)["result"] == "ok"
+    poll(
+        lambda: not list(logs.glob("*.pid")) and not list(logs.glob("*.exit")),
+        what="the evidence to be deleted",
+    )

@@ -76,7 +76,8 @@ def cmd_worker(args: argparse.Namespace) -> int:
     import logging
 
     from focusq.config import load_settings
-    from focusq.engine.worker import WorkerBusy, run_worker
+    from focusq.engine.lease import WorkerBusy
+    from focusq.engine.worker import run_worker
 
     logging.getLogger("watchfiles").setLevel(logging.WARNING)
     logging.basicConfig(

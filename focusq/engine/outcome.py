@@ -40,23 +40,34 @@ def will_retry(result: str, used: int, retries: int) -> bool:
     return result in RETRYABLE and used <= retries
 
 
-def outcome(result: str, used: int, retries: int, now: float, backoff: float) -> Outcome:
+def outcome(
+    result: str, used: int, retries: int, now: float, backoff: float, why: str | None = None
+) -> Outcome:
     """The task's next state after attempt ``used`` of its budget ended with ``result``.
 
     ``backoff`` is the wait before a retry, if there is one. A job that ran and exited 127
-    failed like any other (``spawn_error`` is decided by the spawn itself).
+    failed like any other (``spawn_error`` is decided by the spawn itself). ``why`` says
+    what is known of an ``interrupted`` run.
     """
     if result == "ok":
         return Outcome(result, TaskStatus.DONE)
     if result == "cancelled":
         return Outcome(result, TaskStatus.CANCELLED, reason="cancelled by the user")
     if will_retry(result, used, retries):
-        reason = f"{result}; retry {used} of {retries}"
+        reason = f"{result}: {why}; retry {used} of {retries}" if why else None
+        reason = reason or f"{result}; retry {used} of {retries}"
         return Outcome(result, TaskStatus.QUEUED, not_before=now + backoff, reason=reason)
     if result == "interrupted":
-        reason = "interrupted: the job was gone when the worker came back"
+        reason = f"interrupted: {why or 'the job was gone when the worker came back'}"
         return Outcome(result, TaskStatus.FAILED, reason=reason)
     return Outcome(result, TaskStatus.FAILED)
+
+
+def fails_for_good(job: dict[str, Any], attempt: int, result: str) -> bool:
+    """Whether attempt ``attempt`` of ``job`` ending with ``result`` is a failure no retry
+    will follow (what a fail-fast group reacts to)."""
+    retrying = will_retry(result, attempt - job["budget_from"], job["retries"])
+    return result not in ("ok", "cancelled") and not retrying
 
 
 def backoff(attempt: int, base: float, cap: float) -> float:

@@ -6,7 +6,7 @@ import os
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from collections.abc import Mapping
+    from collections.abc import Collection, Mapping
     from typing import Any
 
 
@@ -73,3 +73,58 @@ def lease_is_live(
     if holder["boot_id"] != boot_id():
         return False
     return is_alive(int(holder["pid"]), holder["proc_start"])
+
+
+RUN_TAG = "FOCUSQ_RUN"
+"""The variable every job carries: ``<database id>:<run id>``, inherited by all it starts."""
+
+
+def tagged_processes(tags: Collection[str]) -> dict[str, list[int]]:
+    """Live processes whose environment carries ``FOCUSQ_RUN=<tag>`` for one of ``tags``.
+
+    A job and everything it started carry its tag, even a process that left the job's
+    process group with ``setsid``; so a job is found after any crash, pid saved or not.
+    """
+    wanted = {f"{RUN_TAG}={tag}".encode(): tag for tag in tags}
+    found: dict[str, list[int]] = {}
+    if not wanted:
+        return found
+    me = os.getpid()
+    for name in os.listdir("/proc"):
+        if not name.isdigit() or int(name) == me:
+            continue
+        try:
+            with open(f"/proc/{name}/environ", "rb") as file:
+                environ = file.read()
+        except OSError:
+            continue
+        if RUN_TAG.encode() not in environ:
+            continue
+        for entry in environ.split(b"\0"):
+            tag = wanted.get(entry)
+            if tag is not None and is_alive(int(name)):
+                found.setdefault(tag, []).append(int(name))
+    return found
+
+
+def leader(pids: Collection[int]) -> int:
+    """Of a job's processes, the one that leads its process group (the job itself)."""
+    for pid in pids:
+        try:
+            if os.getpgid(pid) == pid:
+                return pid
+        except ProcessLookupError:
+            continue
+    return min(pids)
+
+
+def become_subreaper() -> bool:
+    """Make this process the parent of any descendant orphaned below it (Linux), so a job
+    whose supervisor died is reparented here and its exit status is not lost."""
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        return bool(libc.prctl(36, 1, 0, 0, 0) == 0)  # PR_SET_CHILD_SUBREAPER
+    except (OSError, AttributeError):
+        return False

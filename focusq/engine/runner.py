@@ -19,11 +19,11 @@ import shutil
 import signal
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from focusq.engine.procs import boot_id, is_alive, process_start
+from focusq.engine.procs import RUN_TAG, boot_id, is_alive, leader, process_start, tagged_processes
 from focusq.paths import PRIVATE_FILE
 
 __all__ = ["boot_id", "is_alive", "process_start"]
@@ -60,6 +60,8 @@ class JobProcess:
     returncode: int | None = None
     on_start: Callable[[], object] | None = None
     on_exit: Callable[[], object] | None = None
+    tag: str | None = None
+    """Its run tag (``FOCUSQ_RUN``): how it is found if its pid was never learnt."""
 
     def watch(
         self, loop: asyncio.AbstractEventLoop, on_exit: Callable[[], object] | None = None
@@ -89,6 +91,16 @@ class JobProcess:
         # supervisor, or an older focusq's shell wrapper) writes the exit file before
         # reaping it: so once the job is reaped, the file read after that is the answer.
         assert self.pidfd is not None
+        if self.pid is not None:
+            try:  # a child of this worker (its subreaper) tells its own status
+                info = os.waitid(os.P_PID, self.pid, os.WEXITED | os.WNOHANG)
+            except ChildProcessError:
+                info = None
+            if info is not None and info.si_pid:
+                os.close(self.pidfd)
+                self.pidfd = None
+                self.exited(_shell_code(info))
+                return
         try:
             signal.pidfd_send_signal(self.pidfd, 0)
             reaped = False
@@ -109,7 +121,12 @@ class JobProcess:
             self.on_start()
 
     def exited(self, returncode: int | None, spawn_error: str | None = None) -> None:
-        """It ended with ``returncode`` (``None``: unknown), or never started."""
+        """It ended with ``returncode`` (``None``: unknown), or never started.
+
+        The first word stands: a reaped exit status is not undone by a later "unknown".
+        """
+        if self.ended.is_set():
+            return
         self.returncode = returncode
         self.spawn_error = spawn_error
         self.ended.set()
@@ -148,6 +165,8 @@ class Supervisor:
         self._buffer = b""
         self._jobs: dict[int, JobProcess] = {}
         """Token -> job, from its start request to its exit report."""
+        self._reaped: dict[int, int] = {}
+        """Exit codes of jobs reaped here while their supervisor was dying, by pid."""
 
     def open(self) -> None:
         """Start the supervisor process (``python -I -S``: the standard library only).
@@ -230,6 +249,7 @@ class Supervisor:
             self.open()
             self._send(line)
         process = JobProcess(status_prefix=prefix, supervised=True)
+        process.tag = (env or {}).get(RUN_TAG)
         self._jobs[token] = process
         return process
 
@@ -278,19 +298,41 @@ class Supervisor:
                 if process is not None:
                     process.exited(None, spawn_error=rest)
 
+    def reap(self, adopted: Mapping[int, JobProcess]) -> None:
+        """Reap this worker's exited children (it is their subreaper): a job in ``adopted``
+        (by pid) or one whose supervisor just died ends with its real exit status."""
+        for pid, code in reap_children():
+            process = adopted.get(pid)
+            if process is not None:
+                process.exited(code)
+            elif any(p.pid == pid for p in self._jobs.values()):
+                self._reaped[pid] = code  # its supervisor is dying: _lost hands it over
+
     def _lost(self) -> None:
-        """The supervisor is gone: watch its jobs like adopted ones (their exit files)."""
+        """The supervisor is gone: its jobs are now this worker's children (it is their
+        subreaper), reaped here with their real status; a job that never reported its pid
+        is found by its run tag."""
+        self.reap({})
         jobs, self._jobs, self._buffer = self._jobs, {}, b""
         self.close(wait=True)
+        unreported = [p.tag for p in jobs.values() if p.pid is None and p.tag]
+        found = tagged_processes(unreported) if unreported else {}
         for process in jobs.values():
             process.supervised = False
             if process.pid is None:
-                pid = read_pid_file(process.status_prefix)
+                pids = found.get(process.tag or "")
+                pid = leader(pids) if pids else read_pid_file(process.status_prefix)
                 if pid is None:
                     process.exited(None)  # never started, or gone without a trace
                     continue
                 process.started(pid)
-            process.watch(self.loop)
+            assert process.pid is not None
+            code = self._reaped.pop(process.pid, None)
+            if code is not None:
+                process.exited(code)
+            else:
+                process.watch(self.loop)
+        self._reaped.clear()
 
 
 async def wait_for_supervisors(lock_path: str) -> bool:
@@ -313,6 +355,24 @@ async def wait_for_supervisors(lock_path: str) -> bool:
                 await asyncio.sleep(0.01)
     finally:
         os.close(fd)  # releases the lock
+
+
+def reap_children() -> Iterator[tuple[int, int]]:
+    """Reap every child of this process that has exited: ``(pid, exit code)`` of each, the
+    code as a shell reports it (128 + the signal that killed it)."""
+    while True:
+        try:
+            info = os.waitid(os.P_ALL, 0, os.WEXITED | os.WNOHANG)
+        except ChildProcessError:
+            return
+        if info is None or info.si_pid == 0:
+            return
+        yield info.si_pid, _shell_code(info)
+
+
+def _shell_code(info: os.waitid_result) -> int:
+    """An exit status as a shell reports it: the code, or 128 + the signal that killed it."""
+    return int(info.si_status if info.si_code == os.CLD_EXITED else 128 + info.si_status)
 
 
 def one_line(text: str) -> str:

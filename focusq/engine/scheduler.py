@@ -14,8 +14,12 @@ from dataclasses import dataclass, field
 from fnmatch import fnmatchcase
 from operator import attrgetter
 from statistics import median
+from typing import Any
+
+from focusq.states import PRIORITY_RANK
 
 _ORDER = attrgetter("order")
+
 DONE = "done"
 ENDED = frozenset({"done", "failed", "cancelled", "skipped", "dropped"})
 
@@ -41,6 +45,21 @@ class Job:
     def __post_init__(self) -> None:
         key = (-self.priority, -self.estimate, self.created_at, self.id)
         object.__setattr__(self, "order", key)
+
+    @classmethod
+    def of(cls, record: Mapping[str, Any], estimate: float) -> Job:
+        """The scheduler's view of a task record (``--json`` fields), ``estimate`` seconds."""
+        return cls(
+            id=record["id"],
+            priority=PRIORITY_RANK[record["priority"]],
+            created_at=record["created_at"],
+            estimate=estimate,
+            after=tuple(record["after"]),
+            afterany=tuple(record["afterany"]),
+            locks=tuple(record["locks"]),
+            group=record["group"],
+            not_before=record["at"],
+        )
 
 
 @dataclass(frozen=True, slots=True)

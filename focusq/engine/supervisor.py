@@ -160,6 +160,7 @@ class Loop:
             self._failed(token, fd, f"{argv[0]!r}: {exc}")
             return
         os.close(fd)
+        _pause_point("AFTER_SPAWN")
         self.jobs[token] = Job(prefix, pid)
         self.children[pid] = token
         self._report(f"S {token} {pid}")
@@ -222,6 +223,15 @@ class Loop:
             # acknowledgements still in that pipe are read.
             os.close(self.reports)
             self.reports = None
+
+
+def _pause_point(name: str) -> None:
+    """A test holds this process here while ``$FOCUSQ_TEST_PAUSE_<NAME>`` (a FIFO) is
+    unwritten (see ``focusq.engine.faults``; this file imports nothing of focusq's)."""
+    path = os.environ.get(f"FOCUSQ_TEST_PAUSE_{name}")
+    if path:
+        with open(path, encoding="utf-8") as fifo:
+            fifo.readline()
 
 
 def _drain(fd: int) -> None:

@@ -15,38 +15,29 @@ import functools
 import logging
 import os
 import signal
-import socket
 from collections import deque
 from typing import Any
 
 from focusq.config import Settings
-from focusq.engine import runner
+from focusq.engine import lease, runner, runs
 from focusq.engine.active import Active
 from focusq.engine.faults import pause_point
-from focusq.engine.outcome import RunHistory, backoff, outcome, will_retry
+from focusq.engine.outcome import RunHistory, backoff, fails_for_good, outcome
 from focusq.engine.outcome import key as outcome_key
-from focusq.engine.procs import lease_is_live
+from focusq.engine.procs import become_subreaper, tagged_processes
 from focusq.engine.runner import JobProcess, SpawnError
 from focusq.engine.scheduler import Candidates, Job, Limits, candidates, choose
-from focusq.errors import FocusqError
 from focusq.paths import Paths, make_private_dir
 from focusq.quickadd import command_text
 from focusq.states import TaskStatus
 from focusq.store.aio import Store
-from focusq.store.ops import base, jobs, lease
+from focusq.store.ops import base, jobs
 from focusq.watch import database_changes
 
 log = logging.getLogger("focusq.worker")
 
-HEARTBEAT_SECONDS = 30.0
 RUNNING = ("running", "paused")
 OPEN = ("queued", "waiting", "held", "running", "paused")
-
-
-class WorkerBusy(FocusqError):
-    """Another live worker holds the lease."""
-
-    exit_code = 1
 
 
 class Worker:
@@ -71,6 +62,8 @@ class Worker:
         self.last_start: dict[str, float] = {}
         self.last_event = 0
         self._written = 0
+        self._evidence: list[str] = []
+        """Pid and exit files to delete once the database holds what they say."""
         """The newest event after this worker's last write: the ones up to it are seen."""
         self.wake = asyncio.Event()
         self._timer: asyncio.TimerHandle | None = None
@@ -103,28 +96,19 @@ class Worker:
 
     async def run(self) -> None:
         """Take the lease, recover, then tick on every change until idle or stopped."""
-        me: dict[str, Any] = {
-            "pid": os.getpid(),
-            "host": socket.gethostname(),
-            "boot_id": runner.boot_id(),
-            "proc_start": runner.process_start(os.getpid()),
-        }
-        previous = await self.store.run(lease.lease_holder())
-        holder = await self.store.run(lease.take_lease(me, runner.now(), self._holder_alive))
-        if holder is not None:
-            raise WorkerBusy(
-                f"a worker already runs for {self.paths.database}: pid {holder['pid']} "
-                f"on {holder['host']}, since {_clock(holder['started_at'])}"
-            )
+        me, previous = await lease.take(self.store, self.paths.database)
         make_private_dir(self.paths.logs)
         log.info("worker %d started for %s", me["pid"], self.paths.database)
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(sig, self.stop)
+        # Jobs whose supervisor dies are reparented here and reaped with their status.
+        become_subreaper()
+        loop.add_signal_handler(signal.SIGCHLD, self._reap)
         lock = os.path.join(self.paths.logs, "supervisor.lock")
         self.supervisor = runner.Supervisor(loop, lock)
         watcher = asyncio.create_task(self._watch(), name="watch-database")
-        heartbeat = asyncio.create_task(self._heartbeat(), name="heartbeat")
+        heartbeat = asyncio.create_task(lease.keep(self.store, self._lease_lost), name="heartbeat")
         try:
             await self._load_history()
             self.database_id = await self.store.run(base.database_id())
@@ -140,11 +124,22 @@ class Worker:
                 await watcher
             with contextlib.suppress(asyncio.CancelledError):
                 await heartbeat
-            for sig in (signal.SIGTERM, signal.SIGINT):
+            for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGCHLD):
                 loop.remove_signal_handler(sig)
             self.supervisor.close()
-            await self.store.run(lease.drop_lease(me["pid"], runner.now()))
+            await lease.give_up(self.store, me["pid"])
             log.info("worker %d stopped; %d job(s) left running", me["pid"], len(self.active))
+
+    def _reap(self) -> None:
+        """A child exited: a job this worker watches itself, or anything orphaned below it."""
+        if self.supervisor is None:
+            return
+        adopted = {
+            a.process.pid: a.process
+            for a in self.active.values()
+            if not a.process.supervised and a.process.pid is not None
+        }
+        self.supervisor.reap(adopted)
 
     def stop(self) -> None:
         """Leave the loop; running jobs go on and the next worker adopts them."""
@@ -168,21 +163,15 @@ class Worker:
                 return
             self.wake.clear()
 
-    def _holder_alive(self, holder: dict[str, Any]) -> bool:
-        return lease_is_live(holder, socket.gethostname(), 3 * HEARTBEAT_SECONDS, runner.now())
-
     async def _watch(self) -> None:
         # 10 ms keeps a new job's start well inside 50 ms for well under 1% of a core idle.
         async for _ in database_changes(self.paths.home, step=10):
             self._db_changed = True
             self.wake.set()
 
-    async def _heartbeat(self) -> None:
-        while True:
-            await asyncio.sleep(HEARTBEAT_SECONDS)
-            if not await self.store.run(lease.beat(os.getpid(), runner.now())):
-                log.error("the lease was taken over: stopping")
-                self.stop()
+    def _lease_lost(self) -> None:
+        log.error("the lease was taken over: stopping")
+        self.stop()
 
     async def _load_history(self) -> None:
         self.history.load(await self.store.run(jobs.durations_of_ok_runs()))
@@ -203,36 +192,53 @@ class Worker:
                 self.queued[job["id"]] = job
             if job["intent"]:
                 self._intents.add(job["id"])
-            run = job["run"]
-            if job["status"] not in RUNNING or run is None:
-                continue
-            prefix = run["log_path"].removesuffix(".log")
-            pid = run["pid"] or runner.read_pid_file(prefix)
-            if same_boot and pid and runner.is_alive(pid, run["started_at"]):
-                process = runner.adopt(pid, run["pgid"] or pid, prefix)
-                self._watch_process(
-                    job["id"],
-                    run["id"],
-                    process,
-                    run["log_path"],
-                    run["attempt"],
-                    run["started_at"],
-                )
-                log.info("adopted job #%d (pid %d)", job["id"], pid)
-                continue
-            code = runner.read_exit_file(prefix)
-            result = "interrupted" if code is None else "ok" if code == 0 else "failed"
-            # The run ended when it was last seen, not now: the review's job time and
-            # timeline must not count the hours no worker ran.
-            now = min(runner.now(), runner.last_seen(prefix, run["started_at"]))
-            step, status = self._finish_step(
-                job, run["id"], run["attempt"], result, code, run["log_path"], now
-            )
-            self.status[job["id"]] = status.value
-            steps.append(step)
-            log.info("job #%d ended while no worker ran: %s", job["id"], result)
+        running = [j for j in open_jobs if j["status"] in RUNNING and j["run"] is not None]
+        # A job whose pid was never saved (its worker and supervisor died as it started)
+        # is still found: it and all it started carry its run tag.
+        found = tagged_processes([self._tag(j["run"]["id"]) for j in running]) if same_boot else {}
+        for job in running:
+            tagged = found.get(self._tag(job["run"]["id"]), [])
+            steps.extend(self._recover_run(job, tagged, same_boot))
         if steps:
             await self.store.run(base.apply(steps))
+        self._forget_evidence()
+
+    def _recover_run(self, job: dict[str, Any], tagged: list[int], same_boot: bool) -> list[Any]:
+        """Adopt a run that outlived its worker, or write down how it ended."""
+        run = job["run"]
+        verdict = runs.judge(run, tagged, same_boot=same_boot)
+        if isinstance(verdict, runs.Adopt):
+            process = runner.adopt(verdict.pid, verdict.pgid, run["log_path"][: -len(".log")])
+            self._watch_process(
+                job["id"], run["id"], process, run["log_path"], run["attempt"], run["started_at"]
+            )
+            self._evidence += runs.evidence(run["log_path"])[:1]
+            log.info("adopted job #%d (pid %d)", job["id"], verdict.pid)
+            if verdict.record:  # keep the pid the run had, found from a file or its tag
+                return [jobs.record_spawn(run["id"], verdict.pid, verdict.pgid)]
+            return []
+        step, status = self._finish_step(
+            job,
+            run["id"],
+            run["attempt"],
+            verdict.result,
+            verdict.code,
+            run["log_path"],
+            verdict.at,
+            why=verdict.why,
+        )
+        self.status[job["id"]] = status.value
+        self._evidence += runs.evidence(run["log_path"])
+        log.info("job #%d ended while no worker ran: %s", job["id"], verdict.result)
+        return [step]
+
+    def _tag(self, run_id: int) -> str:
+        return runs.run_tag(self.database_id, run_id)
+
+    def _forget_evidence(self) -> None:
+        """Delete the pid and exit files of runs the database now holds in full."""
+        runs.forget(self._evidence)
+        self._evidence.clear()
 
     # -- the tick ---------------------------------------------------------------------------
 
@@ -295,6 +301,7 @@ class Worker:
         if steps or claims:
             seen = max(self.last_event, self._written)
             _, fresh, self._written = await self.store.run(jobs.write_tick(steps, claims, seen))
+            self._forget_evidence()
             if fresh is None:  # another process changed the queue meanwhile: plan again
                 starts = []
                 self._db_changed = self._replan = True
@@ -344,21 +351,10 @@ class Worker:
         return bool(records)
 
     def _job(self, record: dict[str, Any]) -> Job:
-        """The scheduler's view of a record, built when the record loads."""
+        """The scheduler's view of a record, built once per loaded record."""
         job: Job | None = record.get("_job")
         if job is None:
-            job = Job(
-                id=record["id"],
-                priority={"H": 2, "M": 1, "L": 0}[record["priority"]],
-                created_at=record["created_at"],
-                estimate=self.history.estimate(record),
-                after=tuple(record["after"]),
-                afterany=tuple(record["afterany"]),
-                locks=tuple(record["locks"]),
-                group=record["group"],
-                not_before=record["at"],
-            )
-            record["_job"] = job
+            job = record["_job"] = Job.of(record, self.history.estimate(record))
         return job
 
     def _learn(self, record: dict[str, Any], seconds: float) -> None:
@@ -373,7 +369,8 @@ class Worker:
     # -- starting ---------------------------------------------------------------------------
 
     def _spawn(self, job: dict[str, Any], claim: dict[str, Any], now: float) -> list[Any]:
-        env = self._environment(job, claim)
+        tag = self._tag(claim["run_id"])
+        env = runs.job_environment(job, claim["attempt"], tag, self._base_env)
         assert self.supervisor is not None
         try:
             process = self.supervisor.start(
@@ -386,7 +383,7 @@ class Worker:
             )
         except SpawnError as exc:
             log.info("job #%d could not start: %s", job["id"], exc)
-            _append(claim["log_path"], f"focusq: could not start: {exc}\n")
+            runs.append_log(claim["log_path"], f"focusq: could not start: {exc}\n")
             return [self._spawn_error(job, claim["run_id"], str(exc), now)]
         if job["group"]:
             self.last_start[job["group"]] = now
@@ -397,18 +394,6 @@ class Worker:
         )
         log.debug("starting job #%d: %s", job["id"], job["title"])
         return []
-
-    def _environment(self, job: dict[str, Any], claim: dict[str, Any]) -> dict[str, str]:
-        """What a job sees: the environment of the shell that added it (a task from before
-        environments were captured: the worker's), its ``--env`` overrides, and its run tag."""
-        captured = job["environ"] if job["environ"] is not None else self._base_env
-        return {
-            **captured,
-            **job["env"],
-            "FOCUSQ_TASK_ID": str(job["id"]),
-            "FOCUSQ_ATTEMPT": str(claim["attempt"]),
-            "FOCUSQ_RUN": f"{self.database_id}:{claim['run_id']}",
-        }
 
     def _started(self, task_id: int) -> None:
         """The supervisor reports the job's pid: record it, send what waited for it."""
@@ -511,8 +496,21 @@ class Worker:
             result = "failed"
         if result == "ok":
             self._learn(job, now - active.started)
+        why = None
+        if not process.supervised:  # adopted: its end is known from its exit file, if at all
+            self._evidence += runs.evidence(active.log_path)
+            if result == "interrupted":
+                why = "ended after its supervisor died with an earlier worker: exit code unknown"
         step, status = self._finish_step(
-            job, active.run_id, active.attempt, result, exit_code, active.log_path, now, sig
+            job,
+            active.run_id,
+            active.attempt,
+            result,
+            exit_code,
+            active.log_path,
+            now,
+            sig,
+            why=why,
         )
         # Dependents may start in this very tick: the scheduler sees the new state now.
         self.status[task_id] = status.value
@@ -530,11 +528,13 @@ class Worker:
         log_path: str,
         now: float,
         sig: int | None = None,
+        *,
+        why: str | None = None,
     ) -> tuple[Any, TaskStatus]:
         engine = self.settings.engine
         used = attempt - job["budget_from"]
         wait = backoff(used, engine.backoff_base, engine.backoff_cap)
-        end = outcome(result, used, job["retries"], now, wait)
+        end = outcome(result, used, job["retries"], now, wait, why=why)
         step = jobs.finish(
             job["id"],
             run_id,
@@ -550,25 +550,25 @@ class Worker:
         return step, end.status
 
     def _fail_fast(self, job: dict[str, Any], attempt: int, result: str) -> list[Any]:
-        group = job["group"]
-        retrying = will_retry(result, attempt - job["budget_from"], job["retries"])
-        if result in ("ok", "cancelled") or not group or retrying:
-            return []
-        policy = self.settings.groups.get(group)
+        """A failure in a fail-fast group cancels the rest of the group."""
+        policy = self.settings.groups.get(job["group"] or "")
         if policy is None or policy.policy != "fail-fast":
             return []
-        steps = []
+        if not fails_for_good(job, attempt, result):
+            return []
         now = runner.now()
-        reason = f"group {group} is fail-fast and #{job['id']} failed"
+        reason = f"group {job['group']} is fail-fast and #{job['id']} failed"
+        steps = []
         for other in self.jobs.values():
-            if other["group"] != group or other["id"] == job["id"]:
+            if other["group"] != job["group"] or other["id"] == job["id"]:
                 continue
             if other["id"] in self.active:
                 self._stop_job(other["id"], "cancelled")
             elif other["status"] in ("queued", "waiting", "held"):
+                cancelled = TaskStatus.CANCELLED
                 steps.append(
                     jobs.end_open_task(
-                        other["id"], TaskStatus.CANCELLED, now, result="cancelled", reason=reason
+                        other["id"], cancelled, now, result="cancelled", reason=reason
                     )
                 )
         return steps
@@ -581,21 +581,6 @@ class Worker:
         if wake_at is not None:
             delay = max(0.0, wake_at - runner.now())
             self._timer = asyncio.get_running_loop().call_later(delay, self.wake.set)
-
-
-def _append(path: str, text: str) -> None:
-    with contextlib.suppress(OSError):
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
-        try:
-            os.write(fd, text.encode())
-        finally:
-            os.close(fd)
-
-
-def _clock(epoch: float) -> str:
-    from datetime import datetime
-
-    return datetime.fromtimestamp(epoch).strftime("%Y-%m-%d %H:%M:%S")
 
 
 async def run_worker(paths: Paths, settings: Settings) -> None:

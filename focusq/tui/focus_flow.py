@@ -21,6 +21,7 @@ from textual.screen import ModalScreen
 from focusq.cli.day import TUI_LOCK
 from focusq.focus.batch import Line, fold, item_of
 from focusq.focus.policy import Candidate, Delivery, Held, pick_switch, to_deliver
+from focusq.states import PRIORITY_RANK
 from focusq.store.ops import focus, inbox, jobs, tasks
 from focusq.tui.board import Board, elapsed
 from focusq.tui.screens.batch import MARKS, BatchScreen
@@ -295,7 +296,7 @@ def _candidates(board: Board, focused: int) -> list[Candidate]:
     return [
         Candidate(
             t["id"],
-            {"H": 2, "M": 1, "L": 0}[t["priority"]],
+            PRIORITY_RANK[t["priority"]],
             (t["estimate"] or 0) / 60 or None,
             t["created_at"],
         )
