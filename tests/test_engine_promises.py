@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.engine_helpers import Focusq, db_rows, focusq_session, poll, runs, task
+from tests.engine_helpers import Focusq, alive, db_rows, focusq_session, poll, runs, task
 
 pytestmark = pytest.mark.slow
 
@@ -341,3 +341,12 @@ def test_evidence_files_go_once_the_database_holds_them(fq: Focusq) -> None:
         lambda: not list(logs.glob("*.pid")) and not list(logs.glob("*.exit")),
         what="the evidence to be deleted",
     )
+
+
+def test_a_process_that_escaped_the_group_is_stopped_with_its_job(fq: Focusq) -> None:
+    fq.start_worker()
+    pidfile = fq.workdir / "escaped.pid"
+    job = fq.add("escapes", "--shell", "--", f"setsid sleep 300 & echo $! > {pidfile}")
+    assert fq.wait(job).returncode == 0
+    escaped = int(pidfile.read_text())
+    poll(lambda: not alive(escaped), what="the escaped process to be stopped")

@@ -7,15 +7,20 @@ everything it starts; so a run is found in ``/proc`` after any crash, its pid sa
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
+import logging
 import os
+import signal
 import time
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from focusq.engine import runner
-from focusq.engine.procs import leader
+from focusq.engine.procs import leader, tagged_processes
+
+log = logging.getLogger("focusq.worker")
 
 
 def run_tag(database_id: str, run_id: int) -> str:
@@ -112,3 +117,59 @@ def append_log(path: str, text: str) -> None:
 def clock(epoch: float) -> str:
     """A moment as local date and time, to the second."""
     return time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(epoch))
+
+
+class EscapeSweeper:
+    """Stops what ended jobs left behind outside their process group.
+
+    A job that starts a process in a session of its own (``setsid``) cannot be stopped by
+    signalling its group, but that process carries the job's run tag. After a job ends its
+    tag is swept: at most one scan of ``/proc`` per :attr:`delay`, however many jobs end,
+    and every process still carrying an ended run's tag gets SIGTERM, then SIGKILL after
+    the grace period.
+    """
+
+    delay = 0.25
+
+    def __init__(self, loop: asyncio.AbstractEventLoop, grace: float) -> None:
+        self.loop = loop
+        self.grace = grace
+        self._tags: set[str] = set()
+        self._timer: asyncio.TimerHandle | None = None
+
+    def ended(self, tag: str) -> None:
+        """The run tagged ``tag`` ended: sweep for its leftovers soon."""
+        self._tags.add(tag)
+        if self._timer is None:
+            self._timer = self.loop.call_later(self.delay, self.sweep)
+
+    def sweep(self) -> None:
+        """Stop every live process carrying the tag of a run that ended."""
+        self._timer = None
+        tags, self._tags = self._tags, set()
+        for tag, pids in tagged_processes(tags).items():
+            log.info("stopping %d process(es) run %s left behind", len(pids), tag)
+            for pid in pids:
+                self._stop(pid)
+
+    def _stop(self, pid: int) -> None:
+        try:
+            pidfd = os.pidfd_open(pid)  # signals reach this process, never a reused pid
+        except ProcessLookupError:
+            return
+        for sig in (signal.SIGTERM, signal.SIGCONT):
+            with contextlib.suppress(ProcessLookupError):
+                signal.pidfd_send_signal(pidfd, sig)
+        self.loop.call_later(self.grace, _kill_and_close, pidfd)
+
+    def close(self) -> None:
+        """Sweep now for whatever is pending (the worker is exiting)."""
+        if self._timer is not None:
+            self._timer.cancel()
+            self.sweep()
+
+
+def _kill_and_close(pidfd: int) -> None:
+    with contextlib.suppress(ProcessLookupError):
+        signal.pidfd_send_signal(pidfd, signal.SIGKILL)
+    os.close(pidfd)

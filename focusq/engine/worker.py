@@ -91,6 +91,8 @@ class Worker:
         """This database's id, in every job's run tag (read when the worker starts)."""
         self.supervisor: runner.Supervisor | None = None
         """The process that starts this worker's jobs and outlives it (opened in :meth:`run`)."""
+        self.escapes: runs.EscapeSweeper
+        """Stops what ended jobs left outside their process group (made in :meth:`run`)."""
 
     # -- life cycle -------------------------------------------------------------------------
 
@@ -107,6 +109,7 @@ class Worker:
         loop.add_signal_handler(signal.SIGCHLD, self._reap)
         lock = os.path.join(self.paths.logs, "supervisor.lock")
         self.supervisor = runner.Supervisor(loop, lock)
+        self.escapes = runs.EscapeSweeper(loop, self.settings.engine.kill_grace)
         watcher = asyncio.create_task(self._watch(), name="watch-database")
         heartbeat = asyncio.create_task(lease.keep(self.store, self._lease_lost), name="heartbeat")
         try:
@@ -127,6 +130,7 @@ class Worker:
             for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGCHLD):
                 loop.remove_signal_handler(sig)
             self.supervisor.close()
+            self.escapes.close()
             await lease.give_up(self.store, me["pid"])
             log.info("worker %d stopped; %d job(s) left running", me["pid"], len(self.active))
 
@@ -477,6 +481,7 @@ class Worker:
         """Write down how an ended job ended, and what follows from it."""
         del self.active[task_id]
         active.cancel_timers()
+        self.escapes.ended(self._tag(active.run_id))
         process = active.process
         exit_code, sig = runner.exit_details(process.returncode)
         job = self.jobs.get(task_id)
