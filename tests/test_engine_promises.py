@@ -350,3 +350,41 @@ def test_a_process_that_escaped_the_group_is_stopped_with_its_job(fq: Focusq) ->
     assert fq.wait(job).returncode == 0
     escaped = int(pidfile.read_text())
     poll(lambda: not alive(escaped), what="the escaped process to be stopped")
+
+
+# -- a damaged database -----------------------------------------------------------------------
+
+
+def test_a_damaged_database_is_written_to_by_no_one(fq: Focusq) -> None:
+    import shutil
+    import sqlite3
+
+    for n in range(5):
+        fq.add(f"task {n}")
+    database = fq.home / "focusq.db"
+    with sqlite3.connect(database) as con:
+        con.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        page_size = con.execute("PRAGMA page_size").fetchone()[0]
+        root = con.execute(
+            "SELECT rootpage FROM sqlite_master WHERE name = 'focus_by_start'"
+        ).fetchone()[0]
+    shutil.copy(database, fq.workdir / "backup.db")
+    with open(database, "r+b") as file:  # an index `add` never reads: add alone would go on
+        file.seek((root - 1) * page_size)
+        file.write(b"\x00" * 8)
+    checked = fq("worker", "--foreground")
+    assert checked.returncode == 2
+    assert checked.stderr.count("\n") == 1, checked.stderr
+    assert "is damaged" in checked.stderr and "REINDEX" in checked.stderr
+    refused = fq("add", "one more")
+    assert refused.returncode == 2 and "writes nothing to it" in refused.stderr
+    assert refused.stderr.count("\n") == 1
+    with sqlite3.connect(f"file:{database}?mode=ro", uri=True) as con:
+        assert con.execute("SELECT count(*) FROM tasks").fetchone() == (5,)
+    assert fq("ls").returncode == 0  # reading still works
+    # The user puts a good copy in its place: writes are allowed, and a worker clears the mark.
+    os.replace(fq.workdir / "backup.db", database)
+    assert fq("add", "after the repair").returncode == 0
+    worker = fq.start_worker()
+    assert not (fq.home / "focusq.db.damaged").exists()
+    worker.terminate()

@@ -31,6 +31,7 @@ from focusq.paths import Paths, make_private_dir
 from focusq.quickadd import command_text
 from focusq.states import TaskStatus
 from focusq.store.aio import Store
+from focusq.store.driver import clear_damage, mark_damaged
 from focusq.store.ops import base, jobs
 from focusq.watch import database_changes
 
@@ -591,4 +592,9 @@ class Worker:
 async def run_worker(paths: Paths, settings: Settings) -> None:
     """Open the store and run a worker until it is idle or stopped."""
     async with Store(paths.database, busy_timeout=settings.store.busy_timeout) as store:
+        # Rarely started, so it checks the file: a damaged one is written to by no one.
+        problems = await store.run(base.quick_check())
+        if problems != ["ok"]:
+            raise mark_damaged(paths.database, problems)
+        clear_damage(paths.database)
         await Worker(paths, settings, store).run()

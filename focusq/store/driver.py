@@ -29,6 +29,57 @@ def database_uri(path: str) -> str:
     return f"file:{escaped}?mode=rw"
 
 
+def damage_marker(path: str) -> str:
+    """The file beside the database that says a check found it damaged."""
+    return f"{path}.damaged"
+
+
+def mark_damaged(path: str, problems: list[str]) -> DatabaseError:
+    """Write down that ``path`` failed its integrity check (until it is repaired or
+    replaced); return the one-line error that says what to do."""
+    info = os.stat(path)
+    lines = [str(info.st_ino), str(info.st_dev), *problems]
+    fd = os.open(damage_marker(path), os.O_WRONLY | os.O_CREAT | os.O_TRUNC, PRIVATE_FILE)
+    try:
+        os.write(fd, ("\n".join(lines) + "\n").encode())
+    finally:
+        os.close(fd)
+    return _damaged(path, problems[0] if problems else "")
+
+
+def clear_damage(path: str) -> None:
+    """The database passed its check: writes are allowed again."""
+    try:
+        os.unlink(damage_marker(path))
+    except FileNotFoundError:
+        pass
+
+
+def refuse_if_damaged(path: str) -> None:
+    """:class:`DatabaseError` if a check found ``path`` damaged and it was not replaced
+    since (a file put in its place has another inode, and is trusted)."""
+    try:
+        with open(damage_marker(path), encoding="utf-8", errors="replace") as file:
+            ino, dev, *problems = file.read().splitlines()
+        info = os.stat(path)
+        if (int(ino), int(dev)) != (info.st_ino, info.st_dev):
+            return
+    except FileNotFoundError:
+        return
+    except (OSError, ValueError):
+        problems = []
+    raise _damaged(path, problems[0] if problems else "")
+
+
+def _damaged(path: str, problem: str) -> DatabaseError:
+    return DatabaseError(
+        f"database {path} is damaged ({problem or 'its integrity check failed'}); focusq "
+        "writes nothing to it until it is repaired: copy it aside, then run sqlite3 on it "
+        "with REINDEX (a damaged index) or .recover into a new file put in its place; "
+        "'focusq worker' checks it again"
+    )
+
+
 def explain(exc: Exception, path: str, busy_timeout: float) -> DatabaseError:
     """A one-line :class:`DatabaseError` for a sqlite3 failure on ``path``."""
     message = str(exc)
@@ -56,6 +107,8 @@ def drive(con: sqlite3.Connection, op: Op[T], path: str, busy_timeout: float) ->
     try:
         query = next(op)
         while True:
+            if query[0] == "BEGIN IMMEDIATE":
+                refuse_if_damaged(path)
             rows = con.execute(*query).fetchall()
             query = op.send(rows)
     except StopIteration as stop:

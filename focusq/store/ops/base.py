@@ -187,3 +187,10 @@ def database_id() -> Op[str]:
     yield READ
     rows = yield ("SELECT value FROM meta WHERE key = 'database_id'", ())
     return str(rows[0][0])
+
+
+def quick_check(limit: int = 20) -> Op[list[str]]:
+    """SQLite's ``quick_check``: ``["ok"]``, or up to ``limit`` problems it found."""
+    yield READ
+    rows = yield (f"PRAGMA quick_check({int(limit)})", ())
+    return [" ".join(str(r[0]).split()) for r in rows]  # each problem on one line
