@@ -209,3 +209,34 @@ def record_run(
         tail=tail,
     )
     store.run(base.apply([finish]))
+
+
+def supervisor_of(worker_pid: int) -> int | None:
+    """The job supervisor a worker started (its child running supervisor.py), if any."""
+    for name in os.listdir("/proc"):
+        if not name.isdigit():
+            continue
+        try:
+            with open(f"/proc/{name}/stat") as stat, open(f"/proc/{name}/cmdline", "rb") as cmd:
+                ppid = int(stat.read().rsplit(")", 1)[1].split()[1])
+                if ppid == worker_pid and b"supervisor.py" in cmd.read():
+                    return int(name)
+        except (OSError, ValueError, IndexError):
+            continue
+    return None
+
+
+def processes_of(home: Path) -> list[int]:
+    """Live processes (not zombies) whose environment names ``home`` as FOCUSQ_HOME."""
+    wanted = f"FOCUSQ_HOME={home}".encode()
+    found = []
+    for name in os.listdir("/proc"):
+        if not name.isdigit() or int(name) == os.getpid():
+            continue
+        try:
+            with open(f"/proc/{name}/environ", "rb") as file:
+                if wanted in file.read().split(b"\0") and alive(int(name)):
+                    found.append(int(name))
+        except OSError:
+            continue
+    return found

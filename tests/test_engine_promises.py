@@ -17,7 +17,16 @@ from pathlib import Path
 
 import pytest
 
-from tests.engine_helpers import Focusq, alive, db_rows, focusq_session, poll, runs, task
+from tests.engine_helpers import (
+    Focusq,
+    alive,
+    db_rows,
+    focusq_session,
+    poll,
+    runs,
+    supervisor_of,
+    task,
+)
 
 pytestmark = pytest.mark.slow
 
@@ -265,18 +274,9 @@ def test_an_edit_that_returned_orders_the_next_start(fq: Focusq) -> None:
 
 
 def _supervisor_of(worker_pid: int) -> int:
-    """The job supervisor the worker started (its child running supervisor.py)."""
-    for name in os.listdir("/proc"):
-        if not name.isdigit():
-            continue
-        try:
-            with open(f"/proc/{name}/stat") as stat, open(f"/proc/{name}/cmdline", "rb") as cmd:
-                ppid = int(stat.read().rsplit(")", 1)[1].split()[1])
-                if ppid == worker_pid and b"supervisor.py" in cmd.read():
-                    return int(name)
-        except (OSError, ValueError, IndexError):
-            continue
-    raise AssertionError("no supervisor")
+    pid = supervisor_of(worker_pid)
+    assert pid is not None, "no supervisor"
+    return pid
 
 
 def test_a_job_started_just_before_a_crash_is_found_by_its_tag(fq: Focusq) -> None:

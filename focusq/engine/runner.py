@@ -34,6 +34,8 @@ HEADER_LINES = 3
 TAIL_LINES = 10
 SUPERVISOR_WAIT = 5.0
 """Seconds a new worker waits for an earlier worker's supervisor to write its files."""
+TAG_WAIT = 0.5
+"""Seconds a job whose supervisor died before reporting its pid is looked for by its tag."""
 EXIT_FILE_WAIT = 2.0
 """Seconds an adopted job's exit may wait for its exit file while it is still unreaped."""
 
@@ -323,16 +325,32 @@ class Supervisor:
                 pids = found.get(process.tag or "")
                 pid = leader(pids) if pids else read_pid_file(process.status_prefix)
                 if pid is None:
-                    process.exited(None)  # never started, or gone without a trace
+                    # Never started, or still between fork and exec (its environment not
+                    # yet its own): look again for a moment before calling it gone.
+                    self._look_again(process, self.loop.time() + TAG_WAIT)
                     continue
                 process.started(pid)
-            assert process.pid is not None
-            code = self._reaped.pop(process.pid, None)
-            if code is not None:
-                process.exited(code)
-            else:
-                process.watch(self.loop)
+            self._follow(process)
         self._reaped.clear()
+
+    def _follow(self, process: JobProcess) -> None:
+        """Watch a job that lost its supervisor: reaped here already, or when it exits."""
+        assert process.pid is not None
+        code = self._reaped.pop(process.pid, None)
+        if code is not None:
+            process.exited(code)
+        else:
+            process.watch(self.loop)
+
+    def _look_again(self, process: JobProcess, deadline: float) -> None:
+        pids = tagged_processes([process.tag]).get(process.tag or "") if process.tag else None
+        if pids:
+            process.started(leader(pids))
+            self._follow(process)
+        elif self.loop.time() < deadline:
+            self.loop.call_later(0.02, self._look_again, process, deadline)
+        else:
+            process.exited(None)  # it never started, or is gone without a trace
 
 
 async def wait_for_supervisors(lock_path: str) -> bool:
