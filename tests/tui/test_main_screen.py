@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import json
 import sqlite3
 from collections.abc import Callable
+
+import pytest
 
 from focusq.paths import Paths
 from focusq.tui.app import FocusqApp
@@ -483,3 +486,18 @@ async def test_b_marks_a_task_waiting_on_a_job_and_batches_act(
         assert isinstance(app.screen, BatchScreen)  # acted in place: the batch stays
         await pilot.press("escape")
         assert not isinstance(app.screen, BatchScreen)
+
+
+async def test_a_job_added_in_the_tui_runs_with_its_environment(
+    app: FocusqApp, paths: Paths, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("FROM_THE_TUI", "yes [b]really[/b]")
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("a", *"build -- env", "enter")
+        await settle(pilot)
+    with sqlite3.connect(paths.database) as con:
+        (body,) = con.execute(
+            "SELECT e.body FROM tasks t JOIN environments e ON e.id = t.environ_id"
+        ).fetchone()
+    assert json.loads(body)["FROM_THE_TUI"] == "yes [b]really[/b]"

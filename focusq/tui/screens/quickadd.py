@@ -37,6 +37,8 @@ def parse_line(line: str, *, editing: bool = False) -> TaskDraft:
     draft = quickadd.parse(words, command, now=time.time(), editing=editing)
     if draft.command is not None:
         draft.cwd = os.getcwd()
+        if not editing:  # the job runs with this process's environment, as from a shell
+            draft.environ = dict(os.environ)
     return draft
 
 
