@@ -158,7 +158,9 @@ def test_binary_and_invalid_utf8_output(fq: Focusq) -> None:
     task_id = fq.add("--", "printf", "ok \\377\\376\\000 bytes\\n")
     assert fq.wait(task_id).returncode == 0
     log = subprocess.run(
-        [sys.executable, "-m", "focusq", "log", str(task_id)], env=fq.env, capture_output=True
+        [sys.executable, "-m", "focusq", "log", str(task_id), "--raw"],
+        env=fq.env,
+        capture_output=True,
     )
     assert log.returncode == 0
     assert b"ok \xff\xfe\x00 bytes\n" in log.stdout
