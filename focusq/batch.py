@@ -8,7 +8,7 @@ from typing import Any
 
 from focusq import quickadd
 from focusq.errors import UserError
-from focusq.quickadd import TaskDraft
+from focusq.quickadd import TaskDraft, task_id
 from focusq.states import Kind
 
 _KEYS = {
@@ -98,12 +98,11 @@ def _draft(
 
 
 def _ref(ref: Any, names: dict[str, int], key: str) -> int:
-    if isinstance(ref, int):
-        return ref
     if isinstance(ref, str) and ref in names:
         return names[ref]
-    if isinstance(ref, str) and ref.lstrip("#").isdigit():
-        return int(ref.lstrip("#"))
+    found = task_id(str(ref)) if isinstance(ref, (int, str)) and not isinstance(ref, bool) else None
+    if found is not None:
+        return found
     raise UserError(f"{key}: {ref!r} is not the name of an earlier task or an id")
 
 

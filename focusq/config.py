@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import os
 import tomllib
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
@@ -17,6 +17,9 @@ from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, Settings
 from focusq.errors import ConfigError
 from focusq.focus.blocks import Block, BlockError, check_overlaps, make_block
 from focusq.paths import PRIVATE_FILE, Paths
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping
 
 
 class _Section(BaseModel):
@@ -139,7 +142,7 @@ class Settings(BaseSettings):
     """Mechanical jobs."""
     worker: WorkerSettings = WorkerSettings()
     """The background worker."""
-    locks: dict[str, int] = Field(default_factory=dict)
+    locks: dict[str, Annotated[int, Field(ge=1)]] = Field(default_factory=dict)
     """Holders allowed per lock key pattern, e.g. ``"deploy:*" = 1`` (default 1 for every key)."""
     groups: dict[str, GroupSettings] = Field(default_factory=dict)
     """Per-group policy, cap and stagger."""
@@ -193,6 +196,11 @@ def read_config_file(path: str) -> dict[str, Any]:
             text = file.read()
     except FileNotFoundError:
         return {}
+    except NotADirectoryError:
+        raise ConfigError(
+            f"config file {path}: a folder on its way is a file; set FOCUSQ_HOME (or "
+            "FOCUSQ_CONFIG_FILE) to a place you can write"
+        ) from None
     except (OSError, UnicodeDecodeError) as exc:
         raise ConfigError(f"config file {path}: cannot be read ({exc})") from None
     try:
@@ -201,8 +209,18 @@ def read_config_file(path: str) -> dict[str, Any]:
         raise ConfigError(f"config file {path}: {exc}; fix the TOML syntax there") from None
 
 
+NOT_SETTINGS = frozenset({"HOME", "CONFIG_FILE", "TASK_ID", "ATTEMPT", "RUN"})
+"""``FOCUSQ_`` variables that are not settings: where things live, and what a job is told."""
+
+
 def load_settings(paths: Paths) -> Settings:
     """Validate the config file and the environment into :class:`Settings`."""
+    explicit = os.environ.get("FOCUSQ_CONFIG_FILE")
+    if explicit and not os.path.exists(paths.config_file):
+        raise ConfigError(
+            f"FOCUSQ_CONFIG_FILE {explicit}: no such file; fix the path or unset the variable"
+        )
+    _check_variables(os.environ)
     data = read_config_file(paths.config_file)
     try:
         return Settings(**data)
@@ -210,9 +228,30 @@ def load_settings(paths: Paths) -> Settings:
         raise ConfigError(_describe(exc, paths.config_file)) from None
 
 
+def _check_variables(environ: Mapping[str, str]) -> None:
+    """A ``FOCUSQ_SECTION__KEY`` variable must name a section focusq has."""
+    sections = {name.upper() for name in Settings.model_fields}
+    for name in sorted(environ):
+        if not name.startswith("FOCUSQ_") or name.startswith("FOCUSQ_TEST_"):
+            continue
+        section = name.removeprefix("FOCUSQ_").split("__")[0]
+        if section not in sections and section not in NOT_SETTINGS:
+            known = ", ".join(sorted(s.lower() for s in sections))
+            raise ConfigError(
+                f"{name}: focusq has no setting section '{section.lower()}' ({known}); "
+                "fix the name or unset it"
+            )
+
+
 def _describe(exc: ValidationError, path: str) -> str:
     error = exc.errors()[0]
     key = ".".join(str(part) for part in error["loc"])
+    variable = "FOCUSQ_" + "__".join(str(part) for part in error["loc"]).upper()
+    if error["loc"] and variable in os.environ:  # the environment's value, not the file's
+        if error["type"] == "extra_forbidden":
+            return f"{variable}: no setting '{key}'; fix the name or unset it"
+        message = str(error["msg"]).removeprefix("Value error, ")
+        return f"{variable}={os.environ[variable]!r}: {message}"
     where = f"config file {path}"
     line = _line_of(path, str(error["loc"][-1])) if error["loc"] else None
     if line:

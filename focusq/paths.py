@@ -71,7 +71,35 @@ class Paths:
 
 
 def make_private_dir(path: str) -> None:
-    """``mkdir -p`` with mode 0700 for every folder created, and for ``path`` itself."""
-    os.makedirs(path, mode=PRIVATE_DIR, exist_ok=True)
-    if os.stat(path).st_mode & 0o777 != PRIVATE_DIR:
-        os.chmod(path, PRIVATE_DIR)
+    """``mkdir -p`` with mode 0700 for every folder created (whatever the umask), and for
+    ``path`` itself; :class:`~focusq.errors.UserError` in one line when it cannot be made."""
+    path = os.path.abspath(path)
+    missing = []
+    step = path
+    while not os.path.isdir(step):
+        if os.path.lexists(step):
+            raise _cannot(path, f"{step} is a file, not a folder")
+        missing.append(step)
+        parent = os.path.dirname(step)
+        if parent == step:
+            break
+        step = parent
+    try:
+        for folder in reversed(missing):
+            try:
+                os.mkdir(folder, PRIVATE_DIR)
+            except FileExistsError:
+                continue  # another process made it first
+            os.chmod(folder, PRIVATE_DIR)
+        if os.stat(path).st_mode & 0o777 != PRIVATE_DIR:
+            os.chmod(path, PRIVATE_DIR)
+    except OSError as exc:
+        raise _cannot(path, exc.strerror or str(exc)) from None
+
+
+def _cannot(path: str, why: str) -> Exception:
+    from focusq.errors import UserError
+
+    return UserError(
+        f"cannot make the folder {path}: {why}; set FOCUSQ_HOME to a folder you can write"
+    )

@@ -160,15 +160,28 @@ def _token(draft: TaskDraft, word: str, *, now: float, editing: bool) -> bool:
     return True
 
 
+def task_id(text: str) -> int | None:
+    """``12`` or ``#12`` as a task id: a positive number SQLite can hold, else ``None``."""
+    digits = text.strip().lstrip("#")
+    if not (digits.isascii() and digits.isdigit()):
+        return None
+    number = int(digits)
+    return number if 0 < number <= MAX_ID else None
+
+
+MAX_ID = (1 << 63) - 1
+"""The largest id SQLite stores."""
+
+
 def _ids(value: str, key: str) -> list[int]:
     ids = []
     for part in value.split(","):
-        part = part.strip().lstrip("#")
-        if not part.isdigit() or int(part) == 0:
+        found = task_id(part)
+        if found is None:
             raise UserError(
-                f"'{key}:{value}': {part!r} is not a task id; use {key}:12 or {key}:12,13"
+                f"'{key}:{value}': {part.strip()!r} is not a task id; use {key}:12 or {key}:12,13"
             )
-        ids.append(int(part))
+        ids.append(found)
     return ids
 
 

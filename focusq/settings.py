@@ -22,6 +22,17 @@ if TYPE_CHECKING:
     from focusq.paths import Paths
 
 
+def _rules_id() -> int | None:
+    """The validation rules' identity (``config.py``'s mtime): new rules validate again."""
+    try:
+        return os.stat(os.path.join(os.path.dirname(__file__), "config.py")).st_mtime_ns
+    except OSError:
+        return None
+
+
+_RULES_ID = _rules_id()
+
+
 def load(paths: Paths) -> Any:
     """The validated settings as nested namespaces; raises ``ConfigError`` for a bad file."""
     key = settings_key(paths)
@@ -46,7 +57,7 @@ def settings_key(paths: Paths, environ: Mapping[str, str] | None = None) -> list
     except OSError:
         file_id = [paths.config_file, None]
     focusq_env = sorted([k, v] for k, v in env.items() if k.startswith("FOCUSQ_"))
-    return [__version__, file_id, focusq_env]
+    return [__version__, _RULES_ID, file_id, focusq_env]
 
 
 def _namespace(data: dict[str, Any]) -> Any:

@@ -14,12 +14,42 @@ if TYPE_CHECKING:  # typing costs the quick path milliseconds; annotations are s
 
 def task_id_arg(text: str) -> int:
     """An argparse type: ``12`` or ``#12``, a positive task id."""
-    text = text.lstrip("#")
-    if not text.isdigit() or int(text) == 0:
+    from focusq.quickadd import task_id
+
+    found = task_id(text)
+    if found is None:
         import argparse
 
         raise argparse.ArgumentTypeError(f"{text!r} is not a task id (a number like 12)")
-    return int(text)
+    return found
+
+
+def positive_int(text: str) -> int:
+    """An argparse type: a whole number above zero."""
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value <= 0:
+        import argparse
+
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number above 0")
+    return value
+
+
+def seconds_arg(text: str) -> float:
+    """An argparse type: a number of seconds, 0 or more."""
+    import math
+
+    try:
+        value = float(text)
+    except ValueError:
+        value = -1.0
+    if not math.isfinite(value) or value < 0:
+        import argparse
+
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds (0 or more)")
+    return value
 
 
 def cached_settings(paths: Paths) -> Any:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 import time
 
-from focusq.cli.common import cached_settings, open_store, task_id_arg
+from focusq.cli.common import cached_settings, open_store, positive_int, task_id_arg
 from focusq.cli.output import duration_text, focus_line, json_record, print_json
 from focusq.errors import UserError
 from focusq.paths import Paths
@@ -99,7 +99,7 @@ def cmd_review(args: argparse.Namespace) -> int:
     import shutil
 
     from focusq.review import export
-    from focusq.review.day import DayLog, day_window
+    from focusq.review.day import DayLog, day_window, review_day
     from focusq.review.figures import figures
     from focusq.store.ops import review
 
@@ -109,11 +109,16 @@ def cmd_review(args: argparse.Namespace) -> int:
     now = time.time()
     day = _review_day(args.date, now)
     start, end = day_window(day)
+    if args.close and day > review_day(now):
+        raise UserError(f"--close {day.isoformat()}: that day has not happened yet")
     with open_store(paths, config) as store:
-        if args.close:
-            store.run(review.close_day(day.isoformat(), now))
         rows = store.run(review.day_log(start, end, day.isoformat()))
-    figured = figures(DayLog.of(day, rows, blocks, now))
+        figured = figures(DayLog.of(day, rows, blocks, now))
+        if args.close and figured.closed_at is None:
+            _refuse_open_answers(figured, day.isoformat(), force=args.force)
+            store.run(review.close_day(day.isoformat(), now))
+            rows = store.run(review.day_log(start, end, day.isoformat()))
+            figured = figures(DayLog.of(day, rows, blocks, now))
     if args.json:
         print_json(figured.to_json())
     elif args.markdown:
@@ -122,6 +127,19 @@ def cmd_review(args: argparse.Namespace) -> int:
         width = shutil.get_terminal_size((100, 24)).columns if sys.stdout.isatty() else 100
         sys.stdout.write(export.to_text(figured, width))
     return 0
+
+
+def _refuse_open_answers(figured: Any, day: str, *, force: bool) -> None:
+    """Closing a day with work nobody answered for needs ``--force``."""
+    open_ones = [u for u in figured.unfinished if u.answer is None]
+    if not open_ones or force:
+        return
+    named = ", ".join(f"#{u.id} {u.title}" for u in open_ones[:5])
+    more = f" and {len(open_ones) - 5} more" if len(open_ones) > 5 else ""
+    raise UserError(
+        f"{len(open_ones)} unfinished task(s) of {day} have no answer: {named}{more}; answer "
+        "them in the review screen (R), or close anyway with --close --force"
+    )
 
 
 def _blocks_of(config: Any) -> list[Any]:
@@ -164,6 +182,11 @@ def cmd_block(args: argparse.Namespace) -> int:
     now = time.time()
     with open_store() as store:
         task = store.run(tasks.get_task(args.id))
+        job = store.run(tasks.get_task(args.on))
+        if job["kind"] != "mechanical":
+            raise UserError(f"--on {args.on}: #{args.on} is creative; a task waits only on a job")
+        if job["status"] not in ("queued", "waiting", "held", "running", "paused"):
+            raise UserError(f"--on {args.on}: #{args.on} is {job['status']}; nothing to wait for")
         draft = quickadd.TaskDraft()
         draft.afterany = [*task["afterany"], args.on]
         record = store.run(tasks.edit_task(args.id, draft, now))
@@ -333,7 +356,10 @@ def focus_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("id", type=task_id_arg, nargs="?", help="the creative task to focus on")
     p.add_argument("--switch", action="store_true", help="end the current session first")
     p.add_argument(
-        "--minutes", type=int, metavar="N", help="planned length (focus.default_minutes)"
+        "--minutes",
+        type=positive_int,
+        metavar="N",
+        help="planned length (focus.default_minutes)",
     )
     p.add_argument("--stop", action="store_true", help="end the session")
     p.add_argument("--done", action="store_true", help="end the session and mark its task done")
@@ -389,4 +415,7 @@ def review_args(p: argparse.ArgumentParser) -> None:
     out.add_argument("--markdown", action="store_true", help="print Markdown, timeline as SVG")
     out.add_argument("--json", action="store_true", help="print every figure as JSON")
     p.add_argument("--close", action="store_true", help="close the day, then show it")
+    p.add_argument(
+        "--force", action="store_true", help="with --close: close even with unanswered work"
+    )
     p.set_defaults(handler=cmd_review)

@@ -12,6 +12,7 @@ from focusq.cli.common import (
     cached_settings,
     open_store,
     revive_worker,
+    seconds_arg,
     task_id_arg,
 )
 from focusq.cli.output import task_label
@@ -261,7 +262,9 @@ def log_args(p: argparse.ArgumentParser) -> None:
 
 def wait_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("ids", type=task_id_arg, nargs="+", metavar="ID", help="tasks to wait for")
-    p.add_argument("--timeout", type=float, metavar="S", help="give up after S seconds (exit 124)")
+    p.add_argument(
+        "--timeout", type=seconds_arg, metavar="S", help="give up after S seconds (exit 124)"
+    )
     p.set_defaults(handler=cmd_wait)
 
 

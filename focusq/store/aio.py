@@ -8,7 +8,7 @@ from typing import TypeVar
 
 import aiosqlite
 
-from focusq.store.driver import database_uri, drive
+from focusq.store.driver import database_uri, drive, keep_private
 from focusq.store.ops import base
 
 T = TypeVar("T")
@@ -48,6 +48,7 @@ class Store:
             )
             self._con.row_factory = sqlite3.Row
             await self.run(base.prepare(self.busy_timeout))
+            keep_private(self.path)
         except BaseException:
             await self.close()
             raise

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import sqlite3
+import sys
 
 from focusq.errors import DatabaseError
 from focusq.paths import PRIVATE_FILE, make_private_dir
@@ -19,6 +20,10 @@ if TYPE_CHECKING:
 
 def database_uri(path: str) -> str:
     """Create ``path`` (0600, in a 0700 folder) if missing; a URI that never creates files."""
+    if os.path.isdir(path):
+        raise DatabaseError(
+            f"database {path} is a folder; move it aside or set FOCUSQ_HOME to another folder"
+        )
     if not os.path.exists(path):
         make_private_dir(os.path.dirname(path))
         try:
@@ -27,6 +32,22 @@ def database_uri(path: str) -> str:
             pass  # another process created it first
     escaped = os.path.abspath(path).replace("%", "%25").replace("?", "%3f").replace("#", "%23")
     return f"file:{escaped}?mode=rw"
+
+
+def keep_private(path: str) -> None:
+    """A database others can read or write is made private again, and the user told once.
+
+    Called once the file is known to be focusq's: a foreign file is never touched."""
+    try:
+        mode = os.stat(path).st_mode & 0o777
+        if mode & 0o077:
+            os.chmod(path, PRIVATE_FILE)
+            print(
+                f"focusq: database {path} was open to others ({mode:o}); it is private now (600)",
+                file=sys.stderr,
+            )
+    except OSError:
+        pass  # not ours to change: opening it says what is wrong
 
 
 def damage_marker(path: str) -> str:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sqlite3
 
-from focusq.store.driver import database_uri, drive
+from focusq.store.driver import database_uri, drive, keep_private
 from focusq.store.ops import base
 
 TYPE_CHECKING = False
@@ -48,6 +48,7 @@ class SyncStore:
             )
             self._con.row_factory = sqlite3.Row
             self.run(base.prepare(self.busy_timeout))
+            keep_private(self.path)
         except BaseException:
             self.close()
             raise

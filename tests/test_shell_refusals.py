@@ -1,0 +1,140 @@
+"""Mistakes at the shell: one line naming what was wrong, exit 2, nothing written."""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+import stat
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+Run = Callable[..., Any]
+
+
+def one_line_refusal(result: Any, *words: str) -> None:
+    assert result.returncode == 2, (result.stdout, result.stderr)
+    assert result.stderr.count("\n") == 1, result.stderr
+    assert result.stderr.startswith("focusq: ")
+    assert "Traceback" not in result.stderr
+    for word in words:
+        assert word in result.stderr, result.stderr
+
+
+def test_edit_reads_its_options_anywhere_after_the_id(focusq: Run, tmp_path: Path) -> None:
+    job = focusq("add", "build", "--", "make").stdout.strip()
+    edited = focusq("edit", job, "pri:H", "--shell", "--json", "--", "make all")
+    assert edited.returncode == 0, edited.stderr
+    record = json.loads(edited.stdout)
+    assert (record["title"], record["priority"]) == ("build", "H")
+    assert record["command"] == ["sh", "-c", "make all"]
+    assert focusq("edit", job, "--cwd", str(tmp_path), "--", "make").returncode == 0
+    assert json.loads(focusq("show", job, "--json").stdout)["cwd"] == str(tmp_path)
+
+
+@pytest.mark.parametrize(
+    ("args", "words"),
+    [
+        (["show", "99999999999999999999"], ["not a task id"]),
+        (["add", "x", "after:9223372036854775808"], ["not a task id"]),
+        (["add", "x", "after:²"], ["not a task id"]),
+        (["focus", "1", "--minutes", "-5"], ["above 0"]),
+        (["focus", "1", "--minutes", "0"], ["above 0"]),
+        (["wait", "1", "--timeout", "-1"], ["seconds"]),
+        (["wait", "1", "--timeout", "nan"], ["seconds"]),
+    ],
+)
+def test_bad_values_are_refused(focusq: Run, args: list[str], words: list[str]) -> None:
+    focusq("add", "write")
+    one_line_refusal(focusq(*args), *words)
+    with sqlite3.connect(Path(os.environ["FOCUSQ_HOME"]) / "focusq.db") as con:
+        assert con.execute("SELECT count(*) FROM focus_sessions").fetchone() == (0,)
+        assert con.execute("SELECT count(*) FROM tasks").fetchone() == (1,)
+
+
+def test_block_waits_only_on_an_open_job(focusq: Run) -> None:
+    writing = focusq("add", "write").stdout.strip()
+    other = focusq("add", "read").stdout.strip()
+    job = focusq("add", "build", "--", "true").stdout.strip()
+    one_line_refusal(focusq("block", writing, "--on", other), "creative")
+    assert focusq("done", job).returncode == 0
+    one_line_refusal(focusq("block", writing, "--on", job), "is done")
+    shown = json.loads(focusq("show", writing, "--json").stdout)
+    assert shown["afterany"] == []
+
+
+def test_review_close_refuses_the_future_and_open_answers(focusq: Run) -> None:
+    focusq("add", "write the post")
+    one_line_refusal(focusq("review", "--close", "--date", "2999-01-01"), "not happened")
+    one_line_refusal(focusq("review", "--close"), "no answer", "#1 write the post", "--force")
+    assert json.loads(focusq("review", "--json").stdout)["closed_at"] is None
+    closed = focusq("review", "--close", "--force", "--json")
+    assert closed.returncode == 0 and json.loads(closed.stdout)["closed_at"] is not None
+
+
+@pytest.mark.parametrize(
+    ("config", "env", "words"),
+    [
+        ('[locks]\n"x" = 0\n', {}, ["locks.x", "greater than or equal to 1"]),
+        ("", {"FOCUSQ_CONFIG_FILE": "/nonexistent/focusq.toml"}, ["FOCUSQ_CONFIG_FILE"]),
+        ("", {"FOCUSQ_NOPE__X": "1"}, ["FOCUSQ_NOPE__X", "no setting section"]),
+        ("", {"FOCUSQ_ENGINE__MAX_PARALLEL": "abc"}, ["FOCUSQ_ENGINE__MAX_PARALLEL='abc'"]),
+        ("", {"FOCUSQ_ENGINE__MAX_PARALLLEL": "2"}, ["FOCUSQ_ENGINE__MAX_PARALLLEL"]),
+    ],
+)
+def test_bad_settings_are_named(
+    focusq: Run, focusq_home: Path, config: str, env: dict[str, str], words: list[str]
+) -> None:
+    focusq_home.mkdir(parents=True, exist_ok=True)
+    if config:
+        (focusq_home / "config.toml").write_text(config)
+    result = focusq("ls", env=env)
+    one_line_refusal(result, *words)
+    if env:
+        assert "config file" not in result.stderr  # the variable is named, not the file
+
+
+def test_variables_a_job_sees_are_not_settings(focusq: Run) -> None:
+    env = {"FOCUSQ_TASK_ID": "3", "FOCUSQ_ATTEMPT": "1", "FOCUSQ_RUN": "ab:4"}
+    assert focusq("ls", env=env).returncode == 0
+
+
+def test_homes_that_cannot_be_used_are_one_line(focusq: Run, tmp_path: Path) -> None:
+    a_file = tmp_path / "a-file"
+    a_file.write_text("")
+    (tmp_path / "c.toml").write_text("")
+    one_line_refusal(focusq("ls", env={"FOCUSQ_HOME": str(a_file)}), str(a_file))
+    with_config = {"FOCUSQ_HOME": str(a_file), "FOCUSQ_CONFIG_FILE": str(tmp_path / "c.toml")}
+    one_line_refusal(focusq("ls", env=with_config), "is a file")
+    one_line_refusal(focusq("ls", env={"FOCUSQ_HOME": "/proc/no/such"}), "cannot make")
+    folder_db = tmp_path / "h"
+    (folder_db / "focusq.db").mkdir(parents=True)
+    one_line_refusal(focusq("ls", env={"FOCUSQ_HOME": str(folder_db)}), "is a folder")
+
+
+def test_folders_on_the_way_home_are_private_whatever_the_umask(
+    focusq: Run, tmp_path: Path
+) -> None:
+    home = tmp_path / "deep" / "er" / "home"
+    old = os.umask(0o022)
+    try:
+        assert focusq("ls", env={"FOCUSQ_HOME": str(home)}).returncode == 0
+    finally:
+        os.umask(old)
+    for folder in (tmp_path / "deep", tmp_path / "deep" / "er", home):
+        assert stat.S_IMODE(folder.stat().st_mode) == 0o700, folder
+
+
+def test_a_database_open_to_others_is_made_private_and_said_once(
+    focusq: Run, focusq_home: Path
+) -> None:
+    focusq("add", "x")
+    database = focusq_home / "focusq.db"
+    database.chmod(0o644)
+    first = focusq("ls")
+    assert first.returncode == 0 and "private now" in first.stderr
+    assert stat.S_IMODE(database.stat().st_mode) == 0o600
+    assert "private now" not in focusq("ls").stderr
