@@ -388,3 +388,17 @@ def test_a_damaged_database_is_written_to_by_no_one(fq: Focusq) -> None:
     worker = fq.start_worker()
     assert not (fq.home / "focusq.db.damaged").exists()
     worker.terminate()
+
+
+def test_cancel_sends_the_signal_asked_for_first(fq: Focusq) -> None:
+    fq.start_worker()
+    got = fq.workdir / "got"
+    ready = fq.workdir / "ready"
+    script = f"trap 'echo INT > {got}; exit 9' INT; touch {ready}; while :; do sleep 0.01; done"
+    job = fq.add("traps", "--shell", "--", script)
+    poll(lambda: ready.exists(), what="the trap to be set")
+    cancelled = fq("cancel", str(job), "--signal", "INT")
+    assert cancelled.returncode == 0 and "cancelling #" in cancelled.stdout
+    fq.wait(job)
+    assert got.read_text() == "INT\n"
+    assert task(fq.home, job)["result"] == "cancelled"

@@ -138,3 +138,45 @@ def test_a_database_open_to_others_is_made_private_and_said_once(
     assert first.returncode == 0 and "private now" in first.stderr
     assert stat.S_IMODE(database.stat().st_mode) == 0o600
     assert "private now" not in focusq("ls").stderr
+
+
+# -- acting on many ---------------------------------------------------------------------------
+
+
+def _status(focusq: Run, task_id: str) -> str:
+    return str(json.loads(focusq("show", task_id, "--json").stdout)["status"])
+
+
+def test_commands_take_several_ids_and_report_each(focusq: Run) -> None:
+    env = {"FOCUSQ_WORKER__AUTOSTART": "false"}
+    a, b, c = (focusq("add", n, env=env).stdout.strip() for n in ("a", "b", "c"))
+    assert focusq("done", b).returncode == 0
+    held = focusq("hold", a, b, c, env=env)
+    assert held.returncode == 2  # b could not be held: said, and the rest were
+    assert held.stdout.splitlines() == ["held #1 a", "held #3 c"]
+    assert held.stderr.count("\n") == 1 and "task 2 is done" in held.stderr
+    assert [_status(focusq, i) for i in (a, b, c)] == ["held", "done", "held"]
+
+
+def test_selectors_pick_by_group_tag_and_state(focusq: Run) -> None:
+    env = {"FOCUSQ_WORKER__AUTOSTART": "false"}
+    ids = [
+        focusq("add", *words, env=env).stdout.strip()
+        for words in (
+            ["pull a", "group:pull", "--", "true"],
+            ["pull b", "group:pull", "--", "true"],
+            ["build", "--", "true"],
+            ["write", "+blog"],
+            ["read", "+blog"],
+        )
+    ]
+    held = focusq("hold", "--group", "pull", env=env)
+    assert held.returncode == 0 and held.stdout.splitlines() == ["held #1 pull a", "held #2 pull b"]
+    assert _status(focusq, ids[2]) == "queued"
+    assert focusq("done", "--tag", "blog").stdout.splitlines() == ["done #4 write", "done #5 read"]
+    nothing = focusq("retry", "--failed", env=env)
+    assert nothing.returncode == 0 and "nothing to retry" in nothing.stderr
+    assert focusq("cancel", "--all", env=env).stdout.count("cancelled") == 3
+    one_line_refusal(focusq("cancel", env=env), "give task ids")
+    one_line_refusal(focusq("cancel", ids[0], "--all", env=env), "not both")
+    one_line_refusal(focusq("cancel", ids[0], "--signal", "NOPE", env=env), "not a signal")

@@ -15,6 +15,7 @@ from focusq.cli.common import (
     seconds_arg,
     task_id_arg,
 )
+from focusq.cli.many import act_on_many, many_args, signal_arg
 from focusq.cli.output import task_label
 from focusq.errors import UserError
 from focusq.paths import Paths
@@ -48,16 +49,20 @@ def cmd_action(args: argparse.Namespace) -> int:
     action = args.action
     paths = Paths.from_env()
     config = cached_settings(paths)
-    with open_store(paths, config) as store:
-        record = store.run(jobs.request(args.id, action, time.time()))
-        if record.get("intent"):
-            word = {"cancel": "cancelling"}.get(action, _ACTION_WORDS[action])
-        else:
-            word = _ACTION_WORDS[action]
-        print(f"{word} {task_label(record)}")
-        if action in _NEEDS_WORKER and record["kind"] == Kind.MECHANICAL:
+    signal = getattr(args, "signal", None)
+    started: list[bool] = []
+
+    def act(store: Any, task_id: int) -> str:
+        record = store.run(jobs.request(task_id, action, time.time(), signal=signal))
+        word = _ACTION_WORDS[action]
+        if action == "cancel" and record["status"] in ("running", "paused"):
+            word = "cancelling"  # the worker stops it: an intent, not yet done
+        if action in _NEEDS_WORKER and record["kind"] == Kind.MECHANICAL and not started:
             autostart_worker(paths, config, store)
-    return 0
+            started.append(True)
+        return f"{word} {task_label(record)}"
+
+    return act_on_many(args, action, act, paths=paths)
 
 
 def cmd_worker(args: argparse.Namespace) -> int:
@@ -233,7 +238,14 @@ def cmd_batch(args: argparse.Namespace) -> int:
 
 def action_args(action: str) -> Callable[[argparse.ArgumentParser], None]:
     def configure(p: argparse.ArgumentParser) -> None:
-        p.add_argument("id", type=task_id_arg, help="the task's id")
+        many_args(p, action)
+        if action == "cancel":
+            p.add_argument(
+                "--signal",
+                type=signal_arg,
+                metavar="SIG",
+                help="send SIG to a running job's group first instead of SIGTERM",
+            )
         p.set_defaults(handler=cmd_action, action=action)
 
     return configure

@@ -194,10 +194,8 @@ def commands() -> dict[str, tuple[str, Callable[[argparse.ArgumentParser], None]
     from focusq.cli.jobs import action_args, batch_args, log_args, wait_args, worker_args
     from focusq.cli.tasks import (
         add_args,
-        cmd_done,
-        cmd_drop,
         edit_args,
-        id_only_args,
+        finish_args,
         ls_args,
         note_args,
         show_args,
@@ -208,8 +206,8 @@ def commands() -> dict[str, tuple[str, Callable[[argparse.ArgumentParser], None]
         "add": ("Add a task: words make a creative task, '-- CMD' a mechanical job.", add_args),
         "ls": ("List tasks: open ones by default, in the order they will be taken.", ls_args),
         "show": ("Show one task in full.", show_args),
-        "done": ("Mark an open task done.", id_only_args(cmd_done)),
-        "drop": ("Drop an open task from the plan.", id_only_args(cmd_drop)),
+        "done": ("Mark open tasks done.", finish_args("done")),
+        "drop": ("Drop open tasks from the plan.", finish_args("drop")),
         "edit": (
             "Change an open task with quick-add tokens; title words replace the title.",
             edit_args,

@@ -98,10 +98,14 @@ def show_args(p: argparse.ArgumentParser) -> None:
     p.set_defaults(handler=cmd_show)
 
 
-def id_only_args(handler: Handler) -> Callable[[argparse.ArgumentParser], None]:
+def finish_args(action: str) -> Callable[[argparse.ArgumentParser], None]:
+    """``done`` and ``drop``: ids or selectors."""
+
     def configure(p: argparse.ArgumentParser) -> None:
-        p.add_argument("id", type=task_id_arg, help="the task's id")
-        p.set_defaults(handler=handler)
+        from focusq.cli.many import many_args
+
+        many_args(p, action)
+        p.set_defaults(handler=cmd_done if action == "done" else cmd_drop)
 
     return configure
 
@@ -252,28 +256,23 @@ _FINISHABLE = (TaskStatus.QUEUED, TaskStatus.WAITING, TaskStatus.HELD)
 
 def cmd_done(args: argparse.Namespace) -> int:
     """``focusq done``."""
-    from focusq.store.ops import tasks
-
-    with open_store() as store:
-        record = store.run(
-            tasks.transition(args.id, _FINISHABLE, TaskStatus.DONE, time.time(), reason="by hand")
-        )
-    print(f"done {task_label(record)}")
-    return 0
+    return _finish(args, "done", TaskStatus.DONE)
 
 
 def cmd_drop(args: argparse.Namespace) -> int:
     """``focusq drop``."""
+    return _finish(args, "drop", TaskStatus.DROPPED)
+
+
+def _finish(args: argparse.Namespace, action: str, to: TaskStatus) -> int:
+    from focusq.cli.many import act_on_many
     from focusq.store.ops import tasks
 
-    with open_store() as store:
-        record = store.run(
-            tasks.transition(
-                args.id, _FINISHABLE, TaskStatus.DROPPED, time.time(), reason="by hand"
-            )
-        )
-    print(f"dropped {task_label(record)}")
-    return 0
+    def act(store: Any, task_id: int) -> str:
+        op = tasks.transition(task_id, _FINISHABLE, to, time.time(), reason="by hand")
+        return f"{to.value} {task_label(store.run(op))}"
+
+    return act_on_many(args, action, act)
 
 
 def cmd_ls(args: argparse.Namespace) -> int:

@@ -26,10 +26,10 @@ class Active:
     """When the main process ended with others still in its group."""
     timers: tuple[asyncio.TimerHandle, ...] = ()
 
-    def terminate(self, grace: float) -> None:
-        """SIGTERM to the whole group (SIGCONT too: a paused job must run to die), and
-        SIGKILL after ``grace`` seconds."""
-        self.process.signal_group(signal.SIGTERM)
+    def terminate(self, grace: float, first: int = signal.SIGTERM) -> None:
+        """``first`` (SIGTERM) to the whole group (SIGCONT too: a paused job must run to
+        die), and SIGKILL after ``grace`` seconds."""
+        self.process.signal_group(first)
         self.process.signal_group(signal.SIGCONT)
         loop = asyncio.get_running_loop()
         kill = loop.call_later(grace, self.process.signal_group, signal.SIGKILL)

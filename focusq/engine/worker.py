@@ -450,7 +450,7 @@ class Worker:
 
     # -- stopping ---------------------------------------------------------------------------
 
-    def _stop_job(self, task_id: int, reason: str) -> None:
+    def _stop_job(self, task_id: int, reason: str, first: int = signal.SIGTERM) -> None:
         active = self.active.get(task_id)
         if active is None or active.process.ended.is_set():
             return
@@ -459,14 +459,15 @@ class Worker:
         if active.process.pid is None:
             return  # not started yet: stopped as soon as the supervisor reports its pid
         log.info("stopping job #%d: %s", task_id, reason)
-        active.terminate(self.settings.engine.kill_grace)
+        active.terminate(self.settings.engine.kill_grace, first)
 
     def _apply_intent(self, job: dict[str, Any], now: float) -> list[Any]:
         active = self.active[job["id"]]
         intent = job["intent"]
         job["intent"] = None
-        if intent == "cancel":
-            self._stop_job(job["id"], "cancelled")
+        if intent.startswith("cancel"):  # "cancel" or "cancel:SIGINT"
+            first = getattr(signal, intent.partition(":")[2] or "SIGTERM", signal.SIGTERM)
+            self._stop_job(job["id"], "cancelled", first)
             return [jobs.clear_intent(job["id"])]
         if intent == "pause" and job["status"] == "running":
             active.process.signal_group(signal.SIGSTOP)

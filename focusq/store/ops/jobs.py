@@ -257,10 +257,11 @@ def clear_intent(task_id: int) -> Op[None]:
     yield ("UPDATE tasks SET intent = NULL WHERE id = ?", (task_id,))
 
 
-def request(task_id: int, action: str, now: float) -> Op[Record]:
+def request(task_id: int, action: str, now: float, *, signal: str | None = None) -> Op[Record]:
     """What ``cancel``/``pause``/``resume``/``hold``/``release``/``approve``/``retry`` do.
 
-    Changes that need no process happen here; a running job gets an intent for the worker.
+    Changes that need no process happen here; a running job gets an intent for the worker
+    (a cancel with ``signal``, e.g. ``SIGINT``, sends that first instead of SIGTERM).
     """
     yield WRITE
     task = yield from require(task_id)
@@ -291,7 +292,8 @@ def request(task_id: int, action: str, now: float) -> Op[Record]:
         payload = {"from": status, "to": to.value, "by": action}
         yield from event(task_id, EventKind.STATUS, payload, now)
     elif (action, status) in _INTENTS:
-        yield ("UPDATE tasks SET intent = ?, updated_at = ? WHERE id = ?", (action, now, task_id))
+        intent = f"{action}:{signal}" if signal and action == "cancel" else action
+        yield ("UPDATE tasks SET intent = ?, updated_at = ? WHERE id = ?", (intent, now, task_id))
         yield from event(task_id, EventKind.INTENT, {"intent": action}, now)
     else:
         raise UserError(_cannot(task_id, action, status, task["kind"]))

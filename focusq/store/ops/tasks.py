@@ -411,3 +411,21 @@ def last_event_id() -> Op[int]:
     yield READ
     rows = yield ("SELECT coalesce(max(id), 0) FROM events", ())
     return int(rows[0][0])
+
+
+def select(
+    statuses: Iterable[str],
+    *,
+    group: str | None = None,
+    tag: str | None = None,
+    kind: str | None = None,
+) -> Op[list[int]]:
+    """Ids of the tasks in ``statuses`` (and ``group``, ``tag``, ``kind`` if given), in id
+    order: what a command acting on many (``cancel --group build``) acts on."""
+    yield READ
+    where, params = _filters(statuses, kind, tag)
+    if group is not None:
+        where += " AND t.grp = ?"
+        params.append(group)
+    rows = yield (f"SELECT t.id FROM tasks t {where} ORDER BY t.id", params)
+    return [int(r[0]) for r in rows]
