@@ -402,3 +402,72 @@ def test_cancel_sends_the_signal_asked_for_first(fq: Focusq) -> None:
     fq.wait(job)
     assert got.read_text() == "INT\n"
     assert task(fq.home, job)["result"] == "cancelled"
+
+
+# -- following and waiting --------------------------------------------------------------------
+
+
+def test_log_follow_waits_for_the_start_and_exits_like_the_job(fq: Focusq) -> None:
+    job = fq.add("later", "retry:1", "--shell", "--", "echo try $FOCUSQ_ATTEMPT; exit 3")
+    follower = subprocess.Popen(
+        [sys.executable, "-m", "focusq", "log", "-f", str(job)],
+        cwd=fq.workdir,
+        env=fq.env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    poll(lambda: _watching(follower.pid), what="the follower to wait for the start")
+    fq.start_worker()
+    out, err = follower.communicate(timeout=30)
+    assert follower.returncode == 1  # failed, as the job did
+    assert err.startswith(f"focusq: waiting for #{job} to start (queued)\n")
+    assert err.endswith(f"focusq: #{job} later: failed (exit 3)\n")
+    assert "try 1" in out and "try 2" in out  # every attempt followed
+    ok = fq.add("fine", "--", "sh", "-c", "seq 1 100")
+    assert fq.wait(ok).returncode == 0
+    followed = fq("log", "-f", str(ok))
+    assert followed.returncode == 0 and followed.stderr == f"focusq: #{ok} fine: ok\n"
+    assert fq("log", str(ok), "--lines", "2").stdout == "99\n100\n"
+    every = fq("log", str(job), "--all-attempts").stdout
+    assert every.count("# focusq: ") == 2
+
+
+def test_wait_takes_all_or_a_group_and_refuses_creative_tasks(fq: Focusq) -> None:
+    gate = fq.workdir / "gate"
+    held_back = f"while [ ! -e {gate} ]; do sleep 0.01; done"
+    a = fq.add("a", "group:g", "--shell", "--", f"{held_back}; true")
+    b = fq.add("b", "group:g", "--shell", "--", f"{held_back}; false")
+    c = fq.add("c", "--shell", "--", held_back)
+    fq.start_worker()
+    waiting = subprocess.Popen(
+        [sys.executable, "-m", "focusq", "wait", "--group", "g", "--timeout", "20"],
+        cwd=fq.workdir,
+        env=fq.env,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    poll(lambda: fq.status(b) == "running", what="the group to run")
+    poll(lambda: _watching(waiting.pid), what="wait to pick its jobs and watch")
+    gate.touch()
+    _, err = waiting.communicate(timeout=40)
+    assert waiting.returncode == 1
+    assert err == f"#{b} b: failed (exit 1)\n"
+    assert fq("wait", "--all", "--timeout", "20").returncode == 0
+    assert fq.status(a) == fq.status(c) == "done"
+    writing = int(fq("add", "write").stdout)
+    refused = fq("wait", str(writing))
+    assert refused.returncode == 2 and "is creative" in refused.stderr
+
+
+def _watching(pid: int) -> bool:
+    """Whether ``pid`` holds an inotify descriptor (it chose what to wait for, and waits)."""
+    try:
+        fds = os.listdir(f"/proc/{pid}/fd")
+    except OSError:
+        return False
+    for fd in fds:
+        with contextlib.suppress(OSError):
+            if "inotify" in os.readlink(f"/proc/{pid}/fd/{fd}"):
+                return True
+    return False

@@ -74,7 +74,7 @@ def test_a_failing_job_records_its_exit_code(fq: Focusq) -> None:
     task_id = fq.add("--", "sh", "-c", "exit 3")
     waited = fq.wait(task_id)
     assert waited.returncode == 1
-    assert f"#{task_id} failed" in waited.stderr
+    assert waited.stderr.startswith(f"#{task_id} ") and ": failed (exit 3)" in waited.stderr
     assert (fq.status(task_id), task(fq.home, task_id)["exit_code"]) == ("failed", 3)
 
 

@@ -11,6 +11,7 @@ from focusq.cli.common import (
     autostart_worker,
     cached_settings,
     open_store,
+    positive_int,
     revive_worker,
     seconds_arg,
     task_id_arg,
@@ -100,52 +101,144 @@ def cmd_worker(args: argparse.Namespace) -> int:
     return 0
 
 
-def _run_of(store: Any, task_id: int, attempt: int | None) -> dict[str, Any]:
+def _runs_of(store: Any, task_id: int) -> tuple[dict[str, Any], list[dict[str, Any]]]:
     from focusq.store.ops import jobs, tasks
 
     task = store.run(tasks.get_task(task_id))
-    runs = store.run(jobs.runs_of(task_id))
     if task["kind"] != Kind.MECHANICAL:
         raise UserError(f"task {task_id} is creative: it has no log")
+    return task, [dict(r) for r in store.run(jobs.runs_of(task_id))]
+
+
+def _pick(task: dict[str, Any], runs: list[dict[str, Any]], attempt: int | None) -> Any:
     if not runs:
-        raise UserError(f"task {task_id} has not run yet ({task['status']})")
+        raise UserError(f"task {task['id']} has not run yet ({task['status']}); -f waits for it")
     if attempt is None:
-        return dict(runs[-1])
+        return runs[-1]
     for run in runs:
         if run["attempt"] == attempt:
-            return dict(run)
-    raise UserError(f"task {task_id} has no attempt {attempt}; it has 1 to {len(runs)}")
+            return run
+    raise UserError(f"task {task['id']} has no attempt {attempt}; it has 1 to {len(runs)}")
+
+
+OPEN = ("queued", "waiting", "held", "running", "paused")
+"""The states of a task that has not ended."""
+
+EXIT_OF_RESULT = {"ok": 0, "timed_out": 124, "cancelled": 130}
+"""How ``log -f`` exits when its job ended (as ``tsp -c`` does); any other end is 1."""
+
+
+def result_line(task: dict[str, Any]) -> str:
+    """``#6 build: failed (exit 1)``: how a task ended, in one line."""
+    how = task["result"] or task["status"]
+    detail = f"exit {task['exit_code']}" if task["exit_code"] not in (None, 0) else ""
+    if how == "skipped" and task["reason"]:
+        detail = task["reason"]
+    return f"#{task['id']} {task['title']}: {how}" + (f" ({detail})" if detail else "")
 
 
 def cmd_log(args: argparse.Namespace) -> int:
-    """``focusq log``: print a run's log; ``-f`` follows it until the run ends."""
+    """``focusq log``: print a run's log; ``-f`` follows the job until it ends, whatever
+    attempt it is on, and exits as the job did."""
     from focusq.cli.output import VisibleWriter
-    from focusq.store.ops import jobs
 
     paths = Paths.from_env()
+    out = sys.stdout.buffer if args.raw else VisibleWriter(sys.stdout.buffer)
     with open_store(paths) as store:
-        run = _run_of(store, args.id, args.attempt)
-        out = sys.stdout.buffer if args.raw else VisibleWriter(sys.stdout.buffer)
-        offset = _copy_from(run["log_path"], 0, out)
-        if not args.follow or run["ended_at"] is not None:
+        task, runs = _runs_of(store, args.id)
+        if args.all_attempts:
+            for run in runs:
+                _copy_from(run["log_path"], _start_of_last(run["log_path"], args.lines), out)
             return 0
+        if not args.follow:
+            run = _pick(task, runs, args.attempt)
+            _copy_from(run["log_path"], _start_of_last(run["log_path"], args.lines), out)
+            return 0
+        return _follow(store, paths, task, runs, args.attempt, args.lines, out)
+
+
+def _follow(
+    store: Any,
+    paths: Paths,
+    task: dict[str, Any],
+    runs: list[dict[str, Any]],
+    attempt: int | None,
+    lines: int | None,
+    out: Any,
+) -> int:
+    """Follow the job's log through every attempt (or only ``attempt``) until it ends."""
+    from focusq.store.ops import jobs, tasks
+
+    run: dict[str, Any] | None = _pick(task, runs, attempt) if runs else None
+    if run is None:
+        print(f"focusq: waiting for #{task['id']} to start ({task['status']})", file=sys.stderr)
+    offset = _start_of_last(run["log_path"], lines) if run else 0
+    seen = 0  # the newest run followed so far
+
+    def step() -> bool:
+        """Copy what is new; ``True`` once there is nothing more to follow."""
+        nonlocal task, run, offset, seen
+        task = store.run(tasks.get_task(task["id"]))
+        latest = store.run(jobs.runs_of(task["id"]))
+        if run is None and attempt is None:
+            newer = [r for r in latest if r["id"] > seen]
+            run, offset = (dict(newer[0]), 0) if newer else (None, 0)
+        if run is not None:
+            seen = run["id"]
+            offset = _copy_from(run["log_path"], offset, out)
+            now = next((r for r in latest if r["id"] == run["id"]), run)
+            if now["ended_at"] is not None:
+                _copy_from(run["log_path"], offset, out)
+                if attempt is not None:
+                    return True
+                run = None  # a retry may follow: the next attempt is followed too
+        return run is None and task["status"] not in (
+            "queued",
+            "waiting",
+            "held",
+            "running",
+            "paused",
+        )
+
+    if not step():
         from watchfiles import watch
 
-        log_dir = os.path.dirname(run["log_path"])
         for _ in watch(
-            log_dir,
             paths.home,
-            recursive=False,
-            debounce=100,
+            recursive=True,
+            debounce=50,
             step=20,
             rust_timeout=1000,
             yield_on_timeout=True,
         ):
-            offset = _copy_from(run["log_path"], offset, out)
-            ended = [r for r in store.run(jobs.runs_of(args.id)) if r["id"] == run["id"]]
-            if ended and ended[0]["ended_at"] is not None:
-                _copy_from(run["log_path"], offset, out)
-                return 0
+            if step():
+                break
+    print(f"focusq: {result_line(task)}", file=sys.stderr)
+    return EXIT_OF_RESULT.get(task["result"] or "", 1)
+
+
+def _start_of_last(path: str, lines: int | None) -> int:
+    """Where the last ``lines`` lines of ``path`` begin (0: the whole file)."""
+    if not lines:
+        return 0
+    try:
+        with open(path, "rb") as file:
+            end = file.seek(0, 2)
+            position, seen = end, 0
+            while position > 0:
+                step = min(1 << 16, position)
+                position -= step
+                file.seek(position)
+                chunk = file.read(step)
+                if position + step == end and chunk.endswith(b"\n"):
+                    seen -= 1  # the final newline ends the last line, it does not start one
+                for index in range(len(chunk) - 1, -1, -1):
+                    if chunk[index] == 10:
+                        seen += 1
+                        if seen == lines:
+                            return position + index + 1
+    except OSError:
+        pass
     return 0
 
 
@@ -175,8 +268,17 @@ def cmd_wait(args: argparse.Namespace) -> int:
     config = cached_settings(paths)
     deadline = None if args.timeout is None else time.monotonic() + args.timeout
     with open_store(paths, config) as store:
-        for task_id in args.ids:
-            store.run(tasks.get_task(task_id))  # a missing id is an error now, not a hang
+        ids = list(args.ids)
+        if args.all or args.group:
+            if ids:
+                raise UserError("give ids or --all/--group to wait for, not both")
+            ids = store.run(tasks.select(OPEN, group=args.group, kind="mechanical"))
+        elif not ids:
+            raise UserError("wait for what? give job ids, or --all or --group NAME")
+        args.ids = ids
+        for task_id in ids:  # a missing id or a creative task is an error now, not a hang
+            if store.run(tasks.get_task(task_id))["kind"] != Kind.MECHANICAL:
+                raise UserError(f"task {task_id} is creative: wait takes jobs ('focusq done')")
         revive_worker(paths, config, store)
         revived = time.monotonic()
 
@@ -212,7 +314,7 @@ def cmd_wait(args: argparse.Namespace) -> int:
     assert records is not None
     failed = [r for r in records if r["status"] != TaskStatus.DONE]
     for r in failed:
-        print(f"#{r['id']} {r['status']} ({r['result'] or 'no result'})", file=sys.stderr)
+        print(result_line(r), file=sys.stderr)
     return 1 if failed else 0
 
 
@@ -262,7 +364,11 @@ def worker_args(p: argparse.ArgumentParser) -> None:
 def log_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("id", type=task_id_arg, help="the task's id")
     p.add_argument("-f", "--follow", action="store_true", help="follow until the run ends")
-    p.add_argument("--attempt", type=int, metavar="N", help="this attempt (default: the last)")
+    p.add_argument(
+        "--attempt", type=positive_int, metavar="N", help="this attempt (default: the last)"
+    )
+    p.add_argument("--lines", "-n", type=positive_int, metavar="N", help="only the last N lines")
+    p.add_argument("--all-attempts", action="store_true", help="every attempt's log, in order")
     p.add_argument(
         "--raw",
         action="store_true",
@@ -273,7 +379,9 @@ def log_args(p: argparse.ArgumentParser) -> None:
 
 
 def wait_args(p: argparse.ArgumentParser) -> None:
-    p.add_argument("ids", type=task_id_arg, nargs="+", metavar="ID", help="tasks to wait for")
+    p.add_argument("ids", type=task_id_arg, nargs="*", metavar="ID", help="jobs to wait for")
+    p.add_argument("--all", action="store_true", help="every open job")
+    p.add_argument("--group", metavar="NAME", help="every open job of group NAME")
     p.add_argument(
         "--timeout", type=seconds_arg, metavar="S", help="give up after S seconds (exit 124)"
     )
