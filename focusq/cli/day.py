@@ -35,8 +35,8 @@ def cmd_blocks(args: argparse.Namespace) -> int:
         print_json(
             [
                 {
-                    "start": seg.start.isoformat(timespec="minutes"),
-                    "end": seg.end.isoformat(timespec="minutes"),
+                    "start": seg.start.astimezone().isoformat(timespec="seconds"),
+                    "end": seg.end.astimezone().isoformat(timespec="seconds"),
                     "mode": seg.mode,
                     "label": seg.label,
                     "current": seg.start <= now < seg.end,
@@ -120,7 +120,7 @@ def cmd_review(args: argparse.Namespace) -> int:
             rows = store.run(review.day_log(start, end, day.isoformat()))
             figured = figures(DayLog.of(day, rows, blocks, now))
     if args.json:
-        print_json(figured.to_json())
+        print_json(export.to_json(figured))
     elif args.markdown:
         sys.stdout.write(export.to_markdown(figured))
     else:

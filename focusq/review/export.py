@@ -1,4 +1,4 @@
-"""The review as text: the terminal report, the Markdown export and the timeline as SVG.
+"""The review as text: the terminal report, the Markdown export, the timeline as SVG, JSON.
 
 Pure functions of a :class:`~focusq.review.figures.Review`; the same cell geometry draws the
 timeline in the terminal (``focusq review`` and the TUI widget) and nothing here reads a
@@ -7,9 +7,11 @@ clock: times are shown in local time, from the review's own timestamps.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Sequence
 from datetime import date, datetime
 from html import escape
+from typing import Any
 
 from focusq.review.figures import FAILED_RESULTS, DoneTask, Failure, Review, Span, Timeline
 
@@ -104,6 +106,59 @@ def summary(review: Review) -> list[tuple[str, str]]:
             f"(one after another: {duration(j.job_seconds)})",
         ),
     ]
+
+
+# -- JSON -----------------------------------------------------------------------------------
+
+JSON_TIMES = frozenset({"start", "end", "at", "closed_at"})
+"""Fields that are moments: ISO 8601 with the local offset in JSON, as every ``--json``."""
+
+_JSON_NAMES = {"seconds": "focus_s", "by_mode": "by_mode_s"}
+"""Durations whose name does not end in ``_seconds``; the rest lose that for ``_s``."""
+
+_PLANS: dict[type, tuple[tuple[str, str, bool], ...]] = {}
+
+
+def to_json(review: Review) -> dict[str, Any]:
+    """Plain data for ``focusq review --json``: every field of the review, with moments as
+    ISO 8601 in local time with its offset and durations as seconds named ``*_s``."""
+    plain = _plain(review)
+    assert isinstance(plain, dict)
+    return plain
+
+
+def iso_time(at: float | None) -> str | None:
+    """``2026-11-24T14:05:00+01:00``: the moment in local time, with its offset."""
+    if at is None:
+        return None
+    return datetime.fromtimestamp(at).astimezone().isoformat(timespec="seconds")
+
+
+def _json_name(name: str) -> str:
+    if name in _JSON_NAMES:
+        return _JSON_NAMES[name]
+    return name.removesuffix("_seconds") + "_s" if name.endswith("_seconds") else name
+
+
+def _plain(value: Any) -> Any:
+    """Dataclasses as dicts, all the way down (``dataclasses.asdict`` without its deep copies,
+    which cost a day with thousands of rows tens of milliseconds)."""
+    kind = type(value)
+    if kind in (str, int, float, bool) or value is None:
+        return value
+    if kind is list or kind is tuple:
+        return [_plain(v) for v in value]
+    if kind is dict:
+        return {k: _plain(v) for k, v in value.items()}
+    plan = _PLANS.get(kind)
+    if plan is None:
+        plan = _PLANS[kind] = tuple(
+            (f.name, _json_name(f.name), f.name in JSON_TIMES) for f in dataclasses.fields(value)
+        )
+    return {
+        out: iso_time(getattr(value, name)) if moment else _plain(getattr(value, name))
+        for name, out, moment in plan
+    }
 
 
 # -- timeline geometry ----------------------------------------------------------------------

@@ -215,31 +215,6 @@ class Review:
     timeline: Timeline
     unfinished: list[Unfinished]
 
-    def to_json(self) -> dict[str, Any]:
-        """Plain data for ``--json``."""
-        plain = _plain(self)
-        assert isinstance(plain, dict)
-        return plain
-
-
-_FIELDS: dict[type, tuple[str, ...]] = {}
-
-
-def _plain(value: Any) -> Any:
-    """Dataclasses as dicts, all the way down (``dataclasses.asdict`` without its deep copies,
-    which cost a day with thousands of rows tens of milliseconds)."""
-    kind = type(value)
-    if kind in (str, int, float, bool) or value is None:
-        return value
-    if kind is list or kind is tuple:
-        return [_plain(v) for v in value]
-    if kind is dict:
-        return {k: _plain(v) for k, v in value.items()}
-    names = _FIELDS.get(kind)
-    if names is None:
-        names = _FIELDS[kind] = tuple(f.name for f in dataclasses.fields(value))
-    return {name: _plain(getattr(value, name)) for name in names}
-
 
 # -- computing it ---------------------------------------------------------------------------
 
