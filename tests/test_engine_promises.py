@@ -471,3 +471,37 @@ def _watching(pid: int) -> bool:
             if "inotify" in os.readlink(f"/proc/{pid}/fd/{fd}"):
                 return True
     return False
+
+
+def test_add_held_and_add_follow(fq: Focusq) -> None:
+    held = fq.add("later", "--held", "--", "true")
+    assert fq.status(held) == "held"
+    gated = fq.add("deploy", "gate:approve", "--held", "--", "true")
+    assert fq("release", str(gated)).returncode == 0
+    assert fq.status(gated) == "waiting"  # held was no way around its gate
+    fq.start_worker()
+    followed = fq("add", "--follow", "count", "--shell", "--", "echo one; echo two; exit 4")
+    assert followed.returncode == 1
+    lines = followed.stdout.splitlines()
+    assert lines[0].isdigit() and lines[-2:] == ["one", "two"]
+    assert followed.stderr.endswith(": failed (exit 4)\n")
+    assert fq.status(held) == "held"
+
+
+def test_retry_runs_a_changed_command(fq: Focusq, tmp_path: Path) -> None:
+    fq.start_worker()
+    job = fq.add("build", "--", "sh", "-c", "exit 1")
+    assert fq.wait(job).returncode == 1
+    again = fq("retry", str(job), "--cwd", str(tmp_path), "--", "sh", "-c", "pwd")
+    assert again.returncode == 0, again.stderr
+    assert fq.wait(job).returncode == 0
+    assert str(tmp_path) in fq("log", str(job)).stdout
+    editor = tmp_path / "editor"
+    editor.write_text("#!/bin/sh\nprintf 'echo edited\\n' > \"$1\"\n")
+    editor.chmod(0o755)
+    assert fq("retry", str(job), "--edit", EDITOR=str(editor)).returncode == 0
+    assert fq.wait(job).returncode == 0
+    assert "edited" in fq("log", str(job)).stdout
+    assert fq.show(job)["command"] == ["echo", "edited"]
+    refused = fq("retry", str(job), str(job + 1), "--", "true")
+    assert refused.returncode == 2 and "one job id" in refused.stderr

@@ -52,9 +52,14 @@ def cmd_action(args: argparse.Namespace) -> int:
     config = cached_settings(paths)
     signal = getattr(args, "signal", None)
     started: list[bool] = []
+    change = _retry_change(args) if action == "retry" else {}
 
     def act(store: Any, task_id: int) -> str:
-        record = store.run(jobs.request(task_id, action, time.time(), signal=signal))
+        if change.get("edit"):
+            change["command"] = _edited_command(store, task_id)
+        changes = {k: v for k, v in change.items() if k != "edit"}
+        now = time.time()
+        record = store.run(jobs.request(task_id, action, now, signal=signal, **changes))
         word = _ACTION_WORDS[action]
         if action == "cancel" and record["status"] in ("running", "paused"):
             word = "cancelling"  # the worker stops it: an intent, not yet done
@@ -64,6 +69,54 @@ def cmd_action(args: argparse.Namespace) -> int:
         return f"{word} {task_label(record)}"
 
     return act_on_many(args, action, act, paths=paths)
+
+
+def _retry_change(args: argparse.Namespace) -> dict[str, Any]:
+    """What ``retry ID -- NEW COMMAND``, ``--edit`` or ``--cwd`` change before the run."""
+
+    from focusq.cli.common import job_cwd
+
+    change: dict[str, Any] = {}
+    if (args.command is not None or args.edit or args.cwd) and len(args.ids) != 1:
+        raise UserError("a changed command or --cwd goes with one job id")
+    if args.command is not None:
+        if not args.command:
+            raise UserError("no command after '--'")
+        words = list(args.command)
+        change["command"] = ["sh", "-c", " ".join(words)] if args.shell else words
+    elif args.edit:
+        change["edit"] = True
+    if args.cwd:
+        change["cwd"] = job_cwd(args.cwd)
+    return change
+
+
+def _edited_command(store: Any, task_id: int) -> list[str]:
+    """The job's command, changed in ``$VISUAL``/``$EDITOR`` (one shell line)."""
+    import shlex
+    import subprocess
+    import tempfile
+
+    from focusq.quickadd import command_text
+    from focusq.store.ops import tasks
+
+    task = store.run(tasks.get_task(task_id))
+    if task["command"] is None:
+        raise UserError(f"task {task_id} is creative: it has no command to edit")
+    editor = os.environ.get("VISUAL") or os.environ.get("EDITOR") or "vi"
+    with tempfile.NamedTemporaryFile("w+", suffix=".sh", encoding="utf-8") as file:
+        file.write(command_text(task["command"]) + "\n")
+        file.flush()
+        if subprocess.run([*shlex.split(editor), file.name], check=False).returncode != 0:
+            raise UserError(f"the editor ({editor}) failed; the job was not retried")
+        file.seek(0)
+        text = " ".join(line.strip() for line in file.read().splitlines() if line.strip())
+    if not text:
+        raise UserError("the command is empty; the job was not retried")
+    try:
+        return shlex.split(text)
+    except ValueError as exc:
+        raise UserError(f"the edited command: {exc}") from None
 
 
 def cmd_worker(args: argparse.Namespace) -> int:
@@ -217,6 +270,14 @@ def _follow(
     return EXIT_OF_RESULT.get(task["result"] or "", 1)
 
 
+def follow_new(store: Any, paths: Paths, task_id: int) -> int:
+    """``add --follow``: follow the job just added from its first line to its end."""
+    from focusq.cli.output import VisibleWriter
+
+    task, runs = _runs_of(store, task_id)
+    return _follow(store, paths, task, runs, None, None, VisibleWriter(sys.stdout.buffer))
+
+
 def _start_of_last(path: str, lines: int | None) -> int:
     """Where the last ``lines`` lines of ``path`` begin (0: the whole file)."""
     if not lines:
@@ -348,6 +409,13 @@ def action_args(action: str) -> Callable[[argparse.ArgumentParser], None]:
                 metavar="SIG",
                 help="send SIG to a running job's group first instead of SIGTERM",
             )
+        if action == "retry":
+            p.usage = "focusq retry [options] ID... [-- NEW COMMAND...]"
+            p.add_argument("--edit", action="store_true", help="change the command in $EDITOR")
+            p.add_argument("--cwd", help="run it in this folder from now on")
+            p.add_argument("--shell", action="store_true", help="run the new command with sh -c")
+            p.set_defaults(handler=cmd_action, action=action, takes_command=True)
+            return
         p.set_defaults(handler=cmd_action, action=action)
 
     return configure

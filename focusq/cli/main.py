@@ -84,7 +84,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 _QUICK_FLAGS = {
-    "add": ({"--json", "--shell"}, {"--cwd", "--env"}),
+    "add": ({"--json", "--shell", "--held", "--follow"}, {"--cwd", "--env"}),
     "status": ({"--short", "--json"}, set()),
 }
 

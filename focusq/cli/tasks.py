@@ -72,6 +72,10 @@ def add_args(p: argparse.ArgumentParser) -> None:
         "--env", action="append", default=[], metavar="KEY=VALUE", help="set a variable (repeat)"
     )
     p.add_argument("--json", action="store_true", help="print the new task as JSON")
+    p.add_argument("--held", action="store_true", help="add it held: it waits for 'release'")
+    p.add_argument(
+        "--follow", action="store_true", help="follow the job's log to its end; exit as it did"
+    )
     p.set_defaults(handler=cmd_add, takes_command=True)
 
 
@@ -183,6 +187,10 @@ def cmd_add(args: argparse.Namespace) -> int:
         draft.environ = dict(os.environ)  # the job runs with this shell's environment
     elif args.cwd or args.env:
         raise UserError("--cwd and --env only go with a command after '--'")
+    if args.follow and (draft.kind is not Kind.MECHANICAL or args.json or args.held):
+        raise UserError(
+            "--follow follows a job's log: give a command after '--', not --json/--held"
+        )
     paths = Paths.from_env()
     config = cached_settings(paths)
     if draft.kind is Kind.MECHANICAL and draft.command and draft.cwd:
@@ -192,15 +200,19 @@ def cmd_add(args: argparse.Namespace) -> int:
         if lock and lock not in (draft.locks or []):
             draft.locks = [*(draft.locks or []), lock]
     with open_store(paths, config) as store:
-        task_id = store.run(tasks.add_task(draft, now))
+        task_id = store.run(tasks.add_task(draft, now, held=args.held))
         if args.json:
             print_json(json_record(store.run(tasks.get_task(task_id))))
         else:
-            print(task_id)
+            print(task_id, flush=True)
         if draft.locks:
             _tell_lock_waits(store, task_id, draft.locks)
-        if draft.kind is Kind.MECHANICAL and not draft.gate:
+        if draft.kind is Kind.MECHANICAL and not draft.gate and not args.held:
             autostart_worker(paths, config, store)
+        if args.follow:
+            from focusq.cli.jobs import follow_new
+
+            return follow_new(store, paths, task_id)
     return 0
 
 

@@ -257,11 +257,20 @@ def clear_intent(task_id: int) -> Op[None]:
     yield ("UPDATE tasks SET intent = NULL WHERE id = ?", (task_id,))
 
 
-def request(task_id: int, action: str, now: float, *, signal: str | None = None) -> Op[Record]:
+def request(
+    task_id: int,
+    action: str,
+    now: float,
+    *,
+    signal: str | None = None,
+    command: list[str] | None = None,
+    cwd: str | None = None,
+) -> Op[Record]:
     """What ``cancel``/``pause``/``resume``/``hold``/``release``/``approve``/``retry`` do.
 
     Changes that need no process happen here; a running job gets an intent for the worker
-    (a cancel with ``signal``, e.g. ``SIGINT``, sends that first instead of SIGTERM).
+    (a cancel with ``signal``, e.g. ``SIGINT``, sends that first instead of SIGTERM). A
+    retry may run a changed ``command`` or in another ``cwd``, written with it.
     """
     yield WRITE
     task = yield from require(task_id)
@@ -269,6 +278,8 @@ def request(task_id: int, action: str, now: float, *, signal: str | None = None)
     direct = _DIRECT.get((action, status))
     if direct is not None:
         to, result = direct
+        if action == "release" and task["gate"] and not task["attempts"]:
+            to = TaskStatus.WAITING  # never approved: holding it was no way around its gate
         ended = now if to not in ACTIVE else None
         # A retry by hand starts a fresh retry budget and clears any backoff.
         not_before = "not_before" if action != "retry" else "NULL"
@@ -289,6 +300,14 @@ def request(task_id: int, action: str, now: float, *, signal: str | None = None)
             """,
             (to.value, result, now, ended, task_id, status),
         )
+        if action == "retry" and (command is not None or cwd is not None):
+            if any("\0" in part for part in [*(command or ()), cwd or ""]):
+                raise UserError("the command holds a NUL byte (\\0), which no program can take")
+            yield (
+                "UPDATE tasks SET command = coalesce(?, command), cwd = coalesce(?, cwd) "
+                "WHERE id = ?",
+                (json.dumps(command) if command is not None else None, cwd, task_id),
+            )
         payload = {"from": status, "to": to.value, "by": action}
         yield from event(task_id, EventKind.STATUS, payload, now)
     elif (action, status) in _INTENTS:

@@ -21,10 +21,13 @@ if TYPE_CHECKING:  # typing costs the quick CLI path milliseconds; annotations a
     T = TypeVar("T")
 
 
-def add_task(draft: TaskDraft, now: float) -> Op[int]:
-    """Insert the task in ``draft`` with its dependencies and an ``added`` event; return its id."""
+def add_task(draft: TaskDraft, now: float, *, held: bool = False) -> Op[int]:
+    """Insert the task in ``draft`` with its dependencies and an ``added`` event; return its id.
+
+    ``held``: it starts held (``focusq add --held``), in the same transaction.
+    """
     yield WRITE
-    return (yield from _insert(draft, now))
+    return (yield from _insert(draft, now, held=held))
 
 
 def add_tasks(drafts: Sequence[TaskDraft], now: float) -> Op[list[int]]:
@@ -40,7 +43,9 @@ def add_tasks(drafts: Sequence[TaskDraft], now: float) -> Op[list[int]]:
     return ids
 
 
-def _insert(draft: TaskDraft, now: float, batch: Sequence[int] = ()) -> Op[int]:
+def _insert(
+    draft: TaskDraft, now: float, batch: Sequence[int] = (), *, held: bool = False
+) -> Op[int]:
     assert draft.title and draft.kind
     _refuse_nul(draft)
     rows = yield (
@@ -54,7 +59,9 @@ def _insert(draft: TaskDraft, now: float, batch: Sequence[int] = ()) -> Op[int]:
         (
             draft.title,
             draft.kind.value,
-            (TaskStatus.WAITING if draft.gate else TaskStatus.QUEUED).value,
+            (
+                TaskStatus.HELD if held else TaskStatus.WAITING if draft.gate else TaskStatus.QUEUED
+            ).value,
             (draft.priority or "M"),
             json.dumps(_unique(draft.tags)),
             draft.project,
@@ -322,7 +329,7 @@ def task_table(
         f"""
         SELECT group_concat(line, char(10)) FROM (
             SELECT printf('%{id_w}d  %-4s  %s  %-9s  %s', t.id,
-                          CASE t.kind WHEN 'mechanical' THEN 'job' ELSE 'make' END,
+                          CASE t.kind WHEN 'mechanical' THEN 'job' ELSE 'you' END,
                           t.priority, t.status, {text}) AS line
             FROM tasks t {hint} {where} ORDER BY t.prio_rank DESC, t.id
         )
