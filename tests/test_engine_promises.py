@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import itertools
+import json
 import os
 import signal
 import subprocess
@@ -505,3 +506,24 @@ def test_retry_runs_a_changed_command(fq: Focusq, tmp_path: Path) -> None:
     assert fq.show(job)["command"] == ["echo", "edited"]
     refused = fq("retry", str(job), str(job + 1), "--", "true")
     assert refused.returncode == 2 and "one job id" in refused.stderr
+
+
+def test_ls_and_show_say_why_a_job_waits(fq: Focusq) -> None:
+    gate = fq.workdir / "gate"
+    fq.start_worker(FOCUSQ_ENGINE__MAX_PARALLEL="2")
+    holder = fq.add(
+        "deploy", "lock:prod", "--shell", "--", f"while [ ! -e {gate} ]; do sleep 0.01; done"
+    )
+    poll(lambda: fq.status(holder) == "running", what="the lock holder to run")
+    blocked = fq.add("deploy again", "lock:prod", "--", "true")
+    after = fq.add("report", f"after:{blocked}", "--", "true")
+    held = fq.add("later", "--held", "--", "true")
+    gated = fq.add("ship", "gate:approve", "--", "true")
+    shown = {r["id"]: r["waiting_for"] for r in json.loads(fq("ls", "--json").stdout)}
+    assert shown[blocked] == f"lock prod held by #{holder}"
+    assert shown[after] == f"after #{blocked}"
+    assert (shown[held], shown[gated], shown[holder]) == ("held", "gate: approve", None)
+    assert fq.show(after)["waiting_for"] == f"after #{blocked}"
+    assert f"waiting   lock prod held by #{holder}" in fq("show", str(blocked)).stdout
+    gate.touch()
+    assert fq.wait(blocked, after).returncode == 0

@@ -119,6 +119,8 @@ def task_detail(r: dict[str, Any], runs: Sequence[dict[str, Any]] = ()) -> str:
         ("status", r["status"] + (f" ({r['reason']})" if r["reason"] else "")),
         ("priority", r["priority"]),
     ]
+    if r.get("waiting_for"):
+        rows.insert(4, ("waiting", r["waiting_for"]))
     if r["tags"]:
         rows.append(("tags", " ".join(f"+{t}" for t in r["tags"])))
     if r["project"]:
@@ -178,3 +180,27 @@ def _time(epoch: float) -> str:
     from datetime import datetime
 
     return datetime.fromtimestamp(epoch).strftime("%Y-%m-%d %H:%M")
+
+
+def with_waiting_for(store: Any, config: Any, records: list[dict[str, Any]]) -> None:
+    """Add ``waiting_for`` to each record: why an open job has not started (the words the
+    TUI uses), ``None`` for anything else."""
+    import time
+
+    from focusq.engine.scheduler import Limits
+    from focusq.engine.waiting import waiting_for
+    from focusq.store.ops import jobs
+
+    asking = [
+        r
+        for r in records
+        if r["kind"] == "mechanical" and r["status"] in ("queued", "waiting", "held")
+    ]
+    for record in records:
+        record["waiting_for"] = None
+    if not asking:
+        return
+    others = store.run(jobs.blocking([d for r in asking for d in (*r["after"], *r["afterany"])]))
+    limits, now = Limits.of(config), time.time()
+    for record in asking:
+        record["waiting_for"] = waiting_for(record, others, limits, now) or None

@@ -23,6 +23,7 @@ from focusq.cli.output import (
     task_label,
     terminal_width,
     visible,
+    with_waiting_for,
 )
 from focusq.errors import UserError
 from focusq.paths import Paths
@@ -305,6 +306,7 @@ def cmd_ls(args: argparse.Namespace) -> int:
         revive_worker(paths, config, store)
         if args.json:
             records = store.run(tasks.list_tasks(statuses, kind=args.kind, tag=args.tag))
+            with_waiting_for(store, config, records)
             print_json([json_record(r) for r in records])
             return 0
         table = store.run(
@@ -323,9 +325,12 @@ def cmd_show(args: argparse.Namespace) -> int:
 
     if args.env:
         return _show_env(args.id)
-    with open_store() as store:
+    paths = Paths.from_env()
+    config = cached_settings(paths)
+    with open_store(paths, config) as store:
         record = store.run(tasks.get_task(args.id))
         runs = store.run(jobs.runs_of(args.id))
+        with_waiting_for(store, config, [record])
     if args.json:
         shown = json_record(record)
         shown["runs"] = [json_run(r) for r in runs]

@@ -72,6 +72,17 @@ class Limits:
     group_caps: Mapping[str, int] = field(default_factory=dict)
     group_stagger: Mapping[str, float] = field(default_factory=dict)
 
+    @classmethod
+    def of(cls, settings: Any) -> Limits:
+        """The caps of validated settings (or their cached form: the same attributes)."""
+        groups = settings.groups
+        return cls(
+            max_parallel=settings.engine.max_parallel,
+            lock_caps=dict(settings.locks),
+            group_caps={n: g.max_parallel for n, g in groups.items() if g.max_parallel},
+            group_stagger={n: g.stagger for n, g in groups.items() if g.stagger},
+        )
+
     def lock_cap(self, key: str) -> int:
         """Holders allowed for ``key``: the first matching pattern's cap, else 1."""
         for pattern, cap in self.lock_caps.items():

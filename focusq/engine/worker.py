@@ -48,12 +48,7 @@ class Worker:
         self.paths = paths
         self.settings = settings
         self.store = store
-        self.limits = Limits(
-            max_parallel=settings.engine.max_parallel,
-            lock_caps=dict(settings.locks),
-            group_caps={n: g.max_parallel for n, g in settings.groups.items() if g.max_parallel},
-            group_stagger={n: g.stagger for n, g in settings.groups.items() if g.stagger},
-        )
+        self.limits = Limits.of(settings)
         self.jobs: dict[int, dict[str, Any]] = {}
         """Open mechanical tasks by id, as the store last showed them."""
         self.status: dict[int, str] = {}

@@ -18,6 +18,7 @@ from focusq.store.ops.base import (
     task_record,
 )
 from focusq.store.ops.inbox import interruption
+from focusq.store.schema import OPEN_STATUSES_SQL
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # typing costs the quick CLI path milliseconds; annotations are strings
@@ -431,3 +432,23 @@ def write_tick(
             claimed.append((yield from claim_op))
     after = (yield ("SELECT coalesce(max(id), 0) FROM events", ()))[0][0]
     return results, claimed, int(after)
+
+
+def blocking(dep_ids: Sequence[int]) -> Op[dict[int, Record]]:
+    """What a queued job may wait on, by id: every running or paused job, and the open
+    tasks among ``dep_ids`` (a dependency left out has ended)."""
+    yield READ
+    rows = yield (
+        f"SELECT {TASK_COLUMNS} FROM tasks t "
+        "WHERE t.status IN ('running', 'paused') AND t.kind = 'mechanical'",
+        (),
+    )
+    out = {r["id"]: task_record(r) for r in rows}
+    for chunk, marks in in_chunks(sorted(set(dep_ids))):
+        rows = yield (
+            f"SELECT {TASK_COLUMNS} FROM tasks t WHERE t.id IN ({marks}) "
+            f"AND t.status IN {OPEN_STATUSES_SQL}",
+            chunk,
+        )
+        out.update((r["id"], task_record(r)) for r in rows)
+    return out

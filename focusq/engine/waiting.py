@@ -1,0 +1,57 @@
+"""Why a job has not started: one sentence, the same in the TUI, ``focusq ls`` and ``show``.
+
+Pure: the job's record, the open jobs it may wait on (by id), the limits and the time.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any
+
+from focusq.durations import format_duration
+from focusq.engine.scheduler import Limits
+
+OPEN = frozenset({"queued", "waiting", "held", "running", "paused"})
+RUNNING = frozenset({"running", "paused"})
+
+
+def waiting_for(
+    job: Mapping[str, Any], others: Mapping[int, Mapping[str, Any]], limits: Limits, now: float
+) -> str:
+    """Why ``job`` (queued, waiting or held) has not started; "" when nothing holds it back.
+
+    ``others`` holds the open jobs by id (at least the running ones and the job's open
+    dependencies): a dependency not in it has ended. The words: ``held``, ``gate:
+    approve``, ``after #12``, ``at 14:00`` (``failed, retry in 30s``), ``lock deploy:prod
+    held by #9`` (``same worktree as #9``), ``group build full (2/2)``, ``cap 3 reached``.
+    """
+    if job["status"] == "held":
+        return "held"
+    if job["status"] == "waiting":
+        return "gate: approve"
+    if job["status"] != "queued":
+        return ""
+    for dep in (*job["after"], *job["afterany"]):
+        if dep in others and others[dep]["status"] in OPEN:
+            return f"after #{dep}"
+    if job["at"] and job["at"] > now:
+        if job["attempts"] and job["result"]:
+            return f"{job['result']}, retry in {format_duration(job['at'] - now)}"
+        return "at " + datetime.fromtimestamp(job["at"]).strftime("%H:%M")
+    running = [o for o in others.values() if o["status"] in RUNNING and o["id"] != job["id"]]
+    for key in job["locks"]:
+        holders = [o["id"] for o in running if key in o["locks"]]
+        if len(holders) >= limits.lock_cap(key):
+            if key.startswith("worktree:"):
+                return f"same worktree as #{holders[0]}"
+            return f"lock {key} held by #{holders[0]}"
+    group = job["group"]
+    cap = limits.group_caps.get(group) if group else None
+    if group and cap is not None:
+        in_group = sum(1 for o in running if o["group"] == group)
+        if in_group >= cap:
+            return f"group {group} full ({in_group}/{cap})"
+    if len(running) >= limits.max_parallel:
+        return f"cap {limits.max_parallel} reached"
+    return ""
