@@ -18,7 +18,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from focusq.engine import runner
+from focusq.engine.outcome import backoff, outcome
 from focusq.engine.procs import leader, tagged_processes
+from focusq.states import TaskStatus
+from focusq.store.ops import jobs
 
 log = logging.getLogger("focusq.worker")
 
@@ -173,3 +176,49 @@ def _kill_and_close(pidfd: int) -> None:
     with contextlib.suppress(ProcessLookupError):
         signal.pidfd_send_signal(pidfd, signal.SIGKILL)
     os.close(pidfd)
+
+
+def finish_step(
+    job: Mapping[str, Any],
+    run_id: int,
+    attempt: int,
+    result: str,
+    exit_code: int | None,
+    log_path: str,
+    now: float,
+    sig: int | None = None,
+    *,
+    engine: Any,
+    why: str | None = None,
+) -> tuple[Any, TaskStatus]:
+    """The store step that writes a run's end and its task's next state (a retry after a
+    backoff, or an end), with the log's last lines; and that state."""
+    used = attempt - job["budget_from"]
+    wait = backoff(used, engine.backoff_base, engine.backoff_cap)
+    end = outcome(result, used, job["retries"], now, wait, why=why)
+    step = jobs.finish(
+        job["id"],
+        run_id,
+        now,
+        result=end.result,
+        status=end.status,
+        exit_code=exit_code,
+        signal=sig,
+        tail=runner.tail(log_path),
+        reason=end.reason,
+        not_before=end.not_before,
+    )
+    return step, end.status
+
+
+def spawn_error_step(task_id: int, run_id: int, reason: str, now: float) -> Any:
+    """The store step for a job that could not start at all."""
+    return jobs.finish(
+        task_id,
+        run_id,
+        now,
+        result="spawn_error",
+        status=TaskStatus.FAILED,
+        tail=reason,
+        reason=reason,
+    )

@@ -22,7 +22,7 @@ from focusq.config import Settings
 from focusq.engine import lease, runner, runs
 from focusq.engine.active import Active
 from focusq.engine.faults import pause_point
-from focusq.engine.outcome import RunHistory, backoff, fails_for_good, outcome
+from focusq.engine.outcome import RunHistory, fails_for_good
 from focusq.engine.outcome import key as outcome_key
 from focusq.engine.procs import become_subreaper, tagged_processes
 from focusq.engine.runner import JobProcess, SpawnError
@@ -217,7 +217,7 @@ class Worker:
             if verdict.record:  # keep the pid the run had, found from a file or its tag
                 return [jobs.record_spawn(run["id"], verdict.pid, verdict.pgid)]
             return []
-        step, status = self._finish_step(
+        step, status = runs.finish_step(
             job,
             run["id"],
             run["attempt"],
@@ -225,6 +225,7 @@ class Worker:
             verdict.code,
             run["log_path"],
             verdict.at,
+            engine=self.settings.engine,
             why=verdict.why,
         )
         self.status[job["id"]] = status.value
@@ -384,7 +385,7 @@ class Worker:
         except SpawnError as exc:
             log.info("job #%d could not start: %s", job["id"], exc)
             runs.append_log(claim["log_path"], f"focusq: could not start: {exc}\n")
-            return [self._spawn_error(job, claim["run_id"], str(exc), now)]
+            return [runs.spawn_error_step(job["id"], claim["run_id"], str(exc), now)]
         if job["group"]:
             self.last_start[job["group"]] = now
         job["status"] = "running"
@@ -411,17 +412,6 @@ class Worker:
             self._stop_job(task_id, active.stop_reason)
         if task_id in self._intents:
             self.wake.set()
-
-    def _spawn_error(self, job: dict[str, Any], run_id: int, reason: str, now: float) -> Any:
-        return jobs.finish(
-            job["id"],
-            run_id,
-            now,
-            result="spawn_error",
-            status=TaskStatus.FAILED,
-            tail=reason,
-            reason=reason,
-        )
 
     def _watch_process(
         self,
@@ -487,7 +477,7 @@ class Worker:
         if process.spawn_error is not None:
             log.info("job #%d could not start: %s", task_id, process.spawn_error)
             self.status[task_id] = TaskStatus.FAILED.value
-            return [self._spawn_error(job, active.run_id, process.spawn_error, now)]
+            return [runs.spawn_error_step(job["id"], active.run_id, process.spawn_error, now)]
         if active.stop_reason:
             result = active.stop_reason
         elif process.returncode == 0:
@@ -503,7 +493,7 @@ class Worker:
             self._evidence += runs.evidence(active.log_path)
             if result == "interrupted":
                 why = "ended after its supervisor died with an earlier worker: exit code unknown"
-        step, status = self._finish_step(
+        step, status = runs.finish_step(
             job,
             active.run_id,
             active.attempt,
@@ -512,6 +502,7 @@ class Worker:
             active.log_path,
             now,
             sig,
+            engine=self.settings.engine,
             why=why,
         )
         # Dependents may start in this very tick: the scheduler sees the new state now.
@@ -519,37 +510,6 @@ class Worker:
         steps = [step]
         log.debug("job #%d ended: %s (exit %s)", task_id, result, exit_code)
         return steps + self._fail_fast(job, active.attempt, result)
-
-    def _finish_step(
-        self,
-        job: dict[str, Any],
-        run_id: int,
-        attempt: int,
-        result: str,
-        exit_code: int | None,
-        log_path: str,
-        now: float,
-        sig: int | None = None,
-        *,
-        why: str | None = None,
-    ) -> tuple[Any, TaskStatus]:
-        engine = self.settings.engine
-        used = attempt - job["budget_from"]
-        wait = backoff(used, engine.backoff_base, engine.backoff_cap)
-        end = outcome(result, used, job["retries"], now, wait, why=why)
-        step = jobs.finish(
-            job["id"],
-            run_id,
-            now,
-            result=end.result,
-            status=end.status,
-            exit_code=exit_code,
-            signal=sig,
-            tail=runner.tail(log_path),
-            reason=end.reason,
-            not_before=end.not_before,
-        )
-        return step, end.status
 
     def _fail_fast(self, job: dict[str, Any], attempt: int, result: str) -> list[Any]:
         """A failure in a fail-fast group cancels the rest of the group."""
