@@ -42,6 +42,18 @@ class GroupSettings(_Section):
     """At most this many of the group's jobs at once (``None``: only the global cap)."""
     stagger: float = Field(0.0, ge=0)
     """Seconds between two starts in this group."""
+    on_end: str | None = None
+    """A shell command run when a run of the group's jobs ends, instead of ``hooks.on_end``."""
+
+
+class HookSettings(_Section):
+    """Commands focusq runs when something happens (like pueue's callback)."""
+
+    on_end: str | None = None
+    """Run with ``sh -c`` once per finished run, with ``FOCUSQ_TASK_ID``, ``FOCUSQ_RESULT``,
+    ``FOCUSQ_EXIT_CODE``, ``FOCUSQ_TITLE`` and ``FOCUSQ_LOG`` in its environment."""
+    timeout: float = Field(30.0, gt=0, le=3600)
+    """Seconds a hook may run before it is killed."""
 
 
 class EngineSettings(_Section):
@@ -103,7 +115,10 @@ class FocusSettings(_Section):
     break_minutes: int = Field(10, ge=1, le=120)
     """Length of a break between sessions."""
     idle_minutes: int = Field(15, ge=1, le=600)
-    """No key pressed this long while focusing: ask on return whether the time counts."""
+    """With ``ask_idle``: no key this long while focusing asks, on return, whether it counts."""
+    ask_idle: bool = False
+    """Ask whether time without a key counts as focus. Off by default: a key unpressed in
+    focusq says nothing of a user writing in another pane or window."""
     min_minutes: int = Field(25, ge=0, le=600)
     """Warn when a focus session would start with less than this before a sync block."""
 
@@ -156,6 +171,8 @@ class Settings(BaseSettings):
     """Interruptions and batching."""
     blocks: list[BlockSettings] = Field(default_factory=list)
     """The day's sync and async blocks; time outside them is free."""
+    hooks: HookSettings = HookSettings()
+    """Commands run when a job's run ends."""
 
     @model_validator(mode="after")
     def _blocks_make_sense(self) -> Settings:

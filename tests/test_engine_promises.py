@@ -527,3 +527,36 @@ def test_ls_and_show_say_why_a_job_waits(fq: Focusq) -> None:
     assert f"waiting   lock prod held by #{holder}" in fq("show", str(blocked)).stdout
     gate.touch()
     assert fq.wait(blocked, after).returncode == 0
+
+
+# -- when a job ends --------------------------------------------------------------------------
+
+
+def test_the_end_hook_runs_once_per_run_and_never_holds_the_worker(fq: Focusq) -> None:
+    seen = fq.workdir / "seen"
+    hung = fq.workdir / "hung.pid"
+    config = fq.home / "config.toml"
+    fq.home.mkdir(parents=True, exist_ok=True)
+    fields = "$FOCUSQ_TASK_ID|$FOCUSQ_RESULT|$FOCUSQ_EXIT_CODE|$FOCUSQ_TITLE|$FOCUSQ_LOG"
+    record = f'echo "{fields}" >> {seen}'
+    config.write_text(
+        "[hooks]\n"
+        f"on_end = '{record}'\n"
+        "timeout = 0.5\n"
+        "[groups.slow]\n"
+        f"on_end = 'echo $$ > {hung}; exec sleep 60'\n"
+    )
+    fq.start_worker()
+    failing = fq.add("a [b]title[/b]", "retry:1", "--", "sh", "-c", "exit 3")
+    assert fq.wait(failing).returncode == 1
+    poll(lambda: seen.exists() and seen.read_text().count("\n") == 2, what="two hook runs")
+    lines = [line.split("|") for line in seen.read_text().splitlines()]
+    assert [line[:4] for line in lines] == [[str(failing), "failed", "3", "a [b]title[/b]"]] * 2
+    assert lines[0][4].endswith(f"{failing}-1.log") and lines[1][4].endswith(f"{failing}-2.log")
+    slow = fq.add("slow", "group:slow", "--", "true")
+    assert fq.wait(slow).returncode == 0
+    poll(lambda: hung.exists() and hung.read_text().strip(), what="the slow hook to start")
+    pid = int(hung.read_text())
+    poll(lambda: not alive(pid), what="the hook to be killed at its timeout")
+    after = fq.add("after", "--", "true")
+    assert fq.wait(after).returncode == 0  # the worker went on meanwhile

@@ -300,15 +300,20 @@ class Supervisor:
                 if process is not None:
                     process.exited(None, spawn_error=rest)
 
-    def reap(self, adopted: Mapping[int, JobProcess]) -> None:
+    def reap(self, adopted: Mapping[int, JobProcess]) -> list[tuple[int, int]]:
         """Reap this worker's exited children (it is their subreaper): a job in ``adopted``
-        (by pid) or one whose supervisor just died ends with its real exit status."""
+        (by pid) or one whose supervisor just died ends with its real exit status. Returns
+        the other children reaped, ``(pid, code)``: the worker's own (hooks), or orphans."""
+        others = []
         for pid, code in reap_children():
             process = adopted.get(pid)
             if process is not None:
                 process.exited(code)
             elif any(p.pid == pid for p in self._jobs.values()):
                 self._reaped[pid] = code  # its supervisor is dying: _lost hands it over
+            else:
+                others.append((pid, code))
+        return others
 
     def _lost(self) -> None:
         """The supervisor is gone: its jobs are now this worker's children (it is their

@@ -22,6 +22,7 @@ from focusq.config import Settings
 from focusq.engine import lease, runner, runs
 from focusq.engine.active import Active
 from focusq.engine.faults import pause_point
+from focusq.engine.hooks import Hooks
 from focusq.engine.outcome import RunHistory, fails_for_good
 from focusq.engine.outcome import key as outcome_key
 from focusq.engine.procs import become_subreaper, tagged_processes
@@ -89,6 +90,8 @@ class Worker:
         """The process that starts this worker's jobs and outlives it (opened in :meth:`run`)."""
         self.escapes: runs.EscapeSweeper
         """Stops what ended jobs left outside their process group (made in :meth:`run`)."""
+        self.hooks: Hooks
+        """``[hooks] on_end``, run once per finished run (made in :meth:`run`)."""
 
     # -- life cycle -------------------------------------------------------------------------
 
@@ -106,6 +109,7 @@ class Worker:
         lock = os.path.join(self.paths.logs, "supervisor.lock")
         self.supervisor = runner.Supervisor(loop, lock)
         self.escapes = runs.EscapeSweeper(loop, self.settings.engine.kill_grace)
+        self.hooks = Hooks(loop, self.settings)
         watcher = asyncio.create_task(self._watch(), name="watch-database")
         heartbeat = asyncio.create_task(lease.keep(self.store, self._lease_lost), name="heartbeat")
         try:
@@ -139,7 +143,8 @@ class Worker:
             for a in self.active.values()
             if not a.process.supervised and a.process.pid is not None
         }
-        self.supervisor.reap(adopted)
+        for pid, code in self.supervisor.reap(adopted):
+            self.hooks.reaped(pid, code)
 
     def stop(self) -> None:
         """Leave the loop; running jobs go on and the next worker adopts them."""
@@ -202,6 +207,7 @@ class Worker:
         if steps:
             await self.store.run(base.apply(steps))
         self._forget_evidence()
+        self.hooks.fire()
 
     def _recover_run(self, job: dict[str, Any], tagged: list[int], same_boot: bool) -> list[Any]:
         """Adopt a run that outlived its worker, or write down how it ended."""
@@ -230,6 +236,7 @@ class Worker:
         )
         self.status[job["id"]] = status.value
         self._evidence += runs.evidence(run["log_path"])
+        self.hooks.ended(job, verdict.result, verdict.code, run["log_path"])
         log.info("job #%d ended while no worker ran: %s", job["id"], verdict.result)
         return [step]
 
@@ -303,6 +310,7 @@ class Worker:
             seen = max(self.last_event, self._written)
             _, fresh, self._written = await self.store.run(jobs.write_tick(steps, claims, seen))
             self._forget_evidence()
+            self.hooks.fire()
             if fresh is None:  # another process changed the queue meanwhile: plan again
                 starts = []
                 self._db_changed = self._replan = True
@@ -385,6 +393,7 @@ class Worker:
         except SpawnError as exc:
             log.info("job #%d could not start: %s", job["id"], exc)
             runs.append_log(claim["log_path"], f"focusq: could not start: {exc}\n")
+            self.hooks.ended(job, "spawn_error", None, claim["log_path"])
             return [runs.spawn_error_step(job["id"], claim["run_id"], str(exc), now)]
         if job["group"]:
             self.last_start[job["group"]] = now
@@ -477,6 +486,7 @@ class Worker:
         if process.spawn_error is not None:
             log.info("job #%d could not start: %s", task_id, process.spawn_error)
             self.status[task_id] = TaskStatus.FAILED.value
+            self.hooks.ended(job, "spawn_error", None, active.log_path)
             return [runs.spawn_error_step(job["id"], active.run_id, process.spawn_error, now)]
         if active.stop_reason:
             result = active.stop_reason
@@ -507,6 +517,7 @@ class Worker:
         )
         # Dependents may start in this very tick: the scheduler sees the new state now.
         self.status[task_id] = status.value
+        self.hooks.ended(job, result, exit_code, active.log_path)
         steps = [step]
         log.debug("job #%d ended: %s (exit %s)", task_id, result, exit_code)
         return steps + self._fail_fast(job, active.attempt, result)
