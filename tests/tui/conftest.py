@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from textual.worker import WorkerCancelled, WorkerState
 
 from focusq.config import load_settings
 from focusq.paths import Paths
@@ -21,19 +23,48 @@ NOW = 1_795_507_200.0 + 9.5 * 3600  # 2026-11-24 17:30 UTC
 """The frozen 'now' of every TUI test."""
 
 
-WATCHERS = {"watch-database", "watch-themes", "follow-log", "away"}
+WATCHERS = {"watch-database", "watch-themes", "watch-logs", "away"}
 """Worker groups that run for the app's whole life, or wait on the user (away)."""
+
+SETTLE_SECONDS = 60.0
+"""How long :func:`settle` waits for work to end before it fails the test (a hang)."""
 
 
 async def settle(pilot) -> None:  # type: ignore[no-untyped-def]
-    """Wait until every piece of work a key started has finished (the watchers never do)."""
-    for _ in range(5):
+    """Wait until every piece of work a key started has finished (the watchers never do).
+
+    Under load, work ends in any order: a worker may be pending (made, not yet started),
+    or be cancelled by a newer one of its exclusive group (a board read replaced by the
+    next). Neither is an error; only a worker that failed is. Done when two looks in a
+    row, each after the app went idle, find nothing pending or running: work ending
+    often posts a message that starts more.
+    """
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + SETTLE_SECONDS
+    quiet = 0
+    while quiet < 2:
         await pilot.pause()
-        busy = [w for w in pilot.app.workers if w.group not in WATCHERS and w.is_running]
+        busy = [
+            w
+            for w in pilot.app.workers
+            if w.group not in WATCHERS and w.state in (WorkerState.PENDING, WorkerState.RUNNING)
+        ]
         if not busy:
-            return
+            quiet += 1
+            continue
+        quiet = 0
+        left = deadline - loop.time()
+        if left <= 0:
+            raise AssertionError(f"work still running after {SETTLE_SECONDS:.0f}s: {busy}")
         for worker in busy:
-            await worker.wait()
+            if worker.state is WorkerState.PENDING:
+                continue  # not started yet: the next pause lets it
+            try:
+                await asyncio.wait_for(worker.wait(), timeout=left)
+            except WorkerCancelled:
+                pass  # replaced by a newer one of its group, which is looked at next
+            except TimeoutError:
+                raise AssertionError(f"{worker} still running after the wait") from None
 
 
 @pytest.fixture(autouse=True)
