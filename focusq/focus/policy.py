@@ -119,8 +119,25 @@ def next_release(
     return moments[1]
 
 
-def gap_warning(blocks: Sequence[Block], now: datetime, min_minutes: int) -> str | None:
-    """A warning when a focus session would start too close to the next sync block."""
+@dataclass(frozen=True, slots=True)
+class Gap:
+    """Too little time before the next sync block for a focus session."""
+
+    minutes: float
+    """Minutes left before it."""
+    at: datetime
+    """When it starts."""
+    label: str = ""
+    """Its name, if it has one."""
+
+    def describe(self) -> str:
+        """``only 12 min before the sync block at 13:00 (standup)``."""
+        label = f" ({self.label})" if self.label else ""
+        return f"only {self.minutes:.0f} min before the sync block at {self.at:%H:%M}{label}"
+
+
+def gap_before_sync(blocks: Sequence[Block], now: datetime, min_minutes: int) -> Gap | None:
+    """The time left when a focus session would start too close to the next sync block."""
     if not blocks or min_minutes <= 0:
         return None
     current = segment_at(blocks, now)
@@ -129,12 +146,16 @@ def gap_warning(blocks: Sequence[Block], now: datetime, min_minutes: int) -> str
     at, following = next_boundary(blocks, now)
     left = (at - now).total_seconds() / 60
     if following.mode == "sync" and left < min_minutes:
-        label = f" ({following.label})" if following.label else ""
-        return (
-            f"only {left:.0f} min before the sync block at {at:%H:%M}{label}: "
-            "a short task or a job may fit better"
-        )
+        return Gap(left, at, following.label or "")
     return None
+
+
+def gap_warning(blocks: Sequence[Block], now: datetime, min_minutes: int) -> str | None:
+    """A warning when a focus session would start too close to the next sync block."""
+    gap = gap_before_sync(blocks, now, min_minutes)
+    if gap is None:
+        return None
+    return f"{gap.describe()}: a short task or a job may fit better"
 
 
 @dataclass(frozen=True, slots=True)
@@ -165,3 +186,14 @@ def pick_switch(candidates: Sequence[Candidate], minutes_left: float | None) -> 
         return (-c.priority, 0 if fits else 1, -size if fits else size, c.created_at, c.id)
 
     return min(candidates, key=key)
+
+
+def task_that_fits(candidates: Sequence[Candidate], minutes_left: float) -> Candidate | None:
+    """The best task known to fit in ``minutes_left``: priority first, then the longest
+    that fits, then the oldest. A task without an estimate is not known to fit."""
+    fitting = [
+        c
+        for c in candidates
+        if c.estimate_minutes is not None and c.estimate_minutes <= minutes_left
+    ]
+    return pick_switch(fitting, minutes_left)

@@ -30,9 +30,12 @@ from focusq.tui.board import Board
 from focusq.tui.commands import FocusqCommands
 from focusq.tui.messages import DatabaseChanged, ThemesChanged
 from focusq.tui.screens.help import HelpScreen
+from focusq.tui.screens.inbox import InboxScreen
+from focusq.tui.screens.log import LogScreen
 from focusq.tui.screens.main import MainScreen
 from focusq.tui.screens.review import ReviewScreen
 from focusq.tui.themes import load_themes, shipped_dir
+from focusq.tui.widgets.log_view import LogsChanged
 from focusq.watch import database_changes
 
 DEFAULT_THEME = "focusq-dark"
@@ -80,6 +83,7 @@ class FocusqApp(App[None]):
         """Check for a worker after the next board load (runnable work may need one)."""
         self._worker_process: subprocess.Popen[bytes] | None = None
         self._last_key = clock()
+        self._following_logs = False
         self.error_console.soft_wrap = True  # the line naming the crash log stays one line
 
     async def on_mount(self) -> None:
@@ -97,11 +101,44 @@ class FocusqApp(App[None]):
 
     @work(exclusive=True, group="watch-database")
     async def watch_database(self) -> None:
-        """Tell the main and review screens of database changes (a burst is one message)."""
+        """Tell the screens that show stored data of its changes (a burst is one message)."""
         async for _ in database_changes(self.paths.home, step=20):
             for screen in self.screen_stack:
-                if isinstance(screen, (MainScreen, ReviewScreen)):
+                if isinstance(screen, (MainScreen, ReviewScreen, LogScreen, InboxScreen)):
                     screen.post_message(DatabaseChanged())
+
+    def follow_logs(self) -> None:
+        """Watch the logs folder, once it exists, for the job slots and open logs.
+
+        Started when a job is first seen running (or a log opened): a day without jobs
+        watches nothing.
+        """
+        if not self._following_logs and os.path.isdir(self.paths.logs):
+            self._following_logs = True
+            self._watch_logs()
+
+    @work(exclusive=True, group="watch-logs")
+    async def _watch_logs(self) -> None:
+        """Tell the main screen and open logs when a log is written (a burst is one message).
+
+        Only the logs folder's inotify events wake it; each reader then reads only what it
+        needs (a slot the last 4 KiB, a log screen what was appended).
+        """
+        from watchfiles import awatch
+
+        try:
+            async for _ in awatch(
+                self.paths.logs,
+                watch_filter=lambda _change, path: path.endswith(".log"),
+                recursive=False,
+                debounce=200,
+                step=50,
+            ):
+                for screen in self.screen_stack:
+                    if isinstance(screen, (MainScreen, LogScreen)):
+                        screen.post_message(LogsChanged())
+        finally:
+            self._following_logs = False
 
     def reap_and_start_worker(self, board: Board) -> None:
         """Start a background worker when runnable jobs wait and none is alive."""
@@ -226,11 +263,15 @@ class FocusqApp(App[None]):
     # -- away from the keyboard -------------------------------------------------------------
 
     def on_key(self) -> None:
-        """A key after a long quiet spell while focusing: ask whether the time away counts."""
+        """A key after a long quiet spell while focusing: ask whether the time away counts.
+
+        Only with ``focus.ask_idle``: no key in this pane says nothing of a user who is
+        writing in another one.
+        """
         now = self.clock()
         quiet = now - self._last_key
         self._last_key = now
-        if quiet < self.settings.focus.idle_minutes * 60:
+        if not self.settings.focus.ask_idle or quiet < self.settings.focus.idle_minutes * 60:
             return
         self._ask_about_away(quiet, now)
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from statistics import median
 from typing import Any
@@ -32,6 +32,8 @@ class Slot:
     """Median seconds of past successful runs of the same command, if there are any."""
     log_path: str | None
     last_line: str
+    paused_at: float | None = None
+    """When a paused job was paused (its last change): its elapsed time stops there."""
 
 
 @dataclass(frozen=True)
@@ -96,6 +98,7 @@ async def load_board(
                 estimate=median(past) if past else None,
                 log_path=job["run"]["log_path"],
                 last_line=last_line(job["run"]["log_path"]),
+                paused_at=job["updated_at"] if job["status"] == "paused" else None,
             )
         )
     waiting = [
@@ -129,6 +132,15 @@ async def load_board(
         next_block=next_boundary(blocks, moment) if blocks else None,
         inbox=tuple(await store.run(inbox.inbox(held_only=True))),
     )
+
+
+def with_fresh_tails(board: Board) -> Board:
+    """``board`` with each slot's last log line read again (4 KiB from each log's end).
+
+    Logs grow between database changes; this keeps the slots live without a new board.
+    """
+    slots = [replace(s, last_line=last_line(s.log_path)) for s in board.slots]
+    return board if slots == board.slots else replace(board, slots=slots)
 
 
 async def _listed(store: Store, view: str, now: float) -> list[dict[str, Any]]:

@@ -20,7 +20,15 @@ from textual.screen import ModalScreen
 
 from focusq.cli.day import TUI_LOCK
 from focusq.focus.batch import Line, fold, item_of
-from focusq.focus.policy import Candidate, Delivery, Held, pick_switch, to_deliver
+from focusq.focus.policy import (
+    Candidate,
+    Delivery,
+    Held,
+    gap_before_sync,
+    pick_switch,
+    task_that_fits,
+    to_deliver,
+)
 from focusq.states import PRIORITY_RANK
 from focusq.store.ops import focus, inbox, jobs, tasks
 from focusq.tui.board import Board, elapsed
@@ -129,6 +137,29 @@ class FocusFlow:
         if not back and session is not None:
             self._switched_from = (session["task_id"], blocker)
 
+    def better_fit(self, task: dict[str, Any]) -> tuple[str, int | None] | None:
+        """When focusing on ``task`` now would run into a sync block: what to say, and the
+        task that fits instead (``None`` if none is known to). ``None``: no gap, or
+        ``task`` itself is known to fit."""
+        app, board = self.fq, self.screen.board
+        now = app.clock()
+        gap = gap_before_sync(
+            app.blocks, datetime.fromtimestamp(now), app.settings.focus.min_minutes
+        )
+        if gap is None or board is None:
+            return None
+        if task["estimate"] and task["estimate"] / 60 <= gap.minutes:
+            return None
+        best = task_that_fits(_candidates(board, task["id"]), gap.minutes)
+        if best is None:
+            return f"{gap.describe()}: a short task or a job may fit better", None
+        other = next(t for t in board.tasks if t["id"] == best.id)
+        question = (
+            f"{gap.describe()}. #{other['id']} {other['title']} "
+            f"({elapsed(other['estimate'])}) fits: focus on it instead of #{task['id']}?"
+        )
+        return question, best.id
+
     # -- batches ----------------------------------------------------------------------------
 
     def _decide(
@@ -193,6 +224,20 @@ class FocusFlow:
     async def open_inbox(self) -> None:
         """Today's inbox: held and delivered items, folded, with the batch's keys."""
         app = self.fq
+        now = app.clock()
+        midnight = datetime.fromtimestamp(now).replace(hour=0, minute=0, second=0).timestamp()
+        rows = await app.store.run(inbox.with_tasks(since=midnight))
+        # Dismissed before it opened: left out. Dismissed while it is open: kept, marked.
+        hidden = {int(r["id"]) for r in rows if r["dismissed_at"] is not None}
+        lines, states = await self._inbox_lines(hidden)
+        screen = InboxScreen(
+            lines, states, len(hidden), self.act, reload=lambda: self._inbox_lines(hidden)
+        )
+        await app.push_screen(screen, self._closed)
+
+    async def _inbox_lines(self, hidden: set[int]) -> tuple[list[Line], list[str]]:
+        """Today's inbox but ``hidden``, folded, and each line's state."""
+        app = self.fq
         board = self.screen.board
         now = app.clock()
         midnight = datetime.fromtimestamp(now).replace(hour=0, minute=0, second=0).timestamp()
@@ -203,12 +248,15 @@ class FocusFlow:
             ended = await app.store.run(focus.last_focus_end())
             due = set(self._decide(board, last, ended).ids)
         # One fold over the day, so a failure superseded since its batch went out is gone.
-        kept = [r for r in rows if r["dismissed_at"] is None]
-        held = {int(r["id"]) for r in kept if r["delivered_at"] is None}
+        kept = [r for r in rows if int(r["id"]) not in hidden]
+        gone = {int(r["id"]) for r in kept if r["dismissed_at"] is not None}
+        held = {int(r["id"]) for r in kept if r["delivered_at"] is None} - gone
         lines = list(fold([item_of(r) for r in kept]).lines)
-        states = [_state(set(line.ids), held, due) for line in lines]
-        dismissed = sum(r["dismissed_at"] is not None for r in rows)
-        await app.push_screen(InboxScreen(lines, states, dismissed, self.act), self._closed)
+        states = [
+            "dismissed" if set(line.ids) <= gone else _state(set(line.ids), held, due)
+            for line in lines
+        ]
+        return lines, states
 
     def _closed(self, _: None) -> None:
         # Whatever came due while the batch or the inbox was open comes next.
@@ -249,9 +297,9 @@ class FocusFlow:
         if runs and runs[-1]["log_path"]:
             from focusq.tui.screens.log import LogScreen
 
-            await self.fq.push_screen(
-                LogScreen(f"#{task_id} (attempt {runs[-1]['attempt']})", runs[-1]["log_path"])
-            )
+            last = runs[-1]
+            title = f"#{task_id} (attempt {last['attempt']})"
+            await self.fq.push_screen(LogScreen(title, last["log_path"], task_id, last["attempt"]))
         else:
             self.screen.notify(f"#{task_id} is selected in the list", timeout=3)
 

@@ -70,7 +70,7 @@ class FocusScreen(Screen[None]):
     | --- | --- |
     | escape | back to the day |
     | space | pause / resume |
-    | e | extend the planned time |
+    | e | extend the planned time: +10, +25 or +50 min |
     | F | end the session |
     | i | capture an interruption |
     """
@@ -111,7 +111,7 @@ class FocusScreen(Screen[None]):
 
     async def _planned_answer(self, answer: str | None) -> None:
         if answer == "extend":
-            await self.action_extend()
+            await self._main().extend_focus()
         elif answer == "break":
             minutes = self.fq.settings.focus.break_minutes
             await self._main().end_focus_for_break(minutes)
@@ -134,9 +134,15 @@ class FocusScreen(Screen[None]):
         if focus is not None:
             await self._main().pause_focus(resume=bool(focus["paused_at"]))
 
-    async def action_extend(self) -> None:
-        """Plan another default length on top of this session."""
-        await self._main().extend_focus()
+    def action_extend(self) -> None:
+        """Plan more time on top of this session: +10, +25 or +50 minutes."""
+        if self.board.focus is None:
+            return
+        self.app.push_screen(ExtendScreen(), self._extend_by)
+
+    async def _extend_by(self, minutes: int | None) -> None:
+        if minutes:
+            await self._main().extend_focus(minutes)
 
     async def action_stop(self) -> None:
         """End the session and go back to the day."""
@@ -179,3 +185,37 @@ class PlannedTimeScreen(ModalScreen[str | None]):
     def action_answer(self, answer: str | None) -> None:
         """Close with the choice."""
         self.dismiss(answer)
+
+
+EXTENSIONS = (10, 25, 50)
+"""The minutes ``e`` in the focus view offers, on keys 1, 2 and 3."""
+
+
+class ExtendScreen(ModalScreen[int | None]):
+    """How much longer: dismisses with the minutes picked, or ``None``."""
+
+    CSS_PATH = "focus.tcss"
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("1", "pick(10)", "+10 min", id="extend.10", tooltip="Ten minutes more"),
+        Binding("2", "pick(25)", "+25 min", id="extend.25", tooltip="Twenty-five minutes more"),
+        Binding("3", "pick(50)", "+50 min", id="extend.50", tooltip="Fifty minutes more"),
+        Binding("escape", "pick(0)", "Cancel", id="extend.cancel", tooltip="No more time"),
+    ]
+    """| key | action |
+    | --- | --- |
+    | 1 | +10 min |
+    | 2 | +25 min |
+    | 3 | +50 min |
+    | escape | no change |
+    """
+
+    def compose(self) -> ComposeResult:
+        keys = "    ".join(f"{n}: +{m} min" for n, m in enumerate(EXTENSIONS, 1))
+        with Vertical(id="extend"):
+            yield Static("Plan more time for this session:")
+            yield Static(f"{keys}    escape: no change", classes="hint")
+
+    def action_pick(self, minutes: int) -> None:
+        """Close with the minutes picked (0: none)."""
+        self.dismiss(minutes or None)

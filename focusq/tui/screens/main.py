@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from rich.text import Text
@@ -16,11 +15,10 @@ from textual.widgets import DataTable, Footer, Input, Static
 
 from focusq.cli.output import task_detail
 from focusq.errors import FocusqError
-from focusq.focus.policy import gap_warning
 from focusq.quickadd import TaskDraft
 from focusq.states import TaskStatus
 from focusq.store.ops import focus, inbox, jobs, tasks
-from focusq.tui.board import VIEWS, Board, load_board
+from focusq.tui.board import VIEWS, Board, load_board, with_fresh_tails
 from focusq.tui.focus_flow import FocusFlow
 from focusq.tui.messages import DatabaseChanged
 from focusq.tui.screens.capture import CaptureScreen
@@ -31,6 +29,7 @@ from focusq.tui.screens.pick import PickScreen
 from focusq.tui.screens.quickadd import QuickAddScreen
 from focusq.tui.text import literal
 from focusq.tui.widgets.job_slots import JobSlotsPanel
+from focusq.tui.widgets.log_view import LogsChanged
 from focusq.tui.widgets.status_bar import StatusBar
 from focusq.tui.widgets.task_table import TaskTable
 from focusq.tui.widgets.text_input import TextInput
@@ -125,6 +124,16 @@ class MainScreen(Screen[None]):
         ),
         Binding("j", "cursor(1)", "Down", id="list.down", show=False, tooltip="Next task"),
         Binding("k", "cursor(-1)", "Up", id="list.up", show=False, tooltip="Previous task"),
+        Binding("g,home", "first_row", "First", id="list.first", show=False, tooltip="First task"),
+        Binding("G,end", "last_row", "Last", id="list.last", show=False, tooltip="Last task"),
+        Binding(
+            "number_sign,colon",
+            "jump",
+            "Go to",
+            id="list.jump",
+            show=False,
+            tooltip="Go to a task by its id",
+        ),
         Binding("escape", "clear_filter", "Clear", id="list.clear", show=False, tooltip="Clear"),
     ]
     """| key | action |
@@ -138,7 +147,7 @@ class MainScreen(Screen[None]):
     | h | hold / release a queued task |
     | A | approve a gated job |
     | d | done |
-    | x | drop |
+    | x | drop (asks first) |
     | e | edit with quick-add tokens |
     | f | focus on the selected creative task (asks before switching) |
     | F | end the focus session |
@@ -150,6 +159,8 @@ class MainScreen(Screen[None]):
     | / | filter as you type; escape clears |
     | v | next view: all, creative, mechanical, done today |
     | j / k, arrows | move |
+    | g / G, home / end | first / last task |
+    | # or : | go to a task by its id |
     """
 
     view: reactive[str] = reactive("all")
@@ -199,6 +210,13 @@ class MainScreen(Screen[None]):
     def on_database_changed(self, _: DatabaseChanged) -> None:
         self.refresh_board()
 
+    @on(LogsChanged)
+    def _logs_changed(self) -> None:
+        # A log grew: the slots' last lines, without reading the board again.
+        if self.board is not None and self.board.slots:
+            self.board = with_fresh_tails(self.board)
+            self.query_one(JobSlotsPanel).board = self.board
+
     @work(exclusive=True, group="board")
     async def refresh_board(self) -> None:
         """Read the board again and hand it down to the widgets."""
@@ -223,6 +241,8 @@ class MainScreen(Screen[None]):
         table.border_title = title
         self.show_detail()
         self.fq.reap_and_start_worker(board)
+        if board.slots:
+            self.fq.follow_logs()
         for screen in self.app.screen_stack:
             if isinstance(screen, FocusScreen):
                 screen.show(board)
@@ -338,7 +358,7 @@ class MainScreen(Screen[None]):
             return
         last = runs[-1]
         title = f"#{task['id']} {task['title']} (attempt {last['attempt']})"
-        self.app.push_screen(LogScreen(title, last["log_path"]))
+        self.app.push_screen(LogScreen(title, last["log_path"], task["id"], last["attempt"]))
 
     def action_cancel(self) -> None:
         """Cancel; a running job is asked about first."""
@@ -390,9 +410,16 @@ class MainScreen(Screen[None]):
             )
             await self.write(op, f"done: {task['title']}")
 
-    async def action_drop(self) -> None:
-        """Drop the selected task."""
-        if task := self._selected():
+    def action_drop(self) -> None:
+        """Drop the selected task, once asked (it leaves the plan)."""
+        task = self._selected()
+        if task is None:
+            return
+        question = f"Drop #{task['id']} {task['title']} from the plan?"
+        self.app.push_screen(ConfirmScreen(question), lambda yes: self._drop(task, yes))
+
+    async def _drop(self, task: dict[str, Any], yes: bool | None) -> None:
+        if yes:
             op = tasks.transition(
                 task["id"], _OPEN, TaskStatus.DROPPED, self.fq.clock(), reason="by hand"
             )
@@ -416,26 +443,38 @@ class MainScreen(Screen[None]):
     async def _focus(self, task: dict[str, Any], yes: bool | None) -> None:
         if not yes:
             return
+        fit = self.flow.better_fit(task)
+        other = fit[1] if fit is not None else None
+        if fit is not None and other is not None:
+            # Too little time before a sync block, and a task that fits: y takes it.
+            question, fits = fit[0], other
+
+            async def answered(instead: bool | None) -> None:
+                await self._start_focus(fits if instead else task["id"])
+
+            self.app.push_screen(ConfirmScreen(question), answered)
+            return
+        if await self._start_focus(task["id"]) and fit is not None:
+            self.notify(fit[0], severity="warning", timeout=8, markup=False)
+
+    async def _start_focus(self, task_id: int) -> bool:
+        """Focus on ``task_id`` for the default length, and open the focus view."""
         minutes = self.fq.settings.focus.default_minutes
-        op = focus.start_focus(task["id"], self.fq.clock(), minutes, switch=True)
-        if await self.write(op, f"focus on #{task['id']} for {minutes} min") is not None:
-            self._open_focus_view = True
-            warning = gap_warning(
-                self.fq.blocks,
-                datetime.fromtimestamp(self.fq.clock()),
-                self.fq.settings.focus.min_minutes,
-            )
-            if warning:
-                self.notify(warning, severity="warning", timeout=8, markup=False)
+        op = focus.start_focus(task_id, self.fq.clock(), minutes, switch=True)
+        if await self.write(op, f"focus on #{task_id} for {minutes} min") is None:
+            return False
+        self.select_task(task_id)
+        self._open_focus_view = True
+        return True
 
     async def pause_focus(self, *, resume: bool) -> None:
         """Pause or resume the focus session."""
         op = focus.pause_focus(self.fq.clock(), resume=resume)
         await self.write(op, "resumed" if resume else "paused")
 
-    async def extend_focus(self) -> None:
-        """Plan another default length for the focus session."""
-        minutes = self.fq.settings.focus.default_minutes
+    async def extend_focus(self, minutes: int | None = None) -> None:
+        """Plan ``minutes`` more (another default length) for the focus session."""
+        minutes = minutes or self.fq.settings.focus.default_minutes
         await self.write(focus.extend_focus(minutes, self.fq.clock()), f"+{minutes} min")
 
     async def end_focus_for_break(self, minutes: int) -> None:
@@ -527,3 +566,31 @@ class MainScreen(Screen[None]):
         """Move the cursor in the list."""
         table = self.query_one(TaskTable)
         table.move_cursor(row=table.cursor_row + step)
+
+    def action_first_row(self) -> None:
+        """The first task in the list."""
+        self.query_one(TaskTable).move_cursor(row=0)
+
+    def action_last_row(self) -> None:
+        """The last task in the list."""
+        table = self.query_one(TaskTable)
+        table.move_cursor(row=max(0, table.row_count - 1))
+
+    def action_jump(self) -> None:
+        """Go to a task by its id (typed after ``#`` or ``:``)."""
+        screen = CaptureScreen("Go to task #", placeholder="its id, then enter")
+        self.app.push_screen(screen, self._jumped)
+
+    def _jumped(self, text: str | None) -> None:
+        wanted = (text or "").strip().lstrip("#")
+        if not wanted:
+            return
+        if not wanted.isdecimal():
+            self.notify(f"'{wanted}' is not a task id", severity="warning", markup=False)
+            return
+        task_id = int(wanted)
+        if str(task_id) in self.query_one(TaskTable).rows:
+            self.select_task(task_id)
+            return
+        where = f"the {self.view} view" + (" with this filter" if self.filter_text else "")
+        self.notify(f"#{task_id} is not in {where}", severity="warning", timeout=4)

@@ -28,8 +28,6 @@ class JobSlotsPanel(Static):
         if board is None:
             return Text("loading…")
         now = self.now or board.now
-        # Room for the title: the width less the slot number, id, elapsed time and the bar.
-        room = max(16, self.size.width - 44)
         out = Text()
         for index in range(max(board.slot_count, len(board.slots))):
             if index:
@@ -39,17 +37,26 @@ class JobSlotsPanel(Static):
                 out.append("idle", style="dim italic")
                 continue
             slot = board.slots[index]
-            spent = now - slot.started_at
+            paused = slot.status == "paused"
+            # A paused job's clock stops when it was paused (its dot too).
+            moment = min(now, slot.paused_at) if paused and slot.paused_at else now
+            spent = moment - slot.started_at
+            # Room for the title: the width less the slot number, id, elapsed time, the bar
+            # (and the paused label).
+            room = max(16, self.size.width - 44 - (10 if paused else 0))
             out.append(f"{index + 1} ", style="dim")
             out.append(f"#{slot.task_id} ", style="bold")
             title = visible(slot.title)
             title = title if len(title) <= room else title[: room - 1] + "…"
             out.append(f"{title:<{min(room, 40)}}")
             out.append(f"  {elapsed(spent):>6}  ")
-            out.append_text(_bar(spent, slot.estimate, now + slot.task_id))
-            state = "paused" if slot.status == "paused" else ""
-            if state:
-                out.append(f"  {state}", style="bold")
+            bar = _bar(spent, slot.estimate, moment + slot.task_id)
+            if paused:
+                if not slot.estimate:
+                    bar = Text(bar.plain[:BAR], style="dim")  # room for the label
+                bar.append("  ")
+                bar.append(" paused ", style="bold reverse")
+            out.append_text(bar)
             if slot.last_line:
                 line = visible(slot.last_line)[: max(10, self.size.width - 6)]
                 out.append(f"\n    {line}", style="dim")
