@@ -98,6 +98,10 @@ def _quick(argv: list[str]) -> Any:
     """
     from types import SimpleNamespace
 
+    if argv[:1] == ["completion"]:  # a Tab press asking for ids: as quick as it gets
+        from focusq.cli.completion import quick_args
+
+        return quick_args(argv)
     if not argv or argv[0] not in _QUICK_FLAGS:
         return None
     switches, valued = _QUICK_FLAGS[argv[0]]
@@ -183,6 +187,7 @@ def _ui_args(p: argparse.ArgumentParser) -> None:
 
 def commands() -> dict[str, tuple[str, Callable[[argparse.ArgumentParser], None]]]:
     """Every command: its one-line help and the function that adds its arguments."""
+    from focusq.cli.completion import completion_args
     from focusq.cli.day import (
         block_args,
         blocks_args,
@@ -191,6 +196,7 @@ def commands() -> dict[str, tuple[str, Callable[[argparse.ArgumentParser], None]
         interrupt_args,
         review_args,
     )
+    from focusq.cli.doctor import doctor_args
     from focusq.cli.jobs import action_args, batch_args, log_args, wait_args, worker_args
     from focusq.cli.tasks import (
         add_args,
@@ -241,4 +247,9 @@ def commands() -> dict[str, tuple[str, Callable[[argparse.ArgumentParser], None]
         "inbox": ("List today's interruptions, held and delivered.", inbox_args),
         "block": ("Mark a task as waiting on a job (the TUI then offers a switch).", block_args),
         "review": ("How a day went: done, focus, interruptions, jobs; what is left.", review_args),
+        "completion": ("Print the shell completion script for bash, zsh or fish.", completion_args),
+        "doctor": (
+            "Check the setup: data, database, worker, config, themes, terminal.",
+            doctor_args,
+        ),
     }

@@ -2,8 +2,9 @@
 
 Run it directly: ``python tests/bench/bench_cli.py``. It seeds a throwaway
 ``FOCUSQ_HOME`` with 10,000 open tasks, then times ``focusq add``, ``focusq status
---short`` and ``focusq ls`` (the installed console script) against ``python -c pass``,
-interleaving the runs so drift in machine load hits every command alike. It prints
+--short``, ``focusq ls`` and ``focusq completion ids`` (the installed console script)
+against ``python -c pass``, interleaving the runs so drift in machine load hits every
+command alike. It prints
 a table with each median, its ratio to the baseline and the budget, and checks that
 ``focusq add`` imports neither Textual, pydantic nor asyncio. It reports; it never
 fails: the exit code is 0 whatever the numbers.
@@ -101,6 +102,12 @@ def main() -> int:
             ('focusq add "benchmark task"', [*focus_cmd, "add", "benchmark task"], 3.0),
             ("focusq status --short", [*focus_cmd, "status", "--short"], 3.0),
             (f"focusq ls ({SEED_TASKS:,} open)", [*focus_cmd, "ls"], 5.0),
+            # What a Tab press runs; report-only, like every row here.
+            (
+                f"focusq completion ids ({SEED_TASKS:,} open)",
+                [*focus_cmd, "completion", "ids"],
+                3.0,
+            ),
         ]
         times: dict[str, list[float]] = {name: [] for name, _, _ in commands}
         failures: dict[str, str] = {}

@@ -194,3 +194,11 @@ def quick_check(limit: int = 20) -> Op[list[str]]:
     yield READ
     rows = yield (f"PRAGMA quick_check({int(limit)})", ())
     return [" ".join(str(r[0]).split()) for r in rows]  # each problem on one line
+
+
+def schema_version() -> Op[int]:
+    """``PRAGMA user_version``: the last migration the file has (``schema.LATEST`` when
+    opened by this focusq, which migrates it forward)."""
+    yield READ
+    rows = yield ("PRAGMA user_version", ())
+    return int(rows[0][0])
