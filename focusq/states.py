@@ -110,5 +110,7 @@ class EventKind(StrEnum):
     """A review's answer for an unfinished task (payload ``day``, ``action``)."""
     FAILURE_NOTE = "failure_note"
     """What the user wrote about a failed run (payload ``attempt``, ``text``)."""
+    GROUP = "group"
+    """A group's cap was set, or the group paused or resumed (payload ``group`` ...)."""
     DAY_CLOSED = "day_closed"
     """The review of a day was closed (payload ``day``)."""

@@ -1,4 +1,4 @@
-"""watchfiles streams: the database's files changing. No Textual, no store."""
+"""watchfiles streams: the database's files, or one file, changing. No Textual, no store."""
 
 from __future__ import annotations
 
@@ -23,5 +23,21 @@ async def database_changes(home: str, *, step: int) -> AsyncIterator[None]:
         recursive=False,
         debounce=200,
         step=step,
+    ):
+        yield
+
+
+async def file_changes(path: str) -> AsyncIterator[None]:
+    """Yield once per burst of changes to the file ``path`` (made, written, replaced or
+    removed), watching its folder so that a file made later is seen too; the folder must
+    exist."""
+    from watchfiles import awatch
+
+    name = os.path.basename(path)
+    async for _ in awatch(
+        os.path.dirname(path) or ".",
+        watch_filter=lambda _change, changed: os.path.basename(changed) == name,
+        recursive=False,
+        debounce=200,
     ):
         yield

@@ -560,3 +560,55 @@ def test_the_end_hook_runs_once_per_run_and_never_holds_the_worker(fq: Focusq) -
     poll(lambda: not alive(pid), what="the hook to be killed at its timeout")
     after = fq.add("after", "--", "true")
     assert fq.wait(after).returncode == 0  # the worker went on meanwhile
+
+
+# -- groups from the shell, a config changed while the worker runs ----------------------------
+
+
+def test_group_pause_and_resume_and_a_cap_set_at_once(fq: Focusq) -> None:
+    gate = fq.workdir / "gate"
+    held_back = f"while [ ! -e {gate} ]; do sleep 0.01; done"
+    first = fq.add("one", "group:pull", "--shell", "--", held_back)
+    fq.start_worker()
+    poll(lambda: fq.status(first) == "running", what="the first to run")
+    paused = fq("group", "pause", "pull")
+    assert paused.returncode == 0 and "1 job(s) pausing" in paused.stdout
+    poll(lambda: fq.status(first) == "paused", what="its running job to pause")
+    second = fq.add("two", "group:pull", "--", "true")
+    assert "group pull paused" in fq.show(second)["waiting_for"]
+    listed = json.loads(fq("group", "--json").stdout)
+    assert listed == [
+        {
+            "name": "pull",
+            "parallel": None,
+            "policy": "fail-safe",
+            "paused": True,
+            "running": 1,
+            "queued": 1,
+            "waiting": 0,
+        }
+    ]
+    assert fq("group", "set", "pull", "--parallel", "1").returncode == 0
+    assert fq("group", "resume", "pull").returncode == 0
+    poll(lambda: fq.status(first) == "running", what="its job to resume")
+    assert fq.show(second)["waiting_for"] == "group pull full (1/1)"  # the cap set at once
+    gate.touch()
+    assert fq.wait(first, second).returncode == 0
+
+
+def test_a_changed_config_applies_without_a_restart(fq: Focusq) -> None:
+    gate = fq.workdir / "gate"
+    held_back = f"while [ ! -e {gate} ]; do sleep 0.01; done"
+    config = fq.home / "config.toml"
+    fq.home.mkdir(parents=True, exist_ok=True)
+    config.write_text("[engine]\nmax_parallel = 1\n")
+    first = fq.add("one", "--shell", "--", held_back)
+    second = fq.add("two", "--shell", "--", held_back)
+    fq.start_worker()
+    poll(lambda: fq.status(first) == "running", what="the first to run")
+    assert fq.status(second) == "queued"
+    config.write_text("[engine]\nmax_parallel = [")  # broken: logged, the old one kept
+    config.write_text("[engine]\nmax_parallel = 2\n")
+    poll(lambda: fq.status(second) == "running", what="the new cap to start the second")
+    gate.touch()
+    assert fq.wait(first, second).returncode == 0

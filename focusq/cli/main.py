@@ -197,6 +197,7 @@ def commands() -> dict[str, tuple[str, Callable[[argparse.ArgumentParser], None]
         review_args,
     )
     from focusq.cli.doctor import doctor_args
+    from focusq.cli.groups import group_args
     from focusq.cli.jobs import action_args, batch_args, log_args, wait_args, worker_args
     from focusq.cli.tasks import (
         add_args,
@@ -234,6 +235,10 @@ def commands() -> dict[str, tuple[str, Callable[[argparse.ArgumentParser], None]
         "wait": ("Wait for tasks to end; exit 0 when all succeeded, 1 if not.", wait_args),
         "batch": ("Add a set of tasks with dependencies from a TOML file, in one go.", batch_args),
         "worker": ("Start the background worker (--foreground: run it here).", worker_args),
+        "group": (
+            "Groups: caps, policy, counts; set NAME --parallel N, pause, resume.",
+            group_args,
+        ),
         "ui": ("Open the terminal interface (what focusq alone does in a terminal).", _ui_args),
         "blocks": (
             "Show the day's sync and async time blocks, the current one marked.",

@@ -189,7 +189,7 @@ def with_waiting_for(store: Any, config: Any, records: list[dict[str, Any]]) -> 
 
     from focusq.engine.scheduler import Limits
     from focusq.engine.waiting import waiting_for
-    from focusq.store.ops import jobs
+    from focusq.store.ops import groups, jobs
 
     asking = [
         r
@@ -201,6 +201,6 @@ def with_waiting_for(store: Any, config: Any, records: list[dict[str, Any]]) -> 
     if not asking:
         return
     others = store.run(jobs.blocking([d for r in asking for d in (*r["after"], *r["afterany"])]))
-    limits, now = Limits.of(config), time.time()
+    limits, now = Limits.of(config, store.run(groups.group_states())), time.time()
     for record in asking:
         record["waiting_for"] = waiting_for(record, others, limits, now) or None

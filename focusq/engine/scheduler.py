@@ -71,16 +71,23 @@ class Limits:
     """Holders allowed per lock-key pattern (``fnmatch``); any other key allows one."""
     group_caps: Mapping[str, int] = field(default_factory=dict)
     group_stagger: Mapping[str, float] = field(default_factory=dict)
+    paused_groups: frozenset[str] = frozenset()
+    """Groups whose jobs start nothing new (``focusq group pause``)."""
 
     @classmethod
-    def of(cls, settings: Any) -> Limits:
-        """The caps of validated settings (or their cached form: the same attributes)."""
+    def of(cls, settings: Any, changed: Mapping[str, Mapping[str, Any]] | None = None) -> Limits:
+        """The caps of validated settings (or their cached form: the same attributes), with
+        the groups ``changed`` from the shell (a cap set, a pause) over the config's."""
         groups = settings.groups
+        caps = {n: g.max_parallel for n, g in groups.items() if g.max_parallel}
+        changed = changed or {}
+        caps.update((n, s["parallel"]) for n, s in changed.items() if s.get("parallel"))
         return cls(
             max_parallel=settings.engine.max_parallel,
             lock_caps=dict(settings.locks),
-            group_caps={n: g.max_parallel for n, g in groups.items() if g.max_parallel},
+            group_caps=caps,
             group_stagger={n: g.stagger for n, g in groups.items() if g.stagger},
+            paused_groups=frozenset(n for n, s in changed.items() if s.get("paused")),
         )
 
     def lock_cap(self, key: str) -> int:
@@ -200,6 +207,8 @@ def choose(
         if any(held[key] >= limits.lock_cap(key) for key in job.locks):
             continue
         if job.group:
+            if job.group in limits.paused_groups:
+                continue
             cap = limits.group_caps.get(job.group)
             if cap is not None and in_group[job.group] >= cap:
                 continue

@@ -47,6 +47,8 @@ def waiting_for(
                 return f"same worktree as #{holders[0]}"
             return f"lock {key} held by #{holders[0]}"
     group = job["group"]
+    if group and group in limits.paused_groups:
+        return f"group {group} paused"
     cap = limits.group_caps.get(group) if group else None
     if group and cap is not None:
         in_group = sum(1 for o in running if o["group"] == group)

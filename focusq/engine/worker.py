@@ -18,7 +18,7 @@ import signal
 from collections import deque
 from typing import Any
 
-from focusq.config import Settings
+from focusq.config import Settings, load_settings
 from focusq.engine import lease, runner, runs
 from focusq.engine.active import Active
 from focusq.engine.faults import pause_point
@@ -28,13 +28,14 @@ from focusq.engine.outcome import key as outcome_key
 from focusq.engine.procs import become_subreaper, tagged_processes
 from focusq.engine.runner import JobProcess, SpawnError
 from focusq.engine.scheduler import Candidates, Job, Limits, candidates, choose
+from focusq.errors import FocusqError
 from focusq.paths import Paths, make_private_dir
 from focusq.quickadd import command_text
-from focusq.states import TaskStatus
+from focusq.states import EventKind, TaskStatus
 from focusq.store.aio import Store
 from focusq.store.driver import clear_damage, mark_damaged
-from focusq.store.ops import base, jobs
-from focusq.watch import database_changes
+from focusq.store.ops import base, groups, jobs
+from focusq.watch import database_changes, file_changes
 
 log = logging.getLogger("focusq.worker")
 
@@ -50,6 +51,8 @@ class Worker:
         self.settings = settings
         self.store = store
         self.limits = Limits.of(settings)
+        self.groups: dict[str, dict[str, Any]] = {}
+        """Groups as the shell changed them (caps, pauses), over the config's."""
         self.jobs: dict[int, dict[str, Any]] = {}
         """Open mechanical tasks by id, as the store last showed them."""
         self.status: dict[int, str] = {}
@@ -111,9 +114,11 @@ class Worker:
         self.escapes = runs.EscapeSweeper(loop, self.settings.engine.kill_grace)
         self.hooks = Hooks(loop, self.settings)
         watcher = asyncio.create_task(self._watch(), name="watch-database")
+        config_watcher = asyncio.create_task(self._watch_config(), name="watch-config")
         heartbeat = asyncio.create_task(lease.keep(self.store, self._lease_lost), name="heartbeat")
         try:
             await self._load_history()
+            await self._load_groups()
             self.database_id = await self.store.run(base.database_id())
             if not await runner.wait_for_supervisors(lock):
                 log.warning("a job supervisor of an earlier worker still holds %s", lock)
@@ -122,9 +127,11 @@ class Worker:
             await self._loop()
         finally:
             watcher.cancel()
+            config_watcher.cancel()
             heartbeat.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await watcher
+            for task in (watcher, config_watcher):
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
             with contextlib.suppress(asyncio.CancelledError):
                 await heartbeat
             for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGCHLD):
@@ -173,6 +180,25 @@ class Worker:
         async for _ in database_changes(self.paths.home, step=10):
             self._db_changed = True
             self.wake.set()
+
+    async def _watch_config(self) -> None:
+        """A changed config (caps, locks, groups, hooks) applies at once, no restart; a bad
+        one is logged and the old one kept."""
+        with contextlib.suppress(FileNotFoundError):  # no config folder: nothing to watch
+            async for _ in file_changes(self.paths.config_file):
+                try:
+                    self.settings = self.hooks.settings = load_settings(self.paths)
+                except FocusqError as exc:
+                    log.error("the changed config is not used: %s", exc)
+                    continue
+                log.info("config changed: caps, locks, groups and hooks follow it now")
+                await self._load_groups()
+
+    async def _load_groups(self) -> None:
+        self.groups = await self.store.run(groups.group_states())
+        self.limits = Limits.of(self.settings, self.groups)
+        self._replan = True
+        self.wake.set()
 
     def _lease_lost(self) -> None:
         log.error("the lease was taken over: stopping")
@@ -342,8 +368,11 @@ class Worker:
 
     async def _refresh(self) -> bool:
         """Load the tasks that changed since the last event seen; ``True`` if any did."""
-        newest, records, statuses = await self.store.run(jobs.changes_since(self.last_event))
+        changes = await self.store.run(jobs.changes_since(self.last_event))
+        newest, records, statuses, other = changes
         self.last_event = newest
+        if EventKind.GROUP in other:  # a cap set or a pause from the shell
+            await self._load_groups()
         self.status.update(statuses)
         for record in records:
             task_id = record["id"]

@@ -154,6 +154,15 @@ MIGRATIONS: tuple[str, ...] = (
     ) WITHOUT ROWID;
     INSERT INTO meta (key, value) VALUES ('database_id', lower(hex(randomblob(6))));
     """,
+    # 6: groups changed from the shell (focusq group set/pause/resume), over the config's.
+    """
+    CREATE TABLE groups (
+        name       TEXT PRIMARY KEY,
+        parallel   INTEGER CHECK (parallel IS NULL OR parallel >= 1),
+        paused     INTEGER NOT NULL DEFAULT 0,
+        updated_at REAL NOT NULL
+    ) WITHOUT ROWID;
+    """,
 )
 
 LATEST = len(MIGRATIONS)

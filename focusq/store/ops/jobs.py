@@ -94,19 +94,23 @@ def _job_record(row: Any) -> Record:
     return record
 
 
-def changes_since(after_id: int) -> Op[tuple[int, list[Record], dict[int, str]]]:
+def changes_since(
+    after_id: int,
+) -> Op[tuple[int, list[Record], dict[int, str], set[str]]]:
     """What changed after event ``after_id``, in one snapshot.
 
     Returns the newest event id, the records (with current runs) of the tasks those
-    events touched, and the states of every task their dependencies name.
+    events touched, the states of every task their dependencies name, and the kinds of
+    the events that touched no task (``group``: a group changed from the shell).
     """
     yield READ
-    rows = yield ("SELECT id, task_id FROM events WHERE id > ? ORDER BY id", (after_id,))
+    rows = yield ("SELECT id, task_id, kind FROM events WHERE id > ? ORDER BY id", (after_id,))
     if not rows:
-        return after_id, [], {}
+        return after_id, [], {}, set()
     ids = sorted({r["task_id"] for r in rows if r["task_id"] is not None})
     records = (yield from jobs_with_runs(ids)) if ids else []
-    return int(rows[-1]["id"]), records, (yield from _dependency_states(records))
+    other = {r["kind"] for r in rows if r["task_id"] is None}
+    return int(rows[-1]["id"]), records, (yield from _dependency_states(records)), other
 
 
 def worker_start() -> Op[tuple[int, list[Record], dict[int, str]]]:
