@@ -83,6 +83,13 @@ class EngineSettings(_Section):
     """Commands that build or deploy a git worktree; two such jobs in one worktree never overlap."""
 
 
+class LogSettings(_Section):
+    """Job logs."""
+
+    keep_days: int = Field(30, ge=0, le=36500)
+    """``focusq clean`` deletes the logs of archived tasks that ended this many days ago."""
+
+
 class WorkerSettings(_Section):
     """The background worker process."""
 
@@ -173,6 +180,8 @@ class Settings(BaseSettings):
     """The day's sync and async blocks; time outside them is free."""
     hooks: HookSettings = HookSettings()
     """Commands run when a job's run ends."""
+    logs: LogSettings = LogSettings()
+    """Job logs."""
 
     @model_validator(mode="after")
     def _blocks_make_sense(self) -> Settings:

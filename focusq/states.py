@@ -110,6 +110,8 @@ class EventKind(StrEnum):
     """A review's answer for an unfinished task (payload ``day``, ``action``)."""
     FAILURE_NOTE = "failure_note"
     """What the user wrote about a failed run (payload ``attempt``, ``text``)."""
+    ARCHIVED = "archived"
+    """``focusq clean`` archived finished tasks (payload ``count``, ``before``)."""
     GROUP = "group"
     """A group's cap was set, or the group paused or resumed (payload ``group`` ...)."""
     DAY_CLOSED = "day_closed"

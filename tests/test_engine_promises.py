@@ -612,3 +612,27 @@ def test_a_changed_config_applies_without_a_restart(fq: Focusq) -> None:
     poll(lambda: fq.status(second) == "running", what="the new cap to start the second")
     gate.touch()
     assert fq.wait(first, second).returncode == 0
+
+
+# -- tidy history without losing it ----------------------------------------------------------
+
+
+def test_clean_archives_finished_work_and_the_review_is_unchanged(fq: Focusq) -> None:
+    fq.start_worker()
+    ok = fq.add("build", "--", "true")
+    bad = fq.add("test", "--", "false")
+    writing = int(fq("add", "write").stdout)
+    assert fq("done", str(writing)).returncode == 0
+    fq.wait(ok, bad)
+    still = int(fq("add", "open one").stdout)
+    before = json.loads(fq("review", "--json").stdout)
+    logs = [Path(r["log_path"]) for t in (ok, bad) for r in runs(fq.home, t)]
+    assert all(p.exists() for p in logs)
+    cleaned = fq("clean", FOCUSQ_LOGS__KEEP_DAYS="0")
+    assert cleaned.returncode == 0 and "archived 3 finished task(s)" in cleaned.stdout
+    assert [r["id"] for r in json.loads(fq("ls", "--all", "--json").stdout)] == [still]
+    archived = {r["id"] for r in json.loads(fq("ls", "--archived", "--json").stdout)}
+    assert archived == {ok, bad, writing}
+    assert json.loads(fq("review", "--json").stdout) == before  # every figure kept
+    assert not any(p.exists() for p in logs)  # logs.keep_days = 0
+    assert fq("clean", "--older-than", "soon").returncode == 2

@@ -166,7 +166,7 @@ def cmd_overview(args: argparse.Namespace) -> int:
     args.short, args.json = False, False
     cmd_status(args)
     print()
-    args.all, args.kind, args.status, args.tag = False, None, None, None
+    args.all, args.kind, args.status, args.tag, args.archived = False, None, None, None, False
     return cmd_ls(args)
 
 
@@ -201,6 +201,7 @@ def commands() -> dict[str, tuple[str, Callable[[argparse.ArgumentParser], None]
     from focusq.cli.jobs import action_args, batch_args, log_args, wait_args, worker_args
     from focusq.cli.tasks import (
         add_args,
+        clean_args,
         edit_args,
         finish_args,
         ls_args,
@@ -220,6 +221,7 @@ def commands() -> dict[str, tuple[str, Callable[[argparse.ArgumentParser], None]
             edit_args,
         ),
         "note": ("Add a line to a task's note.", note_args),
+        "clean": ("Archive finished tasks out of the lists (the review keeps them).", clean_args),
         "status": ("What is going on: focus and job counts.", status_args),
         "log": ("Print a job's log; -f follows it while it runs.", log_args),
         "cancel": (

@@ -90,8 +90,47 @@ def ls_args(p: argparse.ArgumentParser) -> None:
         help=f"only these states (repeat or comma-separate): {', '.join(TaskStatus)}",
     )
     p.add_argument("--tag", help="only tasks with this tag")
+    p.add_argument("--archived", action="store_true", help="only the tasks 'focusq clean' archived")
     p.add_argument("--json", action="store_true", help="print a JSON array")
     p.set_defaults(handler=cmd_ls)
+
+
+def clean_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--older-than",
+        metavar="AGE",
+        help="only tasks that finished at least AGE ago (7d, 12h; default: every finished one)",
+    )
+    p.add_argument("--group", metavar="NAME", help="only the tasks of group NAME")
+    p.set_defaults(handler=cmd_clean)
+
+
+def cmd_clean(args: argparse.Namespace) -> int:
+    """``focusq clean``: archive finished tasks out of the lists; their events stay, so every
+    review is unchanged; logs of archived tasks past ``logs.keep_days`` are deleted."""
+    from focusq.durations import parse_duration
+    from focusq.store.ops import tasks
+
+    now = time.time()
+    try:
+        age = parse_duration(args.older_than) if args.older_than else 0.0
+    except ValueError as exc:
+        raise UserError(f"--older-than: {exc}") from None
+    paths = Paths.from_env()
+    config = cached_settings(paths)
+    with open_store(paths, config) as store:
+        archived = store.run(tasks.archive(now - age, now, group=args.group))
+        old_logs = store.run(tasks.archived_logs(now - config.logs.keep_days * 86400))
+    deleted = 0
+    for path in old_logs:
+        try:
+            os.unlink(path)
+            deleted += 1
+        except FileNotFoundError:
+            continue
+    said = f"; deleted {deleted} old log(s)" if deleted else ""
+    print(f"archived {len(archived)} finished task(s){said}")
+    return 0
 
 
 def show_args(p: argparse.ArgumentParser) -> None:
@@ -293,6 +332,8 @@ def cmd_ls(args: argparse.Namespace) -> int:
     from focusq.store.ops import tasks
 
     statuses: set[str] | None = None if args.all else {s.value for s in ACTIVE}
+    if args.archived:
+        statuses = None
     if args.status:
         statuses = {s.strip() for arg in args.status for s in arg.split(",") if s.strip()}
         unknown = statuses - {s.value for s in TaskStatus}
@@ -305,12 +346,21 @@ def cmd_ls(args: argparse.Namespace) -> int:
     with open_store(paths, config) as store:
         revive_worker(paths, config, store)
         if args.json:
-            records = store.run(tasks.list_tasks(statuses, kind=args.kind, tag=args.tag))
+            listing = tasks.list_tasks(
+                statuses, kind=args.kind, tag=args.tag, archived=args.archived
+            )
+            records = store.run(listing)
             with_waiting_for(store, config, records)
             print_json([json_record(r) for r in records])
             return 0
         table = store.run(
-            tasks.task_table(statuses, kind=args.kind, tag=args.tag, width=terminal_width())
+            tasks.task_table(
+                statuses,
+                kind=args.kind,
+                tag=args.tag,
+                width=terminal_width(),
+                archived=args.archived,
+            )
         )
     if table:
         sys.stdout.write(visible(table, lines=True))  # a title's escapes are shown, not obeyed

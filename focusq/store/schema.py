@@ -163,6 +163,11 @@ MIGRATIONS: tuple[str, ...] = (
         updated_at REAL NOT NULL
     ) WITHOUT ROWID;
     """,
+    # 7: finished tasks archived by focusq clean: out of the lists, kept for the review.
+    """
+    ALTER TABLE tasks ADD COLUMN archived_at REAL;
+    CREATE INDEX tasks_archived ON tasks (archived_at) WHERE archived_at IS NOT NULL;
+    """,
 )
 
 LATEST = len(MIGRATIONS)

@@ -6,7 +6,16 @@ import json
 
 from focusq.errors import UserError
 from focusq.states import ACTIVE, DepKind, EventKind, Kind, TaskStatus
-from focusq.store.ops.base import READ, TASK_COLUMNS, WRITE, event, move, require, task_record
+from focusq.store.ops.base import (
+    READ,
+    TASK_COLUMNS,
+    WRITE,
+    event,
+    in_chunks,
+    move,
+    require,
+    task_record,
+)
 from focusq.store.ops.inbox import interruption
 from focusq.store.schema import OPEN_STATUSES_SQL
 
@@ -291,6 +300,7 @@ def task_table(
     kind: str | None = None,
     tag: str | None = None,
     width: int = 100,
+    archived: bool = False,
 ) -> Op[str]:
     """The ``focusq ls`` table (header first), in the order tasks will be taken; "" if empty.
 
@@ -303,10 +313,10 @@ def task_table(
         # The partial index holds open tasks in priority order, so the common listing needs
         # no sort; SQLite only uses it when the query repeats its condition word for word.
         hint = "INDEXED BY tasks_open_in_order"
-        where, params = _filters(None, kind, tag)
+        where, params = _filters(None, kind, tag, archived=None)
         where = (where + " AND " if where else "WHERE ") + f"t.status IN {OPEN_STATUSES_SQL}"
     else:
-        where, params = _filters(statuses, kind, tag)
+        where, params = _filters(statuses, kind, tag, archived)
     top = (yield ("SELECT coalesce(max(id), 0) FROM tasks", ()))[0][0]
     id_w = max(2, len(str(top)))
     header = f"{'ID':>{id_w}}  KIND  P  {'STATUS':<9}  "
@@ -341,11 +351,20 @@ def task_table(
 
 
 def _filters(
-    statuses: Iterable[str] | None, kind: str | None, tag: str | None
+    statuses: Iterable[str] | None,
+    kind: str | None,
+    tag: str | None,
+    archived: bool | None = False,
 ) -> tuple[str, list[Any]]:
+    """The WHERE of a listing. Archived tasks (finished, ``focusq clean``) are left out, or
+    with ``archived`` are all it holds (``None``: no matter); open tasks are never archived."""
     where, params = [], []
-    if statuses is not None:
-        wanted = sorted(set(statuses))
+    wanted = None if statuses is None else sorted(set(statuses))
+    if archived:
+        where.append("t.archived_at IS NOT NULL")
+    elif archived is not None and (wanted is None or not set(wanted) <= ACTIVE):
+        where.append("t.archived_at IS NULL")
+    if wanted is not None:
         where.append(f"t.status IN ({','.join('?' * len(wanted))})")
         params.extend(wanted)
     if kind:
@@ -364,10 +383,12 @@ def list_tasks(
     tag: str | None = None,
     limit: int | None = None,
     ended_after: float | None = None,
+    archived: bool = False,
 ) -> Op[list[Record]]:
-    """Tasks in scheduler order (priority, then age); ``statuses`` ``None`` means all."""
+    """Tasks in scheduler order (priority, then age); ``statuses`` ``None`` means all but the
+    archived (``archived``: only those)."""
     yield READ
-    where, params = _filters(statuses, kind, tag)
+    where, params = _filters(statuses, kind, tag, archived)
     if ended_after is not None:
         where = (where + " AND " if where else "WHERE ") + "t.ended_at >= ?"
         params.append(ended_after)
@@ -436,3 +457,44 @@ def select(
         params.append(group)
     rows = yield (f"SELECT t.id FROM tasks t {where} ORDER BY t.id", params)
     return [int(r[0]) for r in rows]
+
+
+FINISHED = ("done", "failed", "cancelled", "skipped", "dropped")
+
+
+def archive(
+    before: float, now: float, *, group: str | None = None
+) -> Op[list[tuple[int, list[str]]]]:
+    """Archive the tasks that finished before ``before`` (of ``group``): they leave the
+    lists; their events stay, so every review is unchanged. Returns each one's id and the
+    log files of its runs."""
+    yield WRITE
+    where = f"status IN ({','.join('?' * len(FINISHED))}) AND archived_at IS NULL AND ended_at < ?"
+    params: list[Any] = [*FINISHED, before]
+    if group is not None:
+        where += " AND grp = ?"
+        params.append(group)
+    rows = yield (f"UPDATE tasks SET archived_at = ? WHERE {where} RETURNING id", [now, *params])
+    ids = sorted(int(r[0]) for r in rows)
+    logs: dict[int, list[str]] = {i: [] for i in ids}
+    for chunk, marks in in_chunks(ids):
+        found = yield (
+            f"SELECT task_id, log_path FROM runs WHERE task_id IN ({marks}) ORDER BY id",
+            chunk,
+        )
+        for task_id, path in found:
+            logs[task_id].append(path)
+    if ids:
+        yield from event(None, EventKind.ARCHIVED, {"count": len(ids), "before": before}, now)
+    return [(i, logs[i]) for i in ids]
+
+
+def archived_logs(before: float) -> Op[list[str]]:
+    """Log files of archived tasks that ended before ``before``: old enough to delete."""
+    yield READ
+    rows = yield (
+        "SELECT r.log_path FROM runs r JOIN tasks t ON t.id = r.task_id "
+        "WHERE t.archived_at IS NOT NULL AND t.ended_at < ?",
+        (before,),
+    )
+    return [str(r[0]) for r in rows]
