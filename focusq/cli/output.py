@@ -60,7 +60,16 @@ def json_record(record: dict[str, Any]) -> dict[str, Any]:
     from datetime import datetime
 
     out = dict(record)
-    for key in ("created_at", "updated_at", "started_at", "ended_at", "at"):
+    for key in (
+        "created_at",
+        "updated_at",
+        "started_at",
+        "ended_at",
+        "at",
+        "delivered_at",
+        "dismissed_at",
+        "archived_at",
+    ):
         if out.get(key) is not None:
             out[key] = datetime.fromtimestamp(out[key]).astimezone().isoformat(timespec="seconds")
     return out
