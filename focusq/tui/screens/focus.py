@@ -214,7 +214,7 @@ class ExtendScreen(ModalScreen[int | None]):
         keys = "    ".join(f"{n}: +{m} min" for n, m in enumerate(EXTENSIONS, 1))
         with Vertical(id="extend"):
             yield Static("Plan more time for this session:")
-            yield Static(f"{keys}    escape: no change", classes="hint")
+            yield Static(f"{keys}    escape: none", classes="hint")
 
     def action_pick(self, minutes: int) -> None:
         """Close with the minutes picked (0: none)."""

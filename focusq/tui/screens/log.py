@@ -65,7 +65,7 @@ class LogScreen(Screen[None]):
     ]
     """| key | action |
     | --- | --- |
-    | escape, q | back |
+    | escape, q | back (escape closes the search box first) |
     | / | search the whole file (enter an empty search to clear it) |
     | n / N | next / previous match |
     | G, end | jump to the end and follow |
@@ -94,7 +94,7 @@ class LogScreen(Screen[None]):
         yield LogView(self.path, id="log-view")
         yield Static("", id="log-status")
         yield TextInput(
-            placeholder="search the whole log (enter: find, escape: back)", id="log-search"
+            placeholder="search the whole log (enter: find, escape: close)", id="log-search"
         )
         yield Footer()
 
@@ -144,7 +144,12 @@ class LogScreen(Screen[None]):
         self.show_status()
 
     def action_close(self) -> None:
-        """Back to where the log was opened from."""
+        """Close the search box if it is open; else back to where the log was opened from."""
+        box = self.query_one("#log-search", Input)
+        if box.display:
+            box.display = False
+            self.query_one(LogView).focus()
+            return
         self.dismiss()
 
     # -- search -----------------------------------------------------------------------------

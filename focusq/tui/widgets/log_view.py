@@ -173,7 +173,8 @@ class LogView(ScrollView, can_focus=True):
     LogView {
         background: $surface;
         color: $text;
-        overflow: scroll;
+        overflow-x: auto;
+        overflow-y: scroll;
         & > .log-view--match {
             background: $warning-muted;
         }
