@@ -180,3 +180,31 @@ def test_selectors_pick_by_group_tag_and_state(focusq: Run) -> None:
     one_line_refusal(focusq("cancel", env=env), "give task ids")
     one_line_refusal(focusq("cancel", ids[0], "--all", env=env), "not both")
     one_line_refusal(focusq("cancel", ids[0], "--signal", "NOPE", env=env), "not a signal")
+
+
+@pytest.mark.parametrize(
+    ("config", "words"),
+    [
+        ('[tui]\ntheme = "nope"\n', ["tui.theme 'nope'", "no such theme"]),
+        ('[keymap]\n"task.nope" = "z"\n', ["keymap 'task.nope'", "no key has that id"]),
+    ],
+)
+def test_the_tui_refuses_a_theme_or_key_it_does_not_know(
+    focusq: Run, focusq_home: Path, config: str, words: list[str]
+) -> None:
+    focusq_home.mkdir(parents=True, exist_ok=True)
+    (focusq_home / "config.toml").write_text(config)
+    one_line_refusal(focusq("ui"), *words)
+
+
+def test_known_themes_and_keys_pass(focusq_home: Path) -> None:
+    from focusq.config import load_settings
+    from focusq.paths import Paths
+    from focusq.tui.preflight import problem
+
+    focusq_home.mkdir(parents=True, exist_ok=True)
+    (focusq_home / "config.toml").write_text(
+        '[tui]\ntheme = "nord"\n[keymap]\n"task.cancel" = "ctrl+x"\n'
+    )
+    paths = Paths.from_env()
+    assert problem(load_settings(paths), paths.config_dir) is None

@@ -228,7 +228,8 @@ def cmd_interrupt(args: argparse.Namespace) -> int:
     text = " ".join(args.text)
     with open_store(paths) as store:
         item = store.run(inbox.capture(text, time.time(), urgent=args.urgent))
-    print(f"captured #{item}" + (" (urgent)" if args.urgent else ""))
+    # "#N" names a task everywhere: an interruption is named in words.
+    print(f"captured interruption {item}" + (" (urgent)" if args.urgent else ""))
     if args.urgent and not tui_is_open(paths.home):
         _ring_and_notify(text)
     return 0

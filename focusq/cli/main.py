@@ -173,10 +173,16 @@ def cmd_overview(args: argparse.Namespace) -> int:
 def cmd_tui(args: argparse.Namespace) -> int:
     """``focusq ui``: the terminal interface."""
     from focusq.config import load_settings
+    from focusq.errors import ConfigError
     from focusq.tui.app import make_app
+    from focusq.tui.preflight import problem
 
     paths = Paths.from_env()
-    app = make_app(load_settings(paths), paths)
+    settings = load_settings(paths)
+    wrong = problem(settings, paths.config_dir)
+    if wrong:
+        raise ConfigError(wrong)
+    app = make_app(settings, paths)
     app.run()
     return app.return_code or 0  # 1 after an error nothing handled (see tui-crash.log)
 

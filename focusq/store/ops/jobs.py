@@ -356,8 +356,10 @@ def _cannot(task_id: int, action: str, status: str, kind: str) -> str:
         "pause": "only a running job can be paused",
         "release": "only a held task can be released",
         "retry": "only a finished job can be retried",
+        "hold": "only a queued or waiting task can be held",
+        "cancel": "only an open task can be cancelled",
     }
-    hint = hints.get(action, f"a {status} task cannot be {action}ed")
+    hint = hints.get(action, f"it cannot be {action}ed")
     return f"task {task_id} is {status}; {hint}"
 
 
