@@ -525,6 +525,10 @@ def test_ls_and_show_say_why_a_job_waits(fq: Focusq) -> None:
     assert (shown[held], shown[gated], shown[holder]) == ("held", "gate: approve", None)
     assert fq.show(after)["waiting_for"] == f"after #{blocked}"
     assert f"waiting   lock prod held by #{holder}" in fq("show", str(blocked)).stdout
+    table = fq("ls", COLUMNS="200").stdout
+    assert f"queued     (lock prod held by #{holder}) deploy again" in table
+    assert f"queued     (after #{blocked}) report" in table
+    assert "waiting    (gate: approve) ship" in table
     gate.touch()
     assert fq.wait(blocked, after).returncode == 0
 

@@ -213,3 +213,35 @@ def with_waiting_for(store: Any, config: Any, records: list[dict[str, Any]]) -> 
     limits, now = Limits.of(config, store.run(groups.group_states())), time.time()
     for record in asking:
         record["waiting_for"] = waiting_for(record, others, limits, now) or None
+
+
+def with_reasons(store: Any, config: Any, table: str, width: int) -> str:
+    """The ``ls`` table with why each open job waits after its status (the TUI's words),
+    lines cut again to ``width``."""
+    from focusq.store.ops import tasks
+
+    waiting = store.run(tasks.waiting_jobs())
+    if not waiting:
+        return table
+    import time
+
+    from focusq.engine.scheduler import Limits
+    from focusq.engine.waiting import waiting_for
+    from focusq.store.ops import groups, jobs
+
+    others = store.run(jobs.blocking([d for r in waiting for d in (*r["after"], *r["afterany"])]))
+    limits, now = Limits.of(config, store.run(groups.group_states())), time.time()
+    reasons = {r["id"]: waiting_for(r, others, limits, now) for r in waiting}
+    reasons = {i: why for i, why in reasons.items() if why != "held"}  # its status says it
+    header, _, body = table.partition("\n")
+    title_at = header.index("TITLE")
+    out = [header]
+    for line in body.splitlines():
+        head = line[:title_at].split()
+        reason = reasons.get(int(head[0])) if head and head[0].isdigit() else None
+        if reason:
+            line = f"{line[:title_at]}({reason}) {line[title_at:]}"
+            if len(line) > width:
+                line = line[: width - 1] + "…"
+        out.append(line)
+    return "\n".join(out) + "\n"

@@ -23,6 +23,7 @@ from focusq.cli.output import (
     task_label,
     terminal_width,
     visible,
+    with_reasons,
     with_waiting_for,
 )
 from focusq.errors import UserError
@@ -353,15 +354,14 @@ def cmd_ls(args: argparse.Namespace) -> int:
             with_waiting_for(store, config, records)
             print_json([json_record(r) for r in records])
             return 0
+        width = terminal_width()
         table = store.run(
             tasks.task_table(
-                statuses,
-                kind=args.kind,
-                tag=args.tag,
-                width=terminal_width(),
-                archived=args.archived,
+                statuses, kind=args.kind, tag=args.tag, width=width, archived=args.archived
             )
         )
+        if table and not args.archived:
+            table = with_reasons(store, config, table, width)
     if table:
         sys.stdout.write(visible(table, lines=True))  # a title's escapes are shown, not obeyed
     else:

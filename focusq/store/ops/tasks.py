@@ -498,3 +498,35 @@ def archived_logs(before: float) -> Op[list[str]]:
         (before,),
     )
     return [str(r[0]) for r in rows]
+
+
+def waiting_jobs() -> Op[list[Record]]:
+    """The open jobs that have not started (queued, waiting, held), with just what says why
+    they wait: lighter than full records, for a listing of any length."""
+    yield READ
+    rows = yield (
+        """
+        SELECT t.id, t.status, t.not_before, t.attempts, t.result, t.locks, t.grp,
+               (SELECT json_group_array(dep_id) FROM deps WHERE task_id = t.id AND kind = 'after')
+                   AS after_ids,
+               (SELECT json_group_array(dep_id) FROM deps
+                WHERE task_id = t.id AND kind = 'afterany') AS afterany_ids
+        FROM tasks t
+        WHERE t.kind = 'mechanical' AND t.status IN ('queued', 'waiting', 'held')
+        """,
+        (),
+    )
+    return [
+        {
+            "id": r[0],
+            "status": r[1],
+            "at": r[2],
+            "attempts": r[3],
+            "result": r[4],
+            "locks": json.loads(r[5]),
+            "group": r[6],
+            "after": json.loads(r[7]),
+            "afterany": json.loads(r[8]),
+        }
+        for r in rows
+    ]
