@@ -19,7 +19,7 @@ from focusq.focus.blocks import Block, BlockError, check_overlaps, make_block
 from focusq.paths import PRIVATE_FILE, Paths
 
 if TYPE_CHECKING:
-    from collections.abc import Mapping
+    from collections.abc import Mapping, Sequence
 
 
 class _Section(BaseModel):
@@ -303,10 +303,16 @@ def _line_of(path: str, key: str) -> int | None:
     return None
 
 
-def write_settings_cache(paths: Paths, key: list[Any]) -> dict[str, Any]:
-    """Validate settings, store them as JSON under ``key`` beside the database, return them."""
+def write_settings_cache(
+    paths: Paths, key: list[Any], entries: Sequence[dict[str, Any]] = ()
+) -> dict[str, Any]:
+    """Validate settings, store them as JSON under ``key`` beside the database (before the
+    other cached ``entries``, at most ``CACHED_CONFIGURATIONS``), return them."""
+    from focusq.settings import CACHED_CONFIGURATIONS
+
     data = load_settings(paths).model_dump(mode="json")
-    text = json.dumps({"key": key, "settings": data})
+    kept = [e for e in entries if e.get("key") != key][: CACHED_CONFIGURATIONS - 1]
+    text = json.dumps({"entries": [{"key": key, "settings": data}, *kept]})
     try:
         paths.ensure_home()
         tmp = f"{paths.settings_cache}.{os.getpid()}.tmp"

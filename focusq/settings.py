@@ -33,19 +33,32 @@ def _rules_id() -> int | None:
 _RULES_ID = _rules_id()
 
 
+CACHED_CONFIGURATIONS = 8
+"""Validated settings kept per distinct configuration (a tmux status line and the shells
+may differ in their ``FOCUSQ_`` variables: neither pays for validation every time)."""
+
+
 def load(paths: Paths) -> Any:
     """The validated settings as nested namespaces; raises ``ConfigError`` for a bad file."""
     key = settings_key(paths)
+    entries = read_cache(paths)
+    for entry in entries:
+        if entry.get("key") == key:
+            return _namespace(entry["settings"])
+    from focusq.config import write_settings_cache
+
+    return _namespace(write_settings_cache(paths, key, entries))
+
+
+def read_cache(paths: Paths) -> list[dict[str, Any]]:
+    """The cached configurations, newest first (none when the file is missing or not ours)."""
     try:
         with open(paths.settings_cache, encoding="utf-8") as cache:
             payload = json.load(cache)
-        if payload["key"] == key:
-            return _namespace(payload["settings"])
+        entries = payload["entries"]
+        return [e for e in entries if isinstance(e, dict) and "settings" in e]
     except (OSError, ValueError, KeyError, TypeError):
-        pass
-    from focusq.config import write_settings_cache
-
-    return _namespace(write_settings_cache(paths, key))
+        return []
 
 
 def settings_key(paths: Paths, environ: Mapping[str, str] | None = None) -> list[Any]:

@@ -86,3 +86,23 @@ def test_review_reads_the_day_without_the_tui_or_pydantic() -> None:
     )
     heavy = {"textual", "pydantic", "asyncio", "aiosqlite", "watchfiles"}
     assert not heavy & modules, heavy & modules
+
+
+def test_alternating_configurations_each_stay_cached(focusq_home: object) -> None:
+    """A tmux status line with one environment and shells with another: neither validates
+    the settings again once each was seen."""
+    import os
+
+    one = {**os.environ, "FOCUSQ_ENGINE__MAX_PARALLEL": "2"}
+    two = {**os.environ, "FOCUSQ_ENGINE__MAX_PARALLEL": "4"}
+    for env in (one, two):
+        subprocess.run(
+            [sys.executable, "-m", "focusq", "status"], check=True, env=env, capture_output=True
+        )
+    probe = "from focusq.cli.main import main\nmain(['status', '--short'])"
+    for env in (one, two):
+        code = f"{probe}\nimport json, sys\nprint(json.dumps(sorted(sys.modules)))"
+        out = subprocess.run(
+            [sys.executable, "-c", code], capture_output=True, text=True, check=True, env=env
+        )
+        assert "pydantic" not in json.loads(out.stdout.splitlines()[-1])

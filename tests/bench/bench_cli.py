@@ -101,6 +101,17 @@ def main() -> int:
             ("python -c pass", [sys.executable, "-c", "pass"], None),
             ('focusq add "benchmark task"', [*focus_cmd, "add", "benchmark task"], 3.0),
             ("focusq status --short", [*focus_cmd, "status", "--short"], 3.0),
+            # Two configurations in turn (a tmux status line and a shell): both stay cached.
+            (
+                "focusq add, FOCUSQ_ENGINE__MAX_PARALLEL=2",
+                ["env", "FOCUSQ_ENGINE__MAX_PARALLEL=2", *focus_cmd, "add", "one env"],
+                3.0,
+            ),
+            (
+                "focusq add, FOCUSQ_ENGINE__MAX_PARALLEL=4",
+                ["env", "FOCUSQ_ENGINE__MAX_PARALLEL=4", *focus_cmd, "add", "other env"],
+                3.0,
+            ),
             (f"focusq ls ({SEED_TASKS:,} open)", [*focus_cmd, "ls"], 5.0),
             # What a Tab press runs; report-only, like every row here.
             (
