@@ -115,12 +115,19 @@ class MainScreen(Screen[None]):
             tooltip="Change the task with quick-add tokens",
             show=False,
         ),
-        Binding("R", "review", "Review", id="day.review", tooltip="The end-of-day review"),
+        Binding(
+            "R", "review", "Review", id="day.review", tooltip="The end-of-day review", show=False
+        ),
         Binding(
             "slash", "filter", "Filter", id="list.filter", tooltip="Filter the list as you type"
         ),
         Binding(
-            "v", "next_view", "View", id="list.view", tooltip="All, creative, jobs, done today"
+            "v",
+            "next_view",
+            "View",
+            id="list.view",
+            tooltip="All, creative, jobs, done today",
+            show=False,
         ),
         Binding("j", "cursor(1)", "Down", id="list.down", show=False, tooltip="Next task"),
         Binding("k", "cursor(-1)", "Up", id="list.up", show=False, tooltip="Previous task"),
