@@ -306,8 +306,28 @@ def test_notes_show_for_unfinished_tasks_too(store: SyncStore) -> None:
     deploy = add(store, "deploy", ["./deploy"])
     record_run(store, deploy, at(9, day=20), at(9, 5, day=20), ok=False)
     store.run(review_ops.note_failure(deploy, 1, "needs the VPN", at(9, 10, day=20)))
+    # Retried, then held: open work that no failure of this day names (an older failure
+    # left failed is only counted).
+    store.run(jobs.request(deploy, "retry", at(9, 20, day=20)))
+    store.run(jobs.request(deploy, "hold", at(9, 21, day=20)))
     review = review_of(store)
     assert review.jobs.failures == []
     assert [(u.id, [n.text for n in u.notes]) for u in review.unfinished] == [
         (deploy, ["needs the VPN"])
     ]
+
+
+def test_older_failures_are_counted_not_listed(store: SyncStore) -> None:
+    """A day that had one failure lists that one, and folds what earlier days left failed."""
+    from focusq.review.export import to_markdown, to_text
+
+    today = add(store, "today's build", ["make"])
+    old = [add(store, f"old build {n}", ["make"]) for n in range(2)]
+    for task_id in old:
+        record_run(store, task_id, at(9, day=20), at(9, 5, day=20), ok=False)
+    record_run(store, today, at(10), at(10, 5), ok=False)
+    review = review_of(store)
+    assert [u.id for u in review.unfinished] == [today]
+    assert review.older_failures == 2
+    assert "2 older failures: focusq clean archives them" in to_text(review, 100)
+    assert "2 older failures: focusq clean archives them." in to_markdown(review)

@@ -35,6 +35,8 @@ class DayLog:
     tasks: dict[int, dict[str, Any]]
     """Every task the events or the unfinished list name: ``title``, ``kind``, ``status``."""
     unfinished: Sequence[int] = ()
+    older_failures: int = 0
+    """Jobs that failed on earlier days, never answered: folded into a count."""
     answers: dict[int, str] = dataclasses.field(default_factory=dict)
     """Answers already given in this day's review: task id -> carry, backlog or drop."""
     closed_at: float | None = None

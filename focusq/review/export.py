@@ -277,7 +277,13 @@ def to_text(review: Review, width: int = 100) -> str:
         out += [f"         note: {n.text}" for n in u.notes[-1:]]
     if not review.unfinished:
         out.append("  nothing: a clean slate")
+    if review.older_failures:
+        out.append(f"  {_older(review.older_failures)}")
     return "\n".join(out) + "\n"
+
+
+def _older(count: int) -> str:
+    return f"{count:,} older failure{'s' * (count != 1)}: focusq clean archives them"
 
 
 def _done_time(task: DoneTask) -> str:
@@ -378,6 +384,8 @@ def to_markdown(review: Review) -> str:
         ]
     else:
         out.append("Nothing is left.")
+    if review.older_failures:
+        out += ["", f"{_older(review.older_failures)}."]
     return "\n".join(out) + "\n"
 
 

@@ -214,6 +214,8 @@ class Review:
     jobs: Jobs
     timeline: Timeline
     unfinished: list[Unfinished]
+    older_failures: int = 0
+    """Jobs that failed on earlier days and were never answered (``focusq clean``)."""
 
 
 # -- computing it ---------------------------------------------------------------------------
@@ -270,6 +272,7 @@ def figures(log: DayLog) -> Review:
         jobs=_jobs(log, day_runs, job_spans, notes),
         timeline=_timeline(log, focus_spans, job_spans),
         unfinished=_unfinished(log, notes),
+        older_failures=log.older_failures,
     )
 
 

@@ -29,11 +29,22 @@ _UNFINISHED = f"""
       AND t.created_at < ? AND {_NOT_IN_BACKLOG}
     UNION ALL
     SELECT t.id FROM tasks t
-    WHERE t.status IN ('waiting', 'held', 'failed') AND t.kind = 'mechanical'
+    WHERE t.status IN ('waiting', 'held') AND t.kind = 'mechanical'
       AND t.created_at < ? AND {_NOT_IN_BACKLOG}
+    UNION ALL
+    SELECT t.id FROM tasks t
+    WHERE t.status = 'failed' AND t.kind = 'mechanical' AND t.ended_at >= ? AND t.ended_at < ?
+      AND t.archived_at IS NULL AND {_NOT_IN_BACKLOG}
 """
-"""What a review asks about: open creative work, and jobs stopped on the user's account
-(two queries, so each one walks the (status, kind) index)."""
+"""What a review asks about: open creative work, jobs stopped on the user's account, and
+the jobs that failed that day (each query walks the (status, kind) index)."""
+
+_OLDER_FAILURES = f"""
+    SELECT count(*) FROM tasks t
+    WHERE t.status = 'failed' AND t.kind = 'mechanical' AND t.ended_at < ?
+      AND t.archived_at IS NULL AND {_NOT_IN_BACKLOG}
+"""
+"""Jobs that failed on earlier days and were never answered: counted, not listed."""
 
 
 def day_log(start: float, end: float, day: str) -> Op[Record]:
@@ -68,7 +79,8 @@ def day_log(start: float, end: float, day: str) -> Op[Record]:
     events = [
         {"at": r[1], "task_id": r[2], "kind": r[3], "payload": json.loads(r[4])} for r in rows
     ]
-    unfinished = yield (_UNFINISHED, (end, end))
+    unfinished = yield (_UNFINISHED, (end, end, start, end))
+    older = yield (_OLDER_FAILURES, (start,))
     answers = yield (
         """
         SELECT task_id, kind, at, json_extract(payload, '$.action') FROM events
@@ -102,6 +114,7 @@ def day_log(start: float, end: float, day: str) -> Op[Record]:
         "events": events,
         "tasks": tasks,
         "unfinished": [r[0] for r in unfinished],
+        "older_failures": int(older[0][0]) if older else 0,
         "answers": {r[0]: r[3] for r in answers if r[1] == "reviewed"},
         "closed_at": next((r[2] for r in answers if r[1] == "day_closed"), None),
         "tails": {(r["task_id"], r["attempt"]): r["tail"] or "" for r in failed},
