@@ -4,42 +4,64 @@ from __future__ import annotations
 
 from typing import Any
 
+from rich.style import Style
 from rich.text import Text
+from textual.color import Color, ColorParseError
 from textual.widgets import DataTable
 
 from focusq.tui.text import literal
 
-_KIND = {"mechanical": "job", "creative": "make"}
-
-
-def _cells(task: dict[str, Any]) -> tuple[Text, ...]:
-    title = literal(task["title"])
-    for tag in task["tags"]:
-        title.append_text(literal(f" +{tag}", "dim"))
-    if task["project"]:
-        title.append_text(literal(f" project:{task['project']}", "dim"))
-    return (
-        Text(str(task["id"])),
-        Text(_KIND[task["kind"]]),
-        Text(task["priority"]),
-        Text(task["status"], style=_STATUS_STYLE.get(task["status"], "")),
-        title,
-    )
-
+KIND_LABELS = {"mechanical": "job", "creative": "you"}
+"""The Kind column: a job runs by itself; the rest is yours to do (as ``focusq ls`` says)."""
 
 _STATUS_STYLE = {
-    "running": "bold",
-    "paused": "italic",
-    "failed": "bold red",
-    "waiting": "italic",
-    "held": "dim",
+    "running": ("bold", ""),
+    "paused": ("italic", ""),
+    "failed": ("bold", "text-error"),
+    "waiting": ("italic", ""),
+    "held": ("italic", ""),
 }
+"""A status's text style and the theme variable of its colour ("": the table's own)."""
+
+_EXTRA = "text-secondary"
+"""The theme variable coloring a title's tags and project."""
+
+
+def _cells(task: dict[str, Any], colours: dict[str, str]) -> tuple[Text, ...]:
+    """The row of ``task``, coloured from the theme's ``colours`` (its variables)."""
+
+    def style(text_style: str, variable: str) -> Style:
+        try:
+            colour = Color.parse(colours[variable]).rich_color if variable else None
+        except (KeyError, ColorParseError):
+            colour = None
+        return Style.parse(text_style) + Style(color=colour)
+
+    title = literal(task["title"])
+    extra = [f" +{tag}" for tag in task["tags"]]
+    if task["project"]:
+        extra.append(f" project:{task['project']}")
+    for words in extra:
+        part = literal(words)
+        part.stylize(style("", _EXTRA))
+        title.append_text(part)
+    status = Text()
+    status.append(task["status"], style(*_STATUS_STYLE.get(task["status"], ("", ""))))
+    return (
+        Text(str(task["id"])),
+        Text(KIND_LABELS[task["kind"]]),
+        Text(task["priority"]),
+        status,
+        title,
+    )
 
 
 class TaskTable(DataTable[Any]):
     """One row per task; the row key is the task id."""
 
     def on_mount(self) -> None:
+        self._tasks: list[dict[str, Any]] = []
+        self.app.theme_changed_signal.subscribe(self, lambda _theme: self._recolour())
         self.cursor_type = "row"
         self.zebra_stripes = False
         self.add_column("ID", key="id")
@@ -54,8 +76,10 @@ class TaskTable(DataTable[Any]):
         A fresh table of a thousand rows costs a full re-measure of every cell; changing
         the few rows a database change touched keeps live updates quick.
         """
+        self._tasks = tasks
         selected = self.selected_id
-        wanted = {str(task["id"]): _cells(task) for task in tasks}
+        colours = self.app.theme_variables
+        wanted = {str(task["id"]): _cells(task, colours) for task in tasks}
         order = {key: index for index, key in enumerate(wanted)}
         for row_key in list(self.rows):
             if row_key.value not in wanted:
@@ -73,6 +97,10 @@ class TaskTable(DataTable[Any]):
             self.sort("id", key=lambda cell: order[str(cell)])
         if selected is not None and str(selected) in wanted:
             self.move_cursor(row=self.get_row_index(str(selected)))
+
+    def _recolour(self) -> None:
+        # A theme's colours are baked into the cells: a new theme draws them again.
+        self.show_tasks(self._tasks)
 
     @property
     def selected_id(self) -> int | None:
