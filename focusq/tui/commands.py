@@ -42,7 +42,7 @@ NAMES: dict[str, tuple[str, str]] = {
     "app.help": ("Help: every key", "Every key binding, filtered as you type"),
     "app.quit": ("Quit", "Close focusq (jobs keep running)"),
 }
-"""Palette names and help lines by binding id; a binding not named here shows its tooltip."""
+"""Palette names and help lines by binding id; a binding not named here is named by its tooltip."""
 
 LEFT_OUT = frozenset({"list.down", "list.up"})
 """Bindings the palette does not offer: moving the cursor means nothing from a list."""
@@ -67,7 +67,7 @@ def commands(app: App[Any], screen: Screen[Any]) -> Iterator[Command]:
     for binding in sources:
         if not isinstance(binding, Binding) or not binding.id or binding.id in LEFT_OUT:
             continue
-        name, help_text = NAMES.get(binding.id, (binding.description, binding.tooltip))
+        name, help_text = NAMES.get(binding.id, (binding.tooltip or binding.description, ""))
         key = keymap.get(binding.id, binding.key)
         keys = " ".join(app.get_key_display(Binding(k.strip(), "")) for k in key.split(","))
         # Screen actions run on the main screen, whatever screen the palette opened over.
@@ -89,7 +89,7 @@ class FocusqCommands(Provider):
                 _prompt(command.name, command.keys),
                 partial(self.app.run_action, command.action),
                 text=command.name,
-                help=escape(command.help),
+                help=escape(command.help) or None,
             )
 
     async def search(self, query: str) -> Hits:
@@ -103,5 +103,5 @@ class FocusqCommands(Provider):
                     _prompt(matcher.highlight(command.name), command.keys),
                     partial(self.app.run_action, command.action),
                     text=command.name,
-                    help=escape(command.help),
+                    help=escape(command.help) or None,
                 )
