@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sqlite3
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -184,3 +185,34 @@ def test_two_deliveries_racing_never_hand_over_one_item_twice(store: SyncStore) 
             "AND json_extract(payload, '$.action') = 'delivered'"
         ).fetchone()[0]
     assert delivered == 1
+
+
+def test_ls_json_built_by_sqlite_matches_the_records(store: SyncStore) -> None:
+    """The JSON SQLite builds for ``ls --json`` is field for field what the records say."""
+    import json
+
+    from focusq.cli.output import json_record
+    from focusq.quickadd import parse
+
+    def add(words: str, command: list[str] | None = None, **extra: Any) -> int:
+        draft = parse(words.split(), command, now=1_800_000_000.0)
+        for key, value in extra.items():
+            setattr(draft, key, value)
+        return int(store.run(tasks.add_task(draft, 1_800_000_000.0)))
+
+    first = add("build +ci project:site pri:H est:90m", ["make", "-C", "site"], cwd="/srv")
+    add(
+        f"deploy lock:prod after:{first} retry:2 timeout:10m group:ship gate:approve",
+        ["./deploy", "a b", "ünï"],
+        cwd="/srv",
+        env={"MODE": 'q"uote'},
+    )
+    writing = add("write the launch post at:2099-01-01T09:00")
+    store.run(tasks.add_note(writing, "line one\nline two ☃", 1_800_000_100.0))
+    store.run(tasks.transition(first, ["queued"], TaskStatus.DONE, 1_800_000_200.0))
+    built = json.loads(store.run(tasks.task_json(None, reasons={2: "after #1"})))
+    expected = [json_record(r) for r in store.run(tasks.list_tasks(None))]
+    for record in expected:
+        record["waiting_for"] = "after #1" if record["id"] == 2 else None
+    assert built == expected
+    assert store.run(tasks.task_json(["failed"])) == "[]\n"

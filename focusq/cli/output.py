@@ -215,14 +215,14 @@ def with_waiting_for(store: Any, config: Any, records: list[dict[str, Any]]) -> 
         record["waiting_for"] = waiting_for(record, others, limits, now) or None
 
 
-def with_reasons(store: Any, config: Any, table: str, width: int) -> str:
-    """The ``ls`` table with why each open job waits after its status (the TUI's words),
-    lines cut again to ``width``."""
+def waiting_reasons(store: Any, config: Any) -> dict[int, str]:
+    """Why each open job that has not started waits, by id (the TUI's words; none for a job
+    nothing holds back), from a light read of those jobs only."""
     from focusq.store.ops import tasks
 
     waiting = store.run(tasks.waiting_jobs())
     if not waiting:
-        return table
+        return {}
     import time
 
     from focusq.engine.scheduler import Limits
@@ -232,14 +232,21 @@ def with_reasons(store: Any, config: Any, table: str, width: int) -> str:
     others = store.run(jobs.blocking([d for r in waiting for d in (*r["after"], *r["afterany"])]))
     limits, now = Limits.of(config, store.run(groups.group_states())), time.time()
     reasons = {r["id"]: waiting_for(r, others, limits, now) for r in waiting}
-    reasons = {i: why for i, why in reasons.items() if why != "held"}  # its status says it
+    return {task_id: why for task_id, why in reasons.items() if why}
+
+
+def with_reasons(table: str, reasons: dict[int, str], width: int) -> str:
+    """The ``ls`` table with why each open job waits after its status, lines cut again to
+    ``width`` (a reason that only repeats the status, ``held``, is left out)."""
+    if not reasons:
+        return table
     header, _, body = table.partition("\n")
     title_at = header.index("TITLE")
     out = [header]
     for line in body.splitlines():
         head = line[:title_at].split()
         reason = reasons.get(int(head[0])) if head and head[0].isdigit() else None
-        if reason:
+        if reason and reason != "held":
             line = f"{line[:title_at]}({reason}) {line[title_at:]}"
             if len(line) > width:
                 line = line[: width - 1] + "…"

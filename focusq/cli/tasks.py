@@ -23,6 +23,7 @@ from focusq.cli.output import (
     task_label,
     terminal_width,
     visible,
+    waiting_reasons,
     with_reasons,
     with_waiting_for,
 )
@@ -346,13 +347,12 @@ def cmd_ls(args: argparse.Namespace) -> int:
     config = cached_settings(paths)
     with open_store(paths, config) as store:
         revive_worker(paths, config, store)
-        if args.json:
-            listing = tasks.list_tasks(
-                statuses, kind=args.kind, tag=args.tag, archived=args.archived
+        reasons = {} if args.archived else waiting_reasons(store, config)
+        if args.json:  # built by SQLite: one line a task, however many
+            listing = tasks.task_json(
+                statuses, kind=args.kind, tag=args.tag, archived=args.archived, reasons=reasons
             )
-            records = store.run(listing)
-            with_waiting_for(store, config, records)
-            print_json([json_record(r) for r in records])
+            sys.stdout.write(store.run(listing))
             return 0
         width = terminal_width()
         table = store.run(
@@ -360,8 +360,8 @@ def cmd_ls(args: argparse.Namespace) -> int:
                 statuses, kind=args.kind, tag=args.tag, width=width, archived=args.archived
             )
         )
-        if table and not args.archived:
-            table = with_reasons(store, config, table, width)
+        if table:
+            table = with_reasons(table, reasons, width)
     if table:
         sys.stdout.write(visible(table, lines=True))  # a title's escapes are shown, not obeyed
     else:

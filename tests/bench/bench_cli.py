@@ -113,6 +113,7 @@ def main() -> int:
                 3.0,
             ),
             (f"focusq ls ({SEED_TASKS:,} open)", [*focus_cmd, "ls"], 5.0),
+            (f"focusq ls --json ({SEED_TASKS:,} open)", [*focus_cmd, "ls", "--json"], 5.0),
             # What a Tab press runs; report-only, like every row here.
             (
                 f"focusq completion ids ({SEED_TASKS:,} open)",

@@ -34,17 +34,19 @@ _UNFINISHED = f"""
     UNION ALL
     SELECT t.id FROM tasks t
     WHERE t.status = 'failed' AND t.kind = 'mechanical' AND t.ended_at >= ? AND t.ended_at < ?
-      AND t.archived_at IS NULL AND {_NOT_IN_BACKLOG}
+      AND {_NOT_IN_BACKLOG}
 """
 """What a review asks about: open creative work, jobs stopped on the user's account, and
-the jobs that failed that day (each query walks the (status, kind) index)."""
+the jobs that failed that day, archived or not: a day's review stays what it was (each
+query walks the (status, kind) index)."""
 
 _OLDER_FAILURES = f"""
     SELECT count(*) FROM tasks t
     WHERE t.status = 'failed' AND t.kind = 'mechanical' AND t.ended_at < ?
       AND t.archived_at IS NULL AND {_NOT_IN_BACKLOG}
 """
-"""Jobs that failed on earlier days and were never answered: counted, not listed."""
+"""Jobs that failed on earlier days and were never answered nor archived: counted, not
+listed (``focusq clean`` archives them)."""
 
 
 def day_log(start: float, end: float, day: str) -> Op[Record]:

@@ -530,3 +530,68 @@ def waiting_jobs() -> Op[list[Record]]:
         }
         for r in rows
     ]
+
+
+def _iso(column: str) -> str:
+    """SQL for ``column`` (epoch seconds) as ISO 8601 in local time with its offset, as
+    ``json_record`` writes it; NULL stays NULL."""
+    offset = (
+        f"CAST(round((julianday({column}, 'unixepoch', 'localtime') "
+        f"- julianday({column}, 'unixepoch')) * 86400) AS INTEGER)"
+    )
+    return (
+        f"CASE WHEN {column} IS NULL THEN NULL ELSE "
+        f"strftime('%Y-%m-%dT%H:%M:%S', {column}, 'unixepoch', 'localtime') || "
+        f"printf('%s%02d:%02d', CASE WHEN {offset} < 0 THEN '-' ELSE '+' END, "
+        f"abs({offset}) / 3600, abs({offset}) % 3600 / 60) END"
+    )
+
+
+def _deps_json(kind: str) -> str:
+    return (
+        f"(SELECT json_group_array(dep_id) FROM (SELECT dep_id FROM deps "
+        f"WHERE task_id = t.id AND kind = '{kind}' ORDER BY dep_id))"
+    )
+
+
+_JSON_OBJECT = f"""
+    json_object(
+        'id', t.id, 'title', t.title, 'kind', t.kind, 'status', t.status,
+        'priority', t.priority, 'tags', json(t.tags), 'project', t.project,
+        'command', json(t.command), 'cwd', t.cwd, 'env', json(t.env),
+        'after', json({_deps_json("after")}), 'afterany', json({_deps_json("afterany")}),
+        'locks', json(t.locks), 'estimate', t.estimate, 'timeout', t.timeout,
+        'retries', t.retries, 'group', t.grp, 'gate', t.gate, 'at', {_iso("t.not_before")},
+        'note', t.note, 'attempts', t.attempts, 'result', t.result,
+        'exit_code', t.exit_code, 'reason', t.reason,
+        'created_at', {_iso("t.created_at")}, 'updated_at', {_iso("t.updated_at")},
+        'started_at', {_iso("t.started_at")}, 'ended_at', {_iso("t.ended_at")},
+        'waiting_for', json_extract(?, '$."' || t.id || '"')
+    )
+"""
+"""One task as the ``--json`` record, built by SQLite (the reasons passed as a JSON map)."""
+
+
+def task_json(
+    statuses: Iterable[str] | None = None,
+    *,
+    kind: str | None = None,
+    tag: str | None = None,
+    archived: bool = False,
+    reasons: dict[int, str] | None = None,
+) -> Op[str]:
+    """``focusq ls --json`` as one string built by SQLite, one task a line, in the order
+    ``list_tasks`` gives: no Python object per task, however many there are."""
+    yield READ
+    where, params = _filters(statuses, kind, tag, archived)
+    rows = yield (
+        f"""
+        SELECT group_concat(item, ',' || char(10)) FROM (
+            SELECT {_JSON_OBJECT} AS item FROM tasks t {where}
+            ORDER BY t.prio_rank DESC, t.id
+        )
+        """,
+        [json.dumps({str(k): v for k, v in (reasons or {}).items()}), *params],
+    )
+    body = rows[0][0]
+    return f"[\n{body}\n]\n" if body else "[]\n"
