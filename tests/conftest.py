@@ -5,12 +5,16 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 
 from focusq.paths import Paths
+
+if TYPE_CHECKING:
+    from tests.engine_helpers import Focusq
 
 
 @pytest.fixture(autouse=True)
@@ -32,6 +36,18 @@ def focusq_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 def paths(focusq_home: Path) -> Paths:
     """The resolved paths of this test's home."""
     return Paths.from_env()
+
+
+@pytest.fixture
+def fq(tmp_path: Path, focusq_home: Path) -> Iterator[Focusq]:
+    """The real CLI and workers on this test's home, run from ``tmp_path/work``; its
+    workers and jobs end with the test."""
+    from tests.engine_helpers import focusq_session
+
+    work = tmp_path / "work"
+    work.mkdir()
+    with focusq_session(focusq_home, work) as session:
+        yield session
 
 
 Result = subprocess.CompletedProcess[str]

@@ -13,7 +13,6 @@ import os
 import signal
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -22,7 +21,6 @@ from tests.engine_helpers import (
     Focusq,
     alive,
     db_rows,
-    focusq_session,
     poll,
     runs,
     supervisor_of,
@@ -30,14 +28,6 @@ from tests.engine_helpers import (
 )
 
 pytestmark = pytest.mark.slow
-
-
-@pytest.fixture
-def fq(tmp_path: Path, focusq_home: Path) -> Iterator[Focusq]:
-    work = tmp_path / "work"
-    work.mkdir()
-    with focusq_session(focusq_home, work) as session:
-        yield session
 
 
 # -- nothing stuck --------------------------------------------------------------------------

@@ -10,7 +10,6 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -19,20 +18,11 @@ from tests.engine_helpers import (
     Focusq,
     alive,
     db_rows,
-    focusq_session,
     group_alive,
     poll,
     runs,
     task,
 )
-
-
-@pytest.fixture
-def fq(tmp_path: Path, focusq_home: Path) -> Iterator[Focusq]:
-    work = tmp_path / "work"
-    work.mkdir()
-    with focusq_session(focusq_home, work) as session:
-        yield session
 
 
 def test_a_job_runs_and_its_log_holds_its_output(fq: Focusq) -> None:
