@@ -131,8 +131,8 @@ class MainScreen(Screen[None]):
         ),
         Binding("j", "cursor(1)", "Down", id="list.down", show=False, tooltip="Next task"),
         Binding("k", "cursor(-1)", "Up", id="list.up", show=False, tooltip="Previous task"),
-        Binding("g,home", "first_row", "First", id="list.first", show=False, tooltip="First task"),
-        Binding("G,end", "last_row", "Last", id="list.last", show=False, tooltip="Last task"),
+        Binding("g,home", "row(0)", "First", id="list.first", show=False, tooltip="First task"),
+        Binding("G,end", "row(-1)", "Last", id="list.last", show=False, tooltip="Last task"),
         Binding(
             "number_sign,colon",
             "jump",
@@ -574,14 +574,10 @@ class MainScreen(Screen[None]):
         table = self.query_one(TaskTable)
         table.move_cursor(row=table.cursor_row + step)
 
-    def action_first_row(self) -> None:
-        """The first task in the list."""
-        self.query_one(TaskTable).move_cursor(row=0)
-
-    def action_last_row(self) -> None:
-        """The last task in the list."""
+    def action_row(self, index: int) -> None:
+        """The first (``0``) or last (``-1``) task in the list."""
         table = self.query_one(TaskTable)
-        table.move_cursor(row=max(0, table.row_count - 1))
+        table.move_cursor(row=index % max(1, table.row_count))
 
     def action_jump(self) -> None:
         """Go to a task by its id (typed after ``#`` or ``:``)."""
@@ -590,14 +586,8 @@ class MainScreen(Screen[None]):
 
     def _jumped(self, text: str | None) -> None:
         wanted = (text or "").strip().lstrip("#")
-        if not wanted:
-            return
-        if not wanted.isdecimal():
-            self.notify(f"'{wanted}' is not a task id", severity="warning", markup=False)
-            return
-        task_id = int(wanted)
-        if str(task_id) in self.query_one(TaskTable).rows:
-            self.select_task(task_id)
-            return
-        where = f"the {self.view} view" + (" with this filter" if self.filter_text else "")
-        self.notify(f"#{task_id} is not in {where}", severity="warning", timeout=4)
+        if wanted.isdecimal() and str(int(wanted)) in self.query_one(TaskTable).rows:
+            self.select_task(int(wanted))
+        elif wanted:
+            where = f"the {self.view} view" + (" with this filter" if self.filter_text else "")
+            self.notify(f"#{wanted} is not in {where}", severity="warning", markup=False)
