@@ -244,7 +244,7 @@ def test_status_shows_the_held_count_and_the_next_release(focusq: Run) -> None:
     focusq("interrupt", "Sam asked about the invoice")
     focusq("interrupt", "lunch")
     short = focusq("status", "--short").stdout.strip()
-    assert short.endswith("· 2 held till " + short[-5:]) and short[-3] == ":"
+    assert short.endswith("· 2 in the inbox till " + short[-5:]) and short[-3] == ":"
     focusq("focus", "--stop")  # focus ended: due now (a TUI would show them)
     assert focusq("status", "--short").stdout.strip().endswith("· 2 due")
 

@@ -449,7 +449,8 @@ def cmd_status(args: argparse.Namespace) -> int:
     if held and release is not None and release <= now:
         inbox_text = f"{held} due"
     elif held and release is not None:
-        inbox_text = f"{held} held till {time.strftime('%H:%M', time.localtime(release))}"
+        # "held" is a task's state: the inbox keeps its items instead.
+        inbox_text = f"{held} in the inbox till {time.strftime('%H:%M', time.localtime(release))}"
     if args.short:
         print(" · ".join(parts + [inbox_text] * bool(inbox_text)))
     else:
