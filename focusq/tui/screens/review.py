@@ -206,7 +206,7 @@ class ReviewScreen(Screen[None]):
             select = int(selected) if selected.isdigit() else None
         table.clear()
         for u in review.unfinished:
-            kind = "make" if u.kind == "creative" else "job"
+            kind = "you" if u.kind == "creative" else "job"
             answer = ANSWER_WORDS.get(u.answer or "", "")
             note = u.notes[-1].text if u.notes else ""
             cells = (str(u.id), kind, u.status, u.title, answer, note)
