@@ -105,7 +105,12 @@ class BatchScreen(ModalScreen[None]):
         yield Footer()
 
     def on_mount(self) -> None:
-        self.call_after_refresh(self.shown.set)
+        self.call_after_refresh(self._drawn)
+
+    def _drawn(self) -> None:
+        # A screen whose compose failed still mounts, empty, while the app ends: not shown.
+        if self.query("#batch-items"):
+            self.shown.set()
 
     def _cells(self, index: int) -> tuple[Text, Text, Text, Text]:
         line = self.lines[index]
