@@ -71,7 +71,7 @@ async def test_done_drop_and_hold(
         await pilot.press("d")
         await settle(pilot)
         assert status_of(paths, first) == "done"
-        await pilot.press("x")
+        await pilot.press("x", "y")  # x asks first, like c
         await settle(pilot)
         assert status_of(paths, second) == "dropped"
         await pilot.press("h")
@@ -308,7 +308,7 @@ async def test_focus_switch_and_capture(
         await pilot.press("escape")
         await pilot.press("i", *"Sam asked about the invoice", "enter")
         await settle(pilot)
-        assert "1 held" in str(app.screen.query_one(StatusBar).render())
+        assert "1 in the inbox" in str(app.screen.query_one(StatusBar).render())
         await pilot.press("F")
         await settle(pilot)
         assert isinstance(app.screen, BatchScreen)  # focus ended: the held one goes out
@@ -430,6 +430,8 @@ async def test_time_away_while_focusing_can_be_left_out(
     [task_id] = seed("write the post")
     with SyncStore(paths.database) as store:
         store.run(focus.start_focus(task_id, NOW, 50, switch=False))
+    with open(paths.config_file, "a") as config:
+        config.write("\n[focus]\nask_idle = true\n")  # the question is opt-in
     clock = [NOW]
     app = make_app(load_settings(paths), paths, clock=lambda: clock[0])
     async with app.run_test(size=SIZE) as pilot:
