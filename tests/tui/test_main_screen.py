@@ -430,8 +430,9 @@ async def test_time_away_while_focusing_can_be_left_out(
     [task_id] = seed("write the post")
     with SyncStore(paths.database) as store:
         store.run(focus.start_focus(task_id, NOW, 50, switch=False))
-    with open(paths.config_file, "a") as config:
-        config.write("\n[focus]\nask_idle = true\n")  # the question is opt-in
+    config = Path(paths.config_file)
+    old = config.read_text() if config.exists() else ""
+    config.write_text(old + "\n[focus]\nask_idle = true\n")  # the question is opt-in
     clock = [NOW]
     app = make_app(load_settings(paths), paths, clock=lambda: clock[0])
     async with app.run_test(size=SIZE) as pilot:
