@@ -11,10 +11,12 @@ from statistics import median
 from typing import Any
 
 from focusq.durations import format_duration
+from focusq.engine.scheduler import Limits
+from focusq.engine.waiting import waiting_for
 from focusq.focus.blocks import Block, Segment, next_boundary, segment_at
 from focusq.states import ACTIVE
 from focusq.store.aio import Store
-from focusq.store.ops import focus, inbox, jobs, tasks
+from focusq.store.ops import focus, groups, inbox, jobs, tasks
 
 VIEWS = ("all", "creative", "mechanical", "done")
 """The task list's views, in the order ``v`` cycles them."""
@@ -80,9 +82,18 @@ async def load_board(
     query: str,
     slot_count: int,
     blocks: Sequence[Block] = (),
+    settings: Any = None,
 ) -> Board:
-    """Read the board: counts, running jobs with estimates, waiting jobs, the listed tasks."""
+    """Read the board: counts, running jobs with estimates, waiting jobs, the listed tasks.
+
+    With ``settings``, why a job waits weighs the configured locks and groups too (and
+    the groups changed from the shell).
+    """
     open_jobs = await store.run(jobs.open_jobs())
+    if settings is not None:
+        limits = Limits.of(settings, await store.run(groups.group_states()))
+    else:
+        limits = Limits(max_parallel=slot_count)
     by_id = {j["id"]: j for j in open_jobs}
     slots = []
     for job in open_jobs:
@@ -101,12 +112,14 @@ async def load_board(
                 paused_at=job["updated_at"] if job["status"] == "paused" else None,
             )
         )
+    # queued: ready to start when a slot frees; waiting: held back by something else. The
+    # words are the CLI's (engine.waiting): `focusq ls` and the board say the same.
+    reasons = {j["id"]: waiting_for(j, by_id, limits, now) for j in open_jobs}
     waiting = [
-        Waiting(j["id"], j["title"], why_waiting(j, by_id, now))
+        Waiting(j["id"], j["title"], why)
         for j in open_jobs
-        if j["status"] in ("queued", "waiting", "held") and why_waiting(j, by_id, now)
+        if (why := reasons[j["id"]]) and not why.startswith("cap ")
     ]
-    # queued: ready to start when a slot frees; waiting: held back by something (why_waiting).
     counts = {
         "queued": sum(j["status"] == "queued" for j in open_jobs)
         - sum(w.task_id in by_id and by_id[w.task_id]["status"] == "queued" for w in waiting),
@@ -164,32 +177,6 @@ def _midnight(now: float) -> float:
 def _haystack(task: dict[str, Any]) -> str:
     parts = [task["title"], *("+" + t for t in task["tags"]), task["project"] or ""]
     return " ".join(parts).lower()
-
-
-def why_waiting(job: dict[str, Any], by_id: dict[int, dict[str, Any]], now: float) -> str:
-    """Why a queued, waiting or held job has not started ("" when nothing holds it back)."""
-    if job["status"] == "held":
-        return "held"
-    if job["status"] == "waiting":
-        return "gate: approve"
-    for dep in job["after"] + job["afterany"]:
-        if dep in by_id:
-            return f"after #{dep}"
-    if job["at"] and job["at"] > now:
-        if job["attempts"] and job["result"]:
-            return f"{job['result']}, retry in {format_duration(job['at'] - now)}"
-        return "at " + datetime.fromtimestamp(job["at"]).strftime("%H:%M")
-    running_locks = {
-        key: other["id"]
-        for other in by_id.values()
-        if other["status"] in ("running", "paused")
-        for key in other["locks"]
-    }
-    for key in job["locks"]:
-        if key in running_locks:
-            label = "same worktree" if key.startswith("worktree:") else f"lock {key}"
-            return f"{label} (#{running_locks[key]})"
-    return ""
 
 
 def last_line(log_path: str | None, size: int = 4096) -> str:

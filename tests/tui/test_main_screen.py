@@ -6,6 +6,7 @@ import json
 import sqlite3
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -505,3 +506,24 @@ async def test_a_job_added_in_the_tui_runs_with_its_environment(
             "SELECT e.body FROM tasks t JOIN environments e ON e.id = t.environ_id"
         ).fetchone()
     assert json.loads(body)["FROM_THE_TUI"] == "yes [b]really[/b]"
+
+
+async def test_the_board_says_why_a_job_waits_as_ls_does(
+    app: FocusqApp, paths: Paths, seed: Callable[..., list[int]], start_job: Any
+) -> None:
+    from focusq.cli.output import waiting_reasons
+    from focusq.settings import load as cached
+    from focusq.store.sync import SyncStore
+    from focusq.tui.board import load_board
+
+    holder, second = seed(("deploy lock:prod", ["./deploy"]), ("deploy again lock:prod", ["./x"]))
+    start_job(holder, NOW - 60, "going\n")
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        board = await load_board(
+            app.store, now=NOW, view="all", query="", slot_count=3, settings=app.settings
+        )
+    with SyncStore(paths.database) as store:
+        said = waiting_reasons(store, cached(paths))
+    assert [(w.task_id, w.why) for w in board.waiting] == [(second, f"lock prod held by #{holder}")]
+    assert said == {second: f"lock prod held by #{holder}"}

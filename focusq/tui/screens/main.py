@@ -234,6 +234,7 @@ class MainScreen(Screen[None]):
             query=self.filter_text,
             slot_count=self.fq.settings.engine.max_parallel,
             blocks=self.fq.blocks,
+            settings=self.fq.settings,
         )
         self.board = board
         self.query_one(StatusBar).board = board
