@@ -207,7 +207,7 @@ async def test_the_inbox_follows_the_database_and_delivers_after_closing(
         await pilot.press("I")
         await settle(pilot)
         assert isinstance(app.screen, InboxScreen)
-        assert [r.endswith("| held") for r in inbox_rows(app)] == [True]
+        assert [r.endswith("| for later") for r in inbox_rows(app)] == [True]
         with SyncStore(paths.database) as store:  # from a shell, while the inbox is open
             store.run(inbox.capture("call the bank back", NOW - 5))
             store.run(focus.stop_focus(NOW - 1, done=False))
@@ -216,7 +216,7 @@ async def test_the_inbox_follows_the_database_and_delivers_after_closing(
             if len(inbox_rows(app)) == 2:
                 break
         assert any("call the bank back" in r for r in inbox_rows(app))
-        assert "2 held" in str(app.screen.query_one("#batch-title").render())
+        assert "2 for later" in str(app.screen.query_one("#batch-title").render())
         assert isinstance(app.screen, InboxScreen)  # nothing delivered over it
         await pilot.press("escape")
         for _ in range(250):

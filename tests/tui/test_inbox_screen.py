@@ -215,9 +215,9 @@ async def test_the_inbox_opens_from_a_key_and_from_the_palette(
         await until(pilot, InboxScreen)
         shown = rows(async_app)
         bank = next(i for i, r in enumerate(shown) if "call the bank back" in r)
-        assert shown[bank].endswith("| held")
+        assert shown[bank].endswith("| for later")
         assert all(r.endswith("| delivered") for i, r in enumerate(shown) if i != bank)
-        assert "1 held" in title(async_app)
+        assert "1 for later" in title(async_app)
         async_app.screen.query_one("#batch-items").move_cursor(row=bank)
         await pilot.press("x")  # dismiss the held one, from the inbox
         await settle(pilot)
@@ -231,7 +231,7 @@ async def test_the_inbox_opens_from_a_key_and_from_the_palette(
         await settle(pilot)
         await pilot.press("enter")
         await until(pilot, InboxScreen)
-        assert "0 held" in title(async_app)
+        assert "0 for later" in title(async_app)
     with sqlite3.connect(paths.database) as con:
         row = con.execute("SELECT delivered_at, dismissed_at IS NOT NULL FROM interruptions "
                           "WHERE text = 'call the bank back'").fetchone()  # fmt: skip

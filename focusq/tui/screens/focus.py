@@ -48,7 +48,7 @@ def focus_text(board: Board, now: float) -> Text:
     counts = board.counts
     out.append(
         f"\n\njobs: {counts['running']} running · {counts['queued']} queued"
-        + (f" · {board.held} held for later" if board.held else ""),
+        + (f" · {board.held} in the inbox for later" if board.held else ""),
         style="dim",
     )
     return out

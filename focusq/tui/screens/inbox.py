@@ -17,6 +17,10 @@ Reload = Callable[[], Awaitable[tuple[list[Line], list[str]]]]
 """Reads the inbox's lines and their states again."""
 
 
+SHOWN = {"held": "for later"}
+"""A state as the inbox shows it: ``held`` is a task's state (``--json`` keeps the name)."""
+
+
 class InboxScreen(BatchScreen):
     """Every line of today's interruptions, each with its state (held, due, delivered).
 
@@ -50,13 +54,14 @@ class InboxScreen(BatchScreen):
     def heading(self) -> str:
         held = sum(s in ("held", "due") for s in self.states)
         left = self.undecided()
-        parts = [f"{left} to decide" if left else "nothing to decide", f"{held} held"]
+        parts = [f"{left} to decide" if left else "nothing to decide", f"{held} for later"]
         if self.dismissed or self.marks:
             parts.append(f"{self.dismissed + len(self.marks)} dealt with")
         return f"Today's inbox: {' · '.join(parts)}"
 
     def state_of(self, index: int) -> str:
-        return self.states[index] if index < len(self.states) else ""
+        state = self.states[index] if index < len(self.states) else ""
+        return SHOWN.get(state, state)
 
     def keep(self, ids: set[int]) -> None:
         """The inbox is not a delivery: it keeps every row."""

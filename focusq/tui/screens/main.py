@@ -101,7 +101,7 @@ class MainScreen(Screen[None]):
             "inbox",
             "Inbox",
             id="focus.inbox",
-            tooltip="Today's inbox, held and seen",
+            tooltip="Today's inbox: for later and seen",
             show=False,
         ),
         Binding(
@@ -161,7 +161,7 @@ class MainScreen(Screen[None]):
     | b | the selected task waits on a job (pick it) |
     | z | the focus view |
     | i | capture an interruption for the next batch |
-    | I | today's inbox: held and delivered, to work through |
+    | I | today's inbox: for later and delivered, to work through |
     | R | the end-of-day review |
     | / | filter as you type; escape clears |
     | v | next view: all, creative, mechanical, done today |
