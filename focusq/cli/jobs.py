@@ -233,25 +233,22 @@ def _follow(
         nonlocal task, run, offset, seen
         task = store.run(tasks.get_task(task["id"]))
         latest = store.run(jobs.runs_of(task["id"]))
-        if run is None and attempt is None:
-            newer = [r for r in latest if r["id"] > seen]
-            run, offset = (dict(newer[0]), 0) if newer else (None, 0)
-        if run is not None:
+        while True:  # every attempt that began since the last look, in order
+            if run is None and attempt is None:
+                newer = [r for r in latest if r["id"] > seen]
+                run, offset = (dict(newer[0]), 0) if newer else (None, 0)
+            if run is None:
+                break
             seen = run["id"]
             offset = _copy_from(run["log_path"], offset, out)
             now = next((r for r in latest if r["id"] == run["id"]), run)
-            if now["ended_at"] is not None:
-                _copy_from(run["log_path"], offset, out)
-                if attempt is not None:
-                    return True
-                run = None  # a retry may follow: the next attempt is followed too
-        return run is None and task["status"] not in (
-            "queued",
-            "waiting",
-            "held",
-            "running",
-            "paused",
-        )
+            if now["ended_at"] is None:
+                break  # still running
+            _copy_from(run["log_path"], offset, out)
+            if attempt is not None:
+                return True
+            run = None  # a retry may follow: the next attempt is followed too
+        return run is None and task["status"] not in OPEN
 
     if not step():
         from watchfiles import watch

@@ -55,11 +55,18 @@ def print_json(value: Any) -> None:
     print(json.dumps(value, indent=2, ensure_ascii=False))
 
 
+DURATIONS = ("estimate", "timeout")
+"""Record fields that are durations: in JSON they are seconds named ``*_s``."""
+
+
 def json_record(record: dict[str, Any]) -> dict[str, Any]:
     """Timestamps as ISO 8601 with the local offset; everything else as stored."""
     from datetime import datetime
 
     out = dict(record)
+    for key in DURATIONS:  # seconds, named so: estimate_s, timeout_s
+        if key in out:
+            out[f"{key}_s"] = out.pop(key)
     for key in (
         "created_at",
         "updated_at",

@@ -560,7 +560,7 @@ _JSON_OBJECT = f"""
         'priority', t.priority, 'tags', json(t.tags), 'project', t.project,
         'command', json(t.command), 'cwd', t.cwd, 'env', json(t.env),
         'after', json({_deps_json("after")}), 'afterany', json({_deps_json("afterany")}),
-        'locks', json(t.locks), 'estimate', t.estimate, 'timeout', t.timeout,
+        'locks', json(t.locks), 'estimate_s', t.estimate, 'timeout_s', t.timeout,
         'retries', t.retries, 'group', t.grp, 'gate', t.gate, 'at', {_iso("t.not_before")},
         'note', t.note, 'attempts', t.attempts, 'result', t.result,
         'exit_code', t.exit_code, 'reason', t.reason,
