@@ -222,9 +222,12 @@ def test_edit_sets_and_unsets_variables_of_a_queued_job(fq: Focusq) -> None:
     shown = fq("show", str(job), "--env").stdout
     assert "NEW=1  (--env)" in shown and "KEPT=y" in shown and "GONE=" not in shown
     assert fq.show(job)["title"] == "later" and fq.show(job)["priority"] == "H"
-    wrong = fq("edit", str(job), "--cwd", "/var")
-    assert wrong.returncode == 2 and "--cwd" in wrong.stderr
-    assert fq.show(job)["title"] == "later"
+    moved = fq("edit", str(job), "--cwd", "/var")  # the folder alone, read as an option
+    assert moved.returncode == 0, moved.stderr
+    assert (fq.show(job)["title"], fq.show(job)["cwd"]) == ("later", "/var")
+    writing = fq("add", "write").stdout.strip()
+    refused = fq("edit", writing, "--cwd", "/var")
+    assert refused.returncode == 2 and "creative" in refused.stderr
 
 
 @pytest.mark.parametrize("command", [["wait"], ["status", "--short"], ["ls"], ["ls", "--json"]])

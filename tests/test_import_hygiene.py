@@ -23,6 +23,7 @@ CORE = [
     "focusq.store.ops.focus",
     "focusq.store.ops.inbox",
     "focusq.store.ops.review",
+    "focusq.store.ops.listing",
     "focusq.engine.scheduler",
     "focusq.engine.outcome",
     "focusq.focus.blocks",

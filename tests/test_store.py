@@ -14,7 +14,7 @@ from focusq.paths import Paths
 from focusq.quickadd import parse
 from focusq.states import TaskStatus
 from focusq.store.aio import Store
-from focusq.store.ops import inbox, tasks
+from focusq.store.ops import inbox, listing, tasks
 from focusq.store.schema import APPLICATION_ID, LATEST
 from focusq.store.sync import SyncStore
 
@@ -210,9 +210,9 @@ def test_ls_json_built_by_sqlite_matches_the_records(store: SyncStore) -> None:
     writing = add("write the launch post at:2099-01-01T09:00")
     store.run(tasks.add_note(writing, "line one\nline two ☃", 1_800_000_100.0))
     store.run(tasks.transition(first, ["queued"], TaskStatus.DONE, 1_800_000_200.0))
-    built = json.loads(store.run(tasks.task_json(None, reasons={2: "after #1"})))
+    built = json.loads(store.run(listing.task_json(None, reasons={2: "after #1"})))
     expected = [json_record(r) for r in store.run(tasks.list_tasks(None))]
     for record in expected:
         record["waiting_for"] = "after #1" if record["id"] == 2 else None
     assert built == expected
-    assert store.run(tasks.task_json(["failed"])) == "[]\n"
+    assert store.run(listing.task_json(["failed"])) == "[]\n"

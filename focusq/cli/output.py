@@ -225,9 +225,9 @@ def with_waiting_for(store: Any, config: Any, records: list[dict[str, Any]]) -> 
 def waiting_reasons(store: Any, config: Any) -> dict[int, str]:
     """Why each open job that has not started waits, by id (the TUI's words; none for a job
     nothing holds back), from a light read of those jobs only."""
-    from focusq.store.ops import tasks
+    from focusq.store.ops import listing
 
-    waiting = store.run(tasks.waiting_jobs())
+    waiting = store.run(listing.waiting_jobs())
     if not waiting:
         return {}
     import time

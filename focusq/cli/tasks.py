@@ -275,10 +275,8 @@ def cmd_edit(args: argparse.Namespace) -> int:
     now = time.time()
     words = _edit_options(args)
     draft = quickadd.parse(words, args.command, now=now, shell=args.shell, editing=True)
-    if draft.command is not None:
-        draft.cwd = job_cwd(args.cwd)
-    elif args.cwd:
-        raise UserError("--cwd goes with a new command after '--'")
+    if draft.command is not None or args.cwd:
+        draft.cwd = job_cwd(args.cwd)  # a new command runs here too, by default
     draft.env = job_env(args.env) or None
     for name in args.unset_env:
         if not name.isidentifier():
@@ -331,7 +329,7 @@ def _finish(args: argparse.Namespace, action: str, to: TaskStatus) -> int:
 
 def cmd_ls(args: argparse.Namespace) -> int:
     """``focusq ls``."""
-    from focusq.store.ops import tasks
+    from focusq.store.ops import listing
 
     statuses: set[str] | None = None if args.all else {s.value for s in ACTIVE}
     if args.archived:
@@ -349,14 +347,14 @@ def cmd_ls(args: argparse.Namespace) -> int:
         revive_worker(paths, config, store)
         reasons = {} if args.archived else waiting_reasons(store, config)
         if args.json:  # built by SQLite: one line a task, however many
-            listing = tasks.task_json(
+            as_json = listing.task_json(
                 statuses, kind=args.kind, tag=args.tag, archived=args.archived, reasons=reasons
             )
-            sys.stdout.write(store.run(listing))
+            sys.stdout.write(store.run(as_json))
             return 0
         width = terminal_width()
         table = store.run(
-            tasks.task_table(
+            listing.task_table(
                 statuses, kind=args.kind, tag=args.tag, width=width, archived=args.archived
             )
         )

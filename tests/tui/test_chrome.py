@@ -18,7 +18,7 @@ from textual.color import Color
 
 from focusq.config import load_settings
 from focusq.paths import Paths
-from focusq.store.ops import focus, inbox, tasks
+from focusq.store.ops import focus, inbox, listing
 from focusq.store.sync import SyncStore
 from focusq.tui.app import FocusqApp, make_app
 from focusq.tui.screens.help import HelpScreen
@@ -225,9 +225,9 @@ class TestColoursAndWords:
             table = app.screen.query_one(TaskTable)
             assert [table.get_cell(k, "kind").plain for k in ("1", "2")] == ["you", "job"]
         with SyncStore(paths.database) as store:
-            listing = store.run(tasks.task_table())
-        assert [line.split()[1] for line in listing.splitlines()[1:]] == ["you", "job"]
-        assert "make" not in listing.replace("build", "")
+            table = store.run(listing.task_table())
+        assert [line.split()[1] for line in table.splitlines()[1:]] == ["you", "job"]
+        assert "make" not in table.replace("build", "")
 
 
 class TestSnapshots:
