@@ -161,6 +161,17 @@ def command_specs() -> list[CommandSpec]:
     return specs
 
 
+def _spec_fields(spec: CommandSpec) -> list[str]:
+    """What a command's case says besides its options, the same in bash and zsh: the options
+    that take a value, and whether its words are task ids, choices or files."""
+    return [
+        f"valued={_quote(' '.join(spec.valued))}",
+        f"ids={spec.ids}" if spec.ids else "",
+        f"choices={_quote(' '.join(spec.choices))}" if spec.choices else "",
+        "files=1" if spec.files else "",
+    ]
+
+
 def _quote(text: str) -> str:
     """``text`` in single quotes for bash and zsh."""
     return "'" + text.replace("'", "'\\''") + "'"
@@ -279,13 +290,7 @@ def bash_script(specs: list[CommandSpec]) -> str:
     cases, option_cases = [], []
     for spec in specs:
         opts = " ".join(n for o in spec.options for n in o.names)
-        fields = [
-            f"opts={_quote(opts)}",
-            f"valued={_quote(' '.join(spec.valued))}",
-            f"ids={spec.ids}" if spec.ids else "",
-            f"choices={_quote(' '.join(spec.choices))}" if spec.choices else "",
-            "files=1" if spec.files else "",
-        ]
+        fields = [f"opts={_quote(opts)}", *_spec_fields(spec)]
         cases.append(f"    {spec.name}) {' '.join(f for f in fields if f)} ;;")
         for option in spec.options:
             if option.ids or option.choices or option.dirs:
@@ -388,13 +393,7 @@ def zsh_script(specs: list[CommandSpec]) -> str:
     cases, option_cases = [], []
     for spec in specs:
         items = " ".join(_zsh_item(n, o.help) for o in spec.options for n in o.names)
-        fields = [
-            f"opts=({items})",
-            f"valued={_quote(' '.join(spec.valued))}",
-            f"ids={spec.ids}" if spec.ids else "",
-            f"choices={_quote(' '.join(spec.choices))}" if spec.choices else "",
-            "files=1" if spec.files else "",
-        ]
+        fields = [f"opts=({items})", *_spec_fields(spec)]
         cases.append(f"    {spec.name}) {' '.join(f for f in fields if f)} ;;")
         for option in spec.options:
             if option.ids or option.choices or option.dirs:
