@@ -201,25 +201,14 @@ def _time(epoch: float) -> str:
 def with_waiting_for(store: Any, config: Any, records: list[dict[str, Any]]) -> None:
     """Add ``waiting_for`` to each record: why an open job has not started (the words the
     TUI uses), ``None`` for anything else."""
-    import time
-
-    from focusq.engine.scheduler import Limits
-    from focusq.engine.waiting import waiting_for
-    from focusq.store.ops import groups, jobs
-
     asking = [
         r
         for r in records
         if r["kind"] == "mechanical" and r["status"] in ("queued", "waiting", "held")
     ]
+    reasons = _reasons(store, config, asking)
     for record in records:
-        record["waiting_for"] = None
-    if not asking:
-        return
-    others = store.run(jobs.blocking([d for r in asking for d in (*r["after"], *r["afterany"])]))
-    limits, now = Limits.of(config, store.run(groups.group_states())), time.time()
-    for record in asking:
-        record["waiting_for"] = waiting_for(record, others, limits, now) or None
+        record["waiting_for"] = reasons.get(record["id"])
 
 
 def waiting_reasons(store: Any, config: Any) -> dict[int, str]:
@@ -227,7 +216,12 @@ def waiting_reasons(store: Any, config: Any) -> dict[int, str]:
     nothing holds back), from a light read of those jobs only."""
     from focusq.store.ops import listing
 
-    waiting = store.run(listing.waiting_jobs())
+    return _reasons(store, config, store.run(listing.waiting_jobs()))
+
+
+def _reasons(store: Any, config: Any, waiting: list[dict[str, Any]]) -> dict[int, str]:
+    """Why each of ``waiting`` (jobs not started) waits, by id; a job nothing holds back has
+    no entry."""
     if not waiting:
         return {}
     import time

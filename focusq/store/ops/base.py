@@ -202,3 +202,10 @@ def schema_version() -> Op[int]:
     yield READ
     rows = yield ("PRAGMA user_version", ())
     return int(rows[0][0])
+
+
+def refuse_nul(parts: Iterable[str]) -> None:
+    """No program takes a NUL byte in its arguments, folder or environment: refuse it when
+    the task is written rather than fail at its start."""
+    if any("\0" in part for part in parts):
+        raise UserError("the command holds a NUL byte (\\0), which no program can take; remove it")

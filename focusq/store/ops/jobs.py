@@ -14,6 +14,7 @@ from focusq.store.ops.base import (
     event,
     in_chunks,
     move,
+    refuse_nul,
     require,
     task_record,
 )
@@ -306,8 +307,7 @@ def request(
             (to.value, result, now, ended, task_id, status),
         )
         if action == "retry" and (command is not None or cwd is not None):
-            if any("\0" in part for part in [*(command or ()), cwd or ""]):
-                raise UserError("the command holds a NUL byte (\\0), which no program can take")
+            refuse_nul([*(command or ()), cwd or ""])
             yield (
                 "UPDATE tasks SET command = coalesce(?, command), cwd = coalesce(?, cwd) "
                 "WHERE id = ?",

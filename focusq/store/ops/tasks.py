@@ -13,6 +13,7 @@ from focusq.store.ops.base import (
     event,
     in_chunks,
     move,
+    refuse_nul,
     require,
     task_record,
 )
@@ -128,12 +129,10 @@ def environment(task_id: int) -> Op[tuple[dict[str, str] | None, dict[str, str]]
 
 
 def _refuse_nul(draft: TaskDraft) -> None:
-    """No program takes a NUL byte in its arguments, folder or environment: refuse it now
-    rather than fail at start."""
+    """A draft's command, folder and environment, refused if any holds a NUL byte."""
     parts = [*(draft.command or ()), draft.cwd or ""]
     parts += [f"{k}={v}" for k, v in {**(draft.environ or {}), **(draft.env or {})}.items()]
-    if any("\0" in part for part in parts):
-        raise UserError("the command holds a NUL byte (\\0), which no program can take; remove it")
+    refuse_nul(parts)
 
 
 def _unique(items: Iterable[str]) -> list[str]:
