@@ -208,3 +208,25 @@ def test_known_themes_and_keys_pass(focusq_home: Path) -> None:
     )
     paths = Paths.from_env()
     assert problem(load_settings(paths), paths.config_dir) is None
+
+
+def test_titles_in_command_output_and_errors_never_reach_the_terminal_raw(focusq: Run) -> None:
+    """Every line a command prints about a task shows a title's escapes, never obeys them."""
+    title = "merge [/wip] \x1b[31mred\x1b]0;gotcha\x07"
+    first = focusq("add", title).stdout.strip()
+    second = focusq("add", "other").stdout.strip()
+    outputs = [
+        focusq("focus", first),
+        focusq("focus", second),  # refused: the error names the task in focus
+        focusq("status"),
+        focusq("focus", "--stop"),
+        focusq("interrupt", "see \x1b[2J now"),
+        focusq("inbox"),
+        focusq("hold", first),
+        focusq("done", first, second),
+    ]
+    for result in outputs:
+        assert "\x1b" not in result.stdout + result.stderr, result
+        assert "\x07" not in result.stdout + result.stderr, result
+    assert "␛[31mred" in outputs[0].stdout and "␛[31mred" in outputs[1].stderr
+    assert "␛[2J" in outputs[5].stdout

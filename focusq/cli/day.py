@@ -6,7 +6,14 @@ import sys
 import time
 
 from focusq.cli.common import cached_settings, open_store, positive_int, task_id_arg
-from focusq.cli.output import duration_text, focus_line, json_record, print_json
+from focusq.cli.output import (
+    duration_text,
+    focus_line,
+    json_record,
+    print_json,
+    task_label,
+    visible,
+)
 from focusq.errors import UserError
 from focusq.paths import Paths
 
@@ -72,7 +79,8 @@ def cmd_focus(args: argparse.Namespace) -> int:
         if args.stop or args.done:
             session = store.run(focus.stop_focus(now, done=args.done))
             spent = now - session["started_at"] - session["paused_seconds"]
-            print(f"focused {duration_text(spent)} on #{session['task_id']} {session['title']}")
+            label = task_label({"id": session["task_id"], "title": session["title"]})
+            print(f"focused {duration_text(spent)} on {label}")
             return 0
         if args.pause or args.resume:
             session = store.run(focus.pause_focus(now, resume=args.resume))
@@ -90,7 +98,8 @@ def cmd_focus(args: argparse.Namespace) -> int:
     warning = _gap_warning(paths, config.focus.min_minutes)
     if warning:
         print(f"focusq: {warning}", file=sys.stderr)
-    print(f"focus on #{session['task_id']} {session['title']} for {minutes} min")
+    label = task_label({"id": session["task_id"], "title": session["title"]})
+    print(f"focus on {label} for {minutes} min")
     return 0
 
 
@@ -190,7 +199,7 @@ def cmd_block(args: argparse.Namespace) -> int:
         draft = quickadd.TaskDraft()
         draft.afterany = [*task["afterany"], args.on]
         record = store.run(tasks.edit_task(args.id, draft, now))
-    print(f"#{record['id']} {record['title']} waits on #{args.on}")
+    print(f"{task_label(record)} waits on #{args.on}")
     return 0
 
 
@@ -289,8 +298,9 @@ def cmd_inbox(args: argparse.Namespace) -> int:
     for item in items:
         when = datetime.fromtimestamp(item["at"]).strftime("%H:%M")
         state = f"batch {item['batch']}" if item["state"] == "delivered" else item["state"]
+        state = "for later" if state == "held" else state  # "held" is a task's state
         flag = " !" if item["urgent"] else ""
-        print(f"{item['id']:>4}  {when}  {state:<9}{flag}  {item['text']}")
+        print(f"{item['id']:>4}  {when}  {state:<9}{flag}  {visible(item['text'])}")
     return 0
 
 

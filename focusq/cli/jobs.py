@@ -17,7 +17,7 @@ from focusq.cli.common import (
     task_id_arg,
 )
 from focusq.cli.many import act_on_many, many_args, signal_arg
-from focusq.cli.output import task_label
+from focusq.cli.output import task_label, visible
 from focusq.errors import UserError
 from focusq.paths import Paths
 from focusq.states import ACTIVE, Kind, TaskStatus
@@ -187,7 +187,8 @@ def result_line(task: dict[str, Any]) -> str:
     detail = f"exit {task['exit_code']}" if task["exit_code"] not in (None, 0) else ""
     if how == "skipped" and task["reason"]:
         detail = task["reason"]
-    return f"#{task['id']} {task['title']}: {how}" + (f" ({detail})" if detail else "")
+    label = f"{task_label(task)}: {how}"
+    return label + (f" ({visible(detail)})" if detail else "")
 
 
 def cmd_log(args: argparse.Namespace) -> int:

@@ -72,7 +72,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return handler(args)
     except FocusqError as exc:
-        print(f"focusq: {exc}", file=sys.stderr)
+        from focusq.cli.output import visible
+
+        print(f"focusq: {visible(str(exc))}", file=sys.stderr)  # a title in it stays inert
         return exc.exit_code
     except KeyboardInterrupt:
         return 130

@@ -6,6 +6,7 @@ from __future__ import annotations
 import sys
 
 from focusq.cli.common import open_store, task_id_arg
+from focusq.cli.output import visible
 from focusq.errors import FocusqError, UserError
 
 TYPE_CHECKING = False
@@ -76,7 +77,7 @@ def act_on_many(args: argparse.Namespace, action: str, act: Act, *, paths: Any =
                 print(act(store, task_id))
             except FocusqError as exc:
                 failures.append(exc)
-                print(f"focusq: {exc}", file=sys.stderr)
+                print(f"focusq: {visible(str(exc))}", file=sys.stderr)
     return failures[0].exit_code if failures else 0
 
 

@@ -99,13 +99,14 @@ def focus_line(session: dict[str, Any], now: float) -> str:
     spent = now - session["started_at"] - session["paused_seconds"] - paused
     state = " (paused)" if session["paused_at"] else ""
     return (
-        f"#{session['task_id']} {session['title']}: {duration_text(spent)} of "
+        f"#{session['task_id']} {visible(session['title'])}: {duration_text(spent)} of "
         f"{session['planned_minutes']}m{state}"
     )
 
 
 def task_label(record: dict[str, Any]) -> str:
-    return f"#{record['id']} {record['title']}"
+    """``#12 title``, the title's escapes shown, never obeyed."""
+    return f"#{record['id']} {visible(record['title'])}"
 
 
 def terminal_width() -> int:
