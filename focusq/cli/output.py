@@ -228,12 +228,13 @@ def _reasons(store: Any, config: Any, waiting: list[dict[str, Any]]) -> dict[int
     import time
 
     from focusq.engine.scheduler import Limits
-    from focusq.engine.waiting import waiting_for
+    from focusq.engine.waiting import running_of, waiting_for
     from focusq.store.ops import groups, jobs
 
     others = store.run(jobs.blocking([d for r in waiting for d in (*r["after"], *r["afterany"])]))
     limits, now = Limits.of(config, store.run(groups.group_states())), time.time()
-    reasons = {r["id"]: waiting_for(r, others, limits, now) for r in waiting}
+    running = running_of(others)
+    reasons = {r["id"]: waiting_for(r, others, limits, now, running) for r in waiting}
     return {task_id: why for task_id, why in reasons.items() if why}
 
 

@@ -5,7 +5,7 @@ Pure: the job's record, the open jobs it may wait on (by id), the limits and the
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -17,7 +17,11 @@ RUNNING = frozenset({"running", "paused"})
 
 
 def waiting_for(
-    job: Mapping[str, Any], others: Mapping[int, Mapping[str, Any]], limits: Limits, now: float
+    job: Mapping[str, Any],
+    others: Mapping[int, Mapping[str, Any]],
+    limits: Limits,
+    now: float,
+    running: Sequence[Mapping[str, Any]] | None = None,
 ) -> str:
     """Why ``job`` (queued, waiting or held) has not started; "" when nothing holds it back.
 
@@ -25,6 +29,8 @@ def waiting_for(
     dependencies): a dependency not in it has ended. The words: ``held``, ``gate:
     approve``, ``after #12``, ``at 14:00`` (``failed, retry in 30s``), ``lock deploy:prod
     held by #9`` (``same worktree as #9``), ``group build full (2/2)``, ``cap 3 reached``.
+    ``running``: the running jobs among ``others``, when the caller asks about many jobs
+    and has them already (else they are picked out here, once per call).
     """
     if job["status"] == "held":
         return "held"
@@ -39,7 +45,8 @@ def waiting_for(
         if job["attempts"] and job["result"]:
             return f"{job['result']}, retry in {format_duration(job['at'] - now)}"
         return "at " + datetime.fromtimestamp(job["at"]).strftime("%H:%M")
-    running = [o for o in others.values() if o["status"] in RUNNING and o["id"] != job["id"]]
+    if running is None:
+        running = running_of(others)
     for key in job["locks"]:
         holders = [o["id"] for o in running if key in o["locks"]]
         if len(holders) >= limits.lock_cap(key):
@@ -57,3 +64,8 @@ def waiting_for(
     if len(running) >= limits.max_parallel:
         return f"cap {limits.max_parallel} reached"
     return ""
+
+
+def running_of(others: Mapping[int, Mapping[str, Any]]) -> list[Mapping[str, Any]]:
+    """The running (or paused) jobs among ``others``."""
+    return [o for o in others.values() if o["status"] in RUNNING]

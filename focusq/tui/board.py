@@ -12,7 +12,7 @@ from typing import Any
 
 from focusq.durations import format_duration
 from focusq.engine.scheduler import Limits
-from focusq.engine.waiting import waiting_for
+from focusq.engine.waiting import running_of, waiting_for
 from focusq.focus.blocks import Block, Segment, next_boundary, segment_at
 from focusq.states import ACTIVE
 from focusq.store.aio import Store
@@ -114,7 +114,8 @@ async def load_board(
         )
     # queued: ready to start when a slot frees; waiting: held back by something else. The
     # words are the CLI's (engine.waiting): `focusq ls` and the board say the same.
-    reasons = {j["id"]: waiting_for(j, by_id, limits, now) for j in open_jobs}
+    running = running_of(by_id)  # once: asking about each open job is then linear
+    reasons = {j["id"]: waiting_for(j, by_id, limits, now, running) for j in open_jobs}
     waiting = [
         Waiting(j["id"], j["title"], why)
         for j in open_jobs
