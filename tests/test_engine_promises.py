@@ -302,6 +302,37 @@ def test_a_job_started_just_before_a_crash_is_found_by_its_tag(fq: Focusq) -> No
     assert any("exit code unknown" in payload for (payload,) in said), said
 
 
+def test_a_job_that_exited_as_the_next_worker_recovers_keeps_its_exit_code(fq: Focusq) -> None:
+    """The job has exited; its orphaned supervisor has not yet written its exit file when
+    the next worker looks: the job is a zombie then, and must not be called lost."""
+    go = fq.workdir / "go"
+    held = fq.workdir / "exit-file.gate"
+    os.mkfifo(held)
+    worker = fq.start_worker(FOCUSQ_TEST_PAUSE_BEFORE_EXIT_FILE=str(held))
+    job = fq.add("ends", "--shell", "--", f"while [ ! -e {go} ]; do sleep 0.01; done; exit 5")
+    pid = poll(lambda: runs(fq.home, job) and runs(fq.home, job)[0]["pid"], what="its pid")
+    worker.send_signal(signal.SIGKILL)
+    worker.wait()
+    go.touch()
+    poll(lambda: _state(pid) == "Z", what="the job exited, its exit file not yet written")
+    second = fq.start_worker()
+    poll(lambda: supervisor_of(second.pid), what="the new worker past its recovery")
+    assert runs(fq.home, job)[0]["result"] is None  # not judged lost while unreaped
+    with open(held, "w") as release:
+        release.write("go\n")
+    assert fq.wait(job).returncode == 1
+    [only_run] = runs(fq.home, job)
+    assert (only_run["result"], only_run["exit_code"]) == ("failed", 5)
+
+
+def _state(pid: int) -> str | None:
+    try:
+        with open(f"/proc/{pid}/stat") as file:
+            return file.read().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return None
+
+
 def test_the_supervisor_alone_dies_and_exit_codes_are_kept(fq: Focusq) -> None:
     worker = fq.start_worker()
     go = fq.workdir / "go"

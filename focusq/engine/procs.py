@@ -64,6 +64,28 @@ def is_alive(pid: int, started_near: float | None = None, slack: float = 5.0) ->
     return abs(began - started_near) <= slack
 
 
+def unreaped_by(pid: int, started_near: float | None = None, slack: float = 5.0) -> int | None:
+    """The parent still to reap ``pid`` if it has exited and is a zombie (and, if given,
+    started within ``slack`` seconds of ``started_near``); else ``None``."""
+    fields = _stat(pid)
+    if fields is None or fields[0] != "Z":
+        return None
+    if started_near is not None:
+        began = process_start(pid, fields)
+        if began is not None and abs(began - started_near) > slack:
+            return None
+    return int(fields[1])
+
+
+def is_supervisor(pid: int) -> bool:
+    """Whether ``pid`` is a focusq job supervisor (which writes a job's exit file)."""
+    try:
+        with open(f"/proc/{pid}/cmdline", "rb") as file:
+            return b"focusq/engine/supervisor.py" in file.read()
+    except OSError:
+        return False
+
+
 def lease_is_live(
     holder: Mapping[str, Any], host: str, heartbeat_window: float, now: float
 ) -> bool:

@@ -23,7 +23,16 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from focusq.engine.procs import RUN_TAG, boot_id, is_alive, leader, process_start, tagged_processes
+from focusq.engine.procs import (
+    RUN_TAG,
+    boot_id,
+    is_alive,
+    is_supervisor,
+    leader,
+    process_start,
+    tagged_processes,
+    unreaped_by,
+)
 from focusq.paths import PRIVATE_FILE
 
 __all__ = ["boot_id", "is_alive", "process_start"]
@@ -109,12 +118,19 @@ class JobProcess:
         except ProcessLookupError:
             reaped = True
         code = read_exit_file(self.status_prefix)
-        if code is None and not reaped and loop.time() < deadline:
+        if code is None and not reaped and (loop.time() < deadline or self._will_be_told()):
             loop.call_later(0.01, self._check_exit_file, loop, deadline)
             return
         os.close(self.pidfd)
         self.pidfd = None
         self.exited(code)
+
+    def _will_be_told(self) -> bool:
+        """Whether the exited job's parent is a supervisor, which writes its exit file
+        before it reaps it (however long a loaded machine makes it take)."""
+        assert self.pid is not None
+        parent = unreaped_by(self.pid)
+        return parent is not None and parent != os.getpid() and is_supervisor(parent)
 
     def started(self, pid: int) -> None:
         """The supervisor started it as ``pid``, leader of its own session."""

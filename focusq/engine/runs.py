@@ -19,7 +19,7 @@ from typing import Any
 
 from focusq.engine import runner
 from focusq.engine.outcome import backoff, outcome
-from focusq.engine.procs import leader, tagged_processes
+from focusq.engine.procs import leader, tagged_processes, unreaped_by
 from focusq.states import TaskStatus
 from focusq.store.ops import jobs
 
@@ -80,6 +80,10 @@ def judge(run: Mapping[str, Any], tagged: Iterable[int], *, same_boot: bool) -> 
     if alive and pid:
         return Adopt(pid, run["pgid"] or pid, record=run["pid"] != pid)
     code = runner.read_exit_file(prefix)
+    if code is None and same_boot and pid and unreaped_by(pid, run["started_at"]):
+        # It has just exited, and its supervisor has yet to write down how before it
+        # reaps it: watch it end, as a job that still ran.
+        return Adopt(pid, run["pgid"] or pid, record=run["pid"] != pid)
     result = "interrupted" if code is None else "ok" if code == 0 else "failed"
     why = None
     if code is None:

@@ -186,6 +186,7 @@ class Loop:
             if job is not None:
                 job.code = code
                 if self.orphaned:
+                    _pause_point("BEFORE_EXIT_FILE")
                     # Written while the job is still a zombie: whoever saw it exit and then
                     # sees its pid gone finds the exit code in place.
                     _write_file(f"{job.prefix}.exit", f"{code}\n")
