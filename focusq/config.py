@@ -11,7 +11,14 @@ import os
 import tomllib
 from typing import TYPE_CHECKING, Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 from focusq.errors import ConfigError
@@ -114,6 +121,32 @@ class BlockSettings(_Section):
     """A name for the block, shown in the TUI header and ``focusq blocks``."""
 
 
+class CalendarSettings(_Section):
+    """Meetings from iCalendar files become sync blocks (``focusq blocks`` marks them)."""
+
+    ics: list[str] = Field(default_factory=list)
+    """Local ``.ics`` files to read (``~`` allowed), e.g. an export of your work calendar.
+    Read-only; a URL is not fetched."""
+    me: list[str] = Field(default_factory=list)
+    """Your addresses: a meeting where an attendee with one of them has declined is left out.
+    When empty, a calendar named with an address (Google's ``X-WR-CALNAME``) stands for you."""
+
+    @field_validator("ics", "me", mode="before")
+    @classmethod
+    def _one_or_many(cls, value: object) -> object:
+        return [value] if isinstance(value, str) else value
+
+    @field_validator("ics")
+    @classmethod
+    def _files_not_urls(cls, value: list[str]) -> list[str]:
+        for entry in value:
+            if "://" in entry:
+                raise ValueError(f"{entry!r}: give a local file; focusq fetches no URL")
+            if not entry.strip():
+                raise ValueError("an empty file name")
+        return value
+
+
 class FocusSettings(_Section):
     """The focus slot."""
 
@@ -178,6 +211,8 @@ class Settings(BaseSettings):
     """Interruptions and batching."""
     blocks: list[BlockSettings] = Field(default_factory=list)
     """The day's sync and async blocks; time outside them is free."""
+    calendar: CalendarSettings = CalendarSettings()
+    """Meetings read from iCalendar files, as sync blocks that win over ``[[blocks]]``."""
     hooks: HookSettings = HookSettings()
     """Commands run when a job's run ends."""
     logs: LogSettings = LogSettings()

@@ -24,19 +24,20 @@ if TYPE_CHECKING:  # typing costs the quick path milliseconds; annotations are s
 
 
 def cmd_blocks(args: argparse.Namespace) -> int:
-    """``focusq blocks``: the day's sync and async blocks, the current one marked."""
-    from datetime import date, datetime
+    """``focusq blocks``: the day's sync and async blocks, the current one marked, and the
+    calendar's meetings among them."""
+    from datetime import date, datetime, timedelta
 
-    from focusq.config import load_settings
     from focusq.focus.blocks import day_plan, next_boundary
 
-    settings = load_settings(Paths.from_env())
-    blocks = settings.time_blocks()
+    paths = Paths.from_env()
+    config = cached_settings(paths)
     now = datetime.now()
     try:
         day = date.fromisoformat(args.date) if args.date else now.date()
     except ValueError:
         raise UserError(f"--date {args.date}: write it as YYYY-MM-DD") from None
+    blocks = day_blocks(paths, config, [day, day + timedelta(days=1)])
     plan = day_plan(blocks, day)
     if args.json:
         print_json(
@@ -46,26 +47,53 @@ def cmd_blocks(args: argparse.Namespace) -> int:
                     "end": seg.end.astimezone().isoformat(timespec="seconds"),
                     "mode": seg.mode,
                     "label": seg.label,
+                    "source": seg.source or None,
                     "current": seg.start <= now < seg.end,
                 }
                 for seg in plan
             ]
         )
         return 0
-    if not blocks:
-        print("no blocks configured: the whole day is free time.")
-        print("add [[blocks]] tables to the config file; see 'focusq blocks --help'")
+    if all(seg.mode == "free" for seg in plan):
+        if config.calendar.ics:
+            print(f"no meetings in the calendar and no blocks on {day:%a %d %b %Y}: free time.")
+        else:
+            print("no blocks configured: the whole day is free time.")
+            print("add [[blocks]] tables to the config file; see 'focusq blocks --help'")
         return 0
     print(day.strftime("%a %d %b %Y"))
+    # A column says which blocks are meetings, on a day that has some.
+    meetings = any(seg.source == "calendar" for seg in plan)
     for seg in plan:
         current = seg.start <= now < seg.end
         end = "24:00" if seg.end.date() > day else f"{seg.end:%H:%M}"
-        line = f"{'▶' if current else ' '} {seg.start:%H:%M}-{end}  {seg.mode:<5}  {seg.label}"
+        line = f"{'▶' if current else ' '} {seg.start:%H:%M}-{end}  {seg.mode:<5}  "
+        if meetings:
+            line += f"{'calendar' if seg.source == 'calendar' else '':<8}  "
+        line += visible(seg.label)
         if current:
             at, following = next_boundary(blocks, now)
             line += f"   (now; {following.mode} from {at:%H:%M})"
         print(line.rstrip())
     return 0
+
+
+def day_blocks(paths: Paths, config: Any, days: Any, *, parse: bool = True) -> list[Any]:
+    """The configured blocks and the calendar's meetings on ``days``.
+
+    A calendar file that cannot be used is said in one line on stderr; the rest still work.
+    With ``parse=False`` (the quick path) only meetings already cached are included.
+    """
+    blocks = _blocks_of(config)
+    calendar = getattr(config, "calendar", None)
+    if calendar is None or not calendar.ics:
+        return blocks
+    from focusq.calendar import meeting_blocks
+
+    meetings, problems = meeting_blocks(paths.home, paths.config_dir, calendar, days, parse=parse)
+    for problem in problems:
+        print(f"focusq: {visible(problem)}", file=sys.stderr)
+    return blocks + meetings
 
 
 def cmd_focus(args: argparse.Namespace) -> int:
@@ -95,7 +123,7 @@ def cmd_focus(args: argparse.Namespace) -> int:
             return 0
         minutes = args.minutes or config.focus.default_minutes
         session = store.run(focus.start_focus(args.id, now, minutes, switch=args.switch))
-    warning = _gap_warning(paths, config.focus.min_minutes)
+    warning = _gap_warning(paths, config)
     if warning:
         print(f"focusq: {warning}", file=sys.stderr)
     label = task_label({"id": session["task_id"], "title": session["title"]})
@@ -106,6 +134,7 @@ def cmd_focus(args: argparse.Namespace) -> int:
 def cmd_review(args: argparse.Namespace) -> int:
     """``focusq review``: how a day went, from the event log."""
     import shutil
+    from datetime import timedelta
 
     from focusq.review import export
     from focusq.review.day import DayLog, day_window, review_day
@@ -114,9 +143,9 @@ def cmd_review(args: argparse.Namespace) -> int:
 
     paths = Paths.from_env()
     config = cached_settings(paths)
-    blocks = _blocks_of(config)
     now = time.time()
     day = _review_day(args.date, now)
+    blocks = day_blocks(paths, config, [day, day + timedelta(days=1)])
     start, end = day_window(day)
     if args.close and day > review_day(now):
         raise UserError(f"--close {day.isoformat()}: that day has not happened yet")
@@ -174,13 +203,14 @@ def _review_day(text: str | None, now: float) -> Any:
         raise UserError(f"--date {text}: write the day as YYYY-MM-DD") from None
 
 
-def _gap_warning(paths: Paths, min_minutes: int) -> str | None:
-    from datetime import datetime
+def _gap_warning(paths: Paths, config: Any) -> str | None:
+    from datetime import datetime, timedelta
 
-    from focusq.config import load_settings
     from focusq.focus.policy import gap_warning
 
-    return gap_warning(load_settings(paths).time_blocks(), datetime.now(), min_minutes)
+    now = datetime.now()
+    blocks = day_blocks(paths, config, [now.date(), now.date() + timedelta(days=1)])
+    return gap_warning(blocks, now, config.focus.min_minutes)
 
 
 def cmd_block(args: argparse.Namespace) -> int:
@@ -341,7 +371,7 @@ def held_release(store: Any, config: Any, now: float, focusing: bool) -> tuple[i
     release = next_release(
         held,
         now=now,
-        blocks=_blocks_of(config),
+        blocks=_today_blocks(config, now, parse=False),
         focusing=focusing,
         last_delivery=store.run(inbox.last_delivery()),
         batch_minutes=config.interrupts.batch_minutes,
@@ -356,11 +386,19 @@ def _segment_now(config: Any, now: float) -> tuple[str, float]:
 
     from focusq.focus.blocks import segment_at
 
-    blocks = _blocks_of(config)
+    blocks = _today_blocks(config, now)
     if not blocks:
         return "free", 0.0
     segment = segment_at(blocks, datetime.fromtimestamp(now))
     return segment.mode, segment.start.timestamp()
+
+
+def _today_blocks(config: Any, now: float, *, parse: bool = True) -> list[Any]:
+    """The blocks and meetings of today and tomorrow (the next boundary may be tomorrow)."""
+    from datetime import date, timedelta
+
+    today = date.fromtimestamp(now)
+    return day_blocks(Paths.from_env(), config, [today, today + timedelta(days=1)], parse=parse)
 
 
 def focus_args(p: argparse.ArgumentParser) -> None:

@@ -1,7 +1,8 @@
 """Time blocks: the day cut into ``sync`` (meetings, replies) and ``async`` (maker) time.
 
 Pure: the caller passes the moment; nothing here reads a clock. Time outside every block
-is ``free``.
+is ``free``. A meeting from the calendar is a block on one date (:func:`meeting`); where it
+overlaps a configured block, the meeting wins.
 """
 
 from __future__ import annotations
@@ -20,17 +21,25 @@ class BlockError(ValueError):
 
 @dataclass(frozen=True, slots=True)
 class Block:
-    """One recurring block: on ``days`` (0 = Monday), from ``start`` to ``end``."""
+    """One recurring block: on ``days`` (0 = Monday), from ``start`` to ``end``; or, with
+    ``date``, one meeting on that date only."""
 
     days: frozenset[int]
     start: time
     end: time
     mode: str
     label: str = ""
+    only_on: date | None = None
+    """The one date of a calendar meeting; ``None`` for a configured, weekly block."""
+
+    @property
+    def source(self) -> str:
+        """``calendar`` for a meeting, ``config`` for a ``[[blocks]]`` table."""
+        return "config" if self.only_on is None else "calendar"
 
     def on(self, day: date) -> tuple[datetime, datetime] | None:
         """The block's span on ``day`` (naive local times), if it happens that day."""
-        if day.weekday() not in self.days:
+        if day.weekday() not in self.days or (self.only_on is not None and day != self.only_on):
             return None
         end = (
             datetime.combine(day + timedelta(days=1), time.min)
@@ -56,6 +65,8 @@ class Segment:
     mode: str
     """``sync``, ``async`` or ``free``."""
     label: str = ""
+    source: str = ""
+    """``calendar`` (a meeting), ``config`` (a ``[[blocks]]`` table), ``""`` for free time."""
 
 
 def parse_days(text: str) -> frozenset[int]:
@@ -100,6 +111,21 @@ def make_block(days: str, start: str, end: str, mode: str, label: str = "") -> B
     return block
 
 
+def meeting(start: datetime, end: datetime, label: str) -> list[Block]:
+    """A calendar meeting (naive local times) as sync blocks, one per date it touches."""
+    out = []
+    day = start.date()
+    while datetime.combine(day, time.min) < end:
+        midnight = datetime.combine(day + timedelta(days=1), time.min)
+        a = max(start, datetime.combine(day, time.min))
+        b = min(end, midnight)
+        if b > a:
+            stop = time.max if b == midnight else b.time()
+            out.append(Block(frozenset({day.weekday()}), a.time(), stop, "sync", label, day))
+        day += timedelta(days=1)
+    return out
+
+
 def check_overlaps(blocks: Sequence[Block]) -> None:
     """Raise :class:`BlockError` naming the first two blocks that overlap on some day."""
     for i, a in enumerate(blocks):
@@ -109,20 +135,53 @@ def check_overlaps(blocks: Sequence[Block]) -> None:
 
 
 def day_plan(blocks: Iterable[Block], day: date) -> list[Segment]:
-    """The whole of ``day`` as segments in order, free time filling the gaps."""
-    spans = sorted(
-        (span[0], span[1], block) for block in blocks if (span := block.on(day)) is not None
-    )
+    """The whole of ``day`` as segments in order, free time filling the gaps.
+
+    Meetings (blocks with a ``date``) win over configured blocks: a configured block is cut
+    around them. Of two overlapping meetings, the one that starts first keeps its time.
+    """
+    configured: list[tuple[datetime, datetime, Block]] = []
+    meetings: list[tuple[datetime, datetime, Block]] = []
+    for block in blocks:
+        span = block.on(day)
+        if span is not None:
+            (configured if block.only_on is None else meetings).append((*span, block))
+    taken: list[tuple[datetime, datetime, Block]] = []
+    reach = datetime.min
+    for start, end, block in sorted(meetings, key=lambda m: (m[0], m[1], m[2].label)):
+        if end > reach:
+            taken.append((max(start, reach), end, block))
+            reach = end
+    spans = list(taken)
+    for start, end, block in configured:
+        spans.extend((a, b, block) for a, b in _cut(start, end, taken))
     out: list[Segment] = []
     cursor = datetime.combine(day, time.min)
-    for start, end, block in spans:
+    for start, end, block in sorted(spans, key=lambda s: (s[0], s[1])):
         if start > cursor:
             out.append(Segment(cursor, start, "free"))
-        out.append(Segment(start, end, block.mode, block.label))
+        out.append(Segment(start, end, block.mode, block.label, block.source))
         cursor = end
     midnight = datetime.combine(day + timedelta(days=1), time.min)
     if cursor < midnight:
         out.append(Segment(cursor, midnight, "free"))
+    return out
+
+
+def _cut(
+    start: datetime, end: datetime, holes: Iterable[tuple[datetime, datetime, Block]]
+) -> list[tuple[datetime, datetime]]:
+    """``start``-``end`` less the ``holes`` (sorted, not overlapping)."""
+    out = []
+    cursor = start
+    for a, b, _ in holes:
+        if b <= cursor or a >= end:
+            continue
+        if a > cursor:
+            out.append((cursor, a))
+        cursor = max(cursor, b)
+    if cursor < end:
+        out.append((cursor, end))
     return out
 
 

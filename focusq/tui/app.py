@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import subprocess
 import sys
 import time
 import traceback
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import ClassVar
 
@@ -23,6 +25,7 @@ from focusq import __version__
 from focusq.cli.output import visible
 from focusq.config import Settings
 from focusq.engine.procs import lease_is_live
+from focusq.focus.blocks import Block
 from focusq.paths import PRIVATE_FILE, Paths
 from focusq.store.aio import Store
 from focusq.store.ops import focus, lease
@@ -77,7 +80,10 @@ class FocusqApp(App[None]):
         """The time source: tests pass a fixed clock."""
         self.store = Store(paths.database, busy_timeout=settings.store.busy_timeout)
         self.blocks = settings.time_blocks()
-        """The configured time blocks."""
+        """The configured time blocks, and today's and tomorrow's meetings from the calendar
+        once they are read (:meth:`watch_calendar`)."""
+        self.calendar_days: tuple[date, ...] = ()
+        """The days whose meetings :attr:`blocks` holds."""
         self.theme_names: list[str] = []
         self.wanted_worker = True
         """Check for a worker after the next board load (runnable work may need one)."""
@@ -93,6 +99,7 @@ class FocusqApp(App[None]):
         await self.push_screen(MainScreen())
         self.watch_database()
         self.watch_themes()
+        self.watch_calendar()
 
     async def on_unmount(self) -> None:
         await self.store.close()
@@ -178,6 +185,66 @@ class FocusqApp(App[None]):
             )
         finally:
             os.close(log)
+
+    # -- the calendar ---------------------------------------------------------------------
+
+    @work(exclusive=True, group="watch-calendar")
+    async def watch_calendar(self) -> None:
+        """Read the calendar's meetings into :attr:`blocks`, again when a file is saved
+        (a burst of saves is one read), and at midnight for the new day."""
+        from watchfiles import awatch
+
+        from focusq.calendar import resolve
+
+        files = {resolve(f, self.paths.config_dir) for f in self.settings.calendar.ics}
+        if not files:
+            return
+        await self._read_calendar()
+        folders = _existing_folders(files)
+        if not folders:
+            return
+        async for _ in awatch(
+            *folders,
+            watch_filter=lambda _change, path: os.path.normpath(path) in files,
+            recursive=False,
+            debounce=200,
+            step=100,
+        ):
+            await self._read_calendar()
+
+    async def _read_calendar(self) -> None:
+        today = date.fromtimestamp(self.clock())
+        days = (today, today + timedelta(days=1))
+        meetings, problems = await self.meetings_on(days)
+        self.blocks = [*self.settings.time_blocks(), *meetings]
+        self.calendar_days = days
+        for problem in problems:
+            self.notify(problem, severity="warning", timeout=10, markup=False)
+        for screen in self.screen_stack:
+            if isinstance(screen, (MainScreen, ReviewScreen)):
+                screen.post_message(DatabaseChanged())
+        midnight = datetime.combine(days[1], datetime.min.time()).timestamp()
+        self.set_timer(max(1.0, midnight - self.clock() + 1), self._new_day, name="new-day")
+
+    def _new_day(self) -> None:
+        if date.fromtimestamp(self.clock()) not in self.calendar_days[:1]:
+            self.watch_calendar()
+
+    async def meetings_on(self, days: Sequence[date]) -> tuple[list[Block], list[str]]:
+        """The calendar's meetings on ``days`` (from the cache, else read in a thread: a
+        large file takes seconds) and one line per file that could not be used."""
+        from focusq.calendar import meeting_blocks
+
+        return await asyncio.to_thread(
+            meeting_blocks, self.paths.home, self.paths.config_dir, self.settings.calendar, days
+        )
+
+    async def blocks_on(self, day: date) -> list[Block]:
+        """The configured blocks and the meetings of ``day`` and the day after."""
+        if day in self.calendar_days[:1] or not self.settings.calendar.ics:
+            return self.blocks
+        meetings, _ = await self.meetings_on((day, day + timedelta(days=1)))
+        return [*self.settings.time_blocks(), *meetings]
 
     # -- themes -----------------------------------------------------------------------------
 
@@ -370,6 +437,11 @@ class FocusqApp(App[None]):
                 timeout=10,
                 markup=False,
             )
+
+
+def _existing_folders(files: set[str]) -> list[str]:
+    """The folders of ``files`` that exist (a file may appear in one later; not in none)."""
+    return sorted({d for f in files if os.path.isdir(d := os.path.dirname(f))})
 
 
 def make_app(settings: Settings, paths: Paths, clock: Callable[[], float] = time.time) -> FocusqApp:

@@ -17,6 +17,7 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Static
 
 from focusq.errors import FocusqError
+from focusq.focus.blocks import Block
 from focusq.paths import PRIVATE_FILE
 from focusq.review.day import DayLog, day_window, tomorrow_start
 from focusq.review.export import (
@@ -89,6 +90,8 @@ class ReviewScreen(Screen[None]):
         super().__init__()
         self.day = day
         self.review: Review | None = None
+        self.blocks: list[Block] = []
+        """The day's blocks and meetings, as the figures were computed with."""
 
     @property
     def fq(self) -> FocusqApp:
@@ -125,7 +128,8 @@ class ReviewScreen(Screen[None]):
         rows = await self._run(review.day_log(start, end, self.day.isoformat()))
         if rows is None:
             return
-        self.review = figures(DayLog.of(self.day, rows, self.fq.blocks, self.fq.clock()))
+        self.blocks = await self.fq.blocks_on(self.day)
+        self.review = figures(DayLog.of(self.day, rows, self.blocks, self.fq.clock()))
         self._show(self.review, select)
 
     async def _run(self, op: Any) -> Any:
@@ -249,7 +253,7 @@ class ReviewScreen(Screen[None]):
         table = self.query_one("#review-unfinished", DataTable)
         work = self.review.unfinished
         index = min(table.cursor_row, len(work) - 1)
-        tomorrow = tomorrow_start(self.day, self.fq.blocks)
+        tomorrow = tomorrow_start(self.day, self.blocks)
         op = review.decide(work[index].id, action, self.day.isoformat(), self.fq.clock(), tomorrow)
         if await self._run(op) is None:
             return
