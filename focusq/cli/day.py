@@ -91,7 +91,7 @@ def day_blocks(paths: Paths, config: Any, days: Any, *, parse: bool = True) -> l
     from focusq.calendar import meeting_blocks
 
     meetings, problems = meeting_blocks(paths.home, paths.config_dir, calendar, days, parse=parse)
-    for problem in problems:
+    for problem in problems if parse else ():  # a status line stays one line
         print(f"focusq: {visible(problem)}", file=sys.stderr)
     return blocks + meetings
 
@@ -103,7 +103,17 @@ def cmd_focus(args: argparse.Namespace) -> int:
     paths = Paths.from_env()
     config = cached_settings(paths)
     now = time.time()
+    if args.trim is not None:
+        from focusq.cli.planning import trim
+
+        return trim(paths, config, args.trim, args.to, now)
+    if args.to is not None:
+        raise UserError("--to goes with --trim ID: the session to trim")
     with open_store(paths, config) as store:
+        if args.new is not None:
+            from focusq.cli.planning import add_creative
+
+            args.id = add_creative(store, args.new, now)
         if args.stop or args.done:
             session = store.run(focus.stop_focus(now, done=args.done))
             spent = now - session["started_at"] - session["paused_seconds"]
@@ -147,6 +157,10 @@ def cmd_review(args: argparse.Namespace) -> int:
     day = _review_day(args.date, now)
     blocks = day_blocks(paths, config, [day, day + timedelta(days=1)])
     start, end = day_window(day)
+    if args.week:
+        from focusq.cli.planning import week
+
+        return week(paths, config, day, now, as_json=args.json)
     if args.close and day > review_day(now):
         raise UserError(f"--close {day.isoformat()}: that day has not happened yet")
     with open_store(paths, config) as store:
@@ -410,6 +424,13 @@ def focus_args(p: argparse.ArgumentParser) -> None:
         metavar="N",
         help="planned length (focus.default_minutes)",
     )
+    p.add_argument(
+        "--new", metavar="TEXT", help='add a creative task and focus on it: "title +tag est:50m"'
+    )
+    p.add_argument(
+        "--trim", type=task_id_arg, metavar="ID", help="trim ID's last session (with --to)"
+    )
+    p.add_argument("--to", metavar="HH:MM", help="with --trim: when the focus really stopped")
     p.add_argument("--stop", action="store_true", help="end the session")
     p.add_argument("--done", action="store_true", help="end the session and mark its task done")
     p.add_argument("--pause", action="store_true", help="pause the session")
@@ -463,6 +484,11 @@ def review_args(p: argparse.ArgumentParser) -> None:
     out = p.add_mutually_exclusive_group()
     out.add_argument("--markdown", action="store_true", help="print Markdown, timeline as SVG")
     out.add_argument("--json", action="store_true", help="print every figure as JSON")
+    p.add_argument(
+        "--week",
+        action="store_true",
+        help="the 7 days to --date: estimates against time taken, per tag and project",
+    )
     p.add_argument("--close", action="store_true", help="close the day, then show it")
     p.add_argument(
         "--force", action="store_true", help="with --close: close even with unanswered work"

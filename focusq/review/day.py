@@ -45,6 +45,11 @@ class DayLog:
     notes: Sequence[dict[str, Any]] = ()
     """Failure notes ever written about the day's failed tasks: ``task_id``, ``at``, ``text``."""
     blocks: Sequence[BlockSpan] = ()
+    carried: dict[int, int] = dataclasses.field(default_factory=dict)
+    """Unfinished task -> how many times a review carried it to the next day."""
+    history: dict[str, Any] = dataclasses.field(default_factory=dict)
+    """The tasks finished this day and all their focus and status events
+    (``ops.review.done_history``): for their estimates against the time they took."""
 
     @classmethod
     def of(cls, day: date, rows: dict[str, Any], blocks: Sequence[Block], now: float) -> DayLog:

@@ -13,7 +13,18 @@ from datetime import date, datetime
 from html import escape
 from typing import Any
 
-from focusq.review.figures import FAILED_RESULTS, DoneTask, Failure, Review, Span, Timeline
+from focusq.review.figures import (
+    CARRIED_FLAG,
+    FAILED_RESULTS,
+    DoneTask,
+    Failure,
+    Review,
+    Span,
+    Timeline,
+    Unfinished,
+)
+from focusq.review.planned import text_lines as planned_text
+from focusq.review.planned import total_words
 
 ANSWER_WORDS = {"carry": "carried to tomorrow", "backlog": "sent to the backlog", "drop": "dropped"}
 
@@ -140,6 +151,11 @@ def _json_name(name: str) -> str:
     return name.removesuffix("_seconds") + "_s" if name.endswith("_seconds") else name
 
 
+def to_plain(value: Any) -> Any:
+    """A figure as plain data, named as in ``focusq review --json``."""
+    return _plain(value)
+
+
 def _plain(value: Any) -> Any:
     """Dataclasses as dicts, all the way down (``dataclasses.asdict`` without its deep copies,
     which cost a day with thousands of rows tens of milliseconds)."""
@@ -262,6 +278,7 @@ def to_text(review: Review, width: int = 100) -> str:
     if review.done:
         out += ["", "Done"]
         out += [f"  #{t.id:<5} {t.title}  ({_done_time(t)})" for t in review.done]
+    out += planned_text(review.planned)
     if review.jobs.failures:
         out += ["", "Failures"]
         for f in review.jobs.failures:
@@ -273,13 +290,20 @@ def to_text(review: Review, width: int = 100) -> str:
     out += ["", f"Unfinished ({len(review.unfinished)})"]
     for u in review.unfinished:
         answer = f"  -> {ANSWER_WORDS[u.answer]}" if u.answer else ""
-        out.append(f"  #{u.id:<5} {u.status:<8} {u.title}{answer}")
+        out.append(f"  #{u.id:<5} {u.status:<8} {u.title}{answer}{carried_flag(u)}")
         out += [f"         note: {n.text}" for n in u.notes[-1:]]
     if not review.unfinished:
         out.append("  nothing: a clean slate")
     if review.older_failures:
         out.append(f"  {_older(review.older_failures)}")
     return "\n".join(out) + "\n"
+
+
+def carried_flag(task: Unfinished) -> str:
+    """``  (carried 3 times: backlog?)`` for a task carried :data:`CARRIED_FLAG` times."""
+    if task.carried < CARRIED_FLAG:
+        return ""
+    return f"  (carried {task.carried} times: backlog?)"
 
 
 def _older(count: int) -> str:
@@ -319,6 +343,17 @@ def to_markdown(review: Review) -> str:
         ]
     else:
         out.append("Nothing was finished.")
+    p = review.planned
+    if p.planned_seconds:
+        out += ["", "## Planned against actual", ""]
+        out += ["| # | Task | Estimate | Took | Ratio |", "| ---: | --- | ---: | ---: | ---: |"]
+        out += [
+            f"| {t.id} | {_cell(t.title)} | "
+            f"{duration(t.estimate_seconds) if t.estimate_seconds else '–'} | "
+            f"{duration(t.actual_seconds)} | {f'{t.ratio:.1f}x' if t.ratio else '–'} |"
+            for t in p.tasks
+        ]
+        out += ["", f"Total: {total_words(p)}."]
     out += ["", "## Focus", ""]
     if f.blocks:
         out += ["| Block | Planned | Focused | Used |", "| --- | ---: | ---: | ---: |"]
@@ -379,7 +414,7 @@ def to_markdown(review: Review) -> str:
         out += [
             f"| {u.id} | {_cell(u.title)} | {u.kind} | {u.status} | "
             f"{ANSWER_WORDS.get(u.answer or '', 'not yet answered')} | "
-            f"{_cell(u.notes[-1].text) if u.notes else ''} |"
+            f"{_last_note_cell(u)} |"
             for u in review.unfinished
         ]
     else:
@@ -387,6 +422,12 @@ def to_markdown(review: Review) -> str:
     if review.older_failures:
         out += ["", f"{_older(review.older_failures)}."]
     return "\n".join(out) + "\n"
+
+
+def _last_note_cell(task: Unfinished) -> str:
+    """The last note on a task, and the flag of one carried too often."""
+    note = _cell(task.notes[-1].text) if task.notes else ""
+    return " ".join(part for part in (note, carried_flag(task).strip()) if part)
 
 
 def _cell(text: str) -> str:

@@ -21,14 +21,16 @@ import itertools
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
 
 from focusq.review.day import BlockSpan, DayLog
+from focusq.review.planned import Planned, planned
+from focusq.review.sessions import Interval, Run, Session, focus_stretches, runs_of, sessions_of
+
+CARRIED_FLAG = 3
+"""Carried this many times, a task is flagged: "carried 3 times: backlog?"."""
 
 FAILED_RESULTS = ("failed", "spawn_error", "timed_out", "interrupted")
 """Run results the review lists as failures."""
-
-Interval = tuple[float, float]
 
 
 # -- what it says ---------------------------------------------------------------------------
@@ -197,6 +199,9 @@ class Unfinished:
     answer: str | None
     notes: list[FailureNote] = dataclasses.field(default_factory=list)
     """Failure notes written about it on any day."""
+    carried: int = 0
+    """Times a review carried it to the next day: at :data:`CARRIED_FLAG`, the review
+    asks whether it belongs in the backlog."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -216,37 +221,20 @@ class Review:
     unfinished: list[Unfinished]
     older_failures: int = 0
     """Jobs that failed on earlier days and were never answered (``focusq clean``)."""
+    planned: Planned = dataclasses.field(default_factory=lambda: Planned([], 0.0, 0.0, 0, 0.0))
+    """The day's finished tasks: their estimates against the time they took."""
 
 
 # -- computing it ---------------------------------------------------------------------------
 
 
-@dataclass(slots=True)
-class _Run:
-    task_id: int
-    attempt: int
-    start: float
-    end: float | None = None
-    result: str | None = None
-    exit_code: int | None = None
-
-
-@dataclass(slots=True)
-class _Session:
-    task_id: int
-    start: float
-    resumed: float | None
-    stretches: list[Interval] = dataclasses.field(default_factory=list)
-    away: list[Interval] = dataclasses.field(default_factory=list)
-
-
 def figures(log: DayLog) -> Review:
     """The review of ``log.day``."""
     until = min(log.now, log.end)
-    runs = _runs(log.events)
-    sessions = _sessions(log.events, until)
+    runs = runs_of(log.events)
+    sessions = sessions_of(log.events, until)
     # Each session's stretches of focus within the day, worked out once.
-    focused = [(s, _clip(_focus_stretches(s), log.start, until)) for s in sessions]
+    focused = [(s, _clip(focus_stretches(s), log.start, until)) for s in sessions]
     focus_spans = [
         Span(a, b, s.task_id, _title(log, s.task_id), "focus")
         for s, stretches in focused
@@ -273,6 +261,7 @@ def figures(log: DayLog) -> Review:
         timeline=_timeline(log, focus_spans, job_spans),
         unfinished=_unfinished(log, notes),
         older_failures=log.older_failures,
+        planned=planned(log.history, until),
     )
 
 
@@ -285,78 +274,8 @@ def _in_day(log: DayLog, at: float) -> bool:
     return log.start <= at < log.end
 
 
-def _ends_in(log: DayLog, run: _Run) -> bool:
+def _ends_in(log: DayLog, run: Run) -> bool:
     return run.end is not None and _in_day(log, run.end)
-
-
-def _runs(events: Iterable[dict[str, Any]]) -> list[_Run]:
-    runs: list[_Run] = []
-    open_runs: dict[int, _Run] = {}
-    for e in events:
-        if e["kind"] != "status" or e["task_id"] is None:
-            continue
-        p = e["payload"]
-        if p.get("to") == "running" and "attempt" in p:
-            run = _Run(e["task_id"], int(p["attempt"]), e["at"])
-            open_runs[e["task_id"]] = run
-            runs.append(run)
-        elif p.get("from") in ("running", "paused") and "result" in p:
-            run_or_none = open_runs.pop(e["task_id"], None)
-            if run_or_none is not None:
-                run_or_none.end, run_or_none.result = e["at"], p["result"]
-                run_or_none.exit_code = p.get("exit_code")
-    return runs
-
-
-def _sessions(events: Iterable[dict[str, Any]], until: float) -> list[_Session]:
-    sessions: list[_Session] = []
-    current: _Session | None = None
-
-    def stop(at: float) -> None:
-        if current is not None and current.resumed is not None:
-            current.stretches.append((current.resumed, at))
-            current.resumed = None
-
-    for e in events:
-        if e["kind"] != "focus":
-            continue
-        action, at = e["payload"].get("action"), e["at"]
-        if action == "start":
-            stop(at)
-            current = _Session(e["task_id"], at, at)
-            sessions.append(current)
-        elif current is None:
-            continue
-        elif action == "pause":
-            stop(at)
-        elif action == "resume" and current.resumed is None:
-            current.resumed = at
-        elif action == "away":
-            back = float(e["payload"].get("until") or at)
-            current.away.append((back - float(e["payload"]["seconds"]), back))
-        elif action == "end":
-            stop(at)
-            current = None
-    if current is not None:
-        stop(until)
-    return sessions
-
-
-def _focus_stretches(session: _Session) -> list[Interval]:
-    """The session's stretches of focus with the time away cut out."""
-    stretches = session.stretches
-    for cut_a, cut_b in session.away:
-        kept: list[Interval] = []
-        for a, b in stretches:
-            if cut_b <= a or cut_a >= b:
-                kept.append((a, b))
-                continue
-            if a < cut_a:
-                kept.append((a, cut_a))
-            if cut_b < b:
-                kept.append((cut_b, b))
-        stretches = kept
-    return stretches
 
 
 def _clip(intervals: Iterable[Interval], lo: float, hi: float) -> list[Interval]:
@@ -378,7 +297,7 @@ def _union_length(intervals: Iterable[Interval]) -> float:
 
 
 def _done(
-    log: DayLog, focus: Sequence[Span], jobs: Sequence[Span], runs: Sequence[_Run]
+    log: DayLog, focus: Sequence[Span], jobs: Sequence[Span], runs: Sequence[Run]
 ) -> list[DoneTask]:
     finished: dict[int, float] = {}
     for e in log.events:
@@ -408,7 +327,7 @@ def _done(
 
 
 def _focus(
-    log: DayLog, focused: Sequence[tuple[_Session, list[Interval]]], spans: Sequence[Span]
+    log: DayLog, focused: Sequence[tuple[Session, list[Interval]]], spans: Sequence[Span]
 ) -> Focus:
     by_mode = {"async": 0.0, "sync": 0.0, "free": 0.0}
     blocks = []
@@ -475,7 +394,7 @@ def _interruptions(log: DayLog) -> Interruptions:
     )
 
 
-def _switches(log: DayLog, sessions: Sequence[_Session]) -> Switches:
+def _switches(log: DayLog, sessions: Sequence[Session]) -> Switches:
     answers = [
         bool(e["payload"].get("accepted"))
         for e in log.events
@@ -499,7 +418,7 @@ def _notes(log: DayLog) -> dict[int, list[FailureNote]]:
 
 def _jobs(
     log: DayLog,
-    counted: Sequence[_Run],
+    counted: Sequence[Run],
     spans: Sequence[Span],
     notes: dict[int, list[FailureNote]],
 ) -> Jobs:
@@ -569,6 +488,14 @@ def _unfinished(log: DayLog, notes: dict[int, list[FailureNote]]) -> list[Unfini
     tasks = [(i, log.tasks[i]) for i in ids if i in log.tasks]
     tasks.sort(key=lambda it: (it[1]["kind"] != "creative", -it[1].get("prio_rank", 1), it[0]))
     return [
-        Unfinished(i, t["title"], t["kind"], t["status"], log.answers.get(i), notes.get(i, []))
+        Unfinished(
+            i,
+            t["title"],
+            t["kind"],
+            t["status"],
+            log.answers.get(i),
+            notes.get(i, []),
+            log.carried.get(i, 0),
+        )
         for i, t in tasks
     ]

@@ -153,6 +153,35 @@ def discount_focus(seconds: float, now: float, until: float | None = None) -> Op
     yield from event(current["task_id"], EventKind.FOCUS, payload, now)
 
 
+def trim_focus(task_id: int, to: float, now: float) -> Op[Record]:
+    """End ``task_id``'s latest session that began before ``to`` at ``to``, afterwards.
+
+    For a session forgotten running: an open one is ended now (outcome ``trimmed``), and a
+    ``trim`` event says the focus stopped at ``to``; the session's row and its events stay as
+    they were, so the review counts up to ``to`` and the original can still be read.
+    """
+    yield WRITE
+    yield from require(task_id)
+    if to > now:
+        raise UserError("--to is later than now: trim a session to a time it has passed")
+    rows = yield (
+        "SELECT f.*, t.title FROM focus_sessions f JOIN tasks t ON t.id = f.task_id "
+        "WHERE f.task_id = ? AND f.started_at < ? ORDER BY f.started_at DESC LIMIT 1",
+        (task_id, to),
+    )
+    if not rows:
+        raise UserError(f"task {task_id} has no focus session that began before that time")
+    session = dict(rows[0])
+    was = session["ended_at"]
+    if was is not None and was <= to:
+        raise UserError(f"task {task_id}'s last session before then had already ended")
+    if was is None:
+        yield from end_focus(session, now, "trimmed")
+    payload = {"action": "trim", "session": session["id"], "to": to, "was": was or now}
+    yield from event(task_id, EventKind.FOCUS, payload, now)
+    return {**session, "was": was or now, "to": to}
+
+
 def last_focus_end() -> Op[float | None]:
     """When the latest focus session ended, if one has."""
     yield READ

@@ -78,8 +78,11 @@ def day_log(start: float, end: float, day: str) -> Op[Record]:
         """,
         (start, end, start, start, start, start, start, start),
     )
+    focused = sorted({r[2] for r in rows if r[3] == "focus" and r[2] is not None})
+    trims = yield from _trims(focused, {r[0] for r in rows})
     events = [
-        {"at": r[1], "task_id": r[2], "kind": r[3], "payload": json.loads(r[4])} for r in rows
+        {"at": r[1], "task_id": r[2], "kind": r[3], "payload": json.loads(r[4])}
+        for r in sorted([*map(tuple, rows), *trims])
     ]
     unfinished = yield (_UNFINISHED, (end, end, start, end))
     older = yield (_OLDER_FAILURES, (start,))
@@ -103,6 +106,8 @@ def day_log(start: float, end: float, day: str) -> Op[Record]:
         """,
         (start, end),
     )
+    carried = yield from _carried([r[0] for r in unfinished])
+    history = yield from _done_history(start, end)
     # Notes about any task the review shows a failure of or asks about.
     noted = sorted({r["task_id"] for r in failed} | {r[0] for r in unfinished})
     notes: list[Any] = []
@@ -122,6 +127,67 @@ def day_log(start: float, end: float, day: str) -> Op[Record]:
         "tails": {(r["task_id"], r["attempt"]): r["tail"] or "" for r in failed},
         "notes": [
             {"task_id": r["task_id"], "at": r["at"], **json.loads(r["payload"])} for r in notes
+        ],
+        "carried": carried,
+        "history": history,
+    }
+
+
+def _trims(task_ids: Sequence[int], seen: set[int]) -> Op[list[Any]]:
+    """The trims of these tasks' sessions not among the rows ``seen`` (a trim is often
+    written a day after its session)."""
+    out: list[Any] = []
+    for chunk, marks in in_chunks(task_ids):
+        rows = yield (
+            f"SELECT id, at, task_id, kind, payload FROM events WHERE task_id IN ({marks}) "
+            "AND kind = 'focus' AND json_extract(payload, '$.action') = 'trim'",
+            chunk,
+        )
+        out += [tuple(r) for r in rows if r[0] not in seen]
+    return out
+
+
+def _carried(task_ids: Sequence[int]) -> Op[dict[int, int]]:
+    """On how many days a review carried each task to the next (one answer a day counts)."""
+    out: dict[int, int] = {}
+    for chunk, marks in in_chunks(task_ids):
+        rows = yield (
+            "SELECT task_id, count(DISTINCT json_extract(payload, '$.day')) FROM events "
+            f"WHERE task_id IN ({marks}) "
+            "AND kind = 'reviewed' AND json_extract(payload, '$.action') = 'carry' "
+            "GROUP BY task_id",
+            chunk,
+        )
+        out.update((int(r[0]), int(r[1])) for r in rows)
+    return out
+
+
+def done_history(start: float, end: float) -> Op[Record]:
+    """The tasks finished between ``start`` and ``end`` (estimate, tags, project) and every
+    focus and status event of theirs: what planned-against-actual is computed from."""
+    yield READ
+    return (yield from _done_history(start, end))
+
+
+def _done_history(start: float, end: float) -> Op[Record]:
+    rows = yield (
+        "SELECT id, title, kind, estimate, tags, project, ended_at FROM tasks "
+        "WHERE ended_at >= ? AND ended_at < ? AND status = 'done' ORDER BY ended_at, id",
+        (start, end),
+    )
+    tasks = {r["id"]: {**dict(r), "tags": json.loads(r["tags"])} for r in rows}
+    events: list[Any] = []
+    for chunk, marks in in_chunks(list(tasks)):
+        events += yield (
+            f"SELECT id, at, task_id, kind, payload FROM events WHERE task_id IN ({marks}) "
+            "AND kind IN ('focus', 'status') ORDER BY id",
+            chunk,
+        )
+    return {
+        "tasks": tasks,
+        "events": [
+            {"at": r[1], "task_id": r[2], "kind": r[3], "payload": json.loads(r[4])}
+            for r in sorted(map(tuple, events))
         ],
     }
 
