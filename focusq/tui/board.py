@@ -2,21 +2,23 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 from statistics import median
-from typing import Any
+from typing import Any, overload
 
 from focusq.durations import format_duration
 from focusq.engine.scheduler import Limits
-from focusq.engine.waiting import running_of, waiting_for
+from focusq.engine.waiting import OPEN, running_of, waiting_for
+from focusq.errors import FocusqError
 from focusq.focus.blocks import Block, Segment, next_boundary, segment_at
-from focusq.states import ACTIVE
 from focusq.store.aio import Store
-from focusq.store.ops import focus, groups, inbox, jobs, tasks
+from focusq.store.ops import focus, groups, inbox, jobs, pages, tasks
+from focusq.store.ops.pages import Listing
 
 VIEWS = ("all", "creative", "mechanical", "done")
 """The task list's views, in the order ``v`` cycles them."""
@@ -47,15 +49,49 @@ class Waiting:
     why: str
 
 
+class FirstOf(Sequence[Waiting]):
+    """The first few of a longer list, and how long it is: ``len`` is the whole list's, and
+    only the first ``len(items)`` can be read (a slice stops there)."""
+
+    def __init__(self, items: Sequence[Waiting], total: int) -> None:
+        self._items = list(items)
+        self._total = max(total, len(self._items))
+
+    def __len__(self) -> int:
+        return self._total
+
+    @overload
+    def __getitem__(self, index: int) -> Waiting: ...
+    @overload
+    def __getitem__(self, index: slice) -> list[Waiting]: ...
+    def __getitem__(self, index: int | slice) -> Waiting | list[Waiting]:
+        return self._items[index]
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, FirstOf):
+            return (self._items, self._total) == (other._items, other._total)
+        return self._total == len(self._items) and other == self._items
+
+    __hash__ = None  # type: ignore[assignment]
+
+
 @dataclass(frozen=True)
 class Board:
-    """Everything the main screen draws, taken at one moment."""
+    """Everything the main screen draws besides the task list, taken at one moment.
+
+    The task list itself is read a page at a time by the list (``store.ops.pages``): the
+    board holds figures, never the open set.
+    """
 
     now: float
     counts: dict[str, int]
     slots: list[Slot]
-    waiting: list[Waiting]
+    waiting: Sequence[Waiting]
+    """The jobs held back, by id: ``len`` counts them all, the first few can be read, each
+    with why (as many as the slots panel shows)."""
     tasks: list[dict[str, Any]]
+    """Open creative tasks in the order they will be taken (the first ``CANDIDATES``, and
+    the focused one): what a switch prompt may offer."""
     view: str
     query: str = ""
     slot_count: int = 3
@@ -73,6 +109,18 @@ class Board:
         """How many interruptions wait to be delivered."""
         return len(self.inbox)
 
+    @property
+    def listing(self) -> Listing:
+        """What the task list shows: the view, the filter, today."""
+        return Listing(self.view, self.query, midnight(self.now))
+
+
+WAITING_SHOWN = 7
+"""Held-back jobs read with their reasons: the slots panel shows six and says how many more."""
+
+CANDIDATES = 200
+"""Open creative tasks a switch prompt chooses from (the first, in the order taken)."""
+
 
 async def load_board(
     store: Store,
@@ -84,20 +132,20 @@ async def load_board(
     blocks: Sequence[Block] = (),
     settings: Any = None,
 ) -> Board:
-    """Read the board: counts, running jobs with estimates, waiting jobs, the listed tasks.
+    """Read the board: counts, running jobs with estimates, the first waiting jobs and why.
 
-    With ``settings``, why a job waits weighs the configured locks and groups too (and
+    Every read is bounded or counted by SQLite, so the board costs the same at any queue
+    size. With ``settings``, why a job waits weighs the configured locks and groups too (and
     the groups changed from the shell).
     """
-    open_jobs = await store.run(jobs.open_jobs())
+    running = await store.run(pages.running_jobs())
     if settings is not None:
         limits = Limits.of(settings, await store.run(groups.group_states()))
     else:
         limits = Limits(max_parallel=slot_count)
-    by_id = {j["id"]: j for j in open_jobs}
     slots = []
-    for job in open_jobs:
-        if job["status"] not in ("running", "paused") or job["run"] is None:
+    for job in running:
+        if job["run"] is None:
             continue
         past = await store.run(jobs.recent_durations(json.dumps(job["command"]), job["cwd"]))
         slots.append(
@@ -112,40 +160,85 @@ async def load_board(
                 paused_at=job["updated_at"] if job["status"] == "paused" else None,
             )
         )
+    slots.sort(key=lambda s: s.task_id)
+    count, first = await store.run(
+        pages.held_back(now, *_at_cap(running, limits), limit=WAITING_SHOWN)
+    )
     # queued: ready to start when a slot frees; waiting: held back by something else. The
-    # words are the CLI's (engine.waiting): `focusq ls` and the board say the same.
-    running = running_of(by_id)  # once: asking about each open job is then linear
-    reasons = {j["id"]: waiting_for(j, by_id, limits, now, running) for j in open_jobs}
-    waiting = [
-        Waiting(j["id"], j["title"], why)
-        for j in open_jobs
-        if (why := reasons[j["id"]]) and not why.startswith("cap ")
-    ]
+    # words are the CLI's (engine.waiting): `focusq ls` and the board say the same. Only the
+    # jobs shown are asked about; SQLite counted the rest.
+    waiting = await _reasons(store, first, running, limits, now)
+    by_status = (await store.run(tasks.status_counts()))["mechanical"]
     counts = {
-        "queued": sum(j["status"] == "queued" for j in open_jobs)
-        - sum(w.task_id in by_id and by_id[w.task_id]["status"] == "queued" for w in waiting),
+        "queued": by_status.get("queued", 0)
+        + by_status.get("held", 0)
+        + by_status.get("waiting", 0)
+        - count,
         "running": len(slots),
-        "waiting": len(waiting),
+        "waiting": count,
     }
-    tasks = await _listed(store, view, now)
-    if query:
-        needle = query.lower()
-        tasks = [t for t in tasks if needle in _haystack(t)]
     moment = datetime.fromtimestamp(now)
+    session = await store.run(focus.current_focus())
     return Board(
         now,
         counts,
         slots,
-        waiting,
-        tasks,
+        FirstOf(waiting, count),
+        await _candidates(store, session),
         view,
         query,
         slot_count,
-        focus=await store.run(focus.current_focus()),
+        focus=session,
         block=segment_at(blocks, moment) if blocks else None,
         next_block=next_boundary(blocks, moment) if blocks else None,
         inbox=tuple(await store.run(inbox.inbox(held_only=True))),
     )
+
+
+def _at_cap(running: list[dict[str, Any]], limits: Limits) -> tuple[set[str], set[str]]:
+    """The lock keys and groups the running jobs fill (or that are paused): a queued job
+    needing one of them waits, as ``waiting_for`` says."""
+    holders: dict[str, int] = {}
+    in_group: dict[str, int] = {}
+    for job in running:
+        for key in job["locks"]:
+            holders[key] = holders.get(key, 0) + 1
+        if job["group"]:
+            in_group[job["group"]] = in_group.get(job["group"], 0) + 1
+    full = {key for key, n in holders.items() if n >= limits.lock_cap(key)}
+    blocked = set(limits.paused_groups)
+    blocked.update(g for g, cap in limits.group_caps.items() if in_group.get(g, 0) >= cap)
+    return full, blocked
+
+
+async def _reasons(
+    store: Store,
+    shown: list[dict[str, Any]],
+    running: list[dict[str, Any]],
+    limits: Limits,
+    now: float,
+) -> list[Waiting]:
+    """Why each job in ``shown`` waits, in the CLI's words."""
+    deps = sorted({d for j in shown for d in (*j["after"], *j["afterany"])})
+    others = {j["id"]: j for j in running}
+    for dep in await store.run(jobs.jobs_by_id(deps)) if deps else []:
+        if dep["kind"] == "mechanical" and dep["status"] in OPEN:
+            others.setdefault(dep["id"], dep)
+    active = running_of(others)
+    out = []
+    for job in shown:
+        why = waiting_for(job, {**others, job["id"]: job}, limits, now, active)
+        if why and not why.startswith("cap "):
+            out.append(Waiting(job["id"], job["title"], why))
+    return out
+
+
+async def _candidates(store: Store, session: dict[str, Any] | None) -> list[dict[str, Any]]:
+    listed = await store.run(pages.first_open("creative", CANDIDATES))
+    if session is not None and all(t["id"] != session["task_id"] for t in listed):
+        with contextlib.suppress(FocusqError):
+            listed.append(await store.run(tasks.get_task(session["task_id"])))
+    return listed
 
 
 def with_fresh_tails(board: Board) -> Board:
@@ -157,27 +250,9 @@ def with_fresh_tails(board: Board) -> Board:
     return board if slots == board.slots else replace(board, slots=slots)
 
 
-async def _listed(store: Store, view: str, now: float) -> list[dict[str, Any]]:
-    if view == "done":
-        return await store.run(tasks.list_tasks(["done"], ended_after=_midnight(now)))
-    kind = view if view in ("creative", "mechanical") else None
-    listed = await store.run(tasks.list_tasks(sorted(ACTIVE), kind=kind))
-    if view in ("all", "mechanical"):
-        # Jobs that failed or were cancelled today stay in sight, one key from a retry.
-        ended = await store.run(
-            tasks.list_tasks(["failed", "cancelled"], kind="mechanical", ended_after=_midnight(now))
-        )
-        listed += ended
-    return listed
-
-
-def _midnight(now: float) -> float:
+def midnight(now: float) -> float:
+    """The start of the day ``now`` is in: what "today" means for finished tasks."""
     return datetime.fromtimestamp(now).replace(hour=0, minute=0, second=0).timestamp()
-
-
-def _haystack(task: dict[str, Any]) -> str:
-    parts = [task["title"], *("+" + t for t in task["tags"]), task["project"] or ""]
-    return " ".join(parts).lower()
 
 
 def last_line(log_path: str | None, size: int = 4096) -> str:

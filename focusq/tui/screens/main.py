@@ -11,13 +11,13 @@ from textual.binding import Binding, BindingType
 from textual.containers import Horizontal
 from textual.reactive import reactive
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Input, Static
+from textual.widgets import Footer, Input, Static
 
 from focusq.cli.output import task_detail
 from focusq.errors import FocusqError
 from focusq.quickadd import TaskDraft
 from focusq.states import TaskStatus
-from focusq.store.ops import focus, inbox, jobs, tasks
+from focusq.store.ops import focus, inbox, jobs, pages, tasks
 from focusq.tui.board import VIEWS, Board, load_board, with_fresh_tails
 from focusq.tui.focus_flow import FocusFlow
 from focusq.tui.messages import DatabaseChanged
@@ -38,6 +38,7 @@ if TYPE_CHECKING:
     from focusq.tui.app import FocusqApp
 
 _OPEN = (TaskStatus.QUEUED, TaskStatus.WAITING, TaskStatus.HELD)
+PICKED = 200  # open jobs offered when a task is marked as waiting on one
 
 
 class MainScreen(Screen[None]):
@@ -180,6 +181,8 @@ class MainScreen(Screen[None]):
     def __init__(self) -> None:
         super().__init__()
         self.board: Board | None = None
+        self._seen = -1
+        """The last event the task list was read after: no new event, nothing to read."""
         self._open_focus_view = False
         self.flow = FocusFlow(self)
         """Switch prompts and batches of interruptions, decided on each board."""
@@ -192,7 +195,7 @@ class MainScreen(Screen[None]):
         yield StatusBar(id="status-bar")
         yield JobSlotsPanel(id="slots")
         with Horizontal(id="body"):
-            yield TaskTable(id="tasks")
+            yield TaskTable(self.fq.store, id="tasks")
             yield Static("", id="detail")
         yield TextInput(placeholder="filter: words, +tag, project", id="filter")
         yield Footer()
@@ -242,8 +245,12 @@ class MainScreen(Screen[None]):
         slots.board = board
         slots.now = board.now
         table = self.query_one(TaskTable)
-        table.show_tasks(board.tasks)
-        title = Text(f"{board.view} · {len(board.tasks)}")
+        # Read again only after a change (or for another view): the rows on screen and counts.
+        seen = await self.fq.store.run(tasks.last_event_id())
+        if seen != self._seen or table.listing != board.listing:
+            self._seen = seen
+            await table.show(board.listing)
+        title = Text(f"{board.view} · {table.row_count}")
         if board.query:
             title.append_text(literal(f" · filter: {board.query}"))
         table.border_title = title
@@ -259,12 +266,12 @@ class MainScreen(Screen[None]):
             self.app.push_screen(FocusScreen(board))
         await self.flow.board_changed(board)
 
-    @on(DataTable.RowHighlighted)
-    def _highlighted(self, _: DataTable.RowHighlighted) -> None:
+    @on(TaskTable.Highlighted)
+    def _highlighted(self, _: TaskTable.Highlighted) -> None:
         self.show_detail()
 
-    @on(DataTable.RowSelected)
-    def _selected_row(self, _: DataTable.RowSelected) -> None:
+    @on(TaskTable.Selected)
+    def _selected_row(self, _: TaskTable.Selected) -> None:
         # The table takes enter for itself: a selected row is the details binding.
         self.action_details()
 
@@ -301,18 +308,16 @@ class MainScreen(Screen[None]):
     def select_task(self, task_id: int) -> None:
         """Move the list's cursor to ``task_id`` if the list shows it."""
         table = self.query_one(TaskTable)
-        if str(task_id) in table.rows:
+        if table.is_held(task_id):
             table.move_cursor(row=table.get_row_index(str(task_id)))
+        else:
+            self.run_worker(table.locate(task_id), group="locate", exclusive=True)
 
     def _selected(self) -> dict[str, Any] | None:
-        task_id = self.query_one(TaskTable).selected_id
-        if task_id is None or self.board is None:
+        task = self.query_one(TaskTable).selected
+        if task is None:
             self.notify("No task selected", severity="warning")
-            return None
-        for task in self.board.tasks:
-            if task["id"] == task_id:
-                return task
-        return None
+        return task
 
     async def write(self, op: Any, done: str) -> Any:
         """Run a store operation; say ``done`` (or what went wrong) and read the board again."""
@@ -490,12 +495,13 @@ class MainScreen(Screen[None]):
         op = focus.stop_focus(self.fq.clock(), done=False, outcome="break")
         await self.write(op, f"break: back in {minutes} min")
 
-    def action_block(self) -> None:
+    async def action_block(self) -> None:
         """Mark the selected creative task as waiting on a job you pick."""
         task = self._selected()
-        if task is None or self.board is None:
+        if task is None:
             return
-        jobs = [t for t in self.board.tasks if t["kind"] == "mechanical" and t["id"] != task["id"]]
+        first = await self.fq.store.run(pages.first_open("mechanical", PICKED))
+        jobs = [t for t in first if t["id"] != task["id"]]
         if not jobs:
             self.notify("no open job to wait on", severity="warning")
             return
@@ -572,8 +578,7 @@ class MainScreen(Screen[None]):
 
     def action_cursor(self, step: int) -> None:
         """Move the cursor in the list."""
-        table = self.query_one(TaskTable)
-        table.move_cursor(row=table.cursor_row + step)
+        self.query_one(TaskTable).action_cursor(step)
 
     def action_row(self, index: int) -> None:
         """The first (``0``) or last (``-1``) task in the list."""
@@ -585,10 +590,10 @@ class MainScreen(Screen[None]):
         screen = CaptureScreen("Go to task #", placeholder="its id, then enter")
         self.app.push_screen(screen, self._jumped)
 
-    def _jumped(self, text: str | None) -> None:
+    async def _jumped(self, text: str | None) -> None:
         wanted = (text or "").strip().lstrip("#")
-        if wanted.isdecimal() and str(int(wanted)) in self.query_one(TaskTable).rows:
-            self.select_task(int(wanted))
-        elif wanted:
+        if wanted.isdecimal() and await self.query_one(TaskTable).locate(int(wanted)):
+            return
+        if wanted:
             where = f"the {self.view} view" + (" with this filter" if self.filter_text else "")
             self.notify(f"#{wanted} is not in {where}", severity="warning", markup=False)
