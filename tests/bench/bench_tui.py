@@ -1,18 +1,21 @@
-"""How the TUI performs: first screen on a big history, live updates, idle CPU.
+"""How the TUI performs: first screen and memory at 1k, 10k and 100k open tasks, live
+updates at each size, idle CPU.
 
 Run it directly: ``python tests/bench/bench_tui.py`` (``--profile`` prints the cProfile
 excerpts of 1 and 2 even when they are within budget). Everything runs in throwaway
-``FOCUSQ_HOME`` folders (1 and 2 share the big one) with ``FOCUSQ_WORKER__AUTOSTART=false``,
-so no background worker ever starts.
+``FOCUSQ_HOME`` folders with ``FOCUSQ_WORKER__AUTOSTART=false``, so no background worker
+ever starts. Queues are built by direct SQL inserts (``seed_queue``): seconds for 100k.
 
-1. First screen: 100,000 tasks in the database (1,000 open, 99,000 done). Wall time of a
-   process that starts the TUI headless (``App.run_test``), waits until the task table
-   holds the 1,000 open tasks, and exits. Baseline: the same kind of process running a
-   bare Textual app showing ``Static("hello")``. Median of 5 interleaved runs each.
-2. Live update: with the TUI open in this process, ``focusq add "bench task N"`` (the
-   installed console script) in another process; the time from that process's exit to
-   the row being in the task table. Baseline: the same ``focusq add`` watched by a bare
-   ``watchfiles.awatch`` with the app's settings (the floor file watching sets).
+1. First screen and memory, at 1,000, 10,000 and 100,000 open tasks (half of them jobs,
+   plus 20,000 done): wall time of a process that starts the TUI headless
+   (``App.run_test``), waits until the task list counts every open task and has drawn its
+   first rows, and exits; its peak RSS. Baseline: the same kind of process running a bare
+   Textual app showing ``Static("hello")``. Median of interleaved runs.
+2. Live update, at each size: with the TUI open in this process, ``focusq add "bench task
+   N" pri:H`` (the installed console script) in another process; the time from that
+   process's exit to the row being on screen (high priority: it is listed near the top).
+   Baseline: the same ``focusq add`` watched by a bare ``watchfiles.awatch`` with the app's
+   settings (the floor file watching sets).
 3. Idle CPU: the real TUI (``python -m focusq ui``) in a pseudo-terminal of 120x36 with
    three jobs running (marked running in the store; no processes), CPU time over 10 s
    after 2 s to settle. Baseline: the bare Textual app in the same kind of terminal.
@@ -47,13 +50,16 @@ from collections.abc import Callable
 from typing import Any
 
 SIZE = (120, 36)
-HISTORY_TASKS = 100_000
-OPEN_TASKS = 1_000
-FIRST_SCREEN_RUNS = 5
+OPEN_SIZES = (1_000, 10_000, 100_000)
+"""Open tasks in the queue, for the first screen, memory and live updates."""
+HISTORY_TASKS = 20_000
+"""Done tasks beside the open ones at every size."""
+FIRST_SCREEN_RUNS = 3
 FIRST_SCREEN_BUDGET_S = 1.5
 FIRST_SCREEN_BUDGET_RATIO = 4.0
+MEMORY_BUDGET_MB = 150.0
 FIRST_SCREEN_TIMEOUT = 60.0
-ADD_RUNS = 10
+ADD_RUNS = 8
 ADD_BUDGET_MS = 250.0
 ADD_TIMEOUT = 10.0
 PROFILE_ADDS = 3
@@ -129,33 +135,58 @@ def record_error(title: str, exc: BaseException) -> None:
 # -- seeding --------------------------------------------------------------------------------
 
 
-def seed_history(home: str, total: int, open_count: int) -> float:
-    """``total`` creative tasks, all but the first ``open_count`` done, in one transaction."""
-    from focusq import quickadd
-    from focusq.store.ops import tasks
+def seed_queue(home: str, open_count: int, done_count: int = HISTORY_TASKS) -> float:
+    """``open_count`` open tasks (every other one a job, priorities M and L) and ``done_count``
+    done ones, by direct SQL inserts in one transaction: seconds for 100k, where 100k
+    ``focusq add`` calls would take minutes. The file is created and migrated by focusq."""
     from focusq.store.sync import SyncStore
 
     started = time.perf_counter()
+    database = paths_for(home).database
+    with SyncStore(database):
+        pass
     now = time.time()
-    drafts = [
-        quickadd.parse([f"history task {n} +bench project:p{n % 7}"], None, now=now)
-        for n in range(total)
-    ]
-
-    def op():  # type: ignore[no-untyped-def]
-        # A bigger page cache keeps one 100k-row transaction from spilling (seeding only).
-        yield ("PRAGMA cache_size = -262144", ())
-        ids = yield from tasks.add_tasks(drafts, now - 86_400)
-        # Seeding shortcut: one plain UPDATE instead of 99,000 transitions (no events).
-        yield (
-            "UPDATE tasks SET status = 'done', ended_at = ? WHERE id > ?",
-            (now - 3600, ids[open_count - 1]),
+    rows = []
+    for n in range(1, open_count + done_count + 1):
+        job = n % 2 == 0
+        done = n > open_count
+        rows.append(
+            (
+                f"history task {n} {'convert' if job else 'write'}",
+                "mechanical" if job else "creative",
+                "done" if done else "queued",
+                "L" if n % 3 == 0 else "M",
+                '["bench"]' if n % 5 == 0 else "[]",
+                f"p{n % 7}",
+                json.dumps(["./convert", str(n)]) if job else None,
+                "/srv" if job else None,
+                now - 86_400,
+                now - 3600 if done else now - 86_400,
+                now - 3600 if done else None,
+            )
         )
-        return ids
-
-    with SyncStore(paths_for(home).database) as store:
-        store.run(op())
+    con = sqlite3.connect(database)
+    try:
+        with con:
+            con.executemany(
+                "INSERT INTO tasks (title, kind, status, priority, tags, project, command, cwd,"
+                " created_at, updated_at, ended_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                rows,
+            )
+    finally:
+        con.close()
     return time.perf_counter() - started
+
+
+def queue_home(tmp: str, open_count: int) -> str:
+    """The home holding ``open_count`` open tasks, seeded on first use."""
+    home = os.path.join(tmp, f"open-{open_count}")
+    if not os.path.exists(paths_for(home).database):
+        seconds = seed_queue(home, open_count)
+        print(
+            f"   seeded {open_count:,} open + {HISTORY_TASKS:,} done in {seconds:.1f}s", flush=True
+        )
+    return home
 
 
 def seed_running_jobs(home: str, count: int) -> list[int]:
@@ -192,7 +223,7 @@ def seed_running_jobs(home: str, count: int) -> list[int]:
 FIRST_SCREEN_PROGRAM = """
 import time
 marks = {"start": time.monotonic()}
-import asyncio, json, sys
+import asyncio, json, resource, sys
 from focusq.config import load_settings
 from focusq.paths import Paths
 from focusq.tui.app import make_app
@@ -210,14 +241,16 @@ async def main():
         while True:
             await pilot.pause()
             try:
-                rows = app.screen.query_one(TaskTable).row_count
+                table = app.screen.query_one(TaskTable)
+                rows = table.row_count if table.held_rows else -1
             except Exception:
                 rows = -1
             if rows == WANTED or time.monotonic() > deadline:
                 break
         marks["loaded"] = time.monotonic()
     marks["closed"] = time.monotonic()
-    print(json.dumps({"rows": rows, "marks": marks}))
+    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(json.dumps({"rows": rows, "marks": marks, "rss_mb": rss}))
 
 asyncio.run(main())
 """
@@ -260,10 +293,13 @@ def timed_run(argv: list[str], env: dict[str, str], cwd: str) -> tuple[float, fl
 
 
 def bench_first_screen(tmp: str) -> None:
-    home = os.path.join(tmp, "history")
-    seconds = seed_history(home, HISTORY_TASKS, OPEN_TASKS)
+    for open_count in OPEN_SIZES:
+        first_screen_at(tmp, open_count)
+
+
+def first_screen_at(tmp: str, open_count: int) -> None:
+    home = queue_home(tmp, open_count)
     wanted = count_open(paths_for(home).database)
-    print(f"   seeded {HISTORY_TASKS:,} tasks ({wanted:,} open) in {seconds:.1f}s", flush=True)
     env = make_env(home)
     focus_argv = [sys.executable, "-c", first_screen_program(wanted)]
     bare_argv = [sys.executable, "-c", BARE_PROGRAM.replace("SIZE", repr(SIZE))]
@@ -273,6 +309,7 @@ def bench_first_screen(tmp: str) -> None:
     timed_run(focus_argv, env, tmp)
     focus: list[float] = []
     bare: list[float] = []
+    memory: list[float] = []
     phases: list[dict[str, float]] = []
     for _ in range(FIRST_SCREEN_RUNS):
         _, wall, _, error = timed_run(bare_argv, env, tmp)
@@ -286,7 +323,8 @@ def bench_first_screen(tmp: str) -> None:
             continue
         report = json.loads(out.strip().splitlines()[-1])
         if report["rows"] != wanted:
-            PROBLEMS.append(f"first screen: the table had {report['rows']} rows, not {wanted}")
+            PROBLEMS.append(f"first screen: the list counted {report['rows']} rows, not {wanted}")
+        memory.append(report["rss_mb"])
         marks = report["marks"]
         phases.append(
             {
@@ -294,7 +332,7 @@ def bench_first_screen(tmp: str) -> None:
                 "imports (focusq.config, focusq.tui.app)": marks["imported"] - marks["start"],
                 "settings + make_app": marks["built"] - marks["imported"],
                 "run_test until the app runs": marks["running"] - marks["built"],
-                f"until the table has {wanted:,} rows": marks["loaded"] - marks["running"],
+                "until the list is counted and drawn": marks["loaded"] - marks["running"],
                 "closing the app": marks["closed"] - marks["loaded"],
                 "interpreter exit": started + wall - marks["closed"],
             }
@@ -302,7 +340,7 @@ def bench_first_screen(tmp: str) -> None:
 
     figure, base = statistics.median(focus), statistics.median(bare)
     ratio = figure / base
-    name = f"1. first screen, {HISTORY_TASKS // 1000}k tasks"
+    name = f"1. first screen, {open_count // 1000}k open"
     ROWS.append(
         Row(
             f"{name} (wall)",
@@ -323,9 +361,21 @@ def bench_first_screen(tmp: str) -> None:
             verdict(ratio <= FIRST_SCREEN_BUDGET_RATIO),
         )
     )
+    if memory:
+        rss = statistics.median(memory)
+        ROWS.append(
+            Row(
+                f"{name} (peak RSS)",
+                f"{rss:.0f}MB",
+                "-",
+                "-",
+                f"<={MEMORY_BUDGET_MB:g}MB",
+                verdict(rss <= MEMORY_BUDGET_MB),
+            )
+        )
     runs = ", ".join(f"{t:.2f}" for t in focus)
     bare_runs = ", ".join(f"{t:.2f}" for t in bare)
-    lines = [f"1. first screen runs (s): {runs}; bare app: {bare_runs}"]
+    lines = [f"{name} runs (s): {runs}; bare app: {bare_runs}"]
     if phases:
         lines.append("   where the first screen's time goes (median of the runs):")
         for key in phases[0]:
@@ -346,7 +396,7 @@ def profile_first_screen(tmp: str, env: dict[str, str], wanted: int) -> str:
     out = io.StringIO()
     try:
         pstats.Stats(stats, stream=out).sort_stats("cumulative").print_stats(
-            r"focusq|_data_table|_compositor|stylesheet|run_test|load_board", 20
+            r"focusq|task_table|_compositor|stylesheet|run_test|load_board", 20
         )
     except OSError as exc:
         return f"1. profile: could not run ({exc})"
@@ -367,6 +417,7 @@ async def run_add(
         *focusq,
         "add",
         title,
+        "pri:H",
         stdin=asyncio.subprocess.DEVNULL,
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.PIPE,
@@ -417,26 +468,29 @@ async def live_update_in_tui(
         while True:
             await pilot.pause()
             with contextlib.suppress(Exception):
-                if app.screen.query_one(TaskTable).row_count == wanted:
+                table = app.screen.query_one(TaskTable)
+                if table.row_count == wanted and table.held_rows:
                     break
             if time.perf_counter() > deadline:
                 raise TimeoutError(f"the TUI did not list {wanted} tasks")
         await asyncio.sleep(0.5)  # let the first load's idle work finish
-        known: set[Any] = set(app.screen.query_one(TaskTable).rows)
 
         def listed(title: str) -> bool:
+            """Whether a row on screen holds ``title`` (read from the cells drawn)."""
             table = app.screen.query_one(TaskTable)
-            for key in table.rows.keys() - known:
-                known.add(key)
-                if str(table.get_cell(key, "title")) == title:
-                    return True
+            top = int(table.scroll_y)
+            shown = table.scrollable_content_region.height - 1
+            for row in range(top, min(top + shown, table.row_count)):
+                with contextlib.suppress(KeyError):
+                    if table.get_row_at(row)[4].plain == title:
+                        return True
             return False
 
         for n in range(ADD_RUNS + 1):  # the first is a warm-up
             result = await add_until_listed(focusq, f"bench task {n}", env, home, listed)
             if n:
                 results.append(result)
-            await asyncio.sleep(0.3)  # the table's idle work after a reload
+            await asyncio.sleep(0.3)  # the list's idle work after a reload
         # A few more adds under cProfile (this thread only), shown if the figure is over.
         profiler = cProfile.Profile()
         for n in range(PROFILE_ADDS):
@@ -446,7 +500,7 @@ async def live_update_in_tui(
             await asyncio.sleep(0.3)
     out = io.StringIO()
     stats = pstats.Stats(profiler, stream=out).sort_stats("cumulative")
-    stats.print_stats(r"focusq|_data_table|aiosqlite|watchfiles", 18)
+    stats.print_stats(r"focusq|task_table|aiosqlite|watchfiles", 18)
     text = out.getvalue()
     return results, (text[text.find("ncalls") :] if "ncalls" in text else text).rstrip()
 
@@ -496,14 +550,26 @@ async def live_update_floor(home: str, env: dict[str, str], focusq: list[str]) -
 
 
 def bench_live_update(tmp: str) -> None:
-    home = os.path.join(tmp, "history")  # the first benchmark's 100k tasks, 1,000 open
-    if not os.path.exists(paths_for(home).database):
-        seed_history(home, HISTORY_TASKS, OPEN_TASKS)
-    env = make_env(home)
     focusq = focusq_command()
-    tui, profile = asyncio.run(live_update_in_tui(home, env, focusq))
-    floor = asyncio.run(live_update_floor(home, env, focusq))
-    board_times = asyncio.run(time_load_board(home))
+    floor: list[tuple] = []
+    for open_count in OPEN_SIZES:
+        home = queue_home(tmp, open_count)
+        env = make_env(home)
+        tui, profile = asyncio.run(live_update_in_tui(home, env, focusq))
+        if not floor:  # the floor is file watching's: one measure serves every size
+            floor = asyncio.run(live_update_floor(home, env, focusq))
+        board_times = asyncio.run(time_load_board(home))
+        live_update_report(open_count, tui, floor, profile, board_times)
+
+
+def live_update_report(
+    open_count: int,
+    tui: list[tuple],
+    floor: list[tuple],
+    profile: str,
+    board_times: list[float],
+) -> None:
+    size = f"{open_count // 1000}k open"
 
     def latencies(results: list[tuple], label: str) -> tuple[list[float], list[float]]:
         after_exit, from_t0 = [], []
@@ -520,7 +586,7 @@ def bench_live_update(tmp: str) -> None:
     tui_exit, tui_t0 = latencies(tui, "TUI")
     floor_exit, floor_t0 = latencies(floor, "awatch floor")
     if not tui_exit or not floor_exit:
-        ROWS.append(Row("2. add -> row visible", "no data", "-", "-", "-", "ERROR"))
+        ROWS.append(Row(f"2. add -> row visible, {size}", "no data", "-", "-", "-", "ERROR"))
         return
     budget = f"<={ADD_BUDGET_MS:g}ms"
     for label, values, floor_values in (
@@ -530,7 +596,7 @@ def bench_live_update(tmp: str) -> None:
         figure, base = statistics.median(values), statistics.median(floor_values)
         ROWS.append(
             Row(
-                f"2. add -> row visible, after exit ({label})",
+                f"2. add -> row visible, {size}, after exit ({label})",
                 ms(figure),
                 ms(base),
                 f"{figure / base:.2f}x" if base > 0 else "-",
@@ -545,7 +611,7 @@ def bench_live_update(tmp: str) -> None:
         figure, base = statistics.median(values), statistics.median(floor_values)
         ROWS.append(
             Row(
-                f"2. add -> row visible, from t0 ({label})",
+                f"2. add -> row visible, {size}, from t0 ({label})",
                 ms(figure),
                 ms(base),
                 f"{figure / base:.2f}x",
@@ -555,7 +621,7 @@ def bench_live_update(tmp: str) -> None:
         )
     adds = [exited - t0 for t0, exited, _, error in tui if not error]
     NOTES.append(
-        f"2. {len(tui_exit)} adds (after 1 warm-up), polled every {POLL * 1000:g}ms; "
+        f"2. {size}: {len(tui_exit)} adds (after 1 warm-up), polled every {POLL * 1000:g}ms; "
         f"after exit (ms): {', '.join(f'{v * 1000:.0f}' for v in tui_exit)}; "
         f"the focusq add process itself took {ms(statistics.median(adds))} (median); "
         f"baseline = bare awatch({WATCH_SETTINGS}) on the same adds; "
@@ -563,7 +629,7 @@ def bench_live_update(tmp: str) -> None:
     )
     if PROFILE or max(tui_exit) * 1000 > ADD_BUDGET_MS:
         NOTES.append(
-            f"2. cProfile of the TUI's main thread over {PROFILE_ADDS} more adds "
+            f"2. {size}: cProfile of the TUI's main thread over {PROFILE_ADDS} more adds "
             f"(add start -> row listed), by cumulative time:\n{profile}"
         )
 
