@@ -275,3 +275,10 @@ def test_bad_focus_input_is_one_line(focusq, args: list[str], message: str) -> N
     assert len(result.stderr.splitlines()) == 1, result.stderr
     assert message in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_interruptions_split_by_who_made_them() -> None:
+    from tests.test_review import constructed_day
+
+    i = figures(constructed_day()).interruptions
+    assert (i.from_others, i.self_made, i.from_jobs) == (3, 1, 1)

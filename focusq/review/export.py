@@ -275,6 +275,7 @@ def to_text(review: Review, width: int = 100) -> str:
     out = [f"Review of {day_title(review)}", closed_line(review), ""]
     pad = max(len(label) for label, _ in summary(review))
     out += [f"{label:<{pad}}  {value}" for label, value in summary(review)]
+    out.append(f"{'Interrupted by':<{pad}}  {interrupted_by(review)}")
     if review.done:
         out += ["", "Done"]
         out += [f"  #{t.id:<5} {t.title}  ({_done_time(t)})" for t in review.done]
@@ -297,6 +298,15 @@ def to_text(review: Review, width: int = 100) -> str:
     if review.older_failures:
         out.append(f"  {_older(review.older_failures)}")
     return "\n".join(out) + "\n"
+
+
+def interrupted_by(review: Review) -> str:
+    """Who interrupted: other people, yourself, or the jobs."""
+    i = review.interruptions
+    return (
+        f"others {i.from_others} · yourself {i.self_made} (quick-adds during focus, "
+        f"switches you chose) · jobs {i.from_jobs}"
+    )
 
 
 def carried_flag(task: Unfinished) -> str:
@@ -377,6 +387,8 @@ def to_markdown(review: Review) -> str:
     i = review.interruptions
     out += ["", "## Interruptions", ""]
     sources = ", ".join(f"{k} {v}" for k, v in i.by_source.items()) or "none"
+    out.append(f"Interrupted by {interrupted_by(review)}.")
+    out.append("")
     out.append(
         f"Captured {i.captured} (by source: {sources}; {i.urgent} urgent). "
         f"Held and delivered in {plural(i.batches, 'batch', 'batches')}: {i.delivered}; "

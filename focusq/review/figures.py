@@ -103,6 +103,12 @@ class Interruptions:
     at_once: int
     """Items shown as they came (sync or free time, no focus): nothing was held."""
     by_source: dict[str, int]
+    from_others: int = 0
+    """Captured notes (``focusq interrupt``, ``i``): what other people brought."""
+    self_made: int = 0
+    """Quick-adds during focus, and switches of task the user chose (not offered)."""
+    from_jobs: int = 0
+    """Jobs that ended or wait at a gate."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -248,6 +254,7 @@ def figures(log: DayLog) -> Review:
     # The day's runs: those that ended during it, and those still going at its end.
     day_runs = [r for r in runs if (r.end is None and r.start < log.end) or _ends_in(log, r)]
     notes = _notes(log)
+    switches = _switches(log, sessions)
     return Review(
         day=log.day.isoformat(),
         start=log.start,
@@ -255,8 +262,8 @@ def figures(log: DayLog) -> Review:
         closed_at=log.closed_at,
         done=_done(log, focus_spans, job_spans, day_runs),
         focus=_focus(log, focused, focus_spans),
-        interruptions=_interruptions(log),
-        switches=_switches(log, sessions),
+        interruptions=_interruptions(log, switches),
+        switches=switches,
         jobs=_jobs(log, day_runs, job_spans, notes),
         timeline=_timeline(log, focus_spans, job_spans),
         unfinished=_unfinished(log, notes),
@@ -362,7 +369,7 @@ def _focus(
     )
 
 
-def _interruptions(log: DayLog) -> Interruptions:
+def _interruptions(log: DayLog, switches: Switches) -> Interruptions:
     captured = urgent = batches = delivered = broke_through = at_once = 0
     by_source: dict[str, int] = {}
     for e in log.events:
@@ -383,6 +390,7 @@ def _interruptions(log: DayLog) -> Interruptions:
             else:
                 batches += 1
                 delivered += count
+    chosen = max(0, switches.task_switches - switches.accepted)
     return Interruptions(
         captured,
         urgent,
@@ -391,6 +399,9 @@ def _interruptions(log: DayLog) -> Interruptions:
         broke_through,
         at_once,
         dict(sorted(by_source.items())),
+        from_others=by_source.get("note", 0),
+        self_made=by_source.get("quickadd", 0) + chosen,
+        from_jobs=by_source.get("job", 0) + by_source.get("gate", 0),
     )
 
 

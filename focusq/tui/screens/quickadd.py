@@ -6,10 +6,10 @@ import os
 import shlex
 import time
 from pathlib import Path
-from typing import ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from rich.text import Text
-from textual import on
+from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical
@@ -18,10 +18,18 @@ from textual.widgets import Input, Static
 
 from focusq import quickadd
 from focusq.durations import format_duration
-from focusq.errors import UserError
+from focusq.errors import FocusqError, UserError
 from focusq.quickadd import TaskDraft, command_text
+from focusq.review.planned import Ratio, planned, ratios, suggestion
+from focusq.store.ops import focus, review, tasks
 from focusq.tui.text import literal
 from focusq.tui.widgets.text_input import TextInput
+
+if TYPE_CHECKING:
+    from focusq.tui.app import FocusqApp
+
+SUGGEST_DAYS = 28
+"""Quick-add suggests an estimate from the tasks finished in this many days."""
 
 
 def parse_line(line: str, *, editing: bool = False) -> TaskDraft:
@@ -75,15 +83,40 @@ def describe(draft: TaskDraft) -> Text:
     return out
 
 
+def suggestion_line(week: list[Ratio], draft: TaskDraft) -> str:
+    """What past work says of the draft's estimate (``""`` when its tags and project have
+    no finished, estimated work to go by)."""
+    found = suggestion(week, draft.tags, draft.project, draft.estimate)
+    if found is None:
+        return ""
+    ratio, scaled = found
+    if scaled is not None:
+        return (
+            f"{ratio.name} takes {ratio.ratio:.1f}x your estimates: "
+            f"est:{format_duration(round(scaled / 60) * 60)} is likelier"
+        )
+    average = round(ratio.actual_seconds / ratio.tasks / 60) * 60
+    return f"{ratio.name} took {format_duration(average)} a task: est:{format_duration(average)}?"
+
+
 class QuickAddScreen(ModalScreen[TaskDraft | None]):
-    """Dismisses with the parsed draft, or ``None`` on ``escape``."""
+    """Dismisses with the parsed draft, or ``None`` on ``escape`` (and after ``ctrl+f``,
+    which adds the task and focuses on it itself)."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "cancel", "Close", id="quickadd.close", tooltip="Close without adding"),
+        Binding(
+            "ctrl+f",
+            "add_and_focus",
+            "Add and focus",
+            id="quickadd.focus",
+            tooltip="Add the task and put it in the focus slot",
+        ),
     ]
     """| key | action |
     | --- | --- |
     | enter | add (or save the edit) |
+    | ctrl+f | add and focus on it (ends the session in focus) |
     | escape | close |
     """
 
@@ -94,6 +127,12 @@ class QuickAddScreen(ModalScreen[TaskDraft | None]):
         self.heading = title
         self.value = value
         self.editing = editing
+        self.ratios: list[Ratio] = []
+        """Estimate ratios per tag and project over :data:`SUGGEST_DAYS` days."""
+
+    @property
+    def fq(self) -> FocusqApp:
+        return self.app  # type: ignore[return-value]
 
     def compose(self) -> ComposeResult:
         with Vertical(id="quickadd"):
@@ -113,6 +152,17 @@ class QuickAddScreen(ModalScreen[TaskDraft | None]):
     def on_mount(self) -> None:
         self.query_one(Input).focus()
         self._preview(self.value)
+        if not self.editing:
+            self._load_ratios()
+
+    @work(exclusive=True, group="quickadd-ratios")
+    async def _load_ratios(self) -> None:
+        """Read how past estimates compared with the time taken, then preview again."""
+        now = self.fq.clock()
+        history = await self.fq.store.run(review.done_history(now - SUGGEST_DAYS * 86400, now))
+        self.ratios = ratios(planned(history, now).tasks)
+        if self.ratios:
+            self._preview(self.query_one(Input).value)
 
     @on(Input.Changed)
     def _changed(self, event: Input.Changed) -> None:
@@ -130,7 +180,12 @@ class QuickAddScreen(ModalScreen[TaskDraft | None]):
             preview.update(literal(str(exc)))
             preview.set_class(True, "error")
         else:
-            preview.update(describe(draft))
+            shown = describe(draft)
+            hint = suggestion_line(self.ratios, draft) if not self.editing else ""
+            if hint:
+                shown.append("\n")
+                shown.append_text(literal(hint, "italic"))
+            preview.update(shown)
             preview.set_class(False, "error")
 
     @on(Input.Submitted)
@@ -140,6 +195,30 @@ class QuickAddScreen(ModalScreen[TaskDraft | None]):
         except UserError:
             return  # the error is on screen already
         self.dismiss(draft)
+
+    async def action_add_and_focus(self) -> None:
+        """Add the task and put it in the focus slot (ending the session there, if any)."""
+        if self.editing:
+            return
+        preview = self.query_one("#quickadd-preview", Static)
+        try:
+            draft = parse_line(self.query_one(Input).value)
+        except UserError:
+            return  # the error is on screen already
+        if draft.command is not None:
+            preview.update("a job does not take the focus slot: add it with enter")
+            preview.set_class(True, "error")
+            return
+        app, now = self.fq, self.fq.clock()
+        minutes = app.settings.focus.default_minutes
+        try:
+            task_id: Any = await app.store.run(tasks.add_task(draft, now))
+            await app.store.run(focus.start_focus(task_id, now, minutes, switch=True))
+        except FocusqError as exc:
+            self.notify(str(exc), severity="error", markup=False)
+            return
+        self.notify(f"focus on #{task_id} {draft.title}", markup=False)
+        self.dismiss(None)
 
     def action_cancel(self) -> None:
         """Close without adding."""

@@ -22,6 +22,7 @@ from focusq.paths import PRIVATE_FILE
 from focusq.review.day import DayLog, day_window, tomorrow_start
 from focusq.review.export import (
     ANSWER_WORDS,
+    carried_flag,
     clock,
     closed_line,
     day_title,
@@ -30,6 +31,7 @@ from focusq.review.export import (
     to_markdown,
 )
 from focusq.review.figures import Failure, Review, figures
+from focusq.review.planned import estimate_words, total_words
 from focusq.store.ops import review
 from focusq.tui.messages import DatabaseChanged
 from focusq.tui.screens.capture import CaptureScreen
@@ -176,6 +178,13 @@ class ReviewScreen(Screen[None]):
             done.append(f"✓ #{task.id} ", style="bold")
             done.append_text(literal(f"{task.title}  "))
             done.append(f"{spent}\n", style="dim")
+        if review.planned.planned_seconds:
+            done.append("planned against actual: ", style="bold")
+            done.append_text(literal(total_words(review.planned)))
+            done.append("\n")
+            for estimated in review.planned.tasks:
+                done.append(f"  #{estimated.id} ", style="dim")
+                done.append_text(literal(f"{estimated.title}  {estimate_words(estimated)}\n"))
         self.query_one("#review-done", Static).update(done or Text("Nothing finished.", "dim"))
         self.query_one(TimelineChart).timeline = review.timeline
         self._fill_failures(review.jobs.failures)
@@ -212,7 +221,11 @@ class ReviewScreen(Screen[None]):
         for u in review.unfinished:
             kind = "you" if u.kind == "creative" else "job"
             answer = ANSWER_WORDS.get(u.answer or "", "")
-            note = u.notes[-1].text if u.notes else ""
+            note = " ".join(
+                part
+                for part in (u.notes[-1].text if u.notes else "", carried_flag(u).strip())
+                if part
+            )
             cells = (str(u.id), kind, u.status, u.title, answer, note)
             table.add_row(*map(literal, cells), key=str(u.id))
         ids = [u.id for u in review.unfinished]
