@@ -238,20 +238,59 @@ def _reasons(store: Any, config: Any, waiting: list[dict[str, Any]]) -> dict[int
     return {task_id: why for task_id, why in reasons.items() if why}
 
 
-def with_reasons(table: str, reasons: dict[int, str], width: int) -> str:
-    """The ``ls`` table with why each open job waits after its status, lines cut again to
-    ``width`` (a reason that only repeats the status, ``held``, is left out)."""
-    if not reasons:
-        return table
-    header, _, body = table.partition("\n")
-    title_at = header.index("TITLE")
-    out = [header]
-    for line in body.splitlines():
-        head = line[:title_at].split()
-        reason = reasons.get(int(head[0])) if head and head[0].isdigit() else None
-        if reason and reason != "held":
-            line = f"{line[:title_at]}({reason}) {line[title_at:]}"
-            if len(line) > width:
-                line = line[: width - 1] + "…"
-        out.append(line)
-    return "\n".join(out) + "\n"
+class Waits:
+    """Why jobs wait, for a listing of any length: :func:`engine.waiting.waiting_for` asked
+    once per distinct case, a case being what a listing row carries (``store.ops.listing``):
+    ``(status, first open dependency as "[id, status]", at, attempts, result, locks as
+    JSON, group)``, with ``at``, attempts and result only while the ``at`` is ahead."""
+
+    def __init__(
+        self,
+        config: Any,
+        others: dict[int, dict[str, Any]],
+        group_states: dict[str, dict[str, Any]],
+        now: float,
+    ) -> None:
+        from focusq.engine.scheduler import Limits
+        from focusq.engine.waiting import running_of
+
+        self._limits = Limits.of(config, group_states)
+        self._others = others
+        self._running = running_of(others)
+        self._now = now
+        self._said: dict[tuple[Any, ...], str] = {}
+
+    @classmethod
+    def read(cls, store: Any, config: Any, now: float) -> Waits:
+        """Waits as they stand in ``store``: its running jobs and its groups' states."""
+        from focusq.store.ops import groups, jobs
+
+        return cls(config, store.run(jobs.blocking([])), store.run(groups.group_states()), now)
+
+    def why(self, case: Sequence[Any]) -> str:
+        """Why a job in ``case`` has not started; "" when nothing holds it back."""
+        key = tuple(case)
+        said = self._said.get(key)
+        if said is None:
+            from focusq.engine.waiting import waiting_for
+
+            status, dep, at, attempts, result, locks, group = key
+            others, after = self._others, []
+            if dep is not None:  # the one open dependency engine.waiting would name
+                dep_id, dep_status = json.loads(dep)
+                after = [dep_id]
+                if dep_id not in others:
+                    others = {**others, dep_id: {"id": dep_id, "status": dep_status}}
+            job = {
+                "status": status,
+                "after": after,
+                "afterany": [],
+                "at": at,
+                "attempts": attempts or 0,
+                "result": result,
+                "locks": json.loads(locks),
+                "group": group,
+            }
+            said = waiting_for(job, others, self._limits, self._now, self._running)
+            self._said[key] = said
+        return said

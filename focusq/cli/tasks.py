@@ -21,10 +21,6 @@ from focusq.cli.output import (
     json_run,
     print_json,
     task_label,
-    terminal_width,
-    visible,
-    waiting_reasons,
-    with_reasons,
     with_waiting_for,
 )
 from focusq.errors import UserError
@@ -93,8 +89,22 @@ def ls_args(p: argparse.ArgumentParser) -> None:
     )
     p.add_argument("--tag", help="only tasks with this tag")
     p.add_argument("--archived", action="store_true", help="only the tasks 'focusq clean' archived")
+    p.add_argument(
+        "--limit",
+        "-n",
+        type=_count,
+        metavar="N",
+        help="at most N rows (0: all); a terminal shows a screenful, a pipe every row",
+    )
     p.add_argument("--json", action="store_true", help="print a JSON array")
     p.set_defaults(handler=cmd_ls)
+
+
+def _count(text: str) -> int:
+    """A whole number of rows, 0 or more."""
+    if not text.isdigit():
+        raise ValueError(text)  # argparse says: invalid _count value
+    return int(text)
 
 
 def clean_args(p: argparse.ArgumentParser) -> None:
@@ -329,8 +339,6 @@ def _finish(args: argparse.Namespace, action: str, to: TaskStatus) -> int:
 
 def cmd_ls(args: argparse.Namespace) -> int:
     """``focusq ls``."""
-    from focusq.store.ops import listing
-
     statuses: set[str] | None = None if args.all else {s.value for s in ACTIVE}
     if args.archived:
         statuses = None
@@ -341,28 +349,17 @@ def cmd_ls(args: argparse.Namespace) -> int:
             raise UserError(
                 f"--status {', '.join(sorted(unknown))}: unknown; use {', '.join(TaskStatus)}"
             )
+    from focusq.cli import ls
+
     paths = Paths.from_env()
     config = cached_settings(paths)
     with open_store(paths, config) as store:
         revive_worker(paths, config, store)
-        reasons = {} if args.archived else waiting_reasons(store, config)
-        if args.json:  # built by SQLite: one line a task, however many
-            as_json = listing.task_json(
-                statuses, kind=args.kind, tag=args.tag, archived=args.archived, reasons=reasons
-            )
-            sys.stdout.write(store.run(as_json))
+        if args.json:  # written by SQLite, a page at a time: one line a task
+            ls.print_json(store, config, args, statuses)
             return 0
-        width = terminal_width()
-        table = store.run(
-            listing.task_table(
-                statuses, kind=args.kind, tag=args.tag, width=width, archived=args.archived
-            )
-        )
-        if table:
-            table = with_reasons(table, reasons, width)
-    if table:
-        sys.stdout.write(visible(table, lines=True))  # a title's escapes are shown, not obeyed
-    else:
+        shown = ls.print_table(store, config, args, statuses, terminal=sys.stdout.isatty())
+    if not shown:
         print("nothing here; add work with: focusq add write the launch post +blog")
     return 0
 

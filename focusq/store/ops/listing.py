@@ -1,9 +1,14 @@
-"""Reading the queue in bulk: the ``ls`` table and its JSON, built by SQLite for any length,
-and the light read of the jobs that wait."""
+"""Reading the queue in bulk: the ``ls`` table and its JSON, built by SQLite a page at a time
+for a queue of any length, and the light read of the jobs that wait.
+
+Pages follow the order tasks are taken (priority, then id) by key, never by offset: each page
+starts where the last one ended, so a listing of 100,000 tasks costs what its rows cost.
+"""
 
 from __future__ import annotations
 
 import json
+import time
 
 from focusq.states import ACTIVE
 from focusq.store.ops.base import READ
@@ -12,38 +17,110 @@ from focusq.store.schema import OPEN_STATUSES_SQL
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from collections.abc import Iterable
+    from collections.abc import Callable, Iterable, Sequence
+    from typing import Any, TypeAlias
 
-    from focusq.store.ops.base import Op, Record
+    from focusq.store.ops.base import Op, Query, Record
+
+    Scope: TypeAlias = tuple[str, str, list[Any]]
+    Explain: TypeAlias = Callable[
+        [list[tuple[Any, ...]], dict[int, Record], dict[str, Record]], list[str]
+    ]
 
 
-_UNLIMITED = 1 << 20
+UNLIMITED = 1 << 20
 """A width that means "do not cut" (output that is not a terminal)."""
 
+RANKS = (2, 1, 0)
+"""``prio_rank`` of H, M and L: the order pages walk."""
 
-def task_table(
+WAITING = "t.kind = 'mechanical' AND t.status IN ('held', 'queued', 'waiting')"
+"""A job that has not started: the rows that say why they wait."""
+
+_OPEN_DEP = f"""
+    (SELECT json_array(d.dep_id, o.status) FROM deps d JOIN tasks o ON o.id = d.dep_id
+     WHERE d.task_id = t.id AND o.status IN {OPEN_STATUSES_SQL}
+     ORDER BY d.kind = 'afterany', d.dep_id LIMIT 1)
+"""
+"""A task's first open dependency (``after`` ones first, then by id) as ``[id, status]``: the
+only one ``engine.waiting`` names."""
+
+
+def _scope(
+    statuses: Iterable[str] | None, kind: str | None, tag: str | None, archived: bool
+) -> Scope:
+    """The FROM of a listing (with the index that serves its order), its WHERE and params."""
+    if statuses is not None and set(statuses) == ACTIVE:
+        # The partial index holds open tasks in priority order; SQLite only uses it when the
+        # query repeats its condition word for word.
+        where, params = where_of(None, kind, tag, archived=None)
+        return (
+            "tasks t INDEXED BY tasks_open_in_order",
+            _and(where, f"t.status IN {OPEN_STATUSES_SQL}"),
+            params,
+        )
+    where, params = where_of(statuses, kind, tag, archived)
+    if statuses is not None and len(set(statuses)) == 1:
+        return "tasks t", where, params  # tasks_by_status: (status, prio_rank, id) in order
+    # Several states: walk the table in id order, one pass per priority, never a sort.
+    return "tasks t NOT INDEXED", where, params
+
+
+def _and(where: str, condition: str) -> str:
+    return f"{where} AND {condition}" if where else f"WHERE {condition}"
+
+
+def _page(select: str, scope: Scope, rank: int, after: int, size: int) -> Query:
+    """Up to ``size`` rows of priority ``rank`` after task ``after``, in id order."""
+    source, where, params = scope
+    return (
+        f"SELECT {select} FROM {source} {_and(where, 't.prio_rank = ? AND t.id > ?')} "
+        "ORDER BY t.id LIMIT ?",
+        [*params, rank, after, size],
+    )
+
+
+def count_tasks(
     statuses: Iterable[str] | None = None,
     *,
     kind: str | None = None,
     tag: str | None = None,
-    width: int = 100,
     archived: bool = False,
-) -> Op[str]:
-    """The ``focusq ls`` table (header first), in the order tasks will be taken; "" if empty.
+) -> Op[int]:
+    """How many tasks a listing holds."""
+    yield READ
+    source, where, params = _scope(statuses, kind, tag, archived)
+    return int((yield (f"SELECT count(*) FROM {source} {where}", params))[0][0])
 
-    SQLite lays out each line (id, kind, priority, status, title with ``+tags`` and
-    ``project:``, cut to ``width``): a listing of ten thousand open tasks stays instant.
+
+def _timed(now: float, column: str) -> str:
+    """``column`` of a job whose ``at:`` is still ahead (it may say when it starts), else NULL."""
+    return f"CASE WHEN t.not_before > {float(now)!r} THEN {column} END"
+
+
+def task_page(
+    statuses: Iterable[str] | None = None,
+    *,
+    kind: str | None = None,
+    tag: str | None = None,
+    archived: bool = False,
+    width: int = 100,
+    start: tuple[int, int] = (RANKS[0], 0),
+    size: int = 1000,
+    now: float | None = None,
+) -> Op[tuple[str, list[tuple[Any, ...]], tuple[int, int] | None]]:
+    """One page of the ``focusq ls`` table: its header, up to ``size`` rows from ``start``
+    (a priority rank and the id the last page ended at), and where the next page starts
+    (``None`` after the last).
+
+    A row is ``(id, head, title, then why it may wait)``. SQLite lays out the head (id, kind,
+    priority, status) and the title with ``+tags`` and ``project:``, cut to ``width``; a job
+    that has not started adds its status, its first open dependency (``[id, status]``), its
+    ``at``, attempts and result while its ``at`` is ahead, its locks (JSON) and its group,
+    what ``engine.waiting`` needs (all ``None`` for any other task).
     """
     yield READ
-    hint = ""
-    if statuses is not None and set(statuses) == ACTIVE:
-        # The partial index holds open tasks in priority order, so the common listing needs
-        # no sort; SQLite only uses it when the query repeats its condition word for word.
-        hint = "INDEXED BY tasks_open_in_order"
-        where, params = where_of(None, kind, tag, archived=None)
-        where = (where + " AND " if where else "WHERE ") + f"t.status IN {OPEN_STATUSES_SQL}"
-    else:
-        where, params = where_of(statuses, kind, tag, archived)
+    scope = _scope(statuses, kind, tag, archived)
     top = (yield ("SELECT coalesce(max(id), 0) FROM tasks", ()))[0][0]
     id_w = max(2, len(str(top)))
     header = f"{'ID':>{id_w}}  KIND  P  {'STATUS':<9}  "
@@ -57,38 +134,134 @@ def task_table(
     """
     # A line break in a title would split its row: shown as its control picture.
     text = f"replace(replace({text}, char(10), '\u240a'), char(13), '\u240d')"
-    if width < _UNLIMITED:  # a terminal: cut each title to fit, with an ellipsis
+    if width < UNLIMITED:  # a terminal: cut each title to fit, with an ellipsis
         cut = f"substr({text}, 1, {room - 1}) || '…'"
         text = f"CASE WHEN length({text}) > {room} THEN {cut} ELSE {text} END"
-    # One string for the whole table: no Python object per row. The aggregate takes the
-    # rows in the subquery's order.
-    rows = yield (
-        f"""
-        SELECT group_concat(line, char(10)) FROM (
-            SELECT printf('%{id_w}d  %-4s  %s  %-9s  %s', t.id,
-                          CASE t.kind WHEN 'mechanical' THEN 'job' ELSE 'you' END,
-                          t.priority, t.status, {text}) AS line
-            FROM tasks t {hint} {where} ORDER BY t.prio_rank DESC, t.id
+    now = time.time() if now is None else now
+    wait = ", ".join(
+        f"CASE WHEN {WAITING} THEN {column} END"
+        for column in (
+            "t.status",
+            _OPEN_DEP,
+            _timed(now, "t.not_before"),
+            _timed(now, "t.attempts"),
+            _timed(now, "t.result"),
+            "t.locks",
+            "t.grp",
         )
-        """,
-        params,
     )
-    body = rows[0][0]
-    return f"{header}TITLE\n{body}\n" if body else ""
+    select = f"""
+        t.id, printf('%{id_w}d  %-4s  %s  %-9s  ', t.id,
+                     CASE t.kind WHEN 'mechanical' THEN 'job' ELSE 'you' END,
+                     t.priority, t.status),
+        {text}, {wait}
+    """
+    rows: list[tuple[Any, ...]] = []
+    rank, after = start
+    for at_rank in RANKS[RANKS.index(rank) :]:
+        rows.extend(
+            tuple(r) for r in (yield _page(select, scope, at_rank, after, size - len(rows)))
+        )
+        if len(rows) == size:
+            return f"{header}TITLE", rows, (at_rank, rows[-1][0])
+        after = 0  # this priority is done: the next starts at its first task
+    return f"{header}TITLE", rows, None
 
 
-def _iso(column: str) -> str:
-    """SQL for ``column`` (epoch seconds) as ISO 8601 in local time with its offset, as
-    ``json_record`` writes it; NULL stays NULL."""
+def task_table(
+    statuses: Iterable[str] | None = None,
+    *,
+    kind: str | None = None,
+    tag: str | None = None,
+    width: int = 100,
+    archived: bool = False,
+) -> Op[str]:
+    """The whole ``focusq ls`` table (header first), without why jobs wait; "" if empty."""
+    lines: list[str] = []
+    start: tuple[int, int] | None = (RANKS[0], 0)
+    while start is not None:
+        header, rows, start = yield from task_page(
+            statuses, kind=kind, tag=tag, archived=archived, width=width, start=start
+        )
+        lines.extend(row[1] + row[2] for row in rows)
+    return "\n".join([header, *lines]) + "\n" if lines else ""
+
+
+def _offset_spans(now: float) -> list[tuple[int, int, int]]:
+    """Stretches of a year either side of ``now`` with one UTC offset here, as ``(start,
+    end, offset)`` in epoch seconds, the one holding ``now`` first."""
+    lo, hi = int(now) - 366 * 86400, int(now) + 366 * 86400
+
+    def offset(moment: int) -> int:
+        return time.localtime(moment).tm_gmtoff
+
+    spans, begin, current, moment = [], lo, offset(lo), lo
+    while moment < hi:
+        step = min(moment + 86400, hi)
+        if offset(step) == current:
+            moment = step
+            continue
+        before, after = moment, step  # the offset changes after `before`, by `after`
+        while after - before > 1:
+            middle = (before + after) // 2
+            before, after = (middle, after) if offset(middle) == current else (before, middle)
+        spans.append((begin, after, current))
+        begin, current, moment = after, offset(after), after
+    spans.append((begin, hi, current))
+    spans.sort(key=lambda span: not span[0] <= now < span[1])
+    return [span for span in spans if span[2] % 60 == 0]
+
+
+def _iso(column: str, spans: Sequence[tuple[int, int, int]]) -> str:
+    """SQL for ``column`` (epoch seconds) as ``json_record`` writes it: ISO 8601 in local
+    time with its offset, to the second after rounding to the microsecond as
+    ``datetime.fromtimestamp`` does. ``column`` is not NULL.
+
+    A moment within ``spans`` (one offset each) is one ``strftime``; any other asks SQLite
+    for its local time, three times the work.
+    """
+    rounded = f"({column} + 5e-7)"
+    whole = f"CAST({rounded} AS INTEGER)"
+    fast = "".join(
+        f" WHEN {rounded} >= {start} AND {rounded} < {end} THEN "
+        f"strftime('%Y-%m-%dT%H:%M:%S{_offset_text(offset)}', {whole} + {offset}, 'unixepoch')"
+        for start, end, offset in spans
+    )
     offset = (
-        f"CAST(round((julianday({column}, 'unixepoch', 'localtime') "
-        f"- julianday({column}, 'unixepoch')) * 86400) AS INTEGER)"
+        f"CAST(round((julianday({whole}, 'unixepoch', 'localtime') "
+        f"- julianday({whole}, 'unixepoch')) * 86400) AS INTEGER)"
     )
-    return (
-        f"CASE WHEN {column} IS NULL THEN NULL ELSE "
-        f"strftime('%Y-%m-%dT%H:%M:%S', {column}, 'unixepoch', 'localtime') || "
+    slow = (
+        f"strftime('%Y-%m-%dT%H:%M:%S', {whole}, 'unixepoch', 'localtime') || "
         f"printf('%s%02d:%02d', CASE WHEN {offset} < 0 THEN '-' ELSE '+' END, "
-        f"abs({offset}) / 3600, abs({offset}) % 3600 / 60) END"
+        f"abs({offset}) / 3600, abs({offset}) % 3600 / 60)"
+    )
+    return f"CASE{fast} ELSE {slow} END"
+
+
+def _offset_text(offset: int) -> str:
+    sign = "-" if offset < 0 else "+"
+    return f"{sign}{abs(offset) // 3600:02d}:{abs(offset) % 3600 // 60:02d}"
+
+
+def _moment(column: str, spans: Sequence[tuple[int, int, int]]) -> str:
+    """``column`` as a JSON value: a quoted ISO 8601 moment, or null."""
+    return (
+        f"""CASE WHEN {column} IS NULL THEN 'null' ELSE '"' || {_iso(column, spans)} || '"' END"""
+    )
+
+
+def _value(column: str) -> str:
+    """``column`` as a JSON value (a string quoted and escaped, a number, null)."""
+    return f"CASE WHEN {column} IS NULL THEN 'null' ELSE json_quote({column}) END"
+
+
+def _stored_json(column: str) -> str:
+    """A column holding JSON (as ``json.dumps`` wrote it), minified as ``json()`` would: text
+    without a space outside a string already is, and is taken as it is."""
+    return (
+        f"CASE WHEN {column} IS NULL THEN 'null' "
+        f"WHEN instr({column}, ' ') THEN json({column}) ELSE {column} END"
     )
 
 
@@ -99,22 +272,165 @@ def _deps_json(kind: str) -> str:
     )
 
 
-_JSON_OBJECT = f"""
-    json_object(
-        'id', t.id, 'title', t.title, 'kind', t.kind, 'status', t.status,
-        'priority', t.priority, 'tags', json(t.tags), 'project', t.project,
-        'command', json(t.command), 'cwd', t.cwd, 'env', json(t.env),
-        'after', json({_deps_json("after")}), 'afterany', json({_deps_json("afterany")}),
-        'locks', json(t.locks), 'estimate_s', t.estimate, 'timeout_s', t.timeout,
-        'retries', t.retries, 'group', t.grp, 'gate', t.gate, 'at', {_iso("t.not_before")},
-        'note', t.note, 'attempts', t.attempts, 'result', t.result,
-        'exit_code', t.exit_code, 'reason', t.reason,
-        'created_at', {_iso("t.created_at")}, 'updated_at', {_iso("t.updated_at")},
-        'started_at', {_iso("t.started_at")}, 'ended_at', {_iso("t.ended_at")},
-        'waiting_for', json_extract(?, '$."' || t.id || '"')
+_RECORD_FORMAT = (
+    '{"id":%d,"title":%s,"kind":"%s","status":"%s","priority":"%s","tags":%s,"project":%s,'
+    '"command":%s,"cwd":%s,"env":%s,"after":%s,"afterany":%s,"locks":%s,"estimate_s":%s,'
+    '"timeout_s":%s,"retries":%d,"group":%s,"gate":%s,"at":%s,"note":%s,"attempts":%d,'
+    '"result":%s,"exit_code":%s,"reason":%s,%s,"started_at":%s,"ended_at":%s,"waiting_for":%s}'
+)
+"""A task's ``--json`` record, keys in ``json_object``'s order and spelling as before."""
+
+
+def _json_object(now: float, waiting_for: str) -> str:
+    """One task as its ``--json`` record, written by SQLite's ``printf`` (``json_object``
+    costs twice as much for 29 keys); ``waiting_for`` is SQL for its text or NULL."""
+    spans = _offset_spans(now)
+    # Most tasks have no dependency: one look in deps tells, instead of two aggregates.
+    deps = "EXISTS (SELECT 1 FROM deps WHERE task_id = t.id)"
+    after, afterany = (
+        f"CASE WHEN {deps} THEN {_deps_json(k)} ELSE '[]' END" for k in ("after", "afterany")
     )
-"""
-"""One task as the ``--json`` record, built by SQLite (the reasons passed as a JSON map)."""
+    # A task not changed since it was added has one moment for both: written once.
+    same = '"created_at":"@","updated_at":"@"'
+    created, updated = _moment("t.created_at", spans), _moment("t.updated_at", spans)
+    stamps = (
+        f"CASE WHEN t.updated_at = t.created_at THEN replace('{same}', '@', "
+        f"{_iso('t.created_at', spans)}) ELSE '\"created_at\":' || {created} "
+        f"|| ',\"updated_at\":' || {updated} END"
+    )
+    values = [
+        "t.id",
+        "json_quote(t.title)",
+        "t.kind",
+        "t.status",
+        "t.priority",
+        _stored_json("t.tags"),
+        _value("t.project"),
+        _stored_json("t.command"),
+        _value("t.cwd"),
+        _stored_json("t.env"),
+        after,
+        afterany,
+        _stored_json("t.locks"),
+        _value("t.estimate"),
+        _value("t.timeout"),
+        "t.retries",
+        _value("t.grp"),
+        _value("t.gate"),
+        _moment("t.not_before", spans),
+        "json_quote(t.note)",
+        "t.attempts",
+        _value("t.result"),
+        _value("t.exit_code"),
+        _value("t.reason"),
+        stamps,
+        _moment("t.started_at", spans),
+        _moment("t.ended_at", spans),
+        _value(waiting_for),
+    ]
+    return f"printf('{_RECORD_FORMAT}', {', '.join(values)})"
+
+
+def _wait_key(now: float) -> str:
+    """What says why a job waits, as one JSON text: its status, first open dependency, its id
+    while its ``at`` is ahead, its locks and its group. Jobs with one key wait for one reason,
+    so a queue of 100,000 asks ``engine.waiting`` once per distinct key."""
+    return f"json_array(t.status, {_OPEN_DEP}, {_timed(now, 't.id')}, t.locks, t.grp)"
+
+
+def _inside(op: Op[Any]) -> Op[Any]:
+    """``op`` run inside the caller's transaction: its own ``BEGIN`` is skipped."""
+    next(op)
+    return op
+
+
+def json_pages(
+    statuses: Iterable[str] | None = None,
+    *,
+    kind: str | None = None,
+    tag: str | None = None,
+    archived: bool = False,
+    limit: int | None = None,
+    now: float | None = None,
+    explain: Explain | None = None,
+    reasons: dict[int, str] | None = None,
+    emit: Callable[[bytes], object],
+    size: int = 5000,
+) -> Op[int]:
+    """``focusq ls --json`` handed to ``emit`` in pieces of UTF-8, one task a line, in the
+    order tasks are taken, from one snapshot; return how many tasks it held.
+
+    SQLite writes every record: no Python object per task. ``waiting_for`` comes from
+    ``explain``, asked once for each distinct reason a job may wait (with the running
+    jobs and the groups' states), or from ``reasons`` by task id; else it is null.
+    """
+    yield READ
+    now = time.time() if now is None else now
+    scope = _scope(statuses, kind, tag, archived)
+    source, where, params = scope
+    waiting_for = "NULL"
+    table: list[list[str]] | None = None
+    if explain is not None:
+        key = _wait_key(now)
+        cases = yield (
+            f"SELECT DISTINCT {key}, {_timed(now, 't.not_before')}, {_timed(now, 't.attempts')}, "
+            f"{_timed(now, 't.result')} FROM {source} {_and(where, WAITING)}",
+            params,
+        )
+        if cases:
+            from focusq.store.ops import groups, jobs
+
+            others = yield from _inside(jobs.blocking([]))
+            states = yield from _inside(groups.group_states())
+            # As the table's rows say it: status, dependency, at, attempts, result, locks, group.
+            keys = [json.loads(c[0]) for c in cases]
+            said = explain(
+                [
+                    (k[0], k[1], c[1], c[2], c[3], k[3], k[4])
+                    for k, c in zip(keys, cases, strict=True)
+                ],
+                others,
+                states,
+            )
+            table = [[c[0], why] for c, why in zip(cases, said, strict=True) if why]
+            why = f"(SELECT reason FROM temp.focusq_why WHERE key = {key})"
+            waiting_for = f"CASE WHEN {WAITING} THEN {why} END"
+    elif reasons:
+        table = [[str(task_id), why] for task_id, why in reasons.items()]
+        waiting_for = "(SELECT reason FROM temp.focusq_why WHERE key = CAST(t.id AS TEXT))"
+    if table is not None:  # even empty: the query names it
+        yield (
+            "CREATE TEMP TABLE IF NOT EXISTS focusq_why (key TEXT PRIMARY KEY, reason TEXT) "
+            "WITHOUT ROWID",
+            (),
+        )
+        yield ("DELETE FROM temp.focusq_why", ())
+        yield (
+            "INSERT OR REPLACE INTO temp.focusq_why "
+            "SELECT json_extract(value, '$[0]'), json_extract(value, '$[1]') FROM json_each(?)",
+            (json.dumps(table),),
+        )
+    item = f"{_json_object(now, waiting_for)} AS item, t.id AS id"
+    shown = 0
+    for rank in RANKS:
+        after = 0
+        while limit is None or shown < limit:
+            want = size if limit is None else min(size, limit - shown)
+            query, values = _page(item, scope, rank, after, want)
+            rows = yield (
+                "SELECT CAST(group_concat(item, ',' || char(10)) AS BLOB), max(id), count(*) "
+                f"FROM ({query})",
+                values,
+            )
+            chunk, last, count = rows[0]
+            if not count:
+                break
+            emit((b",\n" if shown else b"[\n") + chunk)
+            shown, after = shown + count, last
+            if count < want:
+                break
+    emit(b"\n]\n" if shown else b"[]\n")
+    return shown
 
 
 def task_json(
@@ -125,21 +441,12 @@ def task_json(
     archived: bool = False,
     reasons: dict[int, str] | None = None,
 ) -> Op[str]:
-    """``focusq ls --json`` as one string built by SQLite, one task a line, in the order
-    ``list_tasks`` gives: no Python object per task, however many there are."""
-    yield READ
-    where, params = where_of(statuses, kind, tag, archived)
-    rows = yield (
-        f"""
-        SELECT group_concat(item, ',' || char(10)) FROM (
-            SELECT {_JSON_OBJECT} AS item FROM tasks t {where}
-            ORDER BY t.prio_rank DESC, t.id
-        )
-        """,
-        [json.dumps({str(k): v for k, v in (reasons or {}).items()}), *params],
+    """``focusq ls --json`` as one string, ``waiting_for`` from ``reasons`` by task id."""
+    pieces: list[bytes] = []
+    yield from json_pages(
+        statuses, kind=kind, tag=tag, archived=archived, reasons=reasons, emit=pieces.append
     )
-    body = rows[0][0]
-    return f"[\n{body}\n]\n" if body else "[]\n"
+    return b"".join(pieces).decode()
 
 
 def waiting_jobs() -> Op[list[Record]]:

@@ -1,0 +1,138 @@
+"""``focusq ls`` printed: a screenful on a terminal (with how many more and how to see
+them), every row down a pipe a page at a time, or the JSON SQLite writes; why a job waits
+is worked out for the rows printed only."""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+
+from focusq.cli.output import Waits, terminal_width, visible
+from focusq.store.ops import listing
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    import argparse
+    from collections.abc import Iterable
+    from typing import Any
+
+PAGE = 1000
+"""Rows read and written at a time down a pipe."""
+
+
+def screen_rows() -> int:
+    """Task rows that fit on the terminal with the header, the "more" line and the prompt:
+    ``$LINES``, else the terminal's height."""
+    try:
+        lines = int(os.environ.get("LINES", 0)) or os.get_terminal_size(sys.stdout.fileno()).lines
+    except (OSError, ValueError):
+        lines = 24
+    return max(5, lines - 3)
+
+
+def print_table(
+    store: Any,
+    config: Any,
+    args: argparse.Namespace,
+    statuses: Iterable[str] | None,
+    *,
+    terminal: bool,
+) -> int:
+    """Print the ``ls`` table; return how many rows it printed (0: the listing is empty).
+
+    On a terminal at most a screenful (or ``--limit``), then how many more there are and the
+    command that pages through them; elsewhere every row (or ``--limit``).
+    """
+    scope = {"kind": args.kind, "tag": args.tag, "archived": args.archived}
+    width = terminal_width() if terminal else listing.UNLIMITED
+    given = getattr(args, "limit", None)  # absent when `focusq` alone lists the queue
+    limit = given or None  # --limit 0: every row
+    if limit is None and terminal and given is None:
+        limit = screen_rows()
+    now = time.time()
+    waits: Waits | None = None
+    shown = 0
+    start: tuple[int, int] | None = (listing.RANKS[0], 0)
+    while start is not None and (limit is None or shown < limit):
+        size = PAGE if limit is None else min(PAGE, limit - shown)
+        header, rows, start = store.run(
+            listing.task_page(statuses, width=width, start=start, size=size, now=now, **scope)
+        )
+        if rows and waits is None and any(row[3] for row in rows):
+            waits = Waits.read(store, config, now)
+        lines = [header] if not shown and rows else []
+        lines.extend(_line(row, waits, width) for row in rows)
+        if lines:
+            # A title's escapes are shown, never obeyed.
+            sys.stdout.write(visible("\n".join(lines) + "\n", lines=True))
+        shown += len(rows)
+    if start is not None and terminal:
+        total = store.run(listing.count_tasks(statuses, **scope))
+        if total > shown:
+            sys.stdout.write(f"{_more(total - shown, total, args)}\n")
+    return shown
+
+
+def _line(row: tuple[Any, ...], waits: Waits | None, width: int) -> str:
+    """One row of the table; a job that waits says why after its status (a reason that only
+    repeats the status, ``held``, is left out), the line cut again to ``width``."""
+    head: str = row[1]
+    title: str = row[2]
+    case = row[3:]
+    why = waits.why(case) if waits is not None and case[0] else ""
+    if not why or why == "held":
+        return head + title
+    line = f"{head}({why}) {title}"
+    return line if len(line) <= width else line[: width - 1] + "…"
+
+
+def _more(more: int, total: int, args: argparse.Namespace) -> str:
+    """The line under a cut table: how many rows are left out and how to page through all."""
+    import shlex
+
+    words = ["focusq", "ls"]
+    if args.all:
+        words.append("--all")
+    if args.archived:
+        words.append("--archived")
+    for status in args.status or ():
+        words += ["--status", status]
+    if args.kind:
+        words += ["--kind", args.kind]
+    if args.tag:
+        words += ["--tag", args.tag]
+    command = visible(shlex.join(words))
+    return f"… {more:,} more ({total:,} in all); see them all with: {command} | less -S"
+
+
+def print_json(
+    store: Any,
+    config: Any,
+    args: argparse.Namespace,
+    statuses: Iterable[str] | None,
+) -> None:
+    """Print ``ls --json``: written by SQLite a page at a time, straight to stdout."""
+    now = time.time()
+
+    def explain(
+        cases: list[tuple[Any, ...]], others: dict[int, Any], states: dict[str, Any]
+    ) -> list[str]:
+        waits = Waits(config, others, states, now)
+        return [waits.why(case) for case in cases]
+
+    sys.stdout.flush()
+    out = getattr(sys.stdout, "buffer", None)
+    write = out.write if out is not None else lambda data: sys.stdout.write(data.decode())
+    store.run(
+        listing.json_pages(
+            statuses,
+            kind=args.kind,
+            tag=args.tag,
+            archived=args.archived,
+            limit=getattr(args, "limit", None) or None,
+            now=now,
+            explain=explain,
+            emit=write,
+        )
+    )
