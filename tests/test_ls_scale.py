@@ -1,0 +1,377 @@
+"""``focusq ls`` at any queue size: a terminal gets a screenful and how many more, a pipe
+every row, ``--json`` the records ``show --json`` gives, filters and reasons kept."""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import os
+import pty
+import select
+import struct
+import subprocess
+import sys
+import termios
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from focusq.paths import Paths
+
+HOSTILE = [
+    'say "hi" \\ back',
+    "two\nlines\rand a return",
+    "red \x1b[31malert\x1b[0m and \x9b2J",
+    "naïve café ☃ 中文 \u202eevil",
+    "tab\there",
+]
+
+
+def _drafts(
+    lines: list[tuple[str, list[str] | None]], now: float, *, raw: bool = False
+) -> list[Any]:
+    """Drafts as quick-add makes them; with ``raw`` each line is the title as it is."""
+    from focusq import quickadd
+
+    drafts = []
+    for words, command in lines:
+        draft = quickadd.parse(words.split(" "), command, now=now)
+        if raw:
+            draft.title = words
+        if command is not None:
+            draft.cwd = "/srv"
+        drafts.append(draft)
+    return drafts
+
+
+def seed(
+    paths: Paths,
+    lines: list[tuple[str, list[str] | None]],
+    now: float,
+    *,
+    raw: bool = False,
+    **deps: list[int],
+) -> list[int]:
+    """Add ``(quick-add words, command)`` tasks in one transaction; their ids. ``deps``:
+    ``after`` and ``afterany`` of the last one, as batch positions (-1 is the first)."""
+    from focusq.store.ops import tasks
+    from focusq.store.sync import SyncStore
+
+    drafts = _drafts(lines, now, raw=raw)
+    for key, value in deps.items():
+        setattr(drafts[-1], key, value)
+    with SyncStore(paths.database) as store:
+        return list(store.run(tasks.add_tasks(drafts, now)))
+
+
+def seed_many(paths: Paths, count: int, now: float) -> None:
+    """``count`` tasks: jobs and creative work, tags, priorities (no dependency)."""
+    lines: list[tuple[str, list[str] | None]] = []
+    for n in range(count):
+        if n % 3:
+            tag = "+even" if n % 2 == 0 else "+odd"
+            lines.append((f"convert img{n}.png {tag} pri:{'HML'[n % 3]}", ["true"]))
+        else:
+            lines.append((f"write part {n} +draft project:book", None))
+    seed(paths, lines, now)
+
+
+def run_job(paths: Paths, task_id: int, now: float) -> None:
+    """Mark a queued job running (a claim, no process)."""
+    from focusq.store.ops import base, jobs
+    from focusq.store.sync import SyncStore
+
+    with SyncStore(paths.database) as store:
+        store.run(base.apply([jobs.claim(task_id, now, paths.logs)]))
+
+
+def varied_queue(paths: Paths) -> dict[str, int]:
+    """Running jobs holding a lock, a group and the cap; jobs waiting on each; held, gated,
+    timed, finished and creative tasks; hostile titles and notes."""
+    from focusq.states import TaskStatus
+    from focusq.store.ops import groups, tasks
+    from focusq.store.sync import SyncStore
+
+    now = time.time()
+    names = [
+        "holder",
+        "runner",
+        "third",
+        "wants lock",
+        "in group",
+        "gated",
+        "timed",
+        "plain",
+        "finished",
+        "after holder",
+    ]
+    ids = dict(
+        zip(
+            names,
+            seed(
+                paths,
+                [
+                    ("holder lock:disk group:conv pri:H", ["make", "a b", "ünï"]),
+                    ("runner", ["sleep", "9"]),
+                    ("third +x", ["true"]),
+                    ("wants lock lock:disk +x pri:H", ["true"]),
+                    ("in group group:conv pri:L", ["true"]),
+                    ("gated gate:approve", ["./deploy"]),
+                    ("timed at:23:59 project:night", ["true"]),
+                    ("plain job", ["echo", 'q"uote']),
+                    ("finished", ["true"]),
+                    ("after holder retry:2 timeout:10m est:5m", ["true"]),
+                ],
+                now,
+                after=[-1],
+                afterany=[-2],
+            ),
+            strict=True,
+        )
+    )
+    hostile = seed(paths, [(title, None) for title in HOSTILE], now, raw=True)
+    ids.update({f"hostile {n}": task_id for n, task_id in enumerate(hostile)})
+    held = seed(paths, [("held back +x", ["true"])], now)[0]
+    ids["held"] = held
+    with SyncStore(paths.database) as store:
+        store.run(groups.set_group("conv", now, parallel=1))
+        store.run(tasks.add_note(hostile[0], "a note\nwith \x1b[2J two lines ☃", now))
+        store.run(tasks.transition(held, [TaskStatus.QUEUED], TaskStatus.HELD, now))
+        store.run(tasks.transition(ids["finished"], [TaskStatus.QUEUED], TaskStatus.DONE, now))
+    for name in ("holder", "runner", "third"):
+        run_job(paths, ids[name], now)
+    return ids
+
+
+def focusq(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "focusq", *args],
+        capture_output=True,
+        text=True,
+        env=_env(),
+        timeout=120,
+        check=True,
+    )
+
+
+def _env() -> dict[str, str]:
+    return {k: v for k, v in os.environ.items() if k not in ("COLUMNS", "LINES")}
+
+
+def on_terminal(*args: str, rows: int = 24, columns: int = 100) -> list[str]:
+    """``focusq ARGS`` with its output on a pseudo-terminal of ``rows`` x ``columns``: the
+    lines it drew."""
+    master, slave = pty.openpty()
+    fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", rows, columns, 0, 0))
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "focusq", *args],
+        stdin=subprocess.DEVNULL,
+        stdout=slave,
+        stderr=subprocess.PIPE,
+        env=_env(),
+    )
+    os.close(slave)
+    out = b"".join(_read_all(master, deadline=time.monotonic() + 120))
+    os.close(master)
+    assert proc.wait(timeout=60) == 0, proc.stderr.read() if proc.stderr else ""
+    if proc.stderr:
+        proc.stderr.close()
+    return out.decode().replace("\r\n", "\n").splitlines()
+
+
+def _read_all(master: int, deadline: float) -> Iterator[bytes]:
+    while time.monotonic() < deadline:
+        ready, _, _ = select.select([master], [], [], max(0.0, deadline - time.monotonic()))
+        if not ready:
+            continue
+        try:
+            data = os.read(master, 65536)
+        except OSError:  # EIO: every writer closed the terminal
+            return
+        if not data:
+            return
+        yield data
+    raise AssertionError("focusq ls did not finish")
+
+
+def reference(paths: Paths, **filters: Any) -> list[dict[str, Any]]:
+    """``ls --json`` as ``show --json`` builds each record: ``json_record`` of the full
+    record, with why it waits from ``with_waiting_for``."""
+    from focusq.cli.common import cached_settings
+    from focusq.cli.output import json_record, with_waiting_for
+    from focusq.states import ACTIVE
+    from focusq.store.ops import tasks
+    from focusq.store.sync import SyncStore
+
+    statuses = filters.pop("statuses", {s.value for s in ACTIVE})
+    with SyncStore(paths.database) as store:
+        records = store.run(tasks.list_tasks(statuses, **filters))
+        with_waiting_for(store, cached_settings(paths), records)
+    return [json_record(r) for r in records]
+
+
+def test_a_terminal_gets_a_screenful_and_how_many_more(paths: Paths) -> None:
+    seed_many(paths, 10_500, time.time())
+    ids = varied_queue(paths)
+
+    lines = on_terminal("ls", rows=24, columns=100)
+
+    assert lines[0].split() == ["ID", "KIND", "P", "STATUS", "TITLE"]
+    rows, hint = lines[1:-1], lines[-1]
+    assert len(rows) == 24 - 3  # header, the hint and the prompt keep the screen
+    total = 10_500 + len(ids) - 1  # the finished one is not listed
+    assert hint == (
+        f"… {total - 21:,} more ({total:,} in all); see them all with: focusq ls | less -S"
+    )
+    assert all(len(line) <= 100 for line in lines)
+    # The first rows are the high-priority ones, in the order they will be taken.
+    shown = [int(row.split()[0]) for row in rows]
+    assert shown == [r["id"] for r in reference(paths)][:21]
+    assert shown[:2] == [ids["holder"], ids["wants lock"]]
+    by_id = {int(row.split()[0]): row for row in rows}
+    assert "(lock disk held by #" in by_id[ids["wants lock"]]
+
+
+def test_why_it_waits_is_said_for_the_rows_shown(paths: Paths) -> None:
+    ids = varied_queue(paths)
+
+    lines = on_terminal("ls", "--all", rows=60, columns=120)
+
+    assert not lines[-1].startswith("…")  # all of it fits
+    by_id = {int(line.split()[0]): line for line in lines[1:]}
+    said = {
+        "wants lock": f"(lock disk held by #{ids['holder']})",
+        "in group": "(group conv full (1/1))",
+        "after holder": f"(after #{ids['holder']})",
+        "gated": "(gate: approve)",
+        "timed": "(at 23:59)",
+        "plain": "(cap 3 reached)",
+    }
+    for name, why in said.items():
+        assert why in by_id[ids[name]], by_id[ids[name]]
+    assert "(held)" not in by_id[ids["held"]] and " held " in by_id[ids["held"]]
+    assert "(" not in by_id[ids["holder"]].split("holder")[0]  # running: no reason
+    # Escapes in titles are shown as pictures, never obeyed; one row each.
+    text = "\n".join(lines)
+    assert "\x1b" not in text and "\x9b" not in text and "\u202e" not in text
+    assert "␛[31malert" in by_id[ids["hostile 2"]]
+    assert "two␊lines␍and" in by_id[ids["hostile 1"]]
+
+
+def test_a_pipe_gets_every_row_and_no_hint(paths: Paths) -> None:
+    seed_many(paths, 12_000, time.time())
+    ids = varied_queue(paths)
+
+    out = focusq("ls").stdout.splitlines()
+
+    total = 12_000 + len(ids) - 1
+    assert len(out) == 1 + total
+    assert not any(line.startswith("…") for line in out)
+    listed = [int(line.split()[0]) for line in out[1:]]
+    assert listed == [r["id"] for r in reference(paths)]
+    long_title = next(line for line in out if line.split()[0] == str(ids["after holder"]))
+    assert "after holder" in long_title and "…" not in long_title  # nothing is cut
+    assert len(focusq("ls", "--limit", "7").stdout.splitlines()) == 1 + 7
+    assert len(on_terminal("ls", "--limit", "0", rows=24)) == 1 + total
+
+
+def test_json_is_what_show_json_says_of_every_task(paths: Paths) -> None:
+    ids = varied_queue(paths)
+
+    listed = json.loads(focusq("ls", "--json").stdout)
+    everything = json.loads(focusq("ls", "--json", "--all").stdout)
+
+    assert listed == reference(paths)
+    assert everything == reference(paths, statuses=None)
+    waiting = {r["id"]: r["waiting_for"] for r in listed}
+    assert waiting[ids["wants lock"]] == f"lock disk held by #{ids['holder']}"
+    assert waiting[ids["held"]] == "held" and waiting[ids["holder"]] is None
+    show = json.loads(focusq("show", str(ids["after holder"]), "--json").stdout)
+    show.pop("runs")
+    assert show == next(r for r in listed if r["id"] == ids["after holder"])
+    titles = {r["title"] for r in listed}
+    assert set(HOSTILE) <= titles
+    # One task a line, as before.
+    text = focusq("ls", "--json").stdout
+    assert text.startswith("[\n{") and text.endswith("}\n]\n")
+    assert len(text.splitlines()) == len(listed) + 2
+
+
+def test_json_moments_across_a_clock_change_match_show(paths: Paths) -> None:
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    from focusq.store.ops import tasks
+    from focusq.store.sync import SyncStore
+
+    berlin = ZoneInfo("Europe/Berlin")
+    now = time.time()
+    year = datetime.fromtimestamp(now).year
+    moments = [
+        datetime(year, 3, 29, 0, 59, 59, 999_999, tzinfo=ZoneInfo("UTC")).timestamp(),
+        datetime(year, 3, 29, 1, 0, 0, tzinfo=ZoneInfo("UTC")).timestamp(),
+        datetime(year, 10, 25, 0, 59, 59, 400_000, tzinfo=ZoneInfo("UTC")).timestamp(),
+        datetime(year, 10, 25, 1, 0, 0, 600_000, tzinfo=ZoneInfo("UTC")).timestamp(),
+        datetime(year, 7, 1, 12, tzinfo=berlin).timestamp() + 0.9996,  # rounds like Python
+        datetime(year - 3, 1, 1, tzinfo=berlin).timestamp(),  # outside the fast year
+        now,
+    ]
+    with SyncStore(paths.database) as store:
+        for n, moment in enumerate(moments):
+            draft = _drafts([(f"moment {n}", None)], moment)[0]
+            store.run(tasks.add_task(draft, moment))
+    env = {**_env(), "TZ": "Europe/Berlin"}
+    listed = json.loads(
+        subprocess.run(
+            [sys.executable, "-m", "focusq", "ls", "--json"],
+            capture_output=True,
+            text=True,
+            env=env,
+            check=True,
+            timeout=60,
+        ).stdout
+    )
+    said = {r["id"]: r["created_at"] for r in listed}
+    for task_id, moment in enumerate(moments, start=1):
+        expected = datetime.fromtimestamp(moment, berlin).isoformat(timespec="seconds")
+        assert said[task_id] == expected, (task_id, moment)
+
+
+def test_filters_hold_at_ten_thousand(paths: Paths) -> None:
+    seed_many(paths, 10_200, time.time())
+    varied_queue(paths)
+
+    def ids_in(text: str) -> list[int]:
+        return [int(line.split()[0]) for line in text.splitlines()[1:]]
+
+    for args, filters in [
+        (["--tag", "even"], {"tag": "even"}),
+        (["--kind", "creative"], {"kind": "creative"}),
+        (["--status", "held,running"], {"statuses": {"held", "running"}}),
+        (
+            ["--status", "queued", "--kind", "mechanical", "--tag", "odd"],
+            {"statuses": {"queued"}, "kind": "mechanical", "tag": "odd"},
+        ),
+        (["--all", "--tag", "x"], {"statuses": None, "tag": "x"}),
+    ]:
+        expected = reference(paths, **dict(filters))
+        assert ids_in(focusq("ls", *args).stdout) == [r["id"] for r in expected], args
+        assert json.loads(focusq("ls", "--json", *args).stdout) == expected, args
+    lines = on_terminal("ls", "--tag", "even", rows=10)
+    assert lines[-1].endswith("see them all with: focusq ls --tag even | less -S")
+    assert len(lines) == 1 + 7 + 1
+
+
+@pytest.mark.parametrize("value", ["-1", "many"])
+def test_a_limit_is_a_whole_number(value: str, tmp_path: Path) -> None:
+    out = subprocess.run(
+        [sys.executable, "-m", "focusq", "ls", "--limit", value],
+        capture_output=True,
+        text=True,
+        env=_env(),
+        timeout=60,
+    )
+    assert out.returncode == 2 and "--limit" in out.stderr
