@@ -12,13 +12,10 @@ from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from fnmatch import fnmatchcase
-from operator import attrgetter
 from statistics import median
 from typing import Any
 
 from focusq.states import PRIORITY_RANK
-
-_ORDER = attrgetter("order")
 
 DONE = "done"
 ENDED = frozenset({"done", "failed", "cancelled", "skipped", "dropped"})
@@ -39,12 +36,6 @@ class Job:
     locks: tuple[str, ...] = ()
     group: str | None = None
     not_before: float | None = None
-    order: tuple[float, float, float, int] = field(init=False, repr=False, compare=False)
-    """The sort key when no other queued job waits on this one: its critical path is its own."""
-
-    def __post_init__(self) -> None:
-        key = (-self.priority, -self.estimate, self.created_at, self.id)
-        object.__setattr__(self, "order", key)
 
     @classmethod
     def of(cls, record: Mapping[str, Any], estimate: float) -> Job:
@@ -60,6 +51,11 @@ class Job:
             group=record["group"],
             not_before=record["at"],
         )
+
+
+def _order(job: Job) -> tuple[int, float, float, int]:
+    """The sort key when no other queued job waits on this one: its critical path is its own."""
+    return (-job.priority, -job.estimate, job.created_at, job.id)
 
 
 @dataclass(frozen=True, slots=True)
@@ -171,7 +167,7 @@ def candidates(queued: Sequence[Job], status: Mapping[int, str], now: float) -> 
             path = critical_paths(queued)
             ready.sort(key=lambda j: (-j.priority, -path[j.id], j.created_at, j.id))
         else:
-            ready.sort(key=_ORDER)
+            ready.sort(key=_order)
     return Candidates(tuple(ready), tuple(skip), wake_at, chains)
 
 
@@ -254,21 +250,30 @@ def critical_paths(jobs: Sequence[Job]) -> dict[int, float]:
         return {job.id: job.estimate for job in jobs}
     memo: dict[int, float] = {}
     for job in jobs:
-        _longest(job, successors, memo, set())
+        _longest(job, successors, memo)
     return memo
 
 
-def _longest(
-    job: Job, successors: Mapping[int, list[Job]], memo: dict[int, float], seen: set[int]
-) -> float:
+def _longest(job: Job, successors: Mapping[int, list[Job]], memo: dict[int, float]) -> None:
+    """Fill ``memo`` for ``job`` and every job after it, depth first without recursion (a
+    chain of thousands of ``after:`` jobs is no deeper than any other)."""
     if job.id in memo:
-        return memo[job.id]
-    if job.id in seen:  # a cycle cannot be stored, but never loop on one
-        return 0.0
-    seen.add(job.id)
-    tail = max((_longest(s, successors, memo, seen) for s in successors.get(job.id, ())), default=0)
-    memo[job.id] = job.estimate + tail
-    return memo[job.id]
+        return
+    stack = [(job, iter(successors.get(job.id, ())))]
+    on_stack = {job.id}
+    while stack:
+        top, pending = stack[-1]
+        below = next((s for s in pending if s.id not in memo), None)
+        if below is not None:
+            if below.id in on_stack:  # a cycle cannot be stored, but never loop on one
+                continue
+            stack.append((below, iter(successors.get(below.id, ()))))
+            on_stack.add(below.id)
+            continue
+        stack.pop()
+        on_stack.discard(top.id)
+        tail = max((memo.get(s.id, 0.0) for s in successors.get(top.id, ())), default=0.0)
+        memo[top.id] = top.estimate + tail
 
 
 def estimate(history: Iterable[float], declared: float | None, default: float) -> float:

@@ -15,7 +15,6 @@ import functools
 import logging
 import os
 import signal
-from collections import deque
 from typing import Any
 
 from focusq.config import Settings, load_settings
@@ -24,17 +23,17 @@ from focusq.engine.active import Active
 from focusq.engine.faults import pause_point
 from focusq.engine.hooks import Hooks
 from focusq.engine.outcome import RunHistory, fails_for_good
-from focusq.engine.outcome import key as outcome_key
 from focusq.engine.procs import become_subreaper, tagged_processes
+from focusq.engine.queue import Queue
 from focusq.engine.runner import JobProcess, SpawnError
-from focusq.engine.scheduler import Candidates, Job, Limits, candidates, choose
+from focusq.engine.scheduler import Job, Limits, choose
 from focusq.errors import FocusqError
 from focusq.paths import Paths, make_private_dir
 from focusq.quickadd import command_text
 from focusq.states import EventKind, TaskStatus
 from focusq.store.aio import Store
 from focusq.store.driver import clear_damage, mark_damaged
-from focusq.store.ops import base, groups, jobs
+from focusq.store.ops import base, groups, jobs, queue
 from focusq.watch import database_changes, file_changes
 
 log = logging.getLogger("focusq.worker")
@@ -53,12 +52,13 @@ class Worker:
         self.limits = Limits.of(settings)
         self.groups: dict[str, dict[str, Any]] = {}
         """Groups as the shell changed them (caps, pauses), over the config's."""
-        self.jobs: dict[int, dict[str, Any]] = {}
-        """Open mechanical tasks by id, as the store last showed them."""
-        self.status: dict[int, str] = {}
-        """The state of every task a dependency names."""
         self.active: dict[int, Active] = {}
         self.history = RunHistory(settings.engine.default_estimate)
+        self.queue = Queue(self.history)
+        self.jobs = self.queue.jobs
+        """Open jobs that are not queued, by id: their whole records, as last read."""
+        self.status = self.queue.status
+        """The state of every task a dependency names, and of every open job."""
         self.last_start: dict[str, float] = {}
         self.last_event = 0
         self._written = 0
@@ -68,9 +68,6 @@ class Worker:
         self.wake = asyncio.Event()
         self._timer: asyncio.TimerHandle | None = None
         self._stopping = asyncio.Event()
-        self.queued: dict[int, dict[str, Any]] = {}
-        """The subset of :attr:`jobs` waiting for a slot."""
-        self._intents: set[int] = set()
         self._pending: list[Any] = []
         """Store steps to write with the next transaction (pids of started jobs)."""
         self._pending_known: list[int] = []
@@ -79,10 +76,6 @@ class Worker:
         self._wake_at: float | None = None
         self._replan = True
         """Plan on the next tick even if nothing changed (the first tick, after recovery)."""
-        self._candidates: Candidates | None = None
-        """What may start as far as the queue goes, kept while only running jobs change."""
-        self._ready: deque[Job] = deque()
-        """The candidates not yet started, best first."""
         self._db_changed = True
         """The database files changed since the last refresh (or it never ran)."""
         self._base_env = dict(os.environ)
@@ -162,9 +155,7 @@ class Worker:
         idle_exit = self.settings.worker.idle_exit
         while not self._stopping.is_set():
             await self.tick()
-            idle = not self.active and not any(
-                j["status"] in ("queued", "running", "paused") for j in self.jobs.values()
-            )
+            idle = not self.active and not len(self.queue.ready) and not self._running()
             try:
                 if idle:
                     await asyncio.wait_for(self.wake.wait(), timeout=idle_exit)
@@ -174,6 +165,10 @@ class Worker:
                 log.info("idle for %gs: exiting", idle_exit)
                 return
             self.wake.clear()
+
+    def _running(self) -> bool:
+        """Whether a job runs that this worker does not watch (rare: it only reads it)."""
+        return any(j["status"] in RUNNING for j in self.jobs.values())
 
     async def _watch(self) -> None:
         # 10 ms keeps a new job's start well inside 50 ms for well under 1% of a core idle.
@@ -214,15 +209,9 @@ class Worker:
         same_boot = previous is None or previous["boot_id"] == runner.boot_id()
         steps = []
         pause_point("BEFORE_RECOVERY")
-        self.last_event, open_jobs, statuses = await self.store.run(jobs.worker_start())
-        self.status.update(statuses)
-        for job in open_jobs:
-            self.jobs[job["id"]] = job
-            self.status[job["id"]] = job["status"]
-            if job["status"] == "queued":
-                self.queued[job["id"]] = job
-            if job["intent"]:
-                self._intents.add(job["id"])
+        self.last_event, open_jobs, statuses = await self.store.run(queue.start())
+        self.queue.recovered(open_jobs, statuses)
+        await self._load_queued()
         running = [j for j in open_jobs if j["status"] in RUNNING and j["run"] is not None]
         # A job whose pid was never saved (its worker and supervisor died as it started)
         # is still found: it and all it started carry its run tag.
@@ -234,6 +223,16 @@ class Worker:
             await self.store.run(base.apply(steps))
         self._forget_evidence()
         self.hooks.fire()
+
+    async def _load_queued(self) -> None:
+        """Read the queued jobs a page at a time (a big queue never wholly in records)."""
+        after = 0
+        while True:
+            views, states = await self.store.run(queue.queued_page(after))
+            if not views:
+                return
+            self.queue.take(views, (), states, runner.now())
+            after = views[-1]["id"]
 
     def _recover_run(self, job: dict[str, Any], tagged: list[int], same_boot: bool) -> list[Any]:
         """Adopt a run that outlived its worker, or write down how it ended."""
@@ -260,7 +259,7 @@ class Worker:
             engine=self.settings.engine,
             why=verdict.why,
         )
-        self.status[job["id"]] = status.value
+        self.queue.set_status(job["id"], status.value)
         self._evidence += runs.evidence(run["log_path"])
         self.hooks.ended(job, verdict.result, verdict.code, run["log_path"])
         log.info("job #%d ended while no worker ran: %s", job["id"], verdict.result)
@@ -295,41 +294,35 @@ class Worker:
             settled.append((active.run_id, active.process.supervised))
             steps.extend(self._settle(task_id, active, now))
         deferred = set()
-        for task_id in sorted(self._intents):
+        for task_id in sorted(self.queue.intents):
             job = self.jobs.get(task_id)
-            if job is None or not job["intent"]:
-                continue
             if task_id not in self.active:
-                steps.append(jobs.clear_intent(task_id))
+                if job is not None or task_id in self.queue:
+                    steps.append(jobs.clear_intent(task_id))
+            elif job is None or not job["intent"]:
+                continue
             elif self.active[task_id].process.pid is None:
                 deferred.add(task_id)  # signals need its pid: when the supervisor reports it
             else:
                 steps.extend(self._apply_intent(job, now))
-        self._intents = deferred
+        self.queue.intents = deferred
 
         starts: list[int] = []
         wake_at: float | None = None
         planned = changed or ended or self._replan or self._due(now)
         if planned:
-            found = self._candidates
-            if found is None or changed or self._replan or self._due(now) or found.chains:
-                # Only a change of the running jobs leaves the candidates as they were.
-                queued = [r.get("_job") or self._job(r) for r in self.queued.values()]
-                found = self._candidates = candidates(queued, self.status, now)
-                self._ready = deque(found.ready)
-                for task_id, reason in found.skip:
-                    steps.append(
-                        jobs.end_open_task(
-                            task_id, TaskStatus.SKIPPED, now, result="skipped", reason=reason
-                        )
+            ready = self.queue.ready
+            ready.advance(now)
+            for task_id, reason in ready.skips():
+                steps.append(
+                    jobs.end_open_task(
+                        task_id, TaskStatus.SKIPPED, now, result="skipped", reason=reason
                     )
+                )
             self._replan = False
-            while self._ready and self._ready[0].id not in self.queued:
-                self._ready.popleft()  # started since
             running = [self._job(self.jobs[t]) for t in self.active if t in self.jobs]
-            ready = (job for job in self._ready if job.id in self.queued)
-            starts, stagger = choose(ready, running, self.limits, now, self.last_start)
-            wake_at = min((t for t in (found.wake_at, stagger) if t is not None), default=None)
+            starts, stagger = choose(ready.ready(), running, self.limits, now, self.last_start)
+            wake_at = min((t for t in (ready.wake_at, stagger) if t is not None), default=None)
         claims = [jobs.claim(task_id, now, self.paths.logs) for task_id in starts]
         claimed: list[Any] = []
         if steps or claims:
@@ -347,9 +340,10 @@ class Worker:
         if known or done:
             assert self.supervisor is not None
             self.supervisor.acknowledge(known, done)
-        for task_id, claim in zip(starts, claimed, strict=True):
+        for claim in claimed:
             if claim is not None:
-                self._pending.extend(self._spawn(self.jobs[task_id], claim, now))
+                self.queue.claimed(claim["job"])
+                self._pending.extend(self._spawn(claim["job"], claim, now))
         if self._pending:
             self._arm_flush()
         if planned:
@@ -367,26 +361,18 @@ class Worker:
         self.wake.set()
 
     async def _refresh(self) -> bool:
-        """Load the tasks that changed since the last event seen; ``True`` if any did."""
-        changes = await self.store.run(jobs.changes_since(self.last_event))
-        newest, records, statuses, other = changes
-        self.last_event = newest
-        if EventKind.GROUP in other:  # a cap set or a pause from the shell
-            await self._load_groups()
-        self.status.update(statuses)
-        for record in records:
-            task_id = record["id"]
-            self.status[task_id] = record["status"]
-            self.queued.pop(task_id, None)
-            if record["kind"] == "mechanical" and record["status"] in OPEN:
-                self.jobs[task_id] = record
-                if record["status"] == "queued":
-                    self.queued[task_id] = record
-                if record["intent"]:
-                    self._intents.add(task_id)
-            else:
-                self.jobs.pop(task_id, None)
-        return bool(records)
+        """Read what changed since the last event seen, a page at a time; ``True`` if any
+        task did."""
+        changed = False
+        more = True
+        while more:
+            page = await self.store.run(queue.changes_since(self.last_event))
+            self.last_event, more, views, records, states, other = page
+            if EventKind.GROUP in other:  # a cap set or a pause from the shell
+                await self._load_groups()
+            self.queue.take(views, records, states, runner.now(), self.active)
+            changed = changed or bool(views)
+        return changed
 
     def _job(self, record: dict[str, Any]) -> Job:
         """The scheduler's view of a record, built once per loaded record."""
@@ -398,11 +384,7 @@ class Worker:
     def _learn(self, record: dict[str, Any], seconds: float) -> None:
         """Add a successful run to the history; re-estimate queued jobs if it moved much."""
         if self.history.learn(record, seconds):
-            same = outcome_key(record)
-            for queued in self.queued.values():
-                if outcome_key(queued) == same:
-                    queued.pop("_job", None)
-            self._candidates = None
+            self.queue.learnt(record)
 
     # -- starting ---------------------------------------------------------------------------
 
@@ -427,7 +409,6 @@ class Worker:
         if job["group"]:
             self.last_start[job["group"]] = now
         job["status"] = "running"
-        self.queued.pop(job["id"], None)
         self._watch_process(
             job["id"], claim["run_id"], process, claim["log_path"], claim["attempt"], now
         )
@@ -448,7 +429,7 @@ class Worker:
         self._arm_flush()
         if active.stop_reason is not None:
             self._stop_job(task_id, active.stop_reason)
-        if task_id in self._intents:
+        if task_id in self.queue.intents:
             self.wake.set()
 
     def _watch_process(
@@ -514,7 +495,7 @@ class Worker:
             return []
         if process.spawn_error is not None:
             log.info("job #%d could not start: %s", task_id, process.spawn_error)
-            self.status[task_id] = TaskStatus.FAILED.value
+            self.queue.set_status(task_id, TaskStatus.FAILED.value)
             self.hooks.ended(job, "spawn_error", None, active.log_path)
             return [runs.spawn_error_step(job["id"], active.run_id, process.spawn_error, now)]
         if active.stop_reason:
@@ -545,7 +526,7 @@ class Worker:
             why=why,
         )
         # Dependents may start in this very tick: the scheduler sees the new state now.
-        self.status[task_id] = status.value
+        self.queue.set_status(task_id, status.value)
         self.hooks.ended(job, result, exit_code, active.log_path)
         steps = [step]
         log.debug("job #%d ended: %s (exit %s)", task_id, result, exit_code)
@@ -560,17 +541,17 @@ class Worker:
             return []
         now = runner.now()
         reason = f"group {job['group']} is fail-fast and #{job['id']} failed"
+        group = job["group"]
+        stop = [o["id"] for o in self.jobs.values() if o["group"] == group and o["id"] != job["id"]]
+        stop += [o.id for o in self.queue.queued.values() if o.group == group]
         steps = []
-        for other in self.jobs.values():
-            if other["group"] != job["group"] or other["id"] == job["id"]:
-                continue
-            if other["id"] in self.active:
-                self._stop_job(other["id"], "cancelled")
-            elif other["status"] in ("queued", "waiting", "held"):
-                cancelled = TaskStatus.CANCELLED
+        for other in stop:
+            if other in self.active:
+                self._stop_job(other, "cancelled")
+            elif self.status.get(other) in ("queued", "waiting", "held"):
                 steps.append(
                     jobs.end_open_task(
-                        other["id"], cancelled, now, result="cancelled", reason=reason
+                        other, TaskStatus.CANCELLED, now, result="cancelled", reason=reason
                     )
                 )
         return steps

@@ -35,29 +35,11 @@ OPEN_JOB = ("queued", "waiting", "held", "running", "paused")
 _JOB_SELECT = f"""
     SELECT {TASK_COLUMNS},
            r.id AS run_id, r.attempt AS run_attempt, r.pid AS run_pid,
-           r.pgid AS run_pgid, r.started_at AS run_started_at, r.log_path AS run_log,
-           (SELECT body FROM environments WHERE id = t.environ_id) AS environ
+           r.pgid AS run_pgid, r.started_at AS run_started_at, r.log_path AS run_log
     FROM tasks t
     LEFT JOIN runs r ON r.task_id = t.id AND r.ended_at IS NULL
 """
 """A task with its unfinished run (if any); callers add the WHERE."""
-
-
-def open_jobs() -> Op[list[Record]]:
-    """Every open mechanical task, with its current run when it has one."""
-    yield READ
-    return (yield from _open_jobs())
-
-
-def _open_jobs() -> Op[list[Record]]:
-    rows = yield (
-        f"""{_JOB_SELECT}
-        WHERE t.kind = 'mechanical' AND t.status IN ({",".join("?" * len(OPEN_JOB))})
-        ORDER BY t.id
-        """,
-        OPEN_JOB,
-    )
-    return [_job_record(row) for row in rows]
 
 
 def jobs_by_id(ids: Sequence[int]) -> Op[list[Record]]:
@@ -78,7 +60,6 @@ def _job_record(row: Any) -> Record:
     record = task_record(row)
     record["intent"] = row["intent"]
     record["budget_from"] = row["budget_from"]
-    record["environ"] = None if row["environ"] is None else json.loads(row["environ"])
     record["attempts_left"] = row["retries"] + 1 - (row["attempts"] - row["budget_from"])
     record["run"] = (
         None
@@ -93,44 +74,6 @@ def _job_record(row: Any) -> Record:
         }
     )
     return record
-
-
-def changes_since(
-    after_id: int,
-) -> Op[tuple[int, list[Record], dict[int, str], set[str]]]:
-    """What changed after event ``after_id``, in one snapshot.
-
-    Returns the newest event id, the records (with current runs) of the tasks those
-    events touched, the states of every task their dependencies name, and the kinds of
-    the events that touched no task (``group``: a group changed from the shell).
-    """
-    yield READ
-    rows = yield ("SELECT id, task_id, kind FROM events WHERE id > ? ORDER BY id", (after_id,))
-    if not rows:
-        return after_id, [], {}, set()
-    ids = sorted({r["task_id"] for r in rows if r["task_id"] is not None})
-    records = (yield from jobs_with_runs(ids)) if ids else []
-    other = {r["kind"] for r in rows if r["task_id"] is None}
-    return int(rows[-1]["id"]), records, (yield from _dependency_states(records)), other
-
-
-def worker_start() -> Op[tuple[int, list[Record], dict[int, str]]]:
-    """What a starting worker needs, in one snapshot: the newest event id, every open job
-    with its current run, and the states of every task their dependencies name (open or
-    long finished: a dependency that ended before this worker started still counts)."""
-    yield READ
-    newest = (yield ("SELECT coalesce(max(id), 0) FROM events", ()))[0][0]
-    records = yield from _open_jobs()
-    return int(newest), records, (yield from _dependency_states(records))
-
-
-def _dependency_states(records: Sequence[Record]) -> Op[dict[int, str]]:
-    deps = sorted({d for r in records for d in (*r["after"], *r["afterany"])})
-    statuses: dict[int, str] = {}
-    for chunk, marks in in_chunks(deps):
-        found = yield (f"SELECT id, status FROM tasks WHERE id IN ({marks})", chunk)
-        statuses.update((r[0], r[1]) for r in found)
-    return statuses
 
 
 def durations_of_ok_runs(limit: int = 20000) -> Op[list[tuple[str, str, float]]]:
@@ -148,7 +91,11 @@ def durations_of_ok_runs(limit: int = 20000) -> Op[list[tuple[str, str, float]]]
 
 
 def claim(task_id: int, now: float, log_dir: str) -> Op[Record | None]:
-    """Part of a write transaction: queued -> running with a new Run; ``None`` if not queued."""
+    """Part of a write transaction: queued -> running with a new Run; ``None`` if not queued.
+
+    Returns the run's id, attempt and log, and the job's whole record (``job``) with the
+    environment it runs with (``environ``: ``None`` for a job from before environments
+    were captured)."""
     rows = yield (
         """
         UPDATE tasks SET status = 'running', attempts = attempts + 1, started_at = ?,
@@ -170,7 +117,13 @@ def claim(task_id: int, now: float, log_dir: str) -> Op[Record | None]:
     )
     payload = {"from": "queued", "to": "running", "attempt": attempt}
     yield from event(task_id, EventKind.STATUS, payload, now)
-    return {"run_id": int(run[0][0]), "attempt": attempt, "log_path": log_path}
+    [job] = yield from jobs_with_runs([task_id])
+    body = yield (
+        "SELECT body FROM environments WHERE id = (SELECT environ_id FROM tasks WHERE id = ?)",
+        (task_id,),
+    )
+    job["environ"] = json.loads(body[0][0]) if body else None
+    return {"run_id": int(run[0][0]), "attempt": attempt, "log_path": log_path, "job": job}
 
 
 def record_spawn(run_id: int, pid: int, pgid: int) -> Op[None]:

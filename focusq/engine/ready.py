@@ -1,0 +1,255 @@
+"""The queued jobs that may start, kept up to date as the queue changes.
+
+:func:`focusq.engine.scheduler.candidates` computes, from the whole queue, which queued
+jobs have their dependencies met and their ``at:`` time come, best first. The worker
+asks after every change, so at 50,000 queued jobs computing it afresh each time would
+make a day's work quadratic. :class:`ReadyQueue` gives the same answer at the cost of
+what changed: a job put or taken out, a task's state, the clock. No I/O and no clock of
+its own: the caller passes ``now``.
+"""
+
+from __future__ import annotations
+
+import heapq
+from bisect import bisect_left, insort
+from collections import defaultdict
+from collections.abc import Iterable, Iterator, Mapping
+
+from focusq.engine.scheduler import DONE, ENDED, Job, critical_paths
+
+_Key = tuple[int, float, float, int]
+
+BULK = 64
+"""Put more jobs than this at once and the order is rebuilt in one sort."""
+
+
+class ReadyQueue:
+    """Queued jobs by readiness: ready (ordered), waiting for a time, or for a dependency.
+
+    ``status`` is the caller's map of every task a dependency names to its state; call
+    :meth:`status_changed` when an entry changes. Ready jobs are ordered by priority, then
+    the longest estimated chain of queued jobs waiting on them, then age: the order
+    :func:`~focusq.engine.scheduler.candidates` gives.
+    """
+
+    def __init__(self, status: Mapping[int, str]) -> None:
+        self.status = status
+        self.jobs: dict[int, Job] = {}
+        self._dependants: defaultdict[int, set[int]] = defaultdict(set)
+        """A task's id -> the queued jobs that name it in ``after`` or ``afterany``."""
+        self._path: dict[int, float] = {}
+        """Each queued job's estimate plus the longest chain of queued jobs after it."""
+        self._order: list[_Key] = []
+        """The ready jobs' keys, sorted: best first."""
+        self._key: dict[int, _Key] = {}
+        """The key of each job in :attr:`_order`."""
+        self._timed: list[tuple[float, int]] = []
+        """A heap of ``(at, id)``: jobs whose dependencies are met, waiting for their time
+        (an entry whose job is no longer in :attr:`_timing` is stale and skipped)."""
+        self._timing: set[int] = set()
+        self._skips: dict[int, str] = {}
+        """Jobs to end as skipped, with why: told once, unless taken out before."""
+        self.now = 0.0
+
+    def __len__(self) -> int:
+        return len(self.jobs)
+
+    def __contains__(self, task_id: object) -> bool:
+        return task_id in self.jobs
+
+    # -- changes --------------------------------------------------------------------------
+
+    def put(self, jobs: Iterable[Job], now: float) -> None:
+        """Jobs newly queued, or changed (an edit, a new estimate)."""
+        self.now = max(self.now, now)
+        jobs = list(jobs)
+        if len(jobs) > BULK:
+            self._put_many(jobs)
+            return
+        for job in jobs:
+            if job.id in self.jobs:
+                self.discard(job.id)
+            self.jobs[job.id] = job
+            for dep in (*job.after, *job.afterany):
+                self._dependants[dep].add(job.id)
+            tail = max((self._path[s] for s in self._dependants.get(job.id, ())), default=0.0)
+            self._path[job.id] = job.estimate + tail
+            self._lengthen(job)
+            self._classify(job)
+
+    def discard(self, task_id: int) -> None:
+        """A job is no longer queued (started, held, ended) or is about to change."""
+        self._skips.pop(task_id, None)
+        job = self.jobs.pop(task_id, None)
+        if job is None:
+            return
+        self._unorder(task_id)
+        path = self._path.pop(task_id)
+        for dep in (*job.after, *job.afterany):
+            waiting = self._dependants.get(dep)
+            if waiting is not None:
+                waiting.discard(task_id)
+                if not waiting:
+                    del self._dependants[dep]
+            if dep in self.jobs and self._path[dep] == self.jobs[dep].estimate + path:
+                self._shorten(dep)
+
+    def status_changed(self, task_id: int) -> None:
+        """``status[task_id]`` changed: the jobs that wait on it may start, or never."""
+        for waiting in list(self._dependants.get(task_id, ())):
+            job = self.jobs.get(waiting)
+            if job is not None:
+                self._unorder(waiting)
+                self._classify(job)
+
+    def advance(self, now: float) -> None:
+        """The clock moved on: jobs whose ``at:`` time came are ready."""
+        self.now = max(self.now, now)
+        while self._timed and self._timed[0][0] <= self.now:
+            at, task_id = heapq.heappop(self._timed)
+            if self._is_timed(at, task_id):
+                self._timing.discard(task_id)
+                self._order_in(self.jobs[task_id])
+
+    # -- answers --------------------------------------------------------------------------
+
+    def ready(self) -> Iterator[Job]:
+        """The jobs that may start as far as the queue goes, best first."""
+        jobs = self.jobs
+        return (jobs[key[3]] for key in self._order)
+
+    def skips(self) -> list[tuple[int, str]]:
+        """Jobs that can never start (an ``after`` dependency ended unsuccessfully), with
+        why, each told once; they are taken out of the queue."""
+        skips, self._skips = list(self._skips.items()), {}
+        return skips
+
+    @property
+    def wake_at(self) -> float | None:
+        """The earliest ``at:`` of a job waiting only for its time."""
+        while self._timed:
+            at, task_id = self._timed[0]
+            if self._is_timed(at, task_id):
+                return at
+            heapq.heappop(self._timed)  # stale: started, changed, ready or waiting again
+        return None
+
+    # -- inside ---------------------------------------------------------------------------
+
+    def _classify(self, job: Job) -> None:
+        if job.after or job.afterany:
+            failed = _failed_dependency(job, self.status)
+            if failed:
+                self.discard(job.id)
+                self._skips[job.id] = failed
+                return
+            if not _met(job, self.status):
+                return
+        if job.not_before is not None and job.not_before > self.now:
+            heapq.heappush(self._timed, (job.not_before, job.id))
+            self._timing.add(job.id)
+            return
+        self._order_in(job)
+
+    def _is_timed(self, at: float, task_id: int) -> bool:
+        return task_id in self._timing and self.jobs[task_id].not_before == at
+
+    def _order_in(self, job: Job) -> None:
+        key = (-job.priority, -self._path[job.id], job.created_at, job.id)
+        self._key[job.id] = key
+        insort(self._order, key)
+
+    def _unorder(self, task_id: int) -> None:
+        """Take a job out of the ready order and the time wait, to place it again."""
+        self._timing.discard(task_id)
+        key = self._key.pop(task_id, None)
+        if key is not None:
+            del self._order[bisect_left(self._order, key)]
+
+    def _lengthen(self, job: Job) -> None:
+        """``job``'s chain grew: so may the chains of the queued jobs it waits on."""
+        todo = [job]
+        budget = 2 * len(self.jobs)  # a cycle cannot be stored, but never loop on one
+        while todo and budget > 0:
+            below = todo.pop()
+            budget -= 1
+            for dep in (*below.after, *below.afterany):
+                upper = self.jobs.get(dep)
+                if upper is None:
+                    continue
+                longer = upper.estimate + self._path[below.id]
+                if longer > self._path[dep]:
+                    self._repath(upper, longer)
+                    todo.append(upper)
+
+    def _shorten(self, task_id: int) -> None:
+        """The longest chain after ``task_id`` may have gone: measure it again, and above."""
+        todo = [task_id]
+        budget = 2 * len(self.jobs)
+        while todo and budget > 0:
+            job = self.jobs[todo.pop()]
+            budget -= 1
+            waiting = self._dependants.get(job.id, ())
+            tail = max((self._path[s] for s in waiting if s in self.jobs), default=0.0)
+            old = self._path[job.id]
+            if job.estimate + tail == old:
+                continue
+            self._repath(job, job.estimate + tail)
+            for dep in (*job.after, *job.afterany):
+                if dep in self.jobs and self._path[dep] == self.jobs[dep].estimate + old:
+                    todo.append(dep)
+
+    def _repath(self, job: Job, path: float) -> None:
+        self._path[job.id] = path
+        if job.id in self._key:
+            self._unorder(job.id)
+            self._order_in(job)
+
+    def _put_many(self, jobs: list[Job]) -> None:
+        for job in jobs:
+            if job.id in self.jobs:
+                self.discard(job.id)
+        for job in jobs:
+            self.jobs[job.id] = job
+            for dep in (*job.after, *job.afterany):
+                self._dependants[dep].add(job.id)
+        self._path = critical_paths(list(self.jobs.values()))
+        self._key.clear()
+        self._order.clear()
+        self._timed.clear()
+        self._timing.clear()
+        skipped = []
+        for job in self.jobs.values():
+            if job.after or job.afterany:
+                failed = _failed_dependency(job, self.status)
+                if failed:
+                    skipped.append((job.id, failed))
+                    continue
+                if not _met(job, self.status):
+                    continue
+            if job.not_before is not None and job.not_before > self.now:
+                self._timed.append((job.not_before, job.id))
+                self._timing.add(job.id)
+                continue
+            key = (-job.priority, -self._path[job.id], job.created_at, job.id)
+            self._key[job.id] = key
+            self._order.append(key)
+        self._order.sort()
+        heapq.heapify(self._timed)
+        for task_id, why in skipped:
+            self.discard(task_id)
+            self._skips[task_id] = why
+
+
+def _met(job: Job, status: Mapping[int, str]) -> bool:
+    return all(status.get(d) == DONE for d in job.after) and all(
+        status.get(d) in ENDED for d in job.afterany
+    )
+
+
+def _failed_dependency(job: Job, status: Mapping[int, str]) -> str | None:
+    for dep in job.after:
+        state = status.get(dep)
+        if state in ENDED and state != DONE:
+            return f"after #{dep}, which ended {state}"
+    return None
