@@ -37,13 +37,21 @@ RANKS = (2, 1, 0)
 WAITING = "t.kind = 'mechanical' AND t.status IN ('held', 'queued', 'waiting')"
 """A job that has not started: the rows that say why they wait."""
 
+
+def _first_open(kind: str) -> str:
+    return f"""
+        (SELECT printf('[%d,"%s"]', d.dep_id, o.status) FROM deps d JOIN tasks o ON o.id = d.dep_id
+         WHERE d.task_id = t.id AND d.kind = '{kind}' AND o.status IN {OPEN_STATUSES_SQL}
+         ORDER BY d.dep_id LIMIT 1)
+    """
+
+
 _OPEN_DEP = f"""
-    (SELECT json_array(d.dep_id, o.status) FROM deps d JOIN tasks o ON o.id = d.dep_id
-     WHERE d.task_id = t.id AND o.status IN {OPEN_STATUSES_SQL}
-     ORDER BY d.kind = 'afterany', d.dep_id LIMIT 1)
+    CASE WHEN EXISTS (SELECT 1 FROM deps WHERE task_id = t.id)
+    THEN coalesce({_first_open("after")}, {_first_open("afterany")}) END
 """
-"""A task's first open dependency (``after`` ones first, then by id) as ``[id, status]``: the
-only one ``engine.waiting`` names."""
+"""A task's first open dependency (``after`` ones first, then by id) as the text
+``[id,"status"]``: the only one ``engine.waiting`` names."""
 
 
 def _scope(
