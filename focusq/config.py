@@ -181,6 +181,14 @@ class TuiSettings(_Section):
     """The theme at start, until ``T`` picks another (the pick is remembered)."""
 
 
+class RecurringSettings(_Section):
+    """Recurring jobs (``every:``, ``cron:``)."""
+
+    catch_up: Literal["one", "all", "none"] = "one"
+    """Due times missed while no worker ran: one run for all of them, a run for each, or
+    none (a template's ``catchup:`` wins)."""
+
+
 class Settings(BaseSettings):
     """Everything focusq can be told. Every field has a default: no file is needed."""
 
@@ -217,6 +225,8 @@ class Settings(BaseSettings):
     """Commands run when a job's run ends."""
     logs: LogSettings = LogSettings()
     """Job logs."""
+    recurring: RecurringSettings = RecurringSettings()
+    """Recurring jobs."""
 
     @model_validator(mode="after")
     def _blocks_make_sense(self) -> Settings:

@@ -15,7 +15,7 @@ from focusq.states import Kind, Priority
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from collections.abc import Sequence
+    from collections.abc import Iterator, Sequence
 
 _TAG = re.compile(r"[^\W\d][\w.-]*|\d+[^\W\d][\w.-]*")
 _KIND_WORDS = {
@@ -33,6 +33,7 @@ class TaskDraft:
     __slots__ = (
         "after",
         "afterany",
+        "catch_up",
         "command",
         "cwd",
         "env",
@@ -43,8 +44,10 @@ class TaskDraft:
         "kind",
         "locks",
         "not_before",
+        "overlap",
         "priority",
         "project",
+        "recur",
         "retries",
         "tags",
         "timeout",
@@ -77,6 +80,12 @@ class TaskDraft:
         self.group: str | None = None
         self.not_before: float | None = None
         self.gate: str | None = None
+        self.recur: str | None = None
+        """A recurring job's rule as stored (``every:1d``, ``cron:0 3 * * 1``)."""
+        self.catch_up: str | None = None
+        """``catchup:``: what a late worker does about missed due times (one, all, none)."""
+        self.overlap: bool | None = None
+        """``overlap:yes``: runs of the series may overlap (by default they never do)."""
 
     def __repr__(self) -> str:
         given = {k: getattr(self, k) for k in self.__slots__ if getattr(self, k) not in (None, [])}
@@ -101,10 +110,14 @@ def parse(
     """
     draft = TaskDraft()
     title: list[str] = []
-    for word in (w for arg in words for w in arg.split()):
+    for word in _words(words):
         if not _token(draft, word, now=now, editing=editing):
             title.append(word)
     draft.title = " ".join(title) or None
+    if (draft.catch_up is not None or draft.overlap is not None) and not (draft.recur or editing):
+        raise UserError("catchup: and overlap: go with a repeat: add every:1d or cron:... too")
+    if draft.recur and (draft.after or draft.afterany):
+        raise UserError("a recurring job cannot wait on other tasks: drop after:/afterany:")
 
     if command is not None:
         if not command:
@@ -119,13 +132,42 @@ def parse(
         draft.kind = Kind.MECHANICAL
         if draft.title is None and not editing:
             draft.title = command_text(draft.command)
-    elif not editing:
+    if draft.command is None and not editing:
         if draft.kind is Kind.MECHANICAL:
             raise UserError("a ~mech task needs a command: add it after '--'")
         draft.kind = draft.kind or Kind.CREATIVE
         if draft.title is None:
             raise UserError("the task has no title: say what to do, e.g. focusq add write the post")
+    if draft.recur and draft.kind is Kind.CREATIVE:
+        raise UserError(
+            f"'{draft.recur}' repeats a job: a creative task cannot recur; give its command "
+            "after '--'"
+        )
     return draft
+
+
+def _words(args: Sequence[str]) -> Iterator[str]:
+    """The words of ``args``; a ``cron:`` value stays one word, whether the shell kept it in
+    one argument (``'cron:0 3 * * 1'``) or it is quoted in a line (``cron:"0 3 * * 1"``)."""
+    quoted: list[str] = []
+    for arg in args:
+        if arg[:5].lower() == "cron:" and not quoted:
+            yield arg.strip()
+            continue
+        for word in arg.split():
+            if quoted:
+                quoted.append(word)
+                if word.endswith(quoted[0][5]):
+                    yield " ".join(quoted)
+                    quoted = []
+            elif word[:6].lower() in ('cron:"', "cron:'") and not (
+                len(word) > 6 and word.endswith(word[5])
+            ):
+                quoted = [word]
+            else:
+                yield word
+    if quoted:
+        yield " ".join(quoted)
 
 
 def command_text(command: Sequence[str]) -> str:
@@ -264,6 +306,38 @@ def _set_at(draft: TaskDraft, value: str, now: float) -> None:
     draft.not_before = when.timestamp()
 
 
+def _rule(text: str) -> str:
+    from focusq import recurrence  # only for a repeat: ordinary adds never load it
+
+    try:
+        return recurrence.parse(text).text
+    except ValueError as exc:
+        raise UserError(str(exc)) from None
+
+
+def _set_every(draft: TaskDraft, value: str, now: float) -> None:
+    draft.recur = _rule(f"every:{value}")
+
+
+def _set_cron(draft: TaskDraft, value: str, now: float) -> None:
+    draft.recur = _rule(f"cron:{value}")
+
+
+def _set_catch_up(draft: TaskDraft, value: str, now: float) -> None:
+    if value.lower() not in ("one", "all", "none"):
+        raise UserError(f"'catchup:{value}' is not a catch-up rule; use catchup:one, all or none")
+    draft.catch_up = value.lower()
+
+
+_YES = {"yes": True, "true": True, "on": True, "no": False, "false": False, "off": False}
+
+
+def _set_overlap(draft: TaskDraft, value: str, now: float) -> None:
+    if value.lower() not in _YES:
+        raise UserError(f"'overlap:{value}' is not yes or no; use overlap:yes or overlap:no")
+    draft.overlap = _YES[value.lower()]
+
+
 _KEYS = {
     "project": _set_project,
     "pri": _set_priority,
@@ -276,4 +350,8 @@ _KEYS = {
     "group": _set_group,
     "gate": _set_gate,
     "at": _set_at,
+    "every": _set_every,
+    "cron": _set_cron,
+    "catchup": _set_catch_up,
+    "overlap": _set_overlap,
 }

@@ -50,6 +50,9 @@ class TaskStatus(StrEnum):
     """Never ran: a dependency it needed did not succeed."""
     DROPPED = "dropped"
     """Removed from the plan by the user."""
+    RECURRING = "recurring"
+    """A recurring job's template (``every:``, ``cron:``): never run itself; the worker adds
+    a run of it, a task of its own, at each due time. Neither open nor finished."""
 
 
 ACTIVE: frozenset[TaskStatus] = frozenset(
@@ -63,7 +66,7 @@ ACTIVE: frozenset[TaskStatus] = frozenset(
 )
 """States of an open task."""
 
-TERMINAL: frozenset[TaskStatus] = frozenset(TaskStatus) - ACTIVE
+TERMINAL: frozenset[TaskStatus] = frozenset(TaskStatus) - ACTIVE - {TaskStatus.RECURRING}
 """States a task never leaves on its own."""
 
 RUNNING_STATES: frozenset[TaskStatus] = frozenset({TaskStatus.RUNNING, TaskStatus.PAUSED})
@@ -114,5 +117,7 @@ class EventKind(StrEnum):
     """``focusq clean`` archived finished tasks (payload ``count``, ``before``)."""
     GROUP = "group"
     """A group's cap was set, or the group paused or resumed (payload ``group`` ...)."""
+    RECURRING = "recurring"
+    """A series' due time came (payload ``runs``, ``caught_up``, ``skipped``, ``due``)."""
     DAY_CLOSED = "day_closed"
     """The review of a day was closed (payload ``day``)."""

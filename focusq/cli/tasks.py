@@ -330,8 +330,11 @@ def _finish(args: argparse.Namespace, action: str, to: TaskStatus) -> int:
     from focusq.cli.many import act_on_many
     from focusq.store.ops import tasks
 
+    # Dropping a recurring job's template stops its series.
+    allowed = (*_FINISHABLE, TaskStatus.RECURRING) if action == "drop" else _FINISHABLE
+
     def act(store: Any, task_id: int) -> str:
-        op = tasks.transition(task_id, _FINISHABLE, to, time.time(), reason="by hand")
+        op = tasks.transition(task_id, allowed, to, time.time(), reason="by hand")
         return f"{to.value} {task_label(store.run(op))}"
 
     return act_on_many(args, action, act)

@@ -27,6 +27,7 @@ from focusq.engine.procs import become_subreaper, tagged_processes
 from focusq.engine.queue import Queue
 from focusq.engine.runner import JobProcess, SpawnError
 from focusq.engine.scheduler import Job, Limits, choose
+from focusq.engine.series import Series
 from focusq.errors import FocusqError
 from focusq.paths import Paths, make_private_dir
 from focusq.quickadd import command_text
@@ -60,6 +61,8 @@ class Worker:
         self.status = self.queue.status
         """The state of every task a dependency names, and of every open job."""
         self.last_start: dict[str, float] = {}
+        self.series = Series()
+        """When the next recurring job is due."""
         self.last_event = 0
         self._written = 0
         self._evidence: list[str] = []
@@ -320,6 +323,7 @@ class Worker:
                     )
                 )
             self._replan = False
+            steps.extend(self.series.steps(now, self.settings.recurring.catch_up))
             running = [self._job(self.jobs[t]) for t in self.active if t in self.jobs]
             starts, stagger = choose(ready.ready(), running, self.limits, now, self.last_start)
             wake_at = min((t for t in (ready.wake_at, stagger) if t is not None), default=None)
@@ -347,7 +351,8 @@ class Worker:
         if self._pending:
             self._arm_flush()
         if planned:
-            self._arm_timer(wake_at)
+            await self.series.load(self.store)
+            self._arm_timer(self.series.wake(wake_at))
 
     def _due(self, now: float) -> bool:
         return self._wake_at is not None and self._wake_at <= now
@@ -371,6 +376,7 @@ class Worker:
             if EventKind.GROUP in other:  # a cap set or a pause from the shell
                 await self._load_groups()
             self.queue.take(views, records, states, runner.now(), self.active)
+            self.series.saw(views)
             changed = changed or bool(views)
         return changed
 

@@ -168,6 +168,27 @@ MIGRATIONS: tuple[str, ...] = (
     ALTER TABLE tasks ADD COLUMN archived_at REAL;
     CREATE INDEX tasks_archived ON tasks (archived_at) WHERE archived_at IS NOT NULL;
     """,
+    # 8: recurring jobs. A template is a task in state 'recurring' (or held, or ended when
+    # the series stopped) with its rule here; each run is a task of its own, linked to it.
+    """
+    CREATE TABLE recurring (
+        task_id   INTEGER PRIMARY KEY REFERENCES tasks (id),
+        rule      TEXT NOT NULL,
+        anchor    REAL NOT NULL,
+        catch_up  TEXT CHECK (catch_up IS NULL OR catch_up IN ('one', 'all', 'none')),
+        overlap   INTEGER NOT NULL DEFAULT 0,
+        next_due  REAL NOT NULL,
+        last_run  INTEGER REFERENCES tasks (id)
+    );
+    CREATE INDEX recurring_by_due ON recurring (next_due);
+    CREATE TABLE recurring_runs (
+        task_id     INTEGER PRIMARY KEY REFERENCES tasks (id),
+        template_id INTEGER NOT NULL REFERENCES tasks (id),
+        due         REAL NOT NULL,
+        caught_up   INTEGER NOT NULL DEFAULT 0
+    );
+    CREATE INDEX recurring_runs_by_template ON recurring_runs (template_id, task_id);
+    """,
 )
 
 LATEST = len(MIGRATIONS)

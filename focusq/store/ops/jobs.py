@@ -6,6 +6,7 @@ import json
 
 from focusq.errors import UserError
 from focusq.states import ACTIVE, EventKind, TaskStatus
+from focusq.store.ops import recurring
 from focusq.store.ops.base import (
     BACKLOG_TAG,
     READ,
@@ -234,6 +235,10 @@ def request(
     yield WRITE
     task = yield from require(task_id)
     status = task["status"]
+    template = yield from recurring.series(task_id)
+    if template is not None:  # hold, release, cancel pause or stop its series
+        yield from recurring.act(task, template, action, now)
+        return (yield from require(task_id))
     direct = _DIRECT.get((action, status))
     if direct is not None:
         to, result = direct
@@ -324,12 +329,15 @@ def runs_of(task_id: int) -> Op[list[Record]]:
 
 
 def runnable_jobs_exist() -> Op[bool]:
-    """Whether a worker has anything to do: queued, running or paused mechanical work."""
+    """Whether a worker has anything to do: queued, running or paused mechanical work, or a
+    recurring job whose due time has passed."""
     yield READ
     rows = yield (
-        """
+        f"""
         SELECT 1 FROM tasks WHERE kind = 'mechanical'
-        AND status IN ('queued', 'running', 'paused') LIMIT 1
+        AND status IN ('queued', 'running', 'paused')
+        UNION ALL SELECT 1 WHERE {recurring.DUE_SQL}
+        LIMIT 1
         """,
         (),
     )

@@ -68,9 +68,7 @@ def _insert(
         (
             draft.title,
             draft.kind.value,
-            (
-                TaskStatus.HELD if held else TaskStatus.WAITING if draft.gate else TaskStatus.QUEUED
-            ).value,
+            _first_status(draft, held).value,
             (draft.priority or "M"),
             json.dumps(_unique(draft.tags)),
             draft.project,
@@ -91,13 +89,27 @@ def _insert(
     )
     task_id = int(rows[0][0])
     yield from _set_deps(task_id, draft, new=True, batch=batch)
-    yield from event(task_id, EventKind.ADDED, {"title": draft.title, "kind": draft.kind}, now)
-    if draft.gate:
+    added: dict[str, Any] = {"title": draft.title, "kind": draft.kind}
+    if draft.recur:
+        from focusq.store.ops import recurring
+
+        yield from recurring.create(task_id, draft, now)
+        added["recurring"] = draft.recur
+    yield from event(task_id, EventKind.ADDED, added, now)
+    if draft.gate and not draft.recur:
         note = f"#{task_id} {draft.title} waits for your approval"
         yield from interruption(note, now, "gate", task_id, urgent=False)
     elif not batch and (yield ("SELECT 1 FROM focus_sessions WHERE ended_at IS NULL", ())):
         yield from interruption(f"added #{task_id} {draft.title}", now, "quickadd", task_id)
     return task_id
+
+
+def _first_status(draft: TaskDraft, held: bool) -> TaskStatus:
+    if held:
+        return TaskStatus.HELD
+    if draft.recur:
+        return TaskStatus.RECURRING  # a template: the worker adds its runs
+    return TaskStatus.WAITING if draft.gate else TaskStatus.QUEUED
 
 
 def _environment_id(environ: dict[str, str] | None) -> Op[int | None]:
@@ -172,7 +184,7 @@ def _set_deps(task_id: int, draft: TaskDraft, *, new: bool, batch: Sequence[int]
             )
 
 
-_EDITABLE = (TaskStatus.QUEUED, TaskStatus.WAITING, TaskStatus.HELD)
+_EDITABLE = (TaskStatus.QUEUED, TaskStatus.WAITING, TaskStatus.HELD, TaskStatus.RECURRING)
 
 
 def edit_task(task_id: int, draft: TaskDraft, now: float) -> Op[Record]:
@@ -180,6 +192,9 @@ def edit_task(task_id: int, draft: TaskDraft, now: float) -> Op[Record]:
     yield WRITE
     old = yield from require(task_id)
     _refuse_nul(draft)
+    from focusq.store.ops import recurring
+
+    series = yield from recurring.check_edit(old, draft)
     if old["status"] not in _EDITABLE:
         raise UserError(
             f"task {task_id} is {old['status']}; only queued, waiting or held tasks can be edited"
@@ -234,6 +249,8 @@ def edit_task(task_id: int, draft: TaskDraft, now: float) -> Op[Record]:
     if not updated:  # pragma: no cover - the write lock makes this unreachable
         raise UserError(f"task {task_id} changed while editing; try again")
     yield from _set_deps(task_id, draft, new=False)
+    if series is not None:
+        yield from recurring.edited(task_id, series, draft, now)
     new = yield from require(task_id)
     diff = {k: new[k] for k in new if new[k] != old[k] and k != "updated_at"}
     yield from event(task_id, EventKind.EDITED, diff, now)
