@@ -207,12 +207,12 @@ def commands() -> dict[str, tuple[str, Callable[[argparse.ArgumentParser], None]
     from focusq.cli.doctor import doctor_args
     from focusq.cli.groups import group_args
     from focusq.cli.jobs import action_args, batch_args, log_args, wait_args, worker_args
+    from focusq.cli.recurring import install_timer_args, ls_args
     from focusq.cli.tasks import (
         add_args,
         clean_args,
         edit_args,
         finish_args,
-        ls_args,
         note_args,
         show_args,
         status_args,
@@ -263,6 +263,10 @@ def commands() -> dict[str, tuple[str, Callable[[argparse.ArgumentParser], None]
         "block": ("Mark a task as waiting on a job (the TUI then offers a switch).", block_args),
         "review": ("How a day went: done, focus, interruptions, jobs; what is left.", review_args),
         "completion": ("Print the shell completion script for bash, zsh or fish.", completion_args),
+        "install-timer": (
+            "Write a systemd user timer that starts a worker when a recurring job is due.",
+            install_timer_args,
+        ),
         "doctor": (
             "Check the setup: data, database, worker, config, themes, terminal.",
             doctor_args,

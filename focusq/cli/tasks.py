@@ -421,6 +421,8 @@ def cmd_status(args: argparse.Namespace) -> int:
         mechanical = counts[Kind.MECHANICAL]
         if any(mechanical.get(s) for s in ("queued", "running", "paused")):
             autostart_worker(paths, config, store)  # a crashed worker never leaves work waiting
+        else:
+            revive_worker(paths, config, store)  # a recurring job's due time may have passed
     jobs = counts[Kind.MECHANICAL]
     running = jobs.get("running", 0) + jobs.get("paused", 0)
     queued = jobs.get("queued", 0)
