@@ -495,6 +495,9 @@ def test_catch_up_after_the_worker_was_down(fq: Focusq) -> None:
     }
     assert (said[one]["caught_up"], said[one]["skipped"]) == (1, 5)
     assert (said[none]["caught_up"], said[none]["skipped"]) == (0, 6)
+    review = fq("review")
+    assert f"#{one} one: 6 due times missed while no worker ran, 1 caught up" in review.stdout
+    assert f"#{none} none: 6 due times missed while no worker ran, 0 caught up" in review.stdout
     # Each series moved on to its next due time, in the future.
     for (next_due,) in db_rows(fq.home, "SELECT next_due FROM recurring"):
         assert next_due > time.time()
@@ -532,3 +535,33 @@ def test_install_timer_writes_the_units(fq: Focusq, tmp_path: Path) -> None:
     removed = fq("install-timer", "--remove", XDG_CONFIG_HOME=str(config))
     assert removed.returncode == 0
     assert not any(folder.iterdir())
+
+
+def test_the_review_says_what_was_missed_and_caught_up() -> None:
+    from datetime import date
+
+    from focusq.review.day import DayLog
+    from focusq.review.export import summary
+    from focusq.review.figures import figures
+    from focusq.review.recurring import missed_times
+
+    start = at("2026-11-24T00:00")
+
+    def said(payload: dict[str, object], task_id: int = 7) -> dict[str, object]:
+        return {"at": start + 3600, "task_id": task_id, "kind": "recurring", "payload": payload}
+
+    log = DayLog(
+        day=date(2026, 11, 24),
+        start=start,
+        end=start + 86400,
+        now=start + 86400,
+        events=[
+            said({"runs": [8], "caught_up": 1, "skipped": 5, "going": False}),
+            said({"runs": [], "caught_up": 0, "skipped": 2, "going": True}, 9),  # on time
+            said({"runs": [10], "caught_up": 0, "skipped": 0, "going": False}, 11),
+        ],
+        tasks={7: {"title": "backup", "kind": "mechanical", "status": "recurring"}},
+    )
+    assert [(m.task_id, m.missed, m.caught_up) for m in missed_times(log)] == [(7, 6, 1)]
+    lines = dict(summary(figures(log)))
+    assert lines["Recurring"] == "#7 backup: 6 due times missed while no worker ran, 1 caught up"

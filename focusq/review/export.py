@@ -25,6 +25,7 @@ from focusq.review.figures import (
 )
 from focusq.review.planned import text_lines as planned_text
 from focusq.review.planned import total_words
+from focusq.review.recurring import missed_words
 
 ANSWER_WORDS = {"carry": "carried to tomorrow", "backlog": "sent to the backlog", "drop": "dropped"}
 
@@ -92,6 +93,7 @@ def summary(review: Review) -> list[tuple[str, str]]:
             f"async {duration(modes.get('async', 0))} · sync {duration(modes.get('sync', 0))}"
             f" · free time {duration(modes.get('free', 0))}",
         ),
+        *([("Recurring", missed_words(review.recurring))] if review.recurring else []),
         (
             "Interruptions",
             f"{i.captured} captured ({i.urgent} urgent); "

@@ -24,6 +24,7 @@ from datetime import datetime, timedelta
 
 from focusq.review.day import BlockSpan, DayLog
 from focusq.review.planned import Planned, planned
+from focusq.review.recurring import MissedTimes, missed_times
 from focusq.review.sessions import Interval, Run, Session, focus_stretches, runs_of, sessions_of
 
 CARRIED_FLAG = 3
@@ -228,6 +229,8 @@ class Review:
     older_failures: int = 0
     """Jobs that failed on earlier days and were never answered (``focusq clean``)."""
     planned: Planned = dataclasses.field(default_factory=lambda: Planned([], 0.0, 0.0, 0, 0.0))
+    recurring: list[MissedTimes] = dataclasses.field(default_factory=list)
+    """Recurring jobs whose due times passed while no worker ran, and what was caught up."""
     """The day's finished tasks: their estimates against the time they took."""
 
 
@@ -269,6 +272,7 @@ def figures(log: DayLog) -> Review:
         unfinished=_unfinished(log, notes),
         older_failures=log.older_failures,
         planned=planned(log.history, until),
+        recurring=missed_times(log),
     )
 
 
