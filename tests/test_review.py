@@ -171,10 +171,17 @@ def test_focus_totals_sessions_longest_and_blocks() -> None:
     assert focus.by_mode == {"async": 110 * MIN, "sync": 30 * MIN, "free": 0.0}
     assert focus.blocks == [
         BlockUse(at(9), at(10), "sync", "standup", 60 * MIN, 0.0),
-        BlockUse(at(10), at(12), "async", "deep", 120 * MIN, 80 * MIN),
+        # Untracked: ten minutes away 11:25-11:35 and 11:40-12:00 after the last session;
+        # 14:30 until now (16:30). The pause 10:45-10:55 is time off, not untracked.
+        BlockUse(at(10), at(12), "async", "deep", 120 * MIN, 80 * MIN, 30 * MIN),
         BlockUse(at(13), at(14), "sync", "", 60 * MIN, 30 * MIN),
-        BlockUse(at(14), at(17), "async", "", 180 * MIN, 30 * MIN),
+        BlockUse(at(14), at(17), "async", "", 180 * MIN, 30 * MIN, 120 * MIN),
     ]
+    assert (focus.async_seconds, focus.rest_seconds, focus.untracked_seconds) == (
+        270 * MIN,
+        10 * MIN,
+        150 * MIN,
+    )
     assert focus.tasks == [
         TaskFocus(1, "write the launch post", 120 * MIN, 2),
         TaskFocus(2, "design review", 20 * MIN, 1),

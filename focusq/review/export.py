@@ -93,6 +93,7 @@ def summary(review: Review) -> list[tuple[str, str]]:
             f"async {duration(modes.get('async', 0))} · sync {duration(modes.get('sync', 0))}"
             f" · free time {duration(modes.get('free', 0))}",
         ),
+        *([("Untracked", untracked_words(review))] if f.async_seconds else []),
         *([("Recurring", missed_words(review.recurring))] if review.recurring else []),
         (
             "Interruptions",
@@ -119,6 +120,19 @@ def summary(review: Review) -> list[tuple[str, str]]:
             f"(one after another: {duration(j.job_seconds)})",
         ),
     ]
+
+
+def untracked_words(review: Review) -> str:
+    """The async time so far that was neither focus nor a pause or break, in how many
+    gaps, against the rest of that time."""
+    f = review.focus
+    gaps = len(review.timeline.untracked)
+    where = f" in {plural(gaps, 'gap')}" if gaps else ""
+    return (
+        f"{duration(f.untracked_seconds)} of {duration(f.async_seconds)} async time{where} "
+        f"(focus {duration(f.by_mode.get('async', 0))}, "
+        f"pauses and breaks {duration(f.rest_seconds)})"
+    )
 
 
 # -- JSON -----------------------------------------------------------------------------------
@@ -221,11 +235,16 @@ def hour_ticks(timeline: Timeline, width: int) -> list[tuple[int, str]]:
     return ticks
 
 
+UNTRACKED = "untracked"
+"""The ``result`` of the spans that draw untracked time in the focus lane."""
+
+
 def lanes(timeline: Timeline) -> list[tuple[str, list[Span]]]:
-    """The timeline's lanes, named: focus first, then one per job slot."""
-    return [("focus", timeline.focus)] + [
-        (f"slot {n}", lane) for n, lane in enumerate(timeline.slots, 1)
-    ]
+    """The timeline's lanes, named: focus first (its untracked gaps drawn as spans whose
+    result is :data:`UNTRACKED`), then one per job slot."""
+    gaps = [Span(g.start, g.end, 0, UNTRACKED, UNTRACKED) for g in timeline.untracked]
+    focus = sorted([*timeline.focus, *gaps], key=lambda s: s.start)
+    return [("focus", focus)] + [(f"slot {n}", lane) for n, lane in enumerate(timeline.slots, 1)]
 
 
 def axis_line(timeline: Timeline, width: int) -> str:
@@ -239,15 +258,23 @@ def axis_line(timeline: Timeline, width: int) -> str:
 
 
 def span_kind(span: Span) -> str:
-    """How a span is drawn: ``focus``, ``ok``, ``failed``, ``running`` or ``other``."""
+    """How a span is drawn: ``focus``, ``ok``, ``failed``, ``running``, ``untracked`` or
+    ``other``."""
     if span.result is None:
         return "running"
-    if span.result in ("focus", "ok"):
+    if span.result in ("focus", "ok", UNTRACKED):
         return span.result
     return "failed" if span.result in FAILED_RESULTS else "other"
 
 
-SPAN_CHARS = {"focus": "█", "ok": "█", "running": "▒", "failed": "x", "other": "░"}
+SPAN_CHARS = {
+    "focus": "█",
+    "ok": "█",
+    "running": "▒",
+    "failed": "x",
+    "other": "░",
+    UNTRACKED: "·",
+}
 """How a cell of each kind of span is drawn in plain text (failures stand out uncoloured)."""
 
 
@@ -288,7 +315,7 @@ def to_text(review: Review, width: int = 100) -> str:
             out.append(f"  #{f.task_id:<5} {f.title}: {_failure_words(f)}")
             out += [f"         | {line}" for line in f.tail.splitlines()[-3:]]
             out += [f"         note: {n.text}" for n in f.notes]
-    out += ["", "Timeline (█ focus or ok job, x failed, s sync / a async block)"]
+    out += ["", "Timeline (█ focus or ok job, x failed, · untracked, s sync / a async block)"]
     out += ["  " + row for row in text_timeline(review.timeline, width - 2)]
     out += ["", f"Unfinished ({len(review.unfinished)})"]
     for u in review.unfinished:
@@ -368,15 +395,19 @@ def to_markdown(review: Review) -> str:
         out += ["", f"Total: {total_words(p)}."]
     out += ["", "## Focus", ""]
     if f.blocks:
-        out += ["| Block | Planned | Focused | Used |", "| --- | ---: | ---: | ---: |"]
+        out += [
+            "| Block | Planned | Focused | Used | Untracked |",
+            "| --- | ---: | ---: | ---: | ---: |",
+        ]
         for b in f.blocks:
             name = f"{b.mode} {clock(b.start)}-{clock(b.end)}" + (
                 f" ({b.label})" if b.label else ""
             )
             used = f"{b.focus_seconds / b.planned_seconds:.0%}" if b.planned_seconds else "–"
+            untracked = duration(b.untracked_seconds) if b.mode == "async" else "–"
             out.append(
                 f"| {_cell(name)} | {duration(b.planned_seconds)} | "
-                f"{duration(b.focus_seconds)} | {used} |"
+                f"{duration(b.focus_seconds)} | {used} | {untracked} |"
             )
         out.append("")
     if f.tasks:
@@ -465,6 +496,7 @@ SVG_COLOURS = {
     "failed": "#c8423b",
     "running": "#3b7dd8",
     "other": "#9a9a9a",
+    UNTRACKED: "#e0a030",
 }
 
 
@@ -507,13 +539,16 @@ def timeline_svg(timeline: Timeline, width: int = 960) -> str:
             lo, hi = x(s.start), x(s.end)
             colour = SVG_COLOURS[span_kind(s)]
             what = "focus" if s.result == "focus" else (s.result or "running")
+            about = f"#{s.task_id} {escape(s.title)}: " if s.result != UNTRACKED else ""
+            # An untracked gap is a thin bar: time lost, not work done.
+            top_y, bar_h = (y + 9, lane_h - 18) if s.result == UNTRACKED else (y + 4, lane_h - 8)
             parts.append(
-                f'<rect x="{lo}" y="{y + 4}" width="{max(round(hi - lo, 1), 0.5)}" '
-                f'height="{lane_h - 8}" fill="{colour}"><title>#{s.task_id} '
-                f"{escape(s.title)}: {what} {clock(s.start)}-{clock(s.end)}</title></rect>"
+                f'<rect x="{lo}" y="{top_y}" width="{max(round(hi - lo, 1), 0.5)}" '
+                f'height="{bar_h}" fill="{colour}"><title>{about}'
+                f"{what} {clock(s.start)}-{clock(s.end)}</title></rect>"
             )
     x_at = label
-    for name in ("focus", "ok", "failed", "running", "sync", "async"):
+    for name in ("focus", "ok", "failed", "running", UNTRACKED, "sync", "async"):
         words = f"{name} block" if name in ("sync", "async") else name
         parts.append(
             f'<rect x="{x_at}" y="{legend_y - 9}" width="10" height="10" '

@@ -12,6 +12,9 @@ How the figures are read from the events:
   time away the user chose not to count, are cut out of it. A session or run still going is
   counted up to now (or the day's end, for a past day); one that began before midnight is
   counted from midnight.
+- Untracked time is the time in async blocks, up to now, that was neither focus nor a rest
+  the user told focusq of (a pause, or a break a session ended with): time away that was
+  not counted, and the time between sessions.
 """
 
 from __future__ import annotations
@@ -25,7 +28,16 @@ from datetime import datetime, timedelta
 from focusq.review.day import BlockSpan, DayLog
 from focusq.review.planned import Planned, planned
 from focusq.review.recurring import MissedTimes, missed_times
-from focusq.review.sessions import Interval, Run, Session, focus_stretches, runs_of, sessions_of
+from focusq.review.sessions import (
+    Interval,
+    Run,
+    Session,
+    focus_stretches,
+    rests_of,
+    runs_of,
+    sessions_of,
+)
+from focusq.review.untracked import Gap, union, untracked_gaps
 
 CARRIED_FLAG = 3
 """Carried this many times, a task is flagged: "carried 3 times: backlog?"."""
@@ -72,6 +84,8 @@ class BlockUse:
     label: str
     planned_seconds: float
     focus_seconds: float
+    untracked_seconds: float = 0.0
+    """An async block's time so far that was neither focus nor a pause or break."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,6 +100,13 @@ class Focus:
     """Focus seconds in ``async`` blocks, ``sync`` blocks and ``free`` time."""
     blocks: list[BlockUse]
     tasks: list[TaskFocus]
+    async_seconds: float = 0.0
+    """The time in async blocks so far (up to now, or the day's end)."""
+    rest_seconds: float = 0.0
+    """Of that, the time paused or on a break."""
+    untracked_seconds: float = 0.0
+    """Of that, the time neither in focus nor paused or on a break: ``async_seconds`` is
+    ``by_mode["async"] + rest_seconds + untracked_seconds``."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -193,6 +214,8 @@ class Timeline:
     blocks: list[BlockSpan]
     focus: list[Span]
     slots: list[list[Span]]
+    untracked: list[Gap] = dataclasses.field(default_factory=list)
+    """The gaps in async blocks, drawn in the focus lane."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -258,17 +281,20 @@ def figures(log: DayLog) -> Review:
     day_runs = [r for r in runs if (r.end is None and r.start < log.end) or _ends_in(log, r)]
     notes = _notes(log)
     switches = _switches(log, sessions)
+    rests = rests_of(log.events, sessions, until)
+    covered = union([*((s.start, s.end) for s in focus_spans), *rests])
+    gaps = untracked_gaps(log.blocks, log.start, until, covered)
     return Review(
         day=log.day.isoformat(),
         start=log.start,
         end=log.end,
         closed_at=log.closed_at,
         done=_done(log, focus_spans, job_spans, day_runs),
-        focus=_focus(log, focused, focus_spans),
+        focus=_focus(log, until, focused, focus_spans, gaps),
         interruptions=_interruptions(log, switches),
         switches=switches,
         jobs=_jobs(log, day_runs, job_spans, notes),
-        timeline=_timeline(log, focus_spans, job_spans),
+        timeline=_timeline(log, focus_spans, job_spans, gaps),
         unfinished=_unfinished(log, notes),
         older_failures=log.older_failures,
         planned=planned(log.history, until),
@@ -293,18 +319,12 @@ def _clip(intervals: Iterable[Interval], lo: float, hi: float) -> list[Interval]
     return [(max(a, lo), min(b, hi)) for a, b in intervals if min(b, hi) > max(a, lo)]
 
 
-def _overlap(spans: Iterable[Span], lo: float, hi: float) -> float:
+def _overlap(spans: Iterable[Span | Gap], lo: float, hi: float) -> float:
     return sum(max(0.0, min(s.end, hi) - max(s.start, lo)) for s in spans)
 
 
 def _union_length(intervals: Iterable[Interval]) -> float:
-    total, reach = 0.0, float("-inf")
-    for a, b in sorted(intervals):
-        if b <= reach:
-            continue
-        total += b - max(a, reach)
-        reach = b
-    return total
+    return sum(b - a for a, b in union(intervals))
 
 
 def _done(
@@ -338,18 +358,28 @@ def _done(
 
 
 def _focus(
-    log: DayLog, focused: Sequence[tuple[Session, list[Interval]]], spans: Sequence[Span]
+    log: DayLog,
+    until: float,
+    focused: Sequence[tuple[Session, list[Interval]]],
+    spans: Sequence[Span],
+    gaps: Sequence[Gap],
 ) -> Focus:
     by_mode = {"async": 0.0, "sync": 0.0, "free": 0.0}
     blocks = []
+    elapsed = untracked = 0.0
     for block in log.blocks:
         seconds = _overlap(spans, block.start, block.end)
         by_mode[block.mode] = by_mode.get(block.mode, 0.0) + seconds
-        if block.mode != "free":
-            planned = block.end - block.start
-            blocks.append(
-                BlockUse(block.start, block.end, block.mode, block.label, planned, seconds)
-            )
+        if block.mode == "free":
+            continue
+        lost = _overlap(gaps, block.start, block.end)
+        if block.mode == "async":
+            elapsed += max(0.0, min(block.end, until) - max(block.start, log.start))
+            untracked += lost
+        planned = block.end - block.start
+        blocks.append(
+            BlockUse(block.start, block.end, block.mode, block.label, planned, seconds, lost)
+        )
     if not log.blocks:  # no plan: the whole day is free time
         by_mode["free"] = sum(s.end - s.start for s in spans)
     per_task: dict[int, list[float]] = {}
@@ -370,6 +400,9 @@ def _focus(
         by_mode=by_mode,
         blocks=blocks,
         tasks=tasks,
+        async_seconds=elapsed,
+        rest_seconds=max(0.0, elapsed - by_mode["async"] - untracked),
+        untracked_seconds=untracked,
     )
 
 
@@ -471,7 +504,9 @@ def _jobs(
     )
 
 
-def _timeline(log: DayLog, focus: Sequence[Span], jobs: Sequence[Span]) -> Timeline:
+def _timeline(
+    log: DayLog, focus: Sequence[Span], jobs: Sequence[Span], gaps: Sequence[Gap]
+) -> Timeline:
     blocks = [b for b in log.blocks if b.mode != "free"]
     slots: list[list[Span]] = []
     for span in sorted(jobs, key=lambda s: (s.start, s.end)):
@@ -493,7 +528,7 @@ def _timeline(log: DayLog, focus: Sequence[Span], jobs: Sequence[Span]) -> Timel
     else:  # nothing happened and nothing was planned: show a working day
         lo = (midnight + timedelta(hours=9)).timestamp()
         hi = (midnight + timedelta(hours=17)).timestamp()
-    return Timeline(lo, max(hi, lo + 3600), blocks, list(focus), slots)
+    return Timeline(lo, max(hi, lo + 3600), blocks, list(focus), slots, list(gaps))
 
 
 def _unfinished(log: DayLog, notes: dict[int, list[FailureNote]]) -> list[Unfinished]:

@@ -4,6 +4,11 @@ Pure. A run starts at its ``queued -> running`` event (the one with an ``attempt
 at the next status event of its task that carries a ``result``. A focus session starts at
 its ``start`` event and ends at its ``end``; its pauses, the time away the user chose not to
 count, and the time after a trim (``focusq focus --trim``) are cut out of it.
+
+Pauses and breaks are the time off the user told focusq of: a session's pauses, and the
+break a session ended with (``b`` when the planned time is up), for the minutes it was
+taken for or until the next session began. The review counts what is neither focus nor
+such a rest, in async blocks, as untracked.
 """
 
 from __future__ import annotations
@@ -14,6 +19,10 @@ from dataclasses import dataclass
 from typing import Any
 
 Interval = tuple[float, float]
+
+DEFAULT_BREAK_MINUTES = 10
+"""A break's length when its ``end`` event does not say (written before it did): the
+default of ``[focus] break_minutes``."""
 
 
 @dataclass(slots=True)
@@ -39,6 +48,9 @@ class Session:
     away: list[Interval] = dataclasses.field(default_factory=list)
     number: int | None = None
     """The session's id (its ``start`` event's ``session``): what a trim names."""
+    pauses: list[Interval] = dataclasses.field(default_factory=list)
+    """When it was paused (a pause still on at its end lasts until then)."""
+    paused: float | None = None
 
 
 def runs_of(events: Iterable[dict[str, Any]]) -> list[Run]:
@@ -71,6 +83,9 @@ def sessions_of(events: Sequence[dict[str, Any]], until: float) -> list[Session]
         if current is not None and current.resumed is not None:
             current.stretches.append((current.resumed, at))
             current.resumed = None
+        if current is not None and current.paused is not None:
+            current.pauses.append((current.paused, at))
+            current.paused = None
 
     for e in events:
         if e["kind"] != "focus":
@@ -84,7 +99,9 @@ def sessions_of(events: Sequence[dict[str, Any]], until: float) -> list[Session]
             continue
         elif action == "pause":
             stop(at)
+            current.paused = at
         elif action == "resume" and current.resumed is None:
+            stop(at)
             current.resumed = at
         elif action == "away":
             back = float(e["payload"].get("until") or at)
@@ -98,7 +115,29 @@ def sessions_of(events: Sequence[dict[str, Any]], until: float) -> list[Session]
     for session in sessions:
         if session.number in trims:
             session.away.append((trims[session.number], float("inf")))
+            # Forgotten running: after the trim it was no more a pause than focus.
+            session.pauses = cut(session.pauses, trims[session.number], float("inf"))
     return sessions
+
+
+def rests_of(
+    events: Iterable[dict[str, Any]], sessions: Iterable[Session], until: float
+) -> list[Interval]:
+    """The pauses of ``sessions`` and the breaks in ``events`` (up to ``until``): the time
+    off the user told focusq of. A break lasts the minutes its ``end`` event names
+    (:data:`DEFAULT_BREAK_MINUTES` if none) or until the next session began."""
+    breaks: list[Interval] = []
+    for e in events:
+        if e["kind"] != "focus":
+            continue
+        action, at = e["payload"].get("action"), e["at"]
+        if action == "start" and breaks and breaks[-1][1] > at:
+            breaks[-1] = (breaks[-1][0], at)  # back to work before the break was over
+        elif action == "end" and e["payload"].get("outcome") == "break":
+            minutes = e["payload"].get("break_minutes") or DEFAULT_BREAK_MINUTES
+            breaks.append((at, min(at + float(minutes) * 60, until)))
+    pauses = [p for s in sessions for p in s.pauses]
+    return [(a, b) for a, b in (*pauses, *breaks) if b > a]
 
 
 def trimmed_to(events: Iterable[dict[str, Any]]) -> dict[int, float]:
@@ -114,14 +153,19 @@ def focus_stretches(session: Session) -> list[Interval]:
     """The session's stretches of focus with the time away cut out."""
     stretches = session.stretches
     for cut_a, cut_b in session.away:
-        kept: list[Interval] = []
-        for a, b in stretches:
-            if cut_b <= a or cut_a >= b:
-                kept.append((a, b))
-                continue
-            if a < cut_a:
-                kept.append((a, cut_a))
-            if cut_b < b:
-                kept.append((cut_b, b))
-        stretches = kept
+        stretches = cut(stretches, cut_a, cut_b)
     return stretches
+
+
+def cut(intervals: Iterable[Interval], cut_a: float, cut_b: float) -> list[Interval]:
+    """``intervals`` without the time from ``cut_a`` to ``cut_b``."""
+    kept: list[Interval] = []
+    for a, b in intervals:
+        if cut_b <= a or cut_a >= b:
+            kept.append((a, b))
+            continue
+        if a < cut_a:
+            kept.append((a, cut_a))
+        if cut_b < b:
+            kept.append((cut_b, b))
+    return kept

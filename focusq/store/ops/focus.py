@@ -65,16 +65,19 @@ def start_focus(task_id: int, now: float, planned_minutes: int, *, switch: bool)
     return (yield from open_focus())  # type: ignore[return-value]
 
 
-def stop_focus(now: float, *, done: bool, outcome: str = "stopped") -> Op[Record]:
+def stop_focus(
+    now: float, *, done: bool, outcome: str = "stopped", break_minutes: int | None = None
+) -> Op[Record]:
     """End the focus session (``done`` also marks its task done); return the ended session.
 
-    ``outcome`` says why it ended otherwise: ``stopped``, or ``break`` for a planned break.
+    ``outcome`` says why it ended otherwise: ``stopped``, or ``break`` for a planned break
+    of ``break_minutes`` (the review counts it as time off, not untracked time).
     """
     yield WRITE
     current = yield from open_focus()
     if current is None:
         raise UserError("nothing is in focus; 'focusq focus ID' starts a session")
-    yield from end_focus(current, now, "done" if done else outcome)
+    yield from end_focus(current, now, "done" if done else outcome, break_minutes)
     if done:
         old = yield ("SELECT status FROM tasks WHERE id = ?", (current["task_id"],))
         moved = yield (
@@ -89,7 +92,9 @@ def stop_focus(now: float, *, done: bool, outcome: str = "stopped") -> Op[Record
     return current
 
 
-def end_focus(current: Record, now: float, outcome: str) -> Op[None]:
+def end_focus(
+    current: Record, now: float, outcome: str, break_minutes: int | None = None
+) -> Op[None]:
     paused = now - current["paused_at"] if current["paused_at"] else 0.0
     yield (
         "UPDATE focus_sessions SET ended_at = ?, outcome = ?, paused_at = NULL, "
@@ -97,7 +102,13 @@ def end_focus(current: Record, now: float, outcome: str) -> Op[None]:
         (now, outcome, paused, current["id"]),
     )
     focused = now - current["started_at"] - current["paused_seconds"] - paused
-    payload = {"action": "end", "outcome": outcome, "focused_seconds": round(focused, 1)}
+    payload: dict[str, object] = {
+        "action": "end",
+        "outcome": outcome,
+        "focused_seconds": round(focused, 1),
+    }
+    if break_minutes is not None:
+        payload["break_minutes"] = break_minutes
     yield from event(current["task_id"], EventKind.FOCUS, payload, now)
 
 

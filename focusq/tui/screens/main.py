@@ -492,7 +492,7 @@ class MainScreen(Screen[None]):
 
     async def end_focus_for_break(self, minutes: int) -> None:
         """End the session as a break (recorded as its outcome)."""
-        op = focus.stop_focus(self.fq.clock(), done=False, outcome="break")
+        op = focus.stop_focus(self.fq.clock(), done=False, outcome="break", break_minutes=minutes)
         await self.write(op, f"break: back in {minutes} min")
 
     async def action_block(self) -> None:

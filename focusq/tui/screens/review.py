@@ -27,6 +27,7 @@ from focusq.review.export import (
     closed_line,
     day_title,
     duration,
+    interrupted_by,
     summary,
     to_markdown,
 )
@@ -157,14 +158,16 @@ class ReviewScreen(Screen[None]):
         grid.add_column()
         for label, value in summary(review):
             grid.add_row(label, literal(value))
+        grid.add_row("Interrupted by", literal(interrupted_by(review)))
         for n, block in enumerate(review.focus.blocks):
             used = block.focus_seconds / block.planned_seconds if block.planned_seconds else 0
             name = f"{block.mode} {clock(block.start)}-{clock(block.end)} {block.label}".strip()
+            lost = block.untracked_seconds
             grid.add_row(
                 "Blocks" if n == 0 else "",
                 literal(
                     f"{name}: {duration(block.focus_seconds)} of {duration(block.planned_seconds)}"
-                    f" focused ({used:.0%})"
+                    f" focused ({used:.0%})" + (f", {duration(lost)} untracked" if lost else "")
                 ),
             )
         self.query_one("#review-summary", Static).update(grid)

@@ -1,4 +1,8 @@
-"""The day's timeline: a focus lane and one lane per job slot, drawn over the time blocks."""
+"""The day's timeline: a focus lane and one lane per job slot, drawn over the time blocks.
+
+The focus lane also marks untracked time in async blocks (neither focus nor a pause or
+break) with dots.
+"""
 
 from __future__ import annotations
 
@@ -9,7 +13,15 @@ from rich.text import Text
 from textual.reactive import reactive
 from textual.widget import Widget
 
-from focusq.review.export import axis_line, block_cells, lane_cells, lanes, span_kind
+from focusq.review.export import (
+    SPAN_CHARS,
+    UNTRACKED,
+    axis_line,
+    block_cells,
+    lane_cells,
+    lanes,
+    span_kind,
+)
 from focusq.review.figures import Span, Timeline
 
 LABEL = 8
@@ -44,6 +56,9 @@ class TimelineChart(Widget):
     TimelineChart > .timeline--other {
         color: $text-muted;
     }
+    TimelineChart > .timeline--untracked {
+        color: $warning;
+    }
     TimelineChart > .timeline--label {
         color: $text-muted;
     }
@@ -57,9 +72,11 @@ class TimelineChart(Widget):
         "timeline--failed",
         "timeline--running",
         "timeline--other",
+        "timeline--untracked",
         "timeline--label",
     }
-    """Block shades (``sync``, ``async``) and span colours (``focus``, ``ok``, ...)."""
+    """Block shades (``sync``, ``async``) and span colours (``focus``, ``ok``, ...,
+    ``untracked``)."""
 
     timeline: reactive[Timeline | None] = reactive(None, layout=True)
     """The timeline to draw; its lane count sets the widget's height."""
@@ -90,7 +107,9 @@ class TimelineChart(Widget):
                 if span is None:
                     out.append(" ", style=shade)
                 else:
-                    out.append("█", style=shade + self._colour(span))
+                    kind = span_kind(span)
+                    char = SPAN_CHARS[kind] if kind == UNTRACKED else "█"
+                    out.append(char, style=shade + self._colour(span))
         return out
 
     def _shade(self, mode: str) -> Style:
