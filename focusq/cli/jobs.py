@@ -385,9 +385,10 @@ def cmd_batch(args: argparse.Namespace) -> int:
     paths = Paths.from_env()
     config = cached_settings(paths)
     drafts = read_batch(args.file, now=time.time(), cwd=os.getcwd())
+    environ = dict(os.environ)  # its jobs run with this shell's environment
     for draft in drafts:
         if draft.kind is Kind.MECHANICAL:
-            draft.environ = dict(os.environ)  # its jobs run with this shell's environment
+            draft.environ = environ
     with open_store(paths, config) as store:
         ids = store.run(tasks.add_tasks(drafts, time.time()))
         for task_id in ids:

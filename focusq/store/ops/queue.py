@@ -21,7 +21,7 @@ if TYPE_CHECKING:
 
     from focusq.store.ops.base import Op, Record
 
-PAGE = 5000
+PAGE = 1000
 """Events, or queued jobs, read per page."""
 
 _VIEW = """
