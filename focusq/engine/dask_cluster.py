@@ -1,0 +1,182 @@
+"""A Dask cluster on this machine that focusq starts and stops itself.
+
+An executor with no ``address`` gets a loopback cluster: ``dask scheduler`` and ``dask
+worker`` processes bound to 127.0.0.1 only, each in a session of its own so they outlive
+the focusq worker that started them (an in-process cluster would die with it, and every
+job with it). The scheduler never re-runs a task whose worker died
+(``allowed-failures = 0``: a shell job is not idempotent). The processes' pids and the
+scheduler's address are kept in ``cluster.json`` in the cluster's folder; ``focusq
+executor stop NAME`` stops the workers through their nannies (SIGTERM to the nanny alone,
+so each worker closes and stops its jobs' groups) and then the scheduler.
+
+Standard library only: starting or stopping a cluster needs no ``distributed`` import here.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+START_TIMEOUT = 60.0
+STOP_TIMEOUT = 20.0
+
+
+@dataclass(frozen=True)
+class Cluster:
+    address: str
+    scheduler: int
+    workers: tuple[int, ...]
+    folder: str
+
+
+def read(folder: str) -> Cluster | None:
+    """The cluster recorded in ``folder``, if its scheduler still runs."""
+    try:
+        with open(os.path.join(folder, "cluster.json"), encoding="utf-8") as file:
+            data = json.load(file)
+    except (OSError, ValueError):
+        return None
+    cluster = Cluster(data["address"], data["scheduler"], tuple(data["workers"]), folder)
+    return cluster if _alive(cluster.scheduler) else None
+
+
+def start(
+    folder: str,
+    *,
+    workers: int = 2,
+    threads: int = 1,
+    resources: Mapping[str, float] | None = None,
+) -> Cluster:
+    """Start a scheduler and ``workers`` workers on 127.0.0.1 (or return the running one)."""
+    running = read(folder)
+    if running is not None:
+        return running
+    os.makedirs(folder, mode=0o700, exist_ok=True)
+    scheduler_file = os.path.join(folder, "scheduler.json")
+    with contextlib.suppress(FileNotFoundError):
+        os.unlink(scheduler_file)
+    env = {
+        **os.environ,
+        "DASK_DISTRIBUTED__SCHEDULER__ALLOWED_FAILURES": "0",
+        "DASK_DISTRIBUTED__LOGGING__DISTRIBUTED": "warning",
+    }
+    scheduler = _spawn(
+        [
+            "distributed.cli.dask_scheduler",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            "0",
+            "--no-dashboard",
+            "--scheduler-file",
+            scheduler_file,
+        ],
+        os.path.join(folder, "scheduler.log"),
+        env,
+    )
+    address = _wait_for_address(scheduler_file, scheduler)
+    spec = ",".join(f"{k}={v:g}" for k, v in (resources or {}).items())
+    pids = []
+    for n in range(workers):
+        argv = [
+            "distributed.cli.dask_worker",
+            address,
+            "--host",
+            "127.0.0.1",
+            "--nthreads",
+            str(threads),
+            "--no-dashboard",
+            "--name",
+            f"focusq-{n}",
+            "--local-directory",
+            os.path.join(folder, f"worker-{n}"),
+        ]
+        if spec:
+            argv += ["--resources", spec]
+        pids.append(_spawn(argv, os.path.join(folder, f"worker-{n}.log"), env).pid)
+    cluster = Cluster(address, scheduler.pid, tuple(pids), folder)
+    record = {"address": address, "scheduler": scheduler.pid, "workers": pids}
+    path = os.path.join(folder, "cluster.json")
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as file:
+        json.dump(record, file)
+    return cluster
+
+
+def stop(folder: str) -> bool:
+    """Stop the cluster recorded in ``folder``: each worker's nanny, then the scheduler.
+    ``False`` if none ran."""
+    try:
+        with open(os.path.join(folder, "cluster.json"), encoding="utf-8") as file:
+            data = json.load(file)
+    except (OSError, ValueError):
+        return False
+    pids = [*data["workers"], data["scheduler"]]
+    for pid in data["workers"]:
+        _signal(pid, signal.SIGTERM)
+    _wait_gone(data["workers"])
+    _signal(data["scheduler"], signal.SIGTERM)
+    _wait_gone([data["scheduler"]])
+    for pid in pids:  # whatever is left of them
+        _signal(pid, signal.SIGKILL)
+    with contextlib.suppress(FileNotFoundError):
+        os.unlink(os.path.join(folder, "cluster.json"))
+    return True
+
+
+def _spawn(module_argv: list[str], log_path: str, env: dict[str, str]) -> subprocess.Popen[bytes]:
+    fd = os.open(log_path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+    try:
+        return subprocess.Popen(
+            [sys.executable, "-m", *module_argv],
+            stdin=subprocess.DEVNULL,
+            stdout=fd,
+            stderr=fd,
+            env=env,
+            start_new_session=True,  # outlives the focusq worker; signalled alone
+        )
+    finally:
+        os.close(fd)
+
+
+def _wait_for_address(path: str, scheduler: subprocess.Popen[bytes]) -> str:
+    deadline = time.monotonic() + START_TIMEOUT
+    while time.monotonic() < deadline:
+        with contextlib.suppress(OSError, ValueError, KeyError), open(path) as file:
+            return str(json.load(file)["address"])
+        if scheduler.poll() is not None:
+            break
+        time.sleep(0.05)
+    with contextlib.suppress(ProcessLookupError):
+        scheduler.kill()
+    raise OSError(f"the Dask scheduler did not start (see {os.path.dirname(path)}/scheduler.log)")
+
+
+def _signal(pid: int, sig: int) -> None:
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.kill(pid, sig)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat", encoding="ascii", errors="replace") as file:
+            return file.read().rsplit(")", 1)[1].split()[0] not in ("Z", "X")
+    except (OSError, IndexError):
+        return False
+
+
+def _wait_gone(pids: list[int]) -> None:
+    deadline = time.monotonic() + STOP_TIMEOUT
+    while any(_alive(p) for p in pids) and time.monotonic() < deadline:
+        with contextlib.suppress(ChildProcessError):
+            for pid in pids:
+                with contextlib.suppress(ChildProcessError):
+                    os.waitpid(pid, os.WNOHANG)
+        time.sleep(0.05)
