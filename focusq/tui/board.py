@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 from statistics import median
-from typing import Any, overload
+from typing import Any
 
 from focusq.durations import format_duration
 from focusq.engine.scheduler import Limits
@@ -49,32 +49,6 @@ class Waiting:
     why: str
 
 
-class FirstOf(Sequence[Waiting]):
-    """The first few of a longer list, and how long it is: ``len`` is the whole list's, and
-    only the first ``len(items)`` can be read (a slice stops there)."""
-
-    def __init__(self, items: Sequence[Waiting], total: int) -> None:
-        self._items = list(items)
-        self._total = max(total, len(self._items))
-
-    def __len__(self) -> int:
-        return self._total
-
-    @overload
-    def __getitem__(self, index: int) -> Waiting: ...
-    @overload
-    def __getitem__(self, index: slice) -> list[Waiting]: ...
-    def __getitem__(self, index: int | slice) -> Waiting | list[Waiting]:
-        return self._items[index]
-
-    def __eq__(self, other: object) -> bool:
-        if isinstance(other, FirstOf):
-            return (self._items, self._total) == (other._items, other._total)
-        return self._total == len(self._items) and other == self._items
-
-    __hash__ = None  # type: ignore[assignment]
-
-
 @dataclass(frozen=True)
 class Board:
     """Everything the main screen draws besides the task list, taken at one moment.
@@ -86,9 +60,9 @@ class Board:
     now: float
     counts: dict[str, int]
     slots: list[Slot]
-    waiting: Sequence[Waiting]
-    """The jobs held back, by id: ``len`` counts them all, the first few can be read, each
-    with why (as many as the slots panel shows)."""
+    waiting: list[Waiting]
+    """The first few jobs held back, by id, each with why (as many as the slots panel
+    shows): :attr:`waiting_count` says how many there are in all."""
     tasks: list[dict[str, Any]]
     """Open creative tasks in the order they will be taken (the first ``CANDIDATES``, and
     the focused one): what a switch prompt may offer."""
@@ -103,6 +77,9 @@ class Board:
     """When the current block ends, and what follows."""
     inbox: tuple[dict[str, Any], ...] = ()
     """Interruptions captured and not yet delivered, oldest first."""
+    waiting_count: int = 0
+    """How many jobs are held back in all (counted by SQLite, not read): the slots panel
+    says how many more there are than :attr:`waiting` lists."""
 
     @property
     def held(self) -> int:
@@ -183,7 +160,7 @@ async def load_board(
         now,
         counts,
         slots,
-        FirstOf(waiting, count),
+        waiting,
         await _candidates(store, session),
         view,
         query,
@@ -192,6 +169,7 @@ async def load_board(
         block=segment_at(blocks, moment) if blocks else None,
         next_block=next_boundary(blocks, moment) if blocks else None,
         inbox=tuple(await store.run(inbox.inbox(held_only=True))),
+        waiting_count=count,
     )
 
 

@@ -11,6 +11,9 @@ from focusq.tui.board import Board, elapsed
 
 BAR = 12
 
+WAITING_LISTED = 6
+"""Held-back jobs named on the waiting line; the rest are counted ("+N more")."""
+
 
 class JobSlotsPanel(Static):
     """Running jobs in their slots, then the jobs that wait and why.
@@ -60,16 +63,15 @@ class JobSlotsPanel(Static):
             if slot.last_line:
                 line = visible(slot.last_line)[: max(10, self.size.width - 6)]
                 out.append(f"\n    {line}", style="dim")
-        if board.waiting:
+        shown = board.waiting[:WAITING_LISTED]
+        more = max(board.waiting_count, len(board.waiting)) - len(shown)
+        if shown or more:
             out.append("\nwaiting: ", style="bold")
             out.append(
-                "  ".join(
-                    f"#{w.task_id} {visible(w.title)[:24]} ({visible(w.why)})"
-                    for w in board.waiting[:6]
-                )
+                "  ".join(f"#{w.task_id} {visible(w.title)[:24]} ({visible(w.why)})" for w in shown)
             )
-            if len(board.waiting) > 6:
-                out.append(f"  +{len(board.waiting) - 6} more", style="dim")
+            if more:
+                out.append(f"{'  ' if shown else ''}+{more} more", style="dim")
         return out
 
 
