@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import json
 import os
 import subprocess
 import sys
@@ -32,6 +31,7 @@ from focusq.store.ops import focus, lease
 from focusq.tui.board import Board
 from focusq.tui.commands import FocusqCommands
 from focusq.tui.messages import DatabaseChanged, ThemesChanged
+from focusq.tui.review_offer import offer_unclosed_day, read_state, remember
 from focusq.tui.screens.help import HelpScreen
 from focusq.tui.screens.inbox import InboxScreen
 from focusq.tui.screens.log import LogScreen
@@ -100,6 +100,7 @@ class FocusqApp(App[None]):
         self.watch_database()
         self.watch_themes()
         self.watch_calendar()
+        self.offer_review()
 
     async def on_unmount(self) -> None:
         await self.store.close()
@@ -253,7 +254,8 @@ class FocusqApp(App[None]):
         return Path(self.paths.config_dir) / "themes"
 
     @property
-    def _state_file(self) -> Path:
+    def state_file(self) -> Path:
+        """What the TUI remembers between starts: the theme, the review offer's answer."""
         return Path(self.paths.home) / "tui-state.json"
 
     def load_themes(self, keep: str | None = None) -> None:
@@ -276,8 +278,8 @@ class FocusqApp(App[None]):
 
     def _remembered_theme(self) -> str | None:
         try:
-            return str(json.loads(self._state_file.read_text())["theme"])
-        except (OSError, ValueError, KeyError):
+            return str(read_state(self.state_file)["theme"])
+        except KeyError:
             return None
 
     def _theme_folders(self) -> list[Path]:
@@ -321,11 +323,14 @@ class FocusqApp(App[None]):
         self.notify(f"theme: {self.theme}", timeout=2, markup=False)
         try:
             self.paths.ensure_home()
-            fd = os.open(self._state_file, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, PRIVATE_FILE)
-            with os.fdopen(fd, "w") as state:
-                json.dump({"theme": self.theme}, state)
+            remember(self.state_file, theme=self.theme)
         except OSError as exc:
             self.notify(f"could not remember the theme: {exc}", severity="warning", markup=False)
+
+    @work(exclusive=True, group="review-offer")
+    async def offer_review(self) -> None:
+        """Offer the review of an earlier day left unclosed (once a day)."""
+        await offer_unclosed_day(self)
 
     # -- away from the keyboard -------------------------------------------------------------
 

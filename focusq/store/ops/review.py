@@ -282,6 +282,35 @@ def close_day(day: str, now: float) -> Op[float]:
     return now
 
 
+WORK_DONE = """
+    kind IN ('added', 'edited', 'noted', 'focus', 'switch')
+    AND NOT (kind = 'added' AND json_extract(payload, '$.template') IS NOT NULL)
+"""
+"""Events that say the user worked that day: a task added (not a recurring job's run),
+edited or noted, a focus session, a switch prompt answered."""
+
+
+def unclosed_day_before(start: float) -> Op[str | None]:
+    """The last day before ``start`` the user worked on (as ``YYYY-MM-DD``, local time),
+    if its review was never closed: what the TUI offers to review when it opens.
+
+    (The events are walked back from ``start`` by time, and the walk stops at the first
+    that counts.)
+    """
+    from datetime import date  # not on the quick path's import list
+
+    yield READ
+    rows = yield (
+        f"SELECT at FROM events WHERE at < ? AND {WORK_DONE} ORDER BY at DESC LIMIT 1",
+        (start,),
+    )
+    if not rows:
+        return None
+    day = date.fromtimestamp(float(rows[0][0])).isoformat()
+    closed = yield from _closed(day)
+    return day if closed is None else None
+
+
 def _closed(day: str) -> Op[float | None]:
     rows = yield (
         "SELECT at FROM events WHERE kind IN ('reviewed', 'day_closed') "
