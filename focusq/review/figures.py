@@ -252,9 +252,9 @@ class Review:
     older_failures: int = 0
     """Jobs that failed on earlier days and were never answered (``focusq clean``)."""
     planned: Planned = dataclasses.field(default_factory=lambda: Planned([], 0.0, 0.0, 0, 0.0))
+    """The day's finished tasks: their estimates against the time they took."""
     recurring: list[MissedTimes] = dataclasses.field(default_factory=list)
     """Recurring jobs whose due times passed while no worker ran, and what was caught up."""
-    """The day's finished tasks: their estimates against the time they took."""
 
 
 # -- computing it ---------------------------------------------------------------------------
