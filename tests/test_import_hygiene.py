@@ -5,8 +5,26 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
+
+from focusq.calendar import CACHE_NAME
+from focusq.paths import Paths
+
+CALENDAR = """BEGIN:VCALENDAR
+VERSION:2.0
+PRODID:-//focusq tests//EN
+BEGIN:VEVENT
+UID:standup@focusq
+DTSTART:20260101T090000Z
+DTEND:20260101T091500Z
+RRULE:FREQ=DAILY
+SUMMARY:standup
+END:VEVENT
+END:VCALENDAR
+"""
+"""A meeting every day, so any day a quick command runs on has one."""
 
 CORE = [
     "focusq.states",
@@ -29,6 +47,10 @@ CORE = [
     "focusq.focus.blocks",
     "focusq.focus.policy",
     "focusq.review.day",
+    "focusq.review.sessions",
+    "focusq.review.untracked",
+    "focusq.review.planned",
+    "focusq.calendar",
     "focusq.store.sync",
     "focusq.store.aio",
     "focusq.review.figures",
@@ -56,14 +78,25 @@ def test_core_module_does_not_import_textual(module: str) -> None:
 @pytest.mark.parametrize(
     "argv", [["add", "write the post"], ["status", "--short"], ["ls"], ["add", "--", "true"]]
 )
-def test_quick_commands_stay_light(argv: list[str]) -> None:
+def test_quick_commands_stay_light(argv: list[str], focusq_home: Path, tmp_path: Path) -> None:
+    # A calendar is configured, and the day it holds is not cached: the quick commands
+    # must still never parse it.
+    calendar = tmp_path / "work.ics"
+    calendar.write_text(CALENDAR)
+    config = Path(Paths.from_env().config_file)
+    config.parent.mkdir(parents=True, exist_ok=True)
+    config.write_text(f"[calendar]\nics = [{json.dumps(str(calendar))}]\n")
     # The first command in a home validates the settings (pydantic) and caches them.
     subprocess.run([sys.executable, "-m", "focusq", "status"], check=True, capture_output=True)
+    (focusq_home / CACHE_NAME).unlink(missing_ok=True)
     modules = loaded_after(
         "import contextlib, io\nfrom focusq.cli.main import main\n"
         f"with contextlib.redirect_stdout(io.StringIO()): main({argv!r})"
     )
-    heavy = {"textual", "pydantic", "asyncio", "aiosqlite", "watchfiles", "typing", "pathlib"}
+    heavy = {
+        *("textual", "pydantic", "asyncio", "aiosqlite", "watchfiles", "typing", "pathlib"),
+        *("icalendar", "recurring_ical_events"),
+    }
     if argv[0] in ("add", "status"):
         heavy.add("argparse")  # read by hand on the quickest paths
     assert not heavy & modules, heavy & modules
