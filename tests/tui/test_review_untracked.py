@@ -1,13 +1,23 @@
-"""The review screen shows the untracked time in async blocks and who interrupted."""
+"""The review screen shows the untracked time in async blocks and who interrupted; a break
+taken in the focus view says how long it is, so the review counts it as time off."""
 
 from __future__ import annotations
 
+import asyncio
+import json
+import sqlite3
+from collections.abc import Callable
+
 from textual.widgets import Static
 
+from focusq.paths import Paths
+from focusq.store.ops import focus
+from focusq.store.sync import SyncStore
 from focusq.tui.app import FocusqApp
+from focusq.tui.screens.focus import PlannedTimeScreen
 from focusq.tui.screens.review import ReviewScreen
 from focusq.tui.widgets.timeline import TimelineChart
-from tests.tui.conftest import settle, today_at
+from tests.tui.conftest import NOW, settle, today_at
 from tests.tui.test_review_screen import SIZE, shown
 
 
@@ -44,3 +54,29 @@ async def test_the_review_screen_shows_untracked_time_and_who_interrupted(
         drawn = screen.query_one(TimelineChart).render().plain.splitlines()
         focus_lane = next(line for line in drawn if line.startswith("focus"))
         assert "·" in focus_lane and "█" in focus_lane
+
+
+async def test_a_break_taken_when_the_planned_time_is_up_records_its_length(
+    app: FocusqApp, paths: Paths, seed: Callable[..., list[int]]
+) -> None:
+    (post,) = seed("write the launch post")
+    with SyncStore(paths.database) as store:
+        store.run(focus.start_focus(post, NOW - 60 * 60, 50, switch=False))
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("z")
+        # The focus view asks on its once-a-second tick: wait for the question.
+        deadline = asyncio.get_running_loop().time() + 30
+        while not isinstance(app.screen, PlannedTimeScreen):
+            assert asyncio.get_running_loop().time() < deadline, "no planned-time question"
+            await pilot.pause(0.05)
+        await pilot.press("b")
+        await settle(pilot)
+    with sqlite3.connect(paths.database) as con:
+        (payload,) = con.execute(
+            "SELECT payload FROM events WHERE task_id = ? AND kind = 'focus' "
+            "AND json_extract(payload, '$.action') = 'end'",
+            (post,),
+        ).fetchone()
+    end = json.loads(payload)
+    assert (end["outcome"], end["break_minutes"]) == ("break", app.settings.focus.break_minutes)
