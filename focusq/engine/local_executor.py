@@ -80,6 +80,11 @@ class LocalExecutor:
         if not await runner.wait_for_supervisors(self.lock_path):
             log.warning("a job supervisor of an earlier worker still holds %s", self.lock_path)
 
+    def recovered(self) -> None:
+        """Recovery is over: start the supervisor now, so the first job costs one write."""
+        if self.supervisor.pid is None:
+            self.supervisor.open()
+
     async def close(self) -> None:
         self.supervisor.close()
         self.escapes.close()
@@ -127,6 +132,8 @@ class LocalExecutor:
         done = [h.spec.run_id for h in ended if not self._run(h).adopted]
         for handle in ended:
             self.runs.pop(handle.spec.run_id, None)
+            if self._run(handle).adopted:  # its pid and exit files said what the database holds
+                runs.forget(runs.evidence(handle.spec.log_path))
         if known or done:
             self.supervisor.acknowledge(known, done)
 

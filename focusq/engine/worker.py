@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import functools
 import logging
 import os
 import signal
@@ -20,12 +19,14 @@ from typing import Any
 from focusq.config import Settings, load_settings
 from focusq.engine import lease, runner, runs
 from focusq.engine.active import Active
+from focusq.engine.executor import Executor, Live, Recovered, RunHandle, RunSpec
 from focusq.engine.faults import pause_point
 from focusq.engine.hooks import Hooks
+from focusq.engine.local_executor import LocalExecutor
 from focusq.engine.outcome import RunHistory, fails_for_good
-from focusq.engine.procs import become_subreaper, tagged_processes
+from focusq.engine.procs import become_subreaper
 from focusq.engine.queue import Queue
-from focusq.engine.runner import JobProcess, SpawnError
+from focusq.engine.runner import SpawnError
 from focusq.engine.scheduler import Job, Limits, choose
 from focusq.engine.series import Series
 from focusq.errors import FocusqError
@@ -73,7 +74,7 @@ class Worker:
         self._stopping = asyncio.Event()
         self._pending: list[Any] = []
         """Store steps to write with the next transaction (pids of started jobs)."""
-        self._pending_known: list[int] = []
+        self._pending_known: list[Active] = []
         """The runs whose pids those steps record, for the supervisor once committed."""
         self._flush: asyncio.TimerHandle | None = None
         self._wake_at: float | None = None
@@ -85,10 +86,9 @@ class Worker:
         """The environment of jobs added before environments were captured, read once."""
         self.database_id = ""
         """This database's id, in every job's run tag (read when the worker starts)."""
-        self.supervisor: runner.Supervisor | None = None
-        """The process that starts this worker's jobs and outlives it (opened in :meth:`run`)."""
-        self.escapes: runs.EscapeSweeper
-        """Stops what ended jobs left outside their process group (made in :meth:`run`)."""
+        self.local: LocalExecutor | None = None
+        """Runs jobs on this machine through the job supervisor (made in :meth:`run`)."""
+        self.executors: dict[str, Executor] = {}
         self.hooks: Hooks
         """``[hooks] on_end``, run once per finished run (made in :meth:`run`)."""
 
@@ -105,9 +105,6 @@ class Worker:
         # Jobs whose supervisor dies are reparented here and reaped with their status.
         become_subreaper()
         loop.add_signal_handler(signal.SIGCHLD, self._reap)
-        lock = os.path.join(self.paths.logs, "supervisor.lock")
-        self.supervisor = runner.Supervisor(loop, lock)
-        self.escapes = runs.EscapeSweeper(loop, self.settings.engine.kill_grace)
         self.hooks = Hooks(loop, self.settings)
         watcher = asyncio.create_task(self._watch(), name="watch-database")
         config_watcher = asyncio.create_task(self._watch_config(), name="watch-config")
@@ -116,10 +113,17 @@ class Worker:
             await self._load_history()
             await self._load_groups()
             self.database_id = await self.store.run(base.database_id())
-            if not await runner.wait_for_supervisors(lock):
-                log.warning("a job supervisor of an earlier worker still holds %s", lock)
-            await self._recover(previous)
-            self.supervisor.open()
+            self.local = LocalExecutor(
+                loop,
+                os.path.join(self.paths.logs, "supervisor.lock"),
+                self.database_id,
+                grace=self.settings.engine.kill_grace,
+                same_boot=previous is None or previous["boot_id"] == runner.boot_id(),
+            )
+            self.executors = {"local": self.local}
+            await self.local.open()
+            await self._recover()
+            self.local.recovered()
             await self._loop()
         finally:
             watcher.cancel()
@@ -132,21 +136,16 @@ class Worker:
                 await heartbeat
             for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGCHLD):
                 loop.remove_signal_handler(sig)
-            self.supervisor.close()
-            self.escapes.close()
+            for executor in self.executors.values():
+                await executor.close()
             await lease.give_up(self.store, me["pid"])
             log.info("worker %d stopped; %d job(s) left running", me["pid"], len(self.active))
 
     def _reap(self) -> None:
         """A child exited: a job this worker watches itself, or anything orphaned below it."""
-        if self.supervisor is None:
+        if self.local is None:
             return
-        adopted = {
-            a.process.pid: a.process
-            for a in self.active.values()
-            if not a.process.supervised and a.process.pid is not None
-        }
-        for pid, code in self.supervisor.reap(adopted):
+        for pid, code in self.local.reap():
             self.hooks.reaped(pid, code)
 
     def stop(self) -> None:
@@ -207,21 +206,20 @@ class Worker:
 
     # -- recovery ---------------------------------------------------------------------------
 
-    async def _recover(self, previous: dict[str, Any] | None) -> None:
-        """Adopt jobs that outlived the last worker; end the ones that did not."""
-        same_boot = previous is None or previous["boot_id"] == runner.boot_id()
+    async def _recover(self) -> None:
+        """Re-attach to jobs that outlived the last worker; end the ones that did not."""
         steps = []
         pause_point("BEFORE_RECOVERY")
         self.last_event, open_jobs, statuses = await self.store.run(queue.start())
         self.queue.recovered(open_jobs, statuses)
         await self._load_queued()
-        running = [j for j in open_jobs if j["status"] in RUNNING and j["run"] is not None]
-        # A job whose pid was never saved (its worker and supervisor died as it started)
-        # is still found: it and all it started carry its run tag.
-        found = tagged_processes([self._tag(j["run"]["id"]) for j in running]) if same_boot else {}
-        for job in running:
-            tagged = found.get(self._tag(job["run"]["id"]), [])
-            steps.extend(self._recover_run(job, tagged, same_boot))
+        running = {j["run"]["id"]: j for j in open_jobs if j["status"] in RUNNING and j["run"]}
+        rows = [{**j["run"], "task_id": j["id"], "timeout": j["timeout"]} for j in running.values()]
+        executor = self.local
+        assert executor is not None
+        found = await executor.recover(rows, self._ended) if rows else {}
+        for run_id, what in found.items():
+            steps.extend(self._recovered(running[run_id], executor, what))
         if steps:
             await self.store.run(base.apply(steps))
         self._forget_evidence()
@@ -237,35 +235,49 @@ class Worker:
             self.queue.take(views, (), states, runner.now())
             after = views[-1]["id"]
 
-    def _recover_run(self, job: dict[str, Any], tagged: list[int], same_boot: bool) -> list[Any]:
-        """Adopt a run that outlived its worker, or write down how it ended."""
+    def _recovered(self, job: dict[str, Any], executor: Executor, what: Recovered) -> list[Any]:
+        """Watch a run that outlived its worker, or write down how it ended."""
         run = job["run"]
-        verdict = runs.judge(run, tagged, same_boot=same_boot)
-        if isinstance(verdict, runs.Adopt):
-            process = runner.adopt(verdict.pid, verdict.pgid, run["log_path"][: -len(".log")])
-            self._watch_process(
-                job["id"], run["id"], process, run["log_path"], run["attempt"], run["started_at"]
+        local = executor is self.local
+        if isinstance(what, Live):
+            started = run["started_at"]
+            self.active[job["id"]] = Active(
+                job["id"],
+                run["id"],
+                what.handle,
+                executor,
+                run["log_path"],
+                started,
+                run["attempt"],
             )
-            self._evidence += runs.evidence(run["log_path"])[:1]
-            log.info("adopted job #%d (pid %d)", job["id"], verdict.pid)
-            if verdict.record:  # keep the pid the run had, found from a file or its tag
-                return [jobs.record_spawn(run["id"], verdict.pid, verdict.pgid)]
+            if local:
+                self._evidence += runs.evidence(run["log_path"])[:1]
+            log.info("re-attached to job #%d (pid %s)", job["id"], what.handle.pid)
+            if what.record_pid is not None:  # keep the pid the run had, from a file or its tag
+                return [
+                    jobs.record_spawn(run["id"], what.record_pid, run["pgid"] or what.record_pid)
+                ]
             return []
+        end = what.end
+        result = (
+            "interrupted" if end.returncode is None else "ok" if end.returncode == 0 else "failed"
+        )
         step, status = runs.finish_step(
             job,
             run["id"],
             run["attempt"],
-            verdict.result,
-            verdict.code,
+            result,
+            end.returncode,
             run["log_path"],
-            verdict.at,
+            what.at,
             engine=self.settings.engine,
-            why=verdict.why,
+            why=end.why,
         )
         self.queue.set_status(job["id"], status.value)
-        self._evidence += runs.evidence(run["log_path"])
-        self.hooks.ended(job, verdict.result, verdict.code, run["log_path"])
-        log.info("job #%d ended while no worker ran: %s", job["id"], verdict.result)
+        if local:
+            self._evidence += runs.evidence(run["log_path"])
+        self.hooks.ended(job, result, end.returncode, run["log_path"])
+        log.info("job #%d ended while no worker ran: %s", job["id"], result)
         return [step]
 
     def _tag(self, run_id: int) -> str:
@@ -288,13 +300,11 @@ class Worker:
         steps: list[Any] = self._pending
         known = self._pending_known
         self._pending, self._pending_known = [], []
-        ended = [t for t, a in self.active.items() if a.process.ended.is_set()]
-        grace = self.settings.engine.kill_grace
-        ended = [t for t in ended if self.active[t].drained(now, grace, self.wake.set)]
+        ended = [t for t, a in self.active.items() if a.handle.finished.is_set()]
         settled = []
         for task_id in ended:
             active = self.active[task_id]
-            settled.append((active.run_id, active.process.supervised))
+            settled.append(active)
             steps.extend(self._settle(task_id, active, now))
         deferred = set()
         for task_id in sorted(self.queue.intents):
@@ -304,8 +314,8 @@ class Worker:
                     steps.append(jobs.clear_intent(task_id))
             elif job is None or not job["intent"]:
                 continue
-            elif self.active[task_id].process.pid is None:
-                deferred.add(task_id)  # signals need its pid: when the supervisor reports it
+            elif self.active[task_id].handle.pid is None:
+                deferred.add(task_id)  # signals need its pid: when its start is reported
             else:
                 steps.extend(self._apply_intent(job, now))
         self.queue.intents = deferred
@@ -340,10 +350,11 @@ class Worker:
                 self.wake.set()
             else:
                 claimed = fresh
-        done = [run_id for run_id, supervised in settled if supervised]
-        if known or done:
-            assert self.supervisor is not None
-            self.supervisor.acknowledge(known, done)
+        for executor in self.executors.values():
+            mine = [a.handle for a in known if a.executor is executor]
+            over = [a.handle for a in settled if a.executor is executor]
+            if mine or over:
+                executor.acknowledge(mine, over)
         for claim in claimed:
             if claim is not None:
                 self.queue.claimed(claim["job"])
@@ -396,17 +407,23 @@ class Worker:
 
     def _spawn(self, job: dict[str, Any], claim: dict[str, Any], now: float) -> list[Any]:
         tag = self._tag(claim["run_id"])
-        env = runs.job_environment(job, claim["attempt"], tag, self._base_env)
-        assert self.supervisor is not None
+        executor = self.local
+        assert executor is not None
+        spec = RunSpec(
+            run_id=claim["run_id"],
+            task_id=job["id"],
+            attempt=claim["attempt"],
+            tag=tag,
+            argv=job["command"],
+            cwd=job["cwd"] or self.paths.home,
+            env=runs.job_environment(job, claim["attempt"], tag, self._base_env),
+            log_path=claim["log_path"],
+            display=command_text(job["command"]),
+            timeout=job["timeout"],
+            grace=self.settings.engine.kill_grace,
+        )
         try:
-            process = self.supervisor.start(
-                claim["run_id"],
-                job["command"],
-                cwd=job["cwd"] or self.paths.home,
-                env=env,
-                log_path=claim["log_path"],
-                display=command_text(job["command"]),
-            )
+            handle = executor.start(spec, self._started, self._ended)
         except SpawnError as exc:
             log.info("job #%d could not start: %s", job["id"], exc)
             runs.append_log(claim["log_path"], f"focusq: could not start: {exc}\n")
@@ -415,61 +432,35 @@ class Worker:
         if job["group"]:
             self.last_start[job["group"]] = now
         job["status"] = "running"
-        self._watch_process(
-            job["id"], claim["run_id"], process, claim["log_path"], claim["attempt"], now
+        self.active[job["id"]] = Active(
+            job["id"], claim["run_id"], handle, executor, claim["log_path"], now, claim["attempt"]
         )
         log.debug("starting job #%d: %s", job["id"], job["title"])
         return []
 
-    def _started(self, task_id: int) -> None:
-        """The supervisor reports the job's pid: record it, send what waited for it."""
-        active = self.active.get(task_id)
-        if active is None or active.process.pid is None:
+    def _started(self, handle: RunHandle) -> None:
+        """A job's pid is known: record it, and send what waited for it."""
+        active = self.active.get(handle.spec.task_id)
+        if active is None or active.handle is not handle or handle.pid is None:
             return
-        pid = active.process.pid
-        log.debug("job #%d runs as pid %d", task_id, pid)
-        self._pending.append(jobs.record_spawn(active.run_id, pid, pid))
-        self._pending_known.append(active.run_id)
+        log.debug("job #%d runs as pid %d", active.task_id, handle.pid)
+        self._pending.append(jobs.record_spawn(active.run_id, handle.pid, handle.pid))
+        self._pending_known.append(active)
         # Written with the next tick's transaction (the supervisor writes a pid file if
         # this worker dies before then), or within a moment if nothing else happens.
         self._arm_flush()
-        if active.stop_reason is not None:
-            self._stop_job(task_id, active.stop_reason)
-        if task_id in self.queue.intents:
+        if active.task_id in self.queue.intents:
             self.wake.set()
 
-    def _watch_process(
-        self,
-        task_id: int,
-        run_id: int,
-        process: JobProcess,
-        log_path: str,
-        attempt: int,
-        started: float,
-    ) -> None:
-        loop = asyncio.get_running_loop()
-        job = self.jobs.get(task_id)
-        active = Active(task_id, run_id, process, log_path, started, attempt)
-        self.active[task_id] = active
-        timeout = job["timeout"] if job else None
-        if timeout:
-            delay = max(0.0, started + timeout - runner.now())
-            active.timers = (loop.call_later(delay, self._stop_job, task_id, "timed_out"),)
-        process.on_start = functools.partial(self._started, task_id)
-        process.watch(loop, on_exit=self.wake.set)
+    def _ended(self, handle: RunHandle) -> None:
+        self.wake.set()
 
     # -- stopping ---------------------------------------------------------------------------
 
     def _stop_job(self, task_id: int, reason: str, first: int = signal.SIGTERM) -> None:
         active = self.active.get(task_id)
-        if active is None or active.process.ended.is_set():
-            return
-        if active.stop_reason is None:
-            active.stop_reason = reason
-        if active.process.pid is None:
-            return  # not started yet: stopped as soon as the supervisor reports its pid
-        log.info("stopping job #%d: %s", task_id, reason)
-        active.terminate(self.settings.engine.kill_grace, first)
+        if active is not None:
+            active.executor.stop(active.handle, reason, first)
 
     def _apply_intent(self, job: dict[str, Any], now: float) -> list[Any]:
         active = self.active[job["id"]]
@@ -480,10 +471,10 @@ class Worker:
             self._stop_job(job["id"], "cancelled", first)
             return [jobs.clear_intent(job["id"])]
         if intent == "pause" and job["status"] == "running":
-            active.process.signal_group(signal.SIGSTOP)
+            active.executor.pause(active.handle)
             return [jobs.set_paused(job["id"], True, now)]
         if intent == "resume" and job["status"] == "paused":
-            active.process.signal_group(signal.SIGCONT)
+            active.executor.resume(active.handle)
             return [jobs.set_paused(job["id"], False, now)]
         return [jobs.clear_intent(job["id"])]
 
@@ -492,33 +483,27 @@ class Worker:
     def _settle(self, task_id: int, active: Active, now: float) -> list[Any]:
         """Write down how an ended job ended, and what follows from it."""
         del self.active[task_id]
-        active.cancel_timers()
-        self.escapes.ended(self._tag(active.run_id))
-        process = active.process
-        exit_code, sig = runner.exit_details(process.returncode)
+        end = active.handle.end
+        assert end is not None
+        exit_code, sig = runner.exit_details(end.returncode)
         job = self.jobs.get(task_id)
         if job is None:
             return []
-        if process.spawn_error is not None:
-            log.info("job #%d could not start: %s", task_id, process.spawn_error)
+        if end.spawn_error is not None:
+            log.info("job #%d could not start: %s", task_id, end.spawn_error)
             self.queue.set_status(task_id, TaskStatus.FAILED.value)
             self.hooks.ended(job, "spawn_error", None, active.log_path)
-            return [runs.spawn_error_step(job["id"], active.run_id, process.spawn_error, now)]
-        if active.stop_reason:
-            result = active.stop_reason
-        elif process.returncode == 0:
+            return [runs.spawn_error_step(job["id"], active.run_id, end.spawn_error, now)]
+        if end.stop_reason:
+            result = end.stop_reason
+        elif end.returncode == 0:
             result = "ok"
-        elif process.returncode is None:
+        elif end.returncode is None:
             result = "interrupted"
         else:
             result = "failed"
         if result == "ok":
             self._learn(job, now - active.started)
-        why = None
-        if not process.supervised:  # adopted: its end is known from its exit file, if at all
-            self._evidence += runs.evidence(active.log_path)
-            if result == "interrupted":
-                why = "ended after its supervisor died with an earlier worker: exit code unknown"
         step, status = runs.finish_step(
             job,
             active.run_id,
@@ -529,14 +514,13 @@ class Worker:
             now,
             sig,
             engine=self.settings.engine,
-            why=why,
+            why=end.why,
         )
         # Dependents may start in this very tick: the scheduler sees the new state now.
         self.queue.set_status(task_id, status.value)
         self.hooks.ended(job, result, exit_code, active.log_path)
-        steps = [step]
         log.debug("job #%d ended: %s (exit %s)", task_id, result, exit_code)
-        return steps + self._fail_fast(job, active.attempt, result)
+        return [step, *self._fail_fast(job, active.attempt, result)]
 
     def _fail_fast(self, job: dict[str, Any], attempt: int, result: str) -> list[Any]:
         """A failure in a fail-fast group cancels the rest of the group."""
