@@ -55,6 +55,8 @@ class DaskRun:
         """The task returned (or failed): pull the rest of the log, then it is over."""
         self.on_started: Callable[[RunHandle], None] | None = None
         self.follower: asyncio.Task[None] | None = None
+        self.relocated = False
+        """Its log was looked for again after its task ended (its worker may be gone)."""
 
     @property
     def pid(self) -> int | None:
@@ -73,6 +75,7 @@ class DaskExecutor:
         follow_interval: float = 0.5,
         keep_remote_logs: bool = False,
         connect_timeout: float = 10.0,
+        call_timeout: float = 10.0,
     ) -> None:
         self.name = name
         self.address = address
@@ -80,6 +83,9 @@ class DaskExecutor:
         self.follow_interval = follow_interval
         self.keep_remote_logs = keep_remote_logs
         self.connect_timeout = connect_timeout
+        self.call_timeout = call_timeout
+        """The longest wait for one call to a worker (a dead one is otherwise retried for
+        Dask's whole connect timeout, 30 s by default)."""
         self.client: Client | None = None
         self.runs: dict[str, DaskRun] = {}
         """By key, until acknowledged."""
@@ -214,14 +220,15 @@ class DaskExecutor:
                 future = await self.client.get_dataset(key)
                 run = DaskRun(spec, key, future)
                 run.host = row.get("host")
-                found = await self.client.run(dask_task.locate, key, on_error="return")
-                for worker, where in found.items():
-                    if isinstance(where, dict):
-                        run.worker, run.remote_log = worker, where["log"]
-                        run._pid, run.host = where["pid"], where["host"]
-                        run.started.set()
+                if await self._relocate(run):
+                    run.started.set()
                 self._follow(run, on_ended, offset=_size(row["log_path"]))
                 out[row["id"]] = Live(run)
+                continue
+            known = await self._exit_file(key, None)
+            if known is not None:  # it ended while no one held its result: its host knows
+                end = _run_end(known)
+                out[row["id"]] = Gone(end, at=float(known.get("ended") or _now()))
                 continue
             why = "its Dask run was not found when the worker came back: exit code unknown"
             out[row["id"]] = Gone(RunEnd(None, why=why, host=row.get("host")), at=_now())
@@ -267,7 +274,13 @@ class DaskExecutor:
 
     def _follow(self, run: DaskRun, on_ended: Callable[[RunHandle], None], offset: int) -> None:
         self.runs[run.key] = run
-        run.future.add_done_callback(lambda _f: run.done.set())
+        loop = asyncio.get_running_loop()
+
+        def done(_future: Any) -> None:  # called in a thread of Dask's
+            with contextlib.suppress(RuntimeError):  # the loop is closed: no one waits
+                loop.call_soon_threadsafe(run.done.set)
+
+        run.future.add_done_callback(done)
         run.follower = asyncio.ensure_future(self._pull(run, on_ended, offset))
 
     async def _pull(self, run: DaskRun, on_ended: Callable[[RunHandle], None], offset: int) -> None:
@@ -278,6 +291,9 @@ class DaskExecutor:
         try:
             while True:
                 done = run.done.is_set()
+                if done and not run.relocated and (run.remote_log is None or _lost(run)):
+                    run.relocated = True  # read the rest through a worker that sees it
+                    await self._relocate(run)
                 data = await self._read(run, offset)
                 if data:
                     os.write(fd, data)
@@ -297,31 +313,79 @@ class DaskExecutor:
         on_ended(run)
 
     async def _read(self, run: DaskRun, offset: int) -> bytes:
+        """The log from ``offset``; empty at its end, or when no worker that sees it
+        answers (its own is gone and no other on its host has it)."""
+        for attempt in range(2):
+            if run.remote_log is None or run.worker is None:
+                return b""
+            data = await self._ask(run.worker, dask_task.read_log, run.remote_log, offset, CHUNK)
+            if isinstance(data, bytes):
+                return data
+            if attempt == 0 and not await self._relocate(run):
+                break
+        return b""
+
+    async def _ask(self, worker: str, function: Callable[..., Any], *args: Any) -> Any:
+        """``function(*args)`` on one worker; ``None`` if it failed or did not answer."""
         assert self.client is not None
-        if run.remote_log is None or run.worker is None:
-            return b""
+        call = self.client.run(function, *args, workers=[worker], on_error="return")
         try:
-            got = await self.client.run(
-                dask_task.read_log, run.remote_log, offset, CHUNK, workers=[run.worker]
-            )
-        except Exception:  # its worker is gone: nothing more to read from it
-            return b""
-        data = got.get(run.worker, b"")
-        return data if isinstance(data, bytes) else b""
+            got = await asyncio.wait_for(call, self.call_timeout)
+        except Exception:  # its worker or the scheduler is gone
+            return None
+        value = got.get(worker)
+        return None if isinstance(value, BaseException) else value
+
+    async def _ask_all(self, function: Callable[..., Any], *args: Any) -> dict[str, Any]:
+        """``function(*args)`` on every worker: the answers that are not failures."""
+        if self.client is None:
+            return {}
+        call = self.client.run(function, *args, on_error="return")
+        try:
+            got = await asyncio.wait_for(call, self.call_timeout)
+        except Exception:
+            return {}
+        return {w: v for w, v in got.items() if not isinstance(v, BaseException)}
+
+    async def _relocate(self, run: DaskRun) -> bool:
+        """Find a worker that sees the run's log (the one running it first); whether one
+        does. Any worker on its host sees it once the one that ran it is gone."""
+        found = await self._ask_all(dask_task.locate, run.key, run.remote_log)
+        places = [(w, where) for w, where in sorted(found.items()) if isinstance(where, dict)]
+        if not places:
+            return False
+        worker, where = max(places, key=lambda place: place[1].get("pid") is not None)
+        run.worker, run.remote_log = worker, where["log"]
+        run.host = where.get("host") or run.host
+        if where.get("pid") is not None:
+            run._pid = where["pid"]
+        return True
+
+    async def _exit_file(self, key: str, remote_log: str | None) -> dict[str, Any] | None:
+        """A run's end as its host wrote it down, if a worker sees it (an exit code known
+        there first)."""
+        found = await self._ask_all(dask_task.ended_result, key, remote_log)
+        ends = [end for _, end in sorted(found.items()) if isinstance(end, dict)]
+        if not ends:
+            return None
+        return max(ends, key=lambda end: end.get("returncode") is not None)
 
     async def _result(self, run: DaskRun) -> RunEnd:
         try:
             result = await run.future
         except Exception as exc:  # KilledWorker, a lost scheduler
+            known = await self._exit_file(run.key, run.remote_log)
+            if known is not None and known.get("returncode") is not None:
+                return _run_end(known)  # it did end, and its host knows how
             why = f"its Dask worker was lost ({type(exc).__name__}): exit code unknown"
+            if known is not None and known.get("why"):
+                why = str(known["why"])
             return RunEnd(None, stop_reason=run.stop_reason, why=why, host=run.host)
-        return RunEnd(
-            result.get("returncode"),
-            stop_reason=result.get("stop_reason") or None,
-            spawn_error=result.get("spawn_error"),
-            why=result.get("why"),
-            host=result.get("host"),
-        )
+        if result.get("returncode") is None and not result.get("spawn_error"):
+            known = await self._exit_file(run.key, run.remote_log)  # a refused second start
+            if known is not None and known.get("returncode") is not None:
+                return _run_end(known)
+        return _run_end(result)
 
     async def _publish_soon(self) -> None:
         """Publish the runs started this loop turn, in one call (one per job costs 11 ms)."""
@@ -343,6 +407,7 @@ class DaskExecutor:
                 call = self.client.run(
                     dask_task.forget,
                     run.key,
+                    run.remote_log,
                     keep_log=self.keep_remote_logs,
                     workers=[run.worker],
                     on_error="return",
@@ -370,6 +435,22 @@ async def _first(*waits: Any) -> None:
     finally:
         for task in tasks:
             task.cancel()
+
+
+def _run_end(result: Mapping[str, Any]) -> RunEnd:
+    """A run's end, from the dict its task returned (or its exit file)."""
+    return RunEnd(
+        result.get("returncode"),
+        stop_reason=result.get("stop_reason") or None,
+        spawn_error=result.get("spawn_error"),
+        why=result.get("why"),
+        host=result.get("host"),
+    )
+
+
+def _lost(run: DaskRun) -> bool:
+    """Its task did not return (its worker or the scheduler was lost)."""
+    return run.future.status in ("error", "cancelled", "lost")
 
 
 def _focusq_version() -> str:

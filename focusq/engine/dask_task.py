@@ -33,7 +33,7 @@ import threading
 import time
 from typing import Any
 
-from distributed import Event, Variable, get_worker
+from distributed import Event, Status, Variable, get_worker
 from distributed.diagnostics.plugin import WorkerPlugin
 
 TOPIC = "focusq-start"
@@ -72,12 +72,23 @@ class _Run:
             os.write(self.wake_w, b"x")
 
 
-def log_root() -> str:
-    """The folder of focusq's logs on this worker (private), in its local directory."""
-    try:
-        base = get_worker().local_directory
-    except ValueError:
+def log_root(worker: Any = None) -> str:
+    """The folder of focusq's logs on this worker's host (private).
+
+    It sits in the worker's *workspace* (``--local-directory``), beside the per-process
+    work directories, not in one: Dask deletes a worker's own directory when it closes,
+    and purges a dead worker's at the next start, and these files must outlive the worker
+    that ran the job (its ``.run`` file for :class:`Cleanup`, its ``.exit`` file and log
+    for a focusq worker that re-attaches later).
+    """
+    if worker is None:
+        with contextlib.suppress(ValueError):  # set in a task; not in Client.run, plugins
+            worker = get_worker()
+    if worker is None:
         base = os.environ.get("TMPDIR", "/tmp")
+    else:
+        workspace = getattr(worker, "_workspace", None)
+        base = getattr(workspace, "base_dir", None) or os.path.dirname(worker.local_directory)
     root = os.path.join(base, "focusq-logs")
     os.makedirs(root, mode=0o700, exist_ok=True)
     return root
@@ -182,31 +193,46 @@ def read_log(path: str, offset: int, limit: int = 4 << 20) -> bytes:
         return b""
 
 
-def ended_result(key: str) -> dict[str, Any] | None:
-    """How run ``key`` ended, from the exit file this worker's host keeps, if any."""
-    try:
-        with open(os.path.join(log_root(), f"{key}.exit"), encoding="utf-8") as file:
-            return dict(json.load(file))
-    except (OSError, ValueError):
-        return None
+def ended_result(
+    key: str, path: str | None = None, dask_worker: Any = None
+) -> dict[str, Any] | None:
+    """How run ``key`` ended, from the exit file its host keeps beside its log, if any
+    (``path``: the log as its own worker named it)."""
+    names = [os.path.join(log_root(dask_worker), f"{key}.exit")]
+    if path is not None and path.endswith(".log"):
+        names.insert(0, path.removesuffix(".log") + ".exit")
+    for name in names:
+        try:
+            with open(name, encoding="utf-8") as file:
+                return dict(json.load(file))
+        except (OSError, ValueError):
+            continue
+    return None
 
 
-def locate(key: str) -> dict[str, Any] | None:
-    """Where run ``key``'s log is on this worker (and its pid while it runs), if here."""
-    path = os.path.join(log_root(), f"{key}.log")
+def locate(key: str, path: str | None = None, dask_worker: Any = None) -> dict[str, Any] | None:
+    """Where run ``key``'s log is, if this worker sees it (and its pid while it runs here).
+
+    ``path``: the log as its own worker named it; any worker on that host sees it (the
+    one that ran it may be gone)."""
+    if path is None or not os.path.exists(path):
+        path = os.path.join(log_root(dask_worker), f"{key}.log")
     run = RUNS.get(key)
     if run is None and not os.path.exists(path):
         return None
     return {"pid": run.proc.pid if run else None, "log": path, "host": socket.gethostname()}
 
 
-def forget(key: str, *, keep_log: bool) -> None:
-    """Delete what this host keeps of run ``key`` once focusq holds its end."""
-    root = log_root()
-    names = [f"{key}.exit", f"{key}.run"] + ([] if keep_log else [f"{key}.log"])
-    for name in names:
+def forget(key: str, path: str | None = None, *, keep_log: bool, dask_worker: Any = None) -> None:
+    """Delete what this host keeps of run ``key`` once focusq holds its end (``path``:
+    its log as its own worker named it)."""
+    if path is not None and path.endswith(".log"):
+        prefix = path.removesuffix(".log")
+    else:
+        prefix = os.path.join(log_root(dask_worker), key)
+    for suffix in [".exit", ".run"] + ([] if keep_log else [".log"]):
         with contextlib.suppress(OSError):
-            os.unlink(os.path.join(root, name))
+            os.unlink(prefix + suffix)
 
 
 class Cleanup(WorkerPlugin):
@@ -214,9 +240,12 @@ class Cleanup(WorkerPlugin):
     start on this host), and the running ones when a worker closes on purpose."""
 
     name = "focusq-cleanup"
+    idempotent = True
+    """Registered once: every focusq worker's ``open`` registers it again, and replacing a
+    plugin tears the old one down (which would stop every running job)."""
 
     def setup(self, worker: Any) -> None:
-        root = log_root()
+        root = log_root(worker)
         for name in os.listdir(root):
             if not name.endswith(".run"):
                 continue
@@ -242,11 +271,14 @@ class Cleanup(WorkerPlugin):
                 os.unlink(claimed)
 
     def teardown(self, worker: Any) -> None:
+        if getattr(worker, "status", None) not in _CLOSING:
+            return  # the plugin is replaced or removed; the worker runs on, and its jobs
         for run in list(RUNS.values()):
             run.stop("interrupted")
 
 
 _LOST = "its Dask worker died while it ran"
+_CLOSING = (Status.closing, Status.closing_gracefully, Status.closed, Status.failed)
 
 
 def _wait(run: _Run, timeout: float | None) -> int:
