@@ -51,6 +51,45 @@ class GroupSettings(_Section):
     """Seconds between two starts in this group."""
     on_end: str | None = None
     """A shell command run when a run of the group's jobs ends, instead of ``hooks.on_end``."""
+    executor: str | None = None
+    """Where the group's jobs run (an ``[executors.NAME]``) unless a job says ``on:NAME``."""
+
+
+class ExecutorSettings(_Section):
+    """One ``[executors.NAME]`` table: more machines to run jobs on (a Dask cluster)."""
+
+    kind: Literal["dask"] = "dask"
+    address: str = ""
+    """A running Dask scheduler (``tls://host:8786``); empty: a cluster on this machine that
+    focusq starts itself (bound to 127.0.0.1) and ``focusq executor stop NAME`` stops."""
+    workers: int = Field(2, ge=1, le=64)
+    """Workers of a cluster focusq starts."""
+    threads: int = Field(1, ge=1, le=64)
+    """Threads (jobs at once) per worker of a cluster focusq starts."""
+    resources: dict[str, float] = Field(default_factory=dict)
+    """What each worker offers, e.g. ``{build = 1}``: ``res:build=1`` jobs go one per worker.
+    For a cluster at ``address``, what its workers were started with."""
+    max_parallel: int = Field(4, ge=1, le=1024)
+    """At most this many of the executor's jobs at once."""
+    follow_interval: float = Field(0.5, gt=0, le=60)
+    """Seconds between two pulls of a running job's log."""
+    keep_remote_logs: bool = False
+    """Keep a job's log on the worker's disk once the local copy is complete."""
+    insecure_network: bool = False
+    """Allow a plain ``tcp://`` address: the network to it is trusted (Dask runs pickled
+    code on its workers; anyone who can reach the scheduler can run code there)."""
+
+    @model_validator(mode="after")
+    def _safe_address(self) -> ExecutorSettings:
+        address = self.address
+        local = address.startswith(("tcp://127.0.0.1:", "tcp://localhost:", "tcp://[::1]:"))
+        if address and not address.startswith("tls://") and not local and not self.insecure_network:
+            raise ValueError(
+                f"address {address} is not tls://: anyone who can reach a Dask scheduler can "
+                "run code on its workers; use tls:// with certificates, or set "
+                "insecure_network = true if the network is yours alone"
+            )
+        return self
 
 
 class HookSettings(_Section):
@@ -76,6 +115,9 @@ class EngineSettings(_Section):
     """The longest delay between two attempts, in seconds."""
     default_estimate: float = Field(60.0, gt=0)
     """Seconds assumed for a job with no ``est:`` and no past runs."""
+    executor: str = "local"
+    """Where a job runs when neither ``on:NAME`` nor its group says: ``local`` or the name
+    of an ``[executors.NAME]``."""
     shared_state_words: list[str] = Field(
         default_factory=lambda: [
             "make",
@@ -227,6 +269,23 @@ class Settings(BaseSettings):
     """Job logs."""
     recurring: RecurringSettings = RecurringSettings()
     """Recurring jobs."""
+    executors: dict[str, ExecutorSettings] = Field(default_factory=dict)
+    """More machines to run jobs on, by name (``on:NAME``)."""
+
+    @model_validator(mode="after")
+    def _executors_exist(self) -> Settings:
+        known = {"local", *self.executors}
+        if "local" in self.executors:
+            raise ValueError("executors.local: the name local is this machine's; pick another")
+        named: list[tuple[str, str | None]] = [("engine.executor", self.engine.executor)]
+        named += [(f"groups.{g}.executor", s.executor) for g, s in self.groups.items()]
+        for where, name in named:
+            if name is not None and name not in known:
+                raise ValueError(
+                    f"{where} = {name!r} names no [executors.{name}] table "
+                    f"(known: {', '.join(sorted(known))})"
+                )
+        return self
 
     @model_validator(mode="after")
     def _blocks_make_sense(self) -> Settings:

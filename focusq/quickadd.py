@@ -39,8 +39,10 @@ class TaskDraft:
         "env",
         "environ",
         "estimate",
+        "executor",
         "gate",
         "group",
+        "hosts",
         "kind",
         "locks",
         "not_before",
@@ -48,6 +50,7 @@ class TaskDraft:
         "priority",
         "project",
         "recur",
+        "resources",
         "retries",
         "tags",
         "timeout",
@@ -86,6 +89,12 @@ class TaskDraft:
         """``catchup:``: what a late worker does about missed due times (one, all, none)."""
         self.overlap: bool | None = None
         """``overlap:yes``: runs of the series may overlap (by default they never do)."""
+        self.executor: str | None = None
+        """``on:NAME``: the executor that runs the job (``local``, or an [executors.NAME])."""
+        self.resources: dict[str, float] | None = None
+        """``res:KEY=N``: what a Dask worker must offer to run the job."""
+        self.hosts: list[str] | None = None
+        """``host:NAME``: the Dask workers (by host or address) the job may run on."""
 
     def __repr__(self) -> str:
         given = {k: getattr(self, k) for k in self.__slots__ if getattr(self, k) not in (None, [])}
@@ -143,6 +152,9 @@ def parse(
             f"'{draft.recur}' repeats a job: a creative task cannot recur; give its command "
             "after '--'"
         )
+    placed = draft.executor or draft.resources or draft.hosts
+    if placed and draft.kind is Kind.CREATIVE:
+        raise UserError("on:, res: and host: say where a job runs: a creative task runs in you")
     return draft
 
 
@@ -338,6 +350,27 @@ def _set_overlap(draft: TaskDraft, value: str, now: float) -> None:
     draft.overlap = _YES[value.lower()]
 
 
+def _set_on(draft: TaskDraft, value: str, now: float) -> None:
+    if not re.fullmatch(r"[A-Za-z0-9_.-]+", value):
+        raise UserError(f"'on:{value}' is not an executor name; use on:local or on:NAME")
+    draft.executor = value
+
+
+def _set_resource(draft: TaskDraft, value: str, now: float) -> None:
+    key, _, amount = value.partition("=")
+    try:
+        number = float(amount) if amount else 1.0
+    except ValueError:
+        number = -1.0
+    if not re.fullmatch(r"[A-Za-z0-9_.-]+", key) or not number > 0 or number == float("inf"):
+        raise UserError(f"'res:{value}' is not a resource; use res:build=1 or res:gpu")
+    draft.resources = {**(draft.resources or {}), key: number}
+
+
+def _set_host(draft: TaskDraft, value: str, now: float) -> None:
+    draft.hosts = [*(draft.hosts or []), value]
+
+
 _KEYS = {
     "project": _set_project,
     "pri": _set_priority,
@@ -354,4 +387,7 @@ _KEYS = {
     "cron": _set_cron,
     "catchup": _set_catch_up,
     "overlap": _set_overlap,
+    "on": _set_on,
+    "res": _set_resource,
+    "host": _set_host,
 }

@@ -77,8 +77,9 @@ def _namespace(data: dict[str, Any]) -> Any:
     # Tables whose keys are user data (lock patterns, group names) stay dicts.
     out = SimpleNamespace(**data)
     for name, value in data.items():
-        if isinstance(value, dict) and name not in ("locks", "groups", "keymap"):
+        if isinstance(value, dict) and name not in ("locks", "groups", "keymap", "executors"):
             setattr(out, name, SimpleNamespace(**value))
-    if isinstance(data.get("groups"), dict):
-        out.groups = {k: SimpleNamespace(**v) for k, v in data["groups"].items()}
+    for table in ("groups", "executors"):
+        if isinstance(data.get(table), dict):
+            setattr(out, table, {k: SimpleNamespace(**v) for k, v in data[table].items()})
     return out

@@ -205,6 +205,7 @@ def commands() -> dict[str, tuple[str, Callable[[argparse.ArgumentParser], None]
         review_args,
     )
     from focusq.cli.doctor import doctor_args
+    from focusq.cli.executors import executor_args
     from focusq.cli.groups import group_args
     from focusq.cli.jobs import action_args, batch_args, log_args, wait_args, worker_args
     from focusq.cli.recurring import install_timer_args, ls_args
@@ -266,6 +267,10 @@ def commands() -> dict[str, tuple[str, Callable[[argparse.ArgumentParser], None]
         "install-timer": (
             "Write a systemd user timer that starts a worker when a recurring job is due.",
             install_timer_args,
+        ),
+        "executor": (
+            "Executors: where jobs run; start or stop the Dask cluster focusq runs for one.",
+            executor_args,
         ),
         "doctor": (
             "Check the setup: data, database, worker, config, themes, terminal.",

@@ -183,6 +183,9 @@ def task_detail(r: dict[str, Any], runs: Sequence[dict[str, Any]] = ()) -> str:
             if run["exit_code"] is not None:
                 result += f" (exit {run['exit_code']})"
             out.append(f"  #{run['attempt']}  {_time(run['started_at'])}  {took:>6}  {result}")
+            if run.get("executor"):  # it ran on another machine
+                host = f" on {visible(run['host'])}" if run.get("host") else ""
+                out.append(f"      ran by {visible(run['executor'])}{host}")
             out.append(f"      log {visible(run['log_path'])}")
         last = runs[-1].get("tail")
         if last:

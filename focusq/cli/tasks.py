@@ -245,10 +245,19 @@ def cmd_add(args: argparse.Namespace) -> int:
         )
     paths = Paths.from_env()
     config = cached_settings(paths)
+    executor = "local"
+    if draft.kind is Kind.MECHANICAL:
+        from focusq.cli.placement import executor_of
+
+        executor = executor_of(draft, config)
     if draft.kind is Kind.MECHANICAL and draft.command and draft.cwd:
         from focusq.engine.shared import implicit_lock
 
         lock = implicit_lock(draft.command, draft.cwd, config.engine.shared_state_words)
+        if lock and executor != "local":
+            from focusq.cli.placement import remote_worktree
+
+            lock = remote_worktree(lock, executor, draft.cwd)
         if lock and lock not in (draft.locks or []):
             draft.locks = [*(draft.locks or []), lock]
     with open_store(paths, config) as store:

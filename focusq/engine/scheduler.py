@@ -36,6 +36,8 @@ class Job:
     locks: tuple[str, ...] = ()
     group: str | None = None
     not_before: float | None = None
+    executor: str | None = None
+    """``on:NAME``; ``None``: its group's executor, else the default one."""
 
     @classmethod
     def of(cls, record: Mapping[str, Any], estimate: float) -> Job:
@@ -50,6 +52,7 @@ class Job:
             locks=tuple(record["locks"]),
             group=record["group"],
             not_before=record["at"],
+            executor=record.get("executor"),
         )
 
 
@@ -69,6 +72,10 @@ class Limits:
     group_stagger: Mapping[str, float] = field(default_factory=dict)
     paused_groups: frozenset[str] = frozenset()
     """Groups whose jobs start nothing new (``focusq group pause``)."""
+    executor_caps: Mapping[str, int] = field(default_factory=dict)
+    """Jobs at once per executor other than ``local`` (whose cap is :attr:`max_parallel`)."""
+    group_executors: Mapping[str, str] = field(default_factory=dict)
+    default_executor: str = "local"
 
     @classmethod
     def of(cls, settings: Any, changed: Mapping[str, Mapping[str, Any]] | None = None) -> Limits:
@@ -84,7 +91,24 @@ class Limits:
             group_caps=caps,
             group_stagger={n: g.stagger for n, g in groups.items() if g.stagger},
             paused_groups=frozenset(n for n, s in changed.items() if s.get("paused")),
+            executor_caps={n: e.max_parallel for n, e in settings.executors.items()},
+            group_executors={n: g.executor for n, g in groups.items() if g.executor},
+            default_executor=settings.engine.executor,
         )
+
+    def executor_of(self, job: Job) -> str:
+        """Where ``job`` runs: its ``on:NAME``, else its group's executor, else the default."""
+        return self.executor_for(job.executor, job.group)
+
+    def executor_for(self, executor: str | None, group: str | None) -> str:
+        if executor:
+            return executor
+        if group and group in self.group_executors:
+            return self.group_executors[group]
+        return self.default_executor
+
+    def executor_cap(self, name: str) -> int:
+        return self.max_parallel if name == "local" else self.executor_caps.get(name, 0)
 
     def lock_cap(self, key: str) -> int:
         """Holders allowed for ``key``: the first matching pattern's cap, else 1."""
@@ -183,7 +207,12 @@ def choose(
     Also returns when a stagger lets a waiting job start. Reads ``ready`` only as far as
     the free slots need.
     """
-    slots = limits.max_parallel - len(running)
+    in_executor: dict[str, int] = defaultdict(int)
+    for job in running:
+        in_executor[limits.executor_of(job)] += 1
+    names = {"local", *limits.executor_caps}
+    free = {n: limits.executor_cap(n) - in_executor[n] for n in names}
+    slots = sum(max(0, n) for n in free.values())
     if slots <= 0:
         return [], None
     last_start = dict(last_start or {})
@@ -200,6 +229,9 @@ def choose(
     for job in ready:
         if slots <= 0:
             break
+        executor = limits.executor_of(job)
+        if free.get(executor, 0) <= 0:
+            continue
         if any(held[key] >= limits.lock_cap(key) for key in job.locks):
             continue
         if job.group:
@@ -218,6 +250,7 @@ def choose(
         for key in job.locks:
             held[key] += 1
         start.append(job.id)
+        free[executor] -= 1
         slots -= 1
     return start, wake_at
 

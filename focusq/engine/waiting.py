@@ -61,8 +61,15 @@ def waiting_for(
         in_group = sum(1 for o in running if o["group"] == group)
         if in_group >= cap:
             return f"group {group} full ({in_group}/{cap})"
-    if len(running) >= limits.max_parallel:
-        return f"cap {limits.max_parallel} reached"
+    executor = limits.executor_for(job.get("executor"), group)
+    cap = limits.executor_cap(executor)
+    if cap <= 0:
+        return f"executor {executor} is not configured"
+    mine = [o for o in running if limits.executor_for(o.get("executor"), o["group"]) == executor]
+    if len(mine) >= cap and executor == "local":
+        return f"cap {cap} reached"
+    if len(mine) >= cap:
+        return f"{executor} full ({len(mine)}/{cap})"
     return ""
 
 

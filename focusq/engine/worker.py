@@ -19,7 +19,8 @@ from typing import Any
 from focusq.config import Settings, load_settings
 from focusq.engine import lease, runner, runs
 from focusq.engine.active import Active
-from focusq.engine.executor import Executor, Live, Recovered, RunHandle, RunSpec
+from focusq.engine.executor import Executor, Gone, Live, Recovered, RunEnd, RunHandle
+from focusq.engine.executors import Executors
 from focusq.engine.faults import pause_point
 from focusq.engine.hooks import Hooks
 from focusq.engine.local_executor import LocalExecutor
@@ -31,7 +32,6 @@ from focusq.engine.scheduler import Job, Limits, choose
 from focusq.engine.series import Series
 from focusq.errors import FocusqError
 from focusq.paths import Paths, make_private_dir
-from focusq.quickadd import command_text
 from focusq.states import EventKind, TaskStatus
 from focusq.store.aio import Store
 from focusq.store.driver import clear_damage, mark_damaged
@@ -88,7 +88,7 @@ class Worker:
         """This database's id, in every job's run tag (read when the worker starts)."""
         self.local: LocalExecutor | None = None
         """Runs jobs on this machine through the job supervisor (made in :meth:`run`)."""
-        self.executors: dict[str, Executor] = {}
+        self.executors: Executors | None = None
         self.hooks: Hooks
         """``[hooks] on_end``, run once per finished run (made in :meth:`run`)."""
 
@@ -120,7 +120,7 @@ class Worker:
                 grace=self.settings.engine.kill_grace,
                 same_boot=previous is None or previous["boot_id"] == runner.boot_id(),
             )
-            self.executors = {"local": self.local}
+            self.executors = Executors(self.local, self.settings, self.paths.home, self.database_id)
             await self.local.open()
             await self._recover()
             self.local.recovered()
@@ -136,8 +136,8 @@ class Worker:
                 await heartbeat
             for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGCHLD):
                 loop.remove_signal_handler(sig)
-            for executor in self.executors.values():
-                await executor.close()
+            if self.executors is not None:
+                await self.executors.close()
             await lease.give_up(self.store, me["pid"])
             log.info("worker %d stopped; %d job(s) left running", me["pid"], len(self.active))
 
@@ -214,12 +214,24 @@ class Worker:
         self.queue.recovered(open_jobs, statuses)
         await self._load_queued()
         running = {j["run"]["id"]: j for j in open_jobs if j["status"] in RUNNING and j["run"]}
-        rows = [{**j["run"], "task_id": j["id"], "timeout": j["timeout"]} for j in running.values()]
-        executor = self.local
-        assert executor is not None
-        found = await executor.recover(rows, self._ended) if rows else {}
-        for run_id, what in found.items():
-            steps.extend(self._recovered(running[run_id], executor, what))
+        assert self.executors is not None
+        names = sorted({j["run"]["executor"] for j in running.values()})
+        for name in names:
+            rows = [
+                {**j["run"], "task_id": j["id"], "timeout": j["timeout"]}
+                for j in running.values()
+                if j["run"]["executor"] == name
+            ]
+            executor = await self.executors.get(name)
+            if isinstance(executor, str):  # unreachable: what ran there is lost to focusq
+                end = RunEnd(None, why=f"{executor}: exit code unknown")
+                for row in rows:
+                    gone = Gone(end, runner.now())
+                    steps.extend(self._recovered(running[row["id"]], self.executors.local, gone))
+                continue
+            found = await executor.recover(rows, self._ended)
+            for run_id, what in found.items():
+                steps.extend(self._recovered(running[run_id], executor, what))
         if steps:
             await self.store.run(base.apply(steps))
         self._forget_evidence()
@@ -337,7 +349,10 @@ class Worker:
             running = [self._job(self.jobs[t]) for t in self.active if t in self.jobs]
             starts, stagger = choose(ready.ready(), running, self.limits, now, self.last_start)
             wake_at = min((t for t in (ready.wake_at, stagger) if t is not None), default=None)
-        claims = [jobs.claim(task_id, now, self.paths.logs) for task_id in starts]
+        where = {
+            j.id: self.limits.executor_of(j) for j in self.queue.queued.values() if j.id in starts
+        }
+        claims = [jobs.claim(t, now, self.paths.logs, where[t]) for t in starts]
         claimed: list[Any] = []
         if steps or claims:
             seen = max(self.last_event, self._written)
@@ -350,15 +365,18 @@ class Worker:
                 self.wake.set()
             else:
                 claimed = fresh
-        for executor in self.executors.values():
+        assert self.executors is not None
+        for executor in self.executors:
             mine = [a.handle for a in known if a.executor is executor]
             over = [a.handle for a in settled if a.executor is executor]
             if mine or over:
                 executor.acknowledge(mine, over)
-        for claim in claimed:
+        assert self.executors is not None
+        for task_id, claim in zip(starts, claimed, strict=True):
             if claim is not None:
                 self.queue.claimed(claim["job"])
-                self._pending.extend(self._spawn(claim["job"], claim, now))
+                executor = await self.executors.get(where[task_id])
+                self._pending.extend(self._spawn(claim["job"], claim, executor, now))
         if self._pending:
             self._arm_flush()
         if planned:
@@ -405,24 +423,14 @@ class Worker:
 
     # -- starting ---------------------------------------------------------------------------
 
-    def _spawn(self, job: dict[str, Any], claim: dict[str, Any], now: float) -> list[Any]:
-        tag = self._tag(claim["run_id"])
-        executor = self.local
-        assert executor is not None
-        spec = RunSpec(
-            run_id=claim["run_id"],
-            task_id=job["id"],
-            attempt=claim["attempt"],
-            tag=tag,
-            argv=job["command"],
-            cwd=job["cwd"] or self.paths.home,
-            env=runs.job_environment(job, claim["attempt"], tag, self._base_env),
-            log_path=claim["log_path"],
-            display=command_text(job["command"]),
-            timeout=job["timeout"],
-            grace=self.settings.engine.kill_grace,
-        )
+    def _spawn(
+        self, job: dict[str, Any], claim: dict[str, Any], executor: Executor | str, now: float
+    ) -> list[Any]:
+        assert self.executors is not None
         try:
+            if isinstance(executor, str):
+                raise SpawnError(executor)
+            spec = self.executors.spec(executor.name, job, claim, self._base_env)
             handle = executor.start(spec, self._started, self._ended)
         except SpawnError as exc:
             log.info("job #%d could not start: %s", job["id"], exc)
@@ -444,7 +452,8 @@ class Worker:
         if active is None or active.handle is not handle or handle.pid is None:
             return
         log.debug("job #%d runs as pid %d", active.task_id, handle.pid)
-        self._pending.append(jobs.record_spawn(active.run_id, handle.pid, handle.pid))
+        host = None if active.executor is self.local else handle.host
+        self._pending.append(jobs.record_spawn(active.run_id, handle.pid, handle.pid, host))
         self._pending_known.append(active)
         # Written with the next tick's transaction (the supervisor writes a pid file if
         # this worker dies before then), or within a moment if nothing else happens.

@@ -189,6 +189,13 @@ MIGRATIONS: tuple[str, ...] = (
     );
     CREATE INDEX recurring_runs_by_template ON recurring_runs (template_id, task_id);
     """,
+    # 9: where a job runs (on:NAME, res:KEY=N, host:NAME) and where each run ran.
+    """
+    ALTER TABLE tasks ADD COLUMN executor TEXT;
+    ALTER TABLE tasks ADD COLUMN placement TEXT NOT NULL DEFAULT '{}';
+    ALTER TABLE runs ADD COLUMN executor TEXT;
+    ALTER TABLE runs ADD COLUMN host TEXT;
+    """,
 )
 
 LATEST = len(MIGRATIONS)

@@ -36,7 +36,8 @@ OPEN_JOB = ("queued", "waiting", "held", "running", "paused")
 _JOB_SELECT = f"""
     SELECT {TASK_COLUMNS},
            r.id AS run_id, r.attempt AS run_attempt, r.pid AS run_pid,
-           r.pgid AS run_pgid, r.started_at AS run_started_at, r.log_path AS run_log
+           r.pgid AS run_pgid, r.started_at AS run_started_at, r.log_path AS run_log,
+           r.executor AS run_executor, r.host AS run_host
     FROM tasks t
     LEFT JOIN runs r ON r.task_id = t.id AND r.ended_at IS NULL
 """
@@ -62,6 +63,8 @@ def _job_record(row: Any) -> Record:
     record["intent"] = row["intent"]
     record["budget_from"] = row["budget_from"]
     record["attempts_left"] = row["retries"] + 1 - (row["attempts"] - row["budget_from"])
+    record["executor"] = row["executor"]
+    record["placement"] = json.loads(row["placement"])
     record["run"] = (
         None
         if row["run_id"] is None
@@ -72,6 +75,8 @@ def _job_record(row: Any) -> Record:
             "pgid": row["run_pgid"],
             "started_at": row["run_started_at"],
             "log_path": row["run_log"],
+            "executor": row["run_executor"] or "local",
+            "host": row["run_host"],
         }
     )
     return record
@@ -91,7 +96,7 @@ def durations_of_ok_runs(limit: int = 20000) -> Op[list[tuple[str, str, float]]]
     return [(r[0], r[1] or "", float(r[2])) for r in rows]
 
 
-def claim(task_id: int, now: float, log_dir: str) -> Op[Record | None]:
+def claim(task_id: int, now: float, log_dir: str, executor: str = "local") -> Op[Record | None]:
     """Part of a write transaction: queued -> running with a new Run; ``None`` if not queued.
 
     Returns the run's id, attempt and log, and the job's whole record (``job``) with the
@@ -111,10 +116,10 @@ def claim(task_id: int, now: float, log_dir: str) -> Op[Record | None]:
     log_path = f"{log_dir}/{task_id}-{attempt}.log"
     run = yield (
         """
-        INSERT INTO runs (task_id, attempt, started_at, log_path) VALUES (?, ?, ?, ?)
-        RETURNING id
+        INSERT INTO runs (task_id, attempt, started_at, log_path, executor)
+        VALUES (?, ?, ?, ?, ?) RETURNING id
         """,
-        (task_id, attempt, now, log_path),
+        (task_id, attempt, now, log_path, None if executor == "local" else executor),
     )
     payload = {"from": "queued", "to": "running", "attempt": attempt}
     yield from event(task_id, EventKind.STATUS, payload, now)
@@ -127,9 +132,9 @@ def claim(task_id: int, now: float, log_dir: str) -> Op[Record | None]:
     return {"run_id": int(run[0][0]), "attempt": attempt, "log_path": log_path, "job": job}
 
 
-def record_spawn(run_id: int, pid: int, pgid: int) -> Op[None]:
-    """Part of a write transaction: the process a run started."""
-    yield ("UPDATE runs SET pid = ?, pgid = ? WHERE id = ?", (pid, pgid, run_id))
+def record_spawn(run_id: int, pid: int, pgid: int, host: str | None = None) -> Op[None]:
+    """Part of a write transaction: the process a run started (on ``host``: not here)."""
+    yield ("UPDATE runs SET pid = ?, pgid = ?, host = ? WHERE id = ?", (pid, pgid, host, run_id))
 
 
 def finish(

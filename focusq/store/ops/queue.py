@@ -26,7 +26,7 @@ PAGE = 1000
 
 _VIEW = """
     SELECT t.id, t.kind, t.status, t.intent, t.priority, t.created_at, t.estimate,
-           t.locks, t.grp, t.not_before, t.command, t.cwd,
+           t.locks, t.grp, t.not_before, t.command, t.cwd, t.executor,
            (SELECT json_group_array(dep_id) FROM deps WHERE task_id = t.id AND kind = 'after')
                AS after_ids,
            (SELECT json_group_array(dep_id) FROM deps WHERE task_id = t.id AND kind = 'afterany')
@@ -50,6 +50,7 @@ def _view(row: Any) -> Record:
         "locks": json.loads(row["locks"]),
         "group": row["grp"],
         "at": row["not_before"],
+        "executor": row["executor"],
         # What runs of the same job share (``engine.outcome.key``): command JSON and folder.
         "_key": (row["command"] or "null", row["cwd"] or ""),
     }

@@ -61,8 +61,8 @@ def _insert(
         """
         INSERT INTO tasks (title, kind, status, priority, tags, project, command, cwd, env,
                            locks, estimate, timeout, retries, grp, gate, not_before,
-                           created_at, updated_at, environ_id)
-        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                           created_at, updated_at, environ_id, executor, placement)
+        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
         RETURNING id
         """,
         (
@@ -85,6 +85,8 @@ def _insert(
             now,
             now,
             (yield from _environment_id(draft.environ)),
+            draft.executor,
+            placement_json(draft.resources, draft.hosts),
         ),
     )
     task_id = int(rows[0][0])
@@ -102,6 +104,16 @@ def _insert(
     elif not batch and (yield ("SELECT 1 FROM focus_sessions WHERE ended_at IS NULL", ())):
         yield from interruption(f"added #{task_id} {draft.title}", now, "quickadd", task_id)
     return task_id
+
+
+def placement_json(resources: dict[str, float] | None, hosts: list[str] | None) -> str:
+    """Where on its executor a job may run, as stored: ``{"resources": ..., "hosts": ...}``."""
+    placed: dict[str, Any] = {}
+    if resources:
+        placed["resources"] = resources
+    if hosts:
+        placed["hosts"] = hosts
+    return json.dumps(placed, sort_keys=True)
 
 
 def _first_status(draft: TaskDraft, held: bool) -> TaskStatus:
@@ -231,6 +243,10 @@ def edit_task(task_id: int, draft: TaskDraft, now: float) -> Op[Record]:
         "not_before": _given(draft.not_before, old["at"]),
         "updated_at": now,
     }
+    if draft.executor is not None:
+        changes["executor"] = None if draft.executor == "local" else draft.executor
+    if draft.resources is not None or draft.hosts is not None:
+        changes["placement"] = placement_json(draft.resources, draft.hosts)
     if kind is Kind.CREATIVE:
         changes["cwd"] = None
     if unset:

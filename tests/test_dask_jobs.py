@@ -1,0 +1,153 @@
+"""Jobs on a Dask cluster through the whole of focusq: add on:NAME, the worker, the runs.
+
+The executor in the config has no address, so the worker starts a loopback cluster of its
+own (scheduler and workers on 127.0.0.1, detached); ``focusq executor stop`` stops it, and
+the fixture makes sure it is stopped whatever happens.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.engine_helpers import Focusq, db_rows, poll, runs, task
+
+pytestmark = pytest.mark.slow
+
+pytest.importorskip("distributed")
+
+from focusq.engine import dask_cluster  # noqa: E402
+
+CONFIG = """
+[executors.here]
+workers = 2
+threads = 1
+max_parallel = 2
+follow_interval = 0.1
+resources = {build = 1}
+"""
+
+
+@pytest.fixture
+def dq(fq: Focusq, tmp_path: Path) -> Iterator[Focusq]:
+    config = tmp_path / "config.toml"
+    config.write_text(CONFIG)
+    fq.env["FOCUSQ_CONFIG_FILE"] = str(config)
+    try:
+        yield fq
+    finally:
+        dask_cluster.stop(str(fq.home / "executors" / "here"))
+
+
+def start_worker(fq: Focusq) -> subprocess.Popen[bytes]:
+    log = open(fq.home / "test-worker.log", "ab")  # noqa: SIM115 - the worker keeps it
+    worker = subprocess.Popen(
+        [sys.executable, "-m", "focusq", "worker", "--foreground"],
+        cwd=fq.workdir,
+        env=fq.env,
+        stdout=log,
+        stderr=log,
+    )
+    fq.workers.append(worker)  # type: ignore[arg-type]
+    poll(lambda: db_rows(fq.home, "SELECT pid FROM lease WHERE pid = ?", worker.pid), what="lease")
+    return worker
+
+
+def test_a_job_runs_on_the_cluster_and_says_where(dq: Focusq) -> None:
+    job = dq.add("on:here", "--shell", "--", "echo hi from $(hostname); exit 3")
+    start_worker(dq)
+    assert dq.wait(job, timeout=120).returncode == 1
+    ended = task(dq.home, job)
+    assert (ended["status"], ended["exit_code"]) == ("failed", 3)
+    [run] = runs(dq.home, job)
+    assert run["executor"] == "here"
+    assert run["host"] == os.uname().nodename
+    log = Path(run["log_path"]).read_text()
+    assert log.startswith("# focusq: ")
+    assert f"hi from {os.uname().nodename}\n" in log
+    shown = dq("show", str(job))
+    assert f"ran by here on {os.uname().nodename}" in shown.stdout
+
+
+def test_placement_that_cannot_run_is_refused_at_add(dq: Focusq) -> None:
+    for words, says in (
+        (["on:nowhere"], "'on:nowhere' names no executor"),
+        (["on:here", "res:gpu=1"], "no worker of executor here offers it"),
+        (["res:build=1"], "add on:NAME too"),
+    ):
+        result = dq("add", *words, "--", "true")
+        assert result.returncode == 2, result
+        assert says in result.stderr
+        assert result.stderr.count("\n") == 1
+    assert db_rows(dq.home, "SELECT count(*) FROM tasks") in ([], [(0,)])  # nothing written
+    ok = dq("add", "on:here", "res:build=1", "--", "true")
+    assert ok.returncode == 0, ok.stderr
+
+
+def test_cancel_on_the_cluster_keeps_the_exit_status(dq: Focusq) -> None:
+    script = "trap 'echo stopping; exit 7' TERM; echo ready; while :; do sleep 0.05; done"
+    job = dq.add("on:here", "--shell", "--", script)
+    start_worker(dq)
+
+    def ready() -> bool:
+        found = runs(dq.home, job)
+        log = Path(found[0]["log_path"]) if found else None
+        return log is not None and log.exists() and "ready" in log.read_text().split("\n", 3)[-1]
+
+    poll(ready, timeout=120, what="the job to start on the cluster")
+    assert dq("cancel", str(job)).returncode == 0
+    assert dq.wait(job, timeout=60).returncode == 1
+    ended = task(dq.home, job)
+    assert (ended["status"], ended["exit_code"]) == ("cancelled", 7)
+    assert Path(runs(dq.home, job)[0]["log_path"]).read_text().endswith("stopping\n")
+
+
+def test_a_killed_worker_re_attaches_to_a_job_on_the_cluster(dq: Focusq) -> None:
+    gate = dq.workdir / "go"
+    marks = dq.workdir / "marks"
+    script = f"echo start >> {marks}; while [ ! -e {gate} ]; do sleep 0.05; done; echo end"
+    job = dq.add("on:here", "--shell", "--", script)
+    worker = start_worker(dq)
+    poll(lambda: marks.exists(), timeout=120, what="the job to start")
+    poll(lambda: runs(dq.home, job)[0]["host"], what="its start recorded")
+    worker.send_signal(signal.SIGKILL)
+    worker.wait()
+    start_worker(dq)
+    gate.touch()
+    assert dq.wait(job, timeout=60).returncode == 0
+    [run] = runs(dq.home, job)  # re-attached: never started twice
+    assert (run["result"], run["exit_code"]) == ("ok", 0)
+    assert marks.read_text() == "start\n"
+    assert Path(run["log_path"]).read_text().endswith("end\n")
+
+
+def test_executor_stop_stops_the_cluster_focusq_started(dq: Focusq) -> None:
+    job = dq.add("on:here", "--", "true")
+    start_worker(dq)
+    assert dq.wait(job, timeout=120).returncode == 0
+    cluster = dask_cluster.read(str(dq.home / "executors" / "here"))
+    assert cluster is not None
+    listed = dq("executor")
+    assert f"focusq's cluster at {cluster.address}" in listed.stdout
+    for worker in dq.workers:
+        worker.terminate()
+        worker.wait()
+    stopped = dq("executor", "stop", "here")
+    assert stopped.returncode == 0 and "stopped" in stopped.stdout
+    pids = [cluster.scheduler, *cluster.workers]
+    poll(lambda: not any(_alive(p) for p in pids), what="every cluster process gone")
+    assert dq("executor", "stop", "nowhere").returncode == 2
+
+
+def _alive(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat") as file:
+            return file.read().rsplit(")", 1)[1].split()[0] not in ("Z", "X")
+    except OSError:
+        return False
