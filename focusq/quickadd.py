@@ -119,8 +119,13 @@ def parse(
     """
     draft = TaskDraft()
     title: list[str] = []
-    for word in _words(words):
-        if not _token(draft, word, now=now, editing=editing):
+    words = list(_words(words))
+    # on:, res: and host: place a job; in a task with no command they are title words
+    # ("call Bob on:monday").
+    job = command is not None or editing or bool({"~mech", "~mechanical"} & set(words))
+    for word in words:
+        placing = word.partition(":")[0].lower() in _PLACEMENT and ":" in word
+        if (placing and not job) or not _token(draft, word, now=now, editing=editing):
             title.append(word)
     draft.title = " ".join(title) or None
     if (draft.catch_up is not None or draft.overlap is not None) and not (draft.recur or editing):
@@ -370,6 +375,8 @@ def _set_resource(draft: TaskDraft, value: str, now: float) -> None:
 def _set_host(draft: TaskDraft, value: str, now: float) -> None:
     draft.hosts = [*(draft.hosts or []), value]
 
+
+_PLACEMENT = ("on", "res", "host")
 
 _KEYS = {
     "project": _set_project,

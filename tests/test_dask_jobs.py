@@ -151,3 +151,21 @@ def _alive(pid: int) -> bool:
             return file.read().rsplit(")", 1)[1].split()[0] not in ("Z", "X")
     except OSError:
         return False
+
+
+def test_placement_words_in_a_task_with_no_command_stay_in_its_title() -> None:
+    from focusq import quickadd
+
+    draft = quickadd.parse(["call Bob on:monday about host:port"], None, now=0)
+    assert (draft.title, draft.executor, draft.hosts) == (
+        "call Bob on:monday about host:port",
+        None,
+        None,
+    )
+    job = quickadd.parse(["build", "on:farm", "res:build=2", "host:box"], ["make"], now=0)
+    assert (job.title, job.executor, job.resources, job.hosts) == (
+        "build",
+        "farm",
+        {"build": 2.0},
+        ["box"],
+    )

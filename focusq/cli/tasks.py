@@ -53,6 +53,12 @@ quick-add grammar (focusq add / focusq edit):
   group:NAME       a group with its own cap and failure policy
   gate:approve     wait for 'focusq approve ID' before starting
   at:HH:MM         not before this time (the next one); at:2026-11-24T09:00
+  every:1d|2h|mon-fri  a recurring job: a run at each due time (with at:HH:MM)
+  cron:"0 3 * * 1" a recurring job on a cron schedule
+  catchup:one|all|none  due times missed while no worker ran; overlap:yes lets runs overlap
+  on:NAME          run on an executor from [executors.NAME] (on:local: this machine)
+  res:KEY=N        a Dask worker resource the job needs (res:build=1)
+  host:NAME        only on the Dask workers of this host
   ~mech ~creative  override the inferred kind
 """
 
