@@ -50,6 +50,11 @@ class DayLog:
     history: dict[str, Any] = dataclasses.field(default_factory=dict)
     """The tasks finished this day and all their focus and status events
     (``ops.review.done_history``): for their estimates against the time they took."""
+    elsewhere: dict[tuple[int, int], tuple[str, str | None]] = dataclasses.field(
+        default_factory=dict
+    )
+    """(task, attempt) -> the executor and host of each run that did not run on this
+    machine (the host ``None`` until the run reported it)."""
 
     @classmethod
     def of(cls, day: date, rows: dict[str, Any], blocks: Sequence[Block], now: float) -> DayLog:

@@ -8,24 +8,24 @@ clock: times are shown in local time, from the review's own timestamps.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Sequence
 from datetime import date, datetime
 from html import escape
 from typing import Any
 
 from focusq.review.figures import (
     CARRIED_FLAG,
-    FAILED_RESULTS,
     DoneTask,
     Failure,
     Review,
-    Span,
     Timeline,
     Unfinished,
 )
 from focusq.review.planned import text_lines as planned_text
 from focusq.review.planned import total_words
 from focusq.review.recurring import missed_words
+from focusq.review.timeline import UNTRACKED, hour_ticks, label_width, lanes, span_kind
+from focusq.review.timeline import lane_cells as lane_cells
+from focusq.review.timeline import text_timeline as text_timeline
 
 ANSWER_WORDS = {"carry": "carried to tomorrow", "backlog": "sent to the backlog", "drop": "dropped"}
 
@@ -50,6 +50,13 @@ def duration(seconds: float) -> str:
 def clock(at: float) -> str:
     """``14:05`` in local time."""
     return f"{datetime.fromtimestamp(at):%H:%M}"
+
+
+def ran_on(executor: str | None, host: str | None) -> str:
+    """``on build-farm (vm3)``: where a run ran, when not on this machine (else ``""``)."""
+    if executor is None:
+        return ""
+    return f"on {executor} ({host})" if host else f"on {executor}"
 
 
 def gain(review: Review) -> str:
@@ -193,109 +200,6 @@ def _plain(value: Any) -> Any:
     }
 
 
-# -- timeline geometry ----------------------------------------------------------------------
-
-
-def lane_cells(spans: Sequence[Span], start: float, end: float, width: int) -> list[Span | None]:
-    """Which span each of ``width`` cells shows: the one covering most of the cell."""
-    step = (end - start) / width
-    best: list[tuple[float, Span | None]] = [(0.0, None)] * width
-    for span in spans:
-        first = max(0, int((span.start - start) / step))
-        last = min(width - 1, int((span.end - start) / step))
-        for cell in range(first, last + 1):
-            lo, hi = start + cell * step, start + (cell + 1) * step
-            covered = min(hi, span.end) - max(lo, span.start)
-            if covered > best[cell][0]:
-                best[cell] = (covered, span)
-    return [span for _, span in best]
-
-
-def block_cells(timeline: Timeline, width: int) -> list[str]:
-    """The block mode at the middle of each cell: ``sync``, ``async`` or ``free``."""
-    step = (timeline.end - timeline.start) / width
-    out = []
-    for cell in range(width):
-        middle = timeline.start + (cell + 0.5) * step
-        mode = next((b.mode for b in timeline.blocks if b.start <= middle < b.end), "free")
-        out.append(mode)
-    return out
-
-
-def hour_ticks(timeline: Timeline, width: int) -> list[tuple[int, str]]:
-    """(cell, ``HH``) for each whole hour on the timeline."""
-    step = (timeline.end - timeline.start) / width
-    ticks = []
-    first = datetime.fromtimestamp(timeline.start).replace(minute=0, second=0, microsecond=0)
-    at = first.timestamp()
-    while at < timeline.end:
-        if at >= timeline.start:
-            ticks.append((round((at - timeline.start) / step), f"{datetime.fromtimestamp(at):%H}"))
-        at += 3600
-    return ticks
-
-
-UNTRACKED = "untracked"
-"""The ``result`` of the spans that draw untracked time in the focus lane."""
-
-
-def lanes(timeline: Timeline) -> list[tuple[str, list[Span]]]:
-    """The timeline's lanes, named: focus first (its untracked gaps drawn as spans whose
-    result is :data:`UNTRACKED`), then one per job slot."""
-    gaps = [Span(g.start, g.end, 0, UNTRACKED, UNTRACKED) for g in timeline.untracked]
-    focus = sorted([*timeline.focus, *gaps], key=lambda s: s.start)
-    return [("focus", focus)] + [(f"slot {n}", lane) for n, lane in enumerate(timeline.slots, 1)]
-
-
-def axis_line(timeline: Timeline, width: int) -> str:
-    """Hour labels placed over their cells."""
-    line = [" "] * width
-    for cell, label in hour_ticks(timeline, width):
-        end = cell + len(label)
-        if end <= width and all(c == " " for c in line[max(0, cell - 1) : end]):
-            line[cell:end] = label
-    return "".join(line).rstrip()
-
-
-def span_kind(span: Span) -> str:
-    """How a span is drawn: ``focus``, ``ok``, ``failed``, ``running``, ``untracked`` or
-    ``other``."""
-    if span.result is None:
-        return "running"
-    if span.result in ("focus", "ok", UNTRACKED):
-        return span.result
-    return "failed" if span.result in FAILED_RESULTS else "other"
-
-
-SPAN_CHARS = {
-    "focus": "█",
-    "ok": "█",
-    "running": "▒",
-    "failed": "x",
-    "other": "░",
-    UNTRACKED: "·",
-}
-"""How a cell of each kind of span is drawn in plain text (failures stand out uncoloured)."""
-
-
-def span_char(span: Span | None) -> str:
-    """The plain-text cell for a span."""
-    return " " if span is None else SPAN_CHARS[span_kind(span)]
-
-
-def text_timeline(timeline: Timeline, width: int) -> list[str]:
-    """The timeline in plain characters: an hour axis, the blocks, then each lane."""
-    label = 8
-    cells = max(24, width - label)
-    modes = {"sync": "s", "async": "a", "free": " "}
-    rows = [f"{'time':<{label}}" + axis_line(timeline, cells)]
-    rows.append(f"{'blocks':<{label}}" + "".join(modes[m] for m in block_cells(timeline, cells)))
-    for name, spans in lanes(timeline):
-        line = "".join(span_char(s) for s in lane_cells(spans, timeline.start, timeline.end, cells))
-        rows.append(f"{name:<{label}}{line}".rstrip())
-    return rows
-
-
 # -- the terminal report --------------------------------------------------------------------
 
 
@@ -353,15 +257,16 @@ def _done_time(task: DoneTask) -> str:
     if task.kind == "creative":
         return f"{duration(task.focus_seconds)} focus"
     runs = f", {task.runs} runs" if task.runs > 1 else ""
-    return f"{duration(task.run_seconds)} run{runs}"
+    where = f" {ran_on(task.executor, task.host)}" if task.executor else ""
+    return f"{duration(task.run_seconds)} run{runs}{where}"
 
 
 def _failure_words(failure: Failure) -> str:
     exit_code = f" (exit {failure.exit_code})" if failure.exit_code not in (None, 0) else ""
+    where = f" {ran_on(failure.executor, failure.host)}" if failure.executor else ""
     return (
         f"attempt {failure.attempt} {failure.result.replace('_', ' ')}{exit_code} "
-        f"at {clock(failure.at)}; "
-        f"now {failure.status}"
+        f"at {clock(failure.at)}{where}; now {failure.status}"
     )
 
 
@@ -502,8 +407,9 @@ SVG_COLOURS = {
 
 def timeline_svg(timeline: Timeline, width: int = 960) -> str:
     """The timeline as a self-contained SVG: blocks shaded, one row per lane, hour ticks."""
-    label, lane_h, top = 70, 22, 22
     rows = lanes(timeline)
+    # Wider names (another executor's lanes) get about 7 px a character.
+    label, lane_h, top = 70 + 7 * (label_width(timeline) - 8), 22, 22
     legend_y = top + lane_h * len(rows) + 18
     height = legend_y + 10
     plot = width - label - 10
@@ -540,12 +446,13 @@ def timeline_svg(timeline: Timeline, width: int = 960) -> str:
             colour = SVG_COLOURS[span_kind(s)]
             what = "focus" if s.result == "focus" else (s.result or "running")
             about = f"#{s.task_id} {escape(s.title)}: " if s.result != UNTRACKED else ""
+            where = f" {escape(ran_on(s.executor, s.host))}" if s.executor else ""
             # An untracked gap is a thin bar: time lost, not work done.
             top_y, bar_h = (y + 9, lane_h - 18) if s.result == UNTRACKED else (y + 4, lane_h - 8)
             parts.append(
                 f'<rect x="{lo}" y="{top_y}" width="{max(round(hi - lo, 1), 0.5)}" '
                 f'height="{bar_h}" fill="{colour}"><title>{about}'
-                f"{what} {clock(s.start)}-{clock(s.end)}</title></rect>"
+                f"{what} {clock(s.start)}-{clock(s.end)}{where}</title></rect>"
             )
     x_at = label
     for name in ("focus", "ok", "failed", "running", UNTRACKED, "sync", "async"):

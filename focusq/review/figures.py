@@ -62,6 +62,10 @@ class DoneTask:
     run_seconds: float
     """Mechanical: time its runs took during the day (every attempt)."""
     runs: int
+    executor: str | None = None
+    """The executor its last run of the day ran on, when not this machine's."""
+    host: str | None = None
+    """The host that run ran on (another executor's), if known."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -167,6 +171,10 @@ class Failure:
     status: str
     """The task's status now: ``queued`` again if it will be retried, ``done`` if a retry won."""
     notes: list[FailureNote]
+    executor: str | None = None
+    """The executor the run ran on, when not this machine's."""
+    host: str | None = None
+    """The host it ran on (another executor's), if known."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -203,11 +211,18 @@ class Span:
     title: str
     result: str | None = None
     """A run's result, ``None`` while it runs; ``focus`` for focus."""
+    executor: str | None = None
+    """The executor a run ran on; ``None`` on this machine (and for focus)."""
+    host: str | None = None
+    """The host a run on another executor ran on, if known."""
 
 
 @dataclass(frozen=True, slots=True)
 class Timeline:
-    """The day drawn: the focus lane and one lane per job slot, over the time blocks."""
+    """The day drawn: the focus lane and one lane per job slot, over the time blocks.
+
+    A lane holds the runs of one executor: this machine's lanes come first, then each
+    other executor's, by name."""
 
     start: float
     end: float
@@ -273,7 +288,7 @@ def figures(log: DayLog) -> Review:
         for a, b in stretches
     ]
     job_spans = [
-        Span(a, b, r.task_id, _title(log, r.task_id), r.result)
+        Span(a, b, r.task_id, _title(log, r.task_id), r.result, *_ran_on(log, r))
         for r in runs
         for a, b in _clip([(r.start, r.end if r.end is not None else until)], log.start, until)
     ]
@@ -305,6 +320,11 @@ def figures(log: DayLog) -> Review:
 def _title(log: DayLog, task_id: int) -> str:
     task = log.tasks.get(task_id)
     return task["title"] if task else f"task {task_id}"
+
+
+def _ran_on(log: DayLog, run: Run) -> tuple[str | None, str | None]:
+    """The executor and host ``run`` ran on; ``(None, None)`` on this machine."""
+    return log.elsewhere.get((run.task_id, run.attempt), (None, None))
 
 
 def _in_day(log: DayLog, at: float) -> bool:
@@ -343,6 +363,8 @@ def _done(
     for task_id, at in finished.items():
         task = log.tasks.get(task_id, {})
         own_runs = [s for s in jobs if s.task_id == task_id]
+        last = max((r for r in runs if r.task_id == task_id), key=lambda r: r.start, default=None)
+        executor, host = _ran_on(log, last) if last else (None, None)
         out.append(
             DoneTask(
                 id=task_id,
@@ -352,6 +374,8 @@ def _done(
                 focus_seconds=sum(s.end - s.start for s in focus if s.task_id == task_id),
                 run_seconds=sum(s.end - s.start for s in own_runs),
                 runs=sum(r.task_id == task_id for r in runs),
+                executor=executor,
+                host=host,
             )
         )
     return out
@@ -482,6 +506,8 @@ def _jobs(
             tail=log.tails.get((r.task_id, r.attempt), ""),
             status=log.tasks.get(r.task_id, {}).get("status", ""),
             notes=notes.get(r.task_id, []),
+            executor=_ran_on(log, r)[0],
+            host=_ran_on(log, r)[1],
         )
         for r in counted
         if r.result in FAILED_RESULTS
@@ -508,14 +534,19 @@ def _timeline(
     log: DayLog, focus: Sequence[Span], jobs: Sequence[Span], gaps: Sequence[Gap]
 ) -> Timeline:
     blocks = [b for b in log.blocks if b.mode != "free"]
-    slots: list[list[Span]] = []
+    # Runs are packed into as few lanes as overlap needs, each executor's apart: a lane is
+    # one of its slots.
+    by_executor: dict[str | None, list[list[Span]]] = {}
     for span in sorted(jobs, key=lambda s: (s.start, s.end)):
-        for lane in slots:
+        own = by_executor.setdefault(span.executor, [])
+        for lane in own:
             if lane[-1].end <= span.start:
                 lane.append(span)
                 break
         else:
-            slots.append([span])
+            own.append([span])
+    order = sorted(by_executor, key=lambda e: (e is not None, e or ""))
+    slots = [lane for executor in order for lane in by_executor[executor]]
     edges = [t for b in blocks for t in (b.start, b.end)]
     edges += [t for s in (*focus, *jobs) for t in (s.start, s.end)]
     midnight = datetime.fromtimestamp(log.start)

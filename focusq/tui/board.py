@@ -38,6 +38,10 @@ class Slot:
     last_line: str
     paused_at: float | None = None
     """When a paused job was paused (its last change): its elapsed time stops there."""
+    executor: str | None = None
+    """The executor the job runs on; ``None`` on this machine."""
+    host: str | None = None
+    """The host it runs on, on another executor (``None`` until the run reports it)."""
 
 
 @dataclass(frozen=True)
@@ -125,6 +129,7 @@ async def load_board(
         if job["run"] is None:
             continue
         past = await store.run(jobs.recent_durations(json.dumps(job["command"]), job["cwd"]))
+        executor = job["run"]["executor"]
         slots.append(
             Slot(
                 task_id=job["id"],
@@ -135,6 +140,8 @@ async def load_board(
                 log_path=job["run"]["log_path"],
                 last_line=last_line(job["run"]["log_path"]),
                 paused_at=job["updated_at"] if job["status"] == "paused" else None,
+                executor=None if executor == "local" else executor,
+                host=job["run"]["host"],
             )
         )
     slots.sort(key=lambda s: s.task_id)

@@ -58,7 +58,8 @@ def day_log(start: float, end: float, day: str) -> Op[Record]:
 
     The events of the day, plus the earlier events of runs and focus sessions still going
     when it began; the tasks they name and the unfinished ones; the failed runs' last log
-    lines, the failure notes ever written about those tasks; the day's answers and close.
+    lines, the failure notes ever written about those tasks; the day's answers and close;
+    where the runs that did not run on this machine ran.
     """
     yield READ
     rows = yield (
@@ -107,6 +108,8 @@ def day_log(start: float, end: float, day: str) -> Op[Record]:
         (start, end),
     )
     carried = yield from _carried([r[0] for r in unfinished])
+    started = {e["task_id"] for e in events if e["kind"] == "status" and "attempt" in e["payload"]}
+    elsewhere = yield from _elsewhere(sorted(started))
     history = yield from _done_history(start, end)
     # Notes about any task the review shows a failure of or asks about.
     noted = sorted({r["task_id"] for r in failed} | {r[0] for r in unfinished})
@@ -130,6 +133,7 @@ def day_log(start: float, end: float, day: str) -> Op[Record]:
         ],
         "carried": carried,
         "history": history,
+        "elsewhere": elsewhere,
     }
 
 
@@ -144,6 +148,20 @@ def _trims(task_ids: Sequence[int], seen: set[int]) -> Op[list[Any]]:
             chunk,
         )
         out += [tuple(r) for r in rows if r[0] not in seen]
+    return out
+
+
+def _elsewhere(task_ids: Sequence[int]) -> Op[dict[tuple[int, int], tuple[str, str | None]]]:
+    """(task, attempt) -> executor and host of these tasks' runs that ran on another
+    executor than this machine's (found by task: the day's runs, not every run since)."""
+    out: dict[tuple[int, int], tuple[str, str | None]] = {}
+    for chunk, marks in in_chunks(task_ids):
+        rows = yield (
+            f"SELECT task_id, attempt, executor, host FROM runs WHERE task_id IN ({marks}) "
+            "AND executor IS NOT NULL",
+            chunk,
+        )
+        out.update(((int(r[0]), int(r[1])), (str(r[2]), r[3])) for r in rows)
     return out
 
 

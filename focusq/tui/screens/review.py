@@ -28,6 +28,7 @@ from focusq.review.export import (
     day_title,
     duration,
     interrupted_by,
+    ran_on,
     summary,
     to_markdown,
 )
@@ -42,6 +43,10 @@ from focusq.tui.widgets.timeline import TimelineChart
 
 if TYPE_CHECKING:
     from focusq.tui.app import FocusqApp
+
+FAILURE_COLUMNS = ("#", "task", "attempt", "result", "at", "now")
+"""The failures table's columns; ``ran on`` follows when a failed run ran on another
+executor."""
 
 
 class ReviewScreen(Screen[None]):
@@ -107,7 +112,7 @@ class ReviewScreen(Screen[None]):
             yield Static(id="review-done")
             yield TimelineChart(id="review-timeline")
             failures: DataTable[Text] = DataTable(id="review-failures", cursor_type="row")
-            failures.add_columns("#", "task", "attempt", "result", "at", "now")
+            failures.add_columns(*FAILURE_COLUMNS)
             yield failures
             yield Static(id="review-failure-detail")
         # Outside the scrolling figures: what is being answered is always in view.
@@ -180,7 +185,12 @@ class ReviewScreen(Screen[None]):
             )
             done.append(f"✓ #{task.id} ", style="bold")
             done.append_text(literal(f"{task.title}  "))
-            done.append(f"{spent}\n", style="dim")
+            if task.executor:  # its last run was on another executor
+                done.append(f"{spent} ", style="dim")
+                done.append_text(literal(ran_on(task.executor, task.host), "dim"))
+                done.append("\n")
+            else:
+                done.append(f"{spent}\n", style="dim")
         if review.planned.planned_seconds:
             done.append("planned against actual: ", style="bold")
             done.append_text(literal(total_words(review.planned)))
@@ -196,10 +206,14 @@ class ReviewScreen(Screen[None]):
     def _fill_failures(self, failures: list[Failure]) -> None:
         table = self.query_one("#review-failures", DataTable)
         row = table.cursor_row
-        table.clear()
+        elsewhere = any(f.executor for f in failures)
+        columns = (*FAILURE_COLUMNS, "ran on") if elsewhere else FAILURE_COLUMNS
+        table.clear(columns=len(table.columns) != len(columns))
+        if not table.columns:
+            table.add_columns(*columns)
         for n, f in enumerate(failures):
             code = f" ({f.exit_code})" if f.exit_code not in (None, 0) else ""
-            cells = (
+            cells: tuple[str, ...] = (
                 str(f.task_id),
                 f.title,
                 str(f.attempt),
@@ -207,6 +221,8 @@ class ReviewScreen(Screen[None]):
                 clock(f.at),
                 f.status,
             )
+            if elsewhere:
+                cells += (ran_on(f.executor, f.host).removeprefix("on "),)
             table.add_row(*map(literal, cells), key=str(n))
         table.display = bool(failures)
         if failures:

@@ -1,4 +1,8 @@
-"""The job slots: one line per slot with the running job, its progress and last log line."""
+"""The job slots: one line per slot with the running job, its progress and last log line.
+
+A job on another executor says where after its title: ``@build-farm vm3`` (the executor,
+then the host once the run reported it).
+"""
 
 from __future__ import annotations
 
@@ -7,9 +11,15 @@ from textual.reactive import reactive
 from textual.widgets import Static
 
 from focusq.cli.output import visible
-from focusq.tui.board import Board, elapsed
+from focusq.tui.board import Board, Slot, elapsed
+from focusq.tui.text import literal
 
 BAR = 12
+
+WHERE_NAME = 10
+"""Characters of an executor's name a slot shows (a longer one is cut with ``…``)."""
+WHERE_HOST = 14
+"""Characters of a host's name a slot shows."""
 
 WAITING_LISTED = 6
 """Held-back jobs named on the waiting line; the rest are counted ("+N more")."""
@@ -50,8 +60,16 @@ class JobSlotsPanel(Static):
             out.append(f"{index + 1} ", style="dim")
             out.append(f"#{slot.task_id} ", style="bold")
             title = visible(slot.title)
-            title = title if len(title) <= room else title[: room - 1] + "…"
-            out.append(f"{title:<{min(room, 40)}}")
+            where = _where(slot)
+            if where:  # on another executor: the title gives up room for where
+                fits = max(8, room - len(where) - 1)
+                title = _cut(title, fits)
+                out.append(title)
+                out.append_text(literal(f" {where}", "dim"))
+                out.append(" " * max(0, min(room, 40) - len(title) - len(where) - 1))
+            else:
+                title = title if len(title) <= room else title[: room - 1] + "…"
+                out.append(f"{title:<{min(room, 40)}}")
             out.append(f"  {elapsed(spent):>6}  ")
             bar = _bar(spent, slot.estimate, moment + slot.task_id)
             if paused:
@@ -73,6 +91,20 @@ class JobSlotsPanel(Static):
             if more:
                 out.append(f"{'  ' if shown else ''}+{more} more", style="dim")
         return out
+
+
+def _where(slot: Slot) -> str:
+    """``@NAME HOST`` for a job on another executor (``@NAME`` before its host is known),
+    ``""`` on this machine."""
+    if slot.executor is None:
+        return ""
+    where = f"@{_cut(slot.executor, WHERE_NAME)}"
+    return f"{where} {_cut(slot.host, WHERE_HOST)}" if slot.host else where
+
+
+def _cut(text: str, room: int) -> str:
+    """``text``, cut to ``room`` characters with ``…`` when longer."""
+    return text if len(text) <= room else text[: room - 1] + "…"
 
 
 def _bar(spent: float, estimate: float | None, now: float) -> Text:

@@ -1,7 +1,7 @@
 """The day's timeline: a focus lane and one lane per job slot, drawn over the time blocks.
 
 The focus lane also marks untracked time in async blocks (neither focus nor a pause or
-break) with dots.
+break) with dots. Another executor's slots are lanes of their own, named after it.
 """
 
 from __future__ import annotations
@@ -13,19 +13,18 @@ from rich.text import Text
 from textual.reactive import reactive
 from textual.widget import Widget
 
-from focusq.review.export import (
+from focusq.review.figures import Span, Timeline
+from focusq.review.timeline import (
     SPAN_CHARS,
     UNTRACKED,
     axis_line,
     block_cells,
+    label_width,
     lane_cells,
     lanes,
     span_kind,
 )
-from focusq.review.figures import Span, Timeline
-
-LABEL = 8
-"""Columns for the lane names."""
+from focusq.tui.text import literal
 
 
 class TimelineChart(Widget):
@@ -90,17 +89,21 @@ class TimelineChart(Widget):
         timeline = self.timeline
         if timeline is None:
             return Text("")
-        cells = max(12, self.size.width - LABEL)
+        width = label_width(timeline)
+        cells = max(12, self.size.width - width)
         label = self.get_component_rich_style("timeline--label", partial=True)
         shades = [self._shade(mode) for mode in block_cells(timeline, cells)]
         out = Text(no_wrap=True)
-        out.append(f"{'time':<{LABEL}}" + axis_line(timeline, cells) + "\n", style=label)
-        out.append(f"{'blocks':<{LABEL}}", style=label)
+        out.append(f"{'time':<{width}}" + axis_line(timeline, cells) + "\n", style=label)
+        out.append(f"{'blocks':<{width}}", style=label)
         for shade in shades:
             out.append(" ", style=shade)
         for name, spans in lanes(timeline):
             out.append("\n")
-            out.append(f"{name:<{LABEL}}", style=label)
+            # An executor's name is the user's text: shown as written.
+            name_cell = literal(f"{name:<{width}}")
+            name_cell.stylize(label)
+            out.append_text(name_cell)
             for shade, span in zip(
                 shades, lane_cells(spans, timeline.start, timeline.end, cells), strict=True
             ):
