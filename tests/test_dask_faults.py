@@ -139,12 +139,13 @@ async def worker_pids(executor: DaskExecutor) -> dict[str, int]:
     return {address: pid for address, pid in got.items() if isinstance(pid, int)}
 
 
-async def restarted(executor: DaskExecutor, dead: str) -> None:
-    """Poll until the nanny brought a worker back in place of the one at ``dead``."""
+async def restarted(executor: DaskExecutor, dead: int) -> None:
+    """Poll until the nanny brought a worker back in place of the one of pid ``dead`` (it
+    may get the same address)."""
     end = time.monotonic() + DEADLINE
     while True:
         now = await worker_pids(executor)
-        if len(now) == 2 and dead not in now:
+        if len(now) == 2 and dead not in now.values():
             return
         assert time.monotonic() < end, f"no worker came back in place of {dead}: {now}"
         await asyncio.sleep(0.05)
@@ -184,7 +185,8 @@ class Job:
             "echo first line",
         ]
         if grandchild:
-            lines.append(f"sleep 60 & echo $! > {self.background}")
+            lines.append(f"sleep 60 & echo $! > {self.background}.part")
+            lines.append(f"mv {self.background}.part {self.background}")
         lines += [
             "i=0",
             f"while [ ! -e {self.gate} ] && [ $i -lt 1200 ]; do sleep 0.05; i=$((i+1)); done",
@@ -266,6 +268,8 @@ async def executor_on(cluster: dask_cluster.Cluster) -> AsyncIterator[DaskExecut
     )
     await made.open()
     try:
+        assert made.client is not None  # the cases count on both workers being there
+        await asyncio.wait_for(made.client.wait_for_workers(2), DEADLINE)
         yield made
     finally:
         await asyncio.wait_for(made.close(), DEADLINE)
@@ -462,7 +466,7 @@ async def test_a_dask_worker_killed_mid_job_interrupts_it_and_leaves_nothing_run
         await poll(lambda: not group_members(pgid), "the job's process group to be gone")
         assert job.marked() == ["start"]  # started once, never again
         # the nanny brought a worker back; the run is still not started a second time
-        await restarted(executor, handle.worker)  # type: ignore[arg-type]
+        await restarted(executor, victim)
         assert job.marked() == ["start"]
 
 
@@ -483,7 +487,7 @@ async def test_a_finished_result_outlives_its_worker_and_the_job_runs_once(
     async with executor_on(own_cluster) as executor:
         before = await worker_pids(executor)
         os.kill(before[info["worker"]], signal.SIGKILL)
-        await restarted(executor, info["worker"])
+        await restarted(executor, before[info["worker"]])
 
         ended: list[RunHandle] = []
         what = await recovered(executor, run_spec, ended)

@@ -26,6 +26,8 @@ from dataclasses import dataclass
 
 START_TIMEOUT = 60.0
 STOP_TIMEOUT = 20.0
+ORPHAN_TIMEOUT = 3.0
+"""The wait for nannies whose scheduler is gone, and for worker processes after their nanny."""
 
 
 @dataclass(frozen=True)
@@ -112,20 +114,33 @@ def start(
 
 def stop(folder: str) -> bool:
     """Stop the cluster recorded in ``folder``: each worker's nanny, then the scheduler.
-    ``False`` if none ran."""
+    ``False`` if none ran.
+
+    Only processes that still run ``dask`` are signalled (a recorded pid may have been
+    reused). A nanny whose scheduler is gone has no clean close left to make (seen: one
+    that lingered, ignoring SIGTERM): it gets a short wait before SIGKILL, and the worker
+    processes under the nannies are killed too if they outlive them."""
     try:
         with open(os.path.join(folder, "cluster.json"), encoding="utf-8") as file:
             data = json.load(file)
     except (OSError, ValueError):
         return False
-    pids = [*data["workers"], data["scheduler"]]
-    for pid in data["workers"]:
+    nannies = [p for p in data["workers"] if _ours(p)]
+    scheduler = [p for p in [data["scheduler"]] if _ours(p)]
+    under = [c for nanny in nannies for c in _children(nanny)]
+    for pid in nannies:
         _signal(pid, signal.SIGTERM)
-    _wait_gone(data["workers"])
-    _signal(data["scheduler"], signal.SIGTERM)
-    _wait_gone([data["scheduler"]])
-    for pid in pids:  # whatever is left of them
-        _signal(pid, signal.SIGKILL)
+    _wait_gone(nannies, STOP_TIMEOUT if scheduler else ORPHAN_TIMEOUT)
+    for pid in scheduler:
+        _signal(pid, signal.SIGTERM)
+    _wait_gone(scheduler, STOP_TIMEOUT)
+    for pid in nannies + scheduler:  # whatever is left of them
+        if _alive(pid):
+            _signal(pid, signal.SIGKILL)
+    _wait_gone(under, ORPHAN_TIMEOUT)
+    for pid in under:
+        if _alive(pid):
+            _signal(pid, signal.SIGKILL)
     with contextlib.suppress(FileNotFoundError):
         os.unlink(os.path.join(folder, "cluster.json"))
     return True
@@ -172,11 +187,33 @@ def _alive(pid: int) -> bool:
         return False
 
 
-def _wait_gone(pids: list[int]) -> None:
-    deadline = time.monotonic() + STOP_TIMEOUT
+def _ours(pid: int) -> bool:
+    """Whether ``pid`` still runs a ``dask`` scheduler or worker (not a reused pid)."""
+    try:
+        with open(f"/proc/{pid}/cmdline", "rb") as file:
+            return b"distributed.cli.dask_" in file.read() and _alive(pid)
+    except OSError:
+        return False
+
+
+def _children(pid: int) -> list[int]:
+    found = []
+    for name in os.listdir("/proc"):
+        if not name.isdigit():
+            continue
+        try:
+            with open(f"/proc/{name}/stat", encoding="ascii", errors="replace") as file:
+                if int(file.read().rsplit(")", 1)[1].split()[1]) == pid:
+                    found.append(int(name))
+        except (OSError, IndexError, ValueError):
+            continue
+    return found
+
+
+def _wait_gone(pids: list[int], timeout: float) -> None:
+    deadline = time.monotonic() + timeout
     while any(_alive(p) for p in pids) and time.monotonic() < deadline:
-        with contextlib.suppress(ChildProcessError):
-            for pid in pids:
-                with contextlib.suppress(ChildProcessError):
-                    os.waitpid(pid, os.WNOHANG)
+        for pid in pids:
+            with contextlib.suppress(ChildProcessError):
+                os.waitpid(pid, os.WNOHANG)
         time.sleep(0.05)

@@ -293,7 +293,8 @@ class DaskExecutor:
                 done = run.done.is_set()
                 if done and not run.relocated and (run.remote_log is None or _lost(run)):
                     run.relocated = True  # read the rest through a worker that sees it
-                    await self._relocate(run)
+                    if not await self._relocate(run) and _lost(run):
+                        run.worker = None  # its worker is gone, and no other sees its log
                 data = await self._read(run, offset)
                 if data:
                     os.write(fd, data)
