@@ -14,6 +14,7 @@ Run it directly: ``python tests/bench/bench_scale.py``. Each figure gets its own
    the same 1,000 in an empty one (budget 1.05x).
 
 It prints each figure, its baseline and the ratio. It reports; it never fails.
+``BENCH_SCALE_MAX`` sets the largest queue of part 1 (default 50,000; CI uses 20,000).
 """
 
 from __future__ import annotations
