@@ -185,7 +185,7 @@ class Job:
             "echo first line",
         ]
         if grandchild:
-            lines.append(f"sleep 60 & echo $! > {self.background}.part")
+            lines.append(f"sleep 300 & echo $! > {self.background}.part")
             lines.append(f"mv {self.background}.part {self.background}")
         lines += [
             "i=0",
@@ -463,7 +463,7 @@ async def test_a_dask_worker_killed_mid_job_interrupts_it_and_leaves_nothing_run
         await finished(handle)
         assert handle.end is not None
         assert handle.end.returncode is None and handle.end.why, handle.end
-        await poll(lambda: not group_members(pgid), "the job's process group to be gone")
+        await poll(lambda: not group_members(pgid), "the job's group to be gone", deadline=20)
         assert job.marked() == ["start"]  # started once, never again
         # the nanny brought a worker back; the run is still not started a second time
         await restarted(executor, victim)
