@@ -169,3 +169,21 @@ def test_placement_words_in_a_task_with_no_command_stay_in_its_title() -> None:
         {"build": 2.0},
         ["box"],
     )
+
+
+def test_a_cluster_start_cut_short_leaves_nothing_running(tmp_path: Path) -> None:
+    import json
+
+    folder = tmp_path / "cluster"
+    first = dask_cluster.start(str(folder), workers=1)
+    record = folder / "cluster.json"
+    # As a worker killed between spawning the processes and learning the address leaves it.
+    record.write_text(json.dumps({**json.loads(record.read_text()), "address": None}))
+    try:
+        assert dask_cluster.read(str(folder)) is None
+        second = dask_cluster.start(str(folder), workers=1)
+        assert second.scheduler != first.scheduler
+        old = [first.scheduler, *first.workers]
+        poll(lambda: not any(_alive(p) for p in old), what="the first start's processes gone")
+    finally:
+        dask_cluster.stop(str(folder))

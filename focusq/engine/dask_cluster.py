@@ -23,6 +23,7 @@ import sys
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 START_TIMEOUT = 60.0
 STOP_TIMEOUT = 20.0
@@ -45,6 +46,8 @@ def read(folder: str) -> Cluster | None:
             data = json.load(file)
     except (OSError, ValueError):
         return None
+    if not data.get("address"):  # a start that never finished
+        return None
     cluster = Cluster(data["address"], data["scheduler"], tuple(data["workers"]), folder)
     return cluster if _alive(cluster.scheduler) else None
 
@@ -60,6 +63,7 @@ def start(
     running = read(folder)
     if running is not None:
         return running
+    stop(folder)  # what a start cut short (or a dead scheduler) left running
     os.makedirs(folder, mode=0o700, exist_ok=True)
     scheduler_file = os.path.join(folder, "scheduler.json")
     with contextlib.suppress(FileNotFoundError):
@@ -83,6 +87,10 @@ def start(
         os.path.join(folder, "scheduler.log"),
         env,
     )
+    # Each process is written down as soon as it exists: a start cut short (its focusq
+    # worker killed) leaves nothing that ``stop`` cannot find.
+    record: dict[str, Any] = {"address": None, "scheduler": scheduler.pid, "workers": []}
+    _record(folder, record)
     address = _wait_for_address(scheduler_file, scheduler)
     spec = ",".join(f"{k}={v:g}" for k, v in (resources or {}).items())
     pids = []
@@ -103,13 +111,18 @@ def start(
         if spec:
             argv += ["--resources", spec]
         pids.append(_spawn(argv, os.path.join(folder, f"worker-{n}.log"), env).pid)
-    cluster = Cluster(address, scheduler.pid, tuple(pids), folder)
-    record = {"address": address, "scheduler": scheduler.pid, "workers": pids}
+        _record(folder, {**record, "workers": pids})
+    _record(folder, {"address": address, "scheduler": scheduler.pid, "workers": pids})
+    return Cluster(address, scheduler.pid, tuple(pids), folder)
+
+
+def _record(folder: str, data: dict[str, Any]) -> None:
+    """Write ``cluster.json`` whole or not at all (private)."""
     path = os.path.join(folder, "cluster.json")
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    fd = os.open(f"{path}.new", os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "w", encoding="utf-8") as file:
-        json.dump(record, file)
-    return cluster
+        json.dump(data, file)
+    os.replace(f"{path}.new", path)
 
 
 def stop(folder: str) -> bool:
