@@ -291,6 +291,10 @@ class DaskExecutor:
         try:
             while True:
                 done = run.done.is_set()
+                inline = await self._inline(run) if done else None
+                if inline is not None and len(inline) >= offset:
+                    os.write(fd, inline[offset:])  # a small log came with the result
+                    break
                 if done and not run.relocated and (run.remote_log is None or _lost(run)):
                     run.relocated = True  # read the rest through a worker that sees it
                     if not await self._relocate(run) and _lost(run):
@@ -312,6 +316,15 @@ class DaskExecutor:
         run.host = run.end.host or run.host
         run.finished.set()
         on_ended(run)
+
+    async def _inline(self, run: DaskRun) -> bytes | None:
+        """The whole log, when the task returned it with its result (a small one)."""
+        try:
+            result = await run.future
+        except Exception:
+            return None
+        data = result.get("log_bytes") if isinstance(result, dict) else None
+        return data if isinstance(data, bytes) else None
 
     async def _read(self, run: DaskRun, offset: int) -> bytes:
         """The log from ``offset``; empty at its end, or when no worker that sees it
@@ -400,21 +413,23 @@ class DaskExecutor:
 
     async def _forget(self, keys: list[str], runs: list[DaskRun]) -> None:
         assert self.client is not None
-        for key in keys:
-            with contextlib.suppress(Exception):
-                await self.client.unpublish_dataset(key)
+        client = self.client
+        await asyncio.gather(*(client.unpublish_dataset(k) for k in keys), return_exceptions=True)
+        by_worker: dict[str, list[tuple[str, str | None]]] = {}
         for run in runs:
             if run.worker is not None:
-                call = self.client.run(
-                    dask_task.forget,
-                    run.key,
-                    run.remote_log,
-                    keep_log=self.keep_remote_logs,
-                    workers=[run.worker],
-                    on_error="return",
-                )
-                with contextlib.suppress(Exception):
-                    await call
+                by_worker.setdefault(run.worker, []).append((run.key, run.remote_log))
+        calls = [
+            client.run(
+                dask_task.forget_many,
+                items,
+                keep_log=self.keep_remote_logs,
+                workers=[worker],
+                on_error="return",
+            )
+            for worker, items in by_worker.items()
+        ]
+        await asyncio.gather(*calls, return_exceptions=True)
 
 
 def header(spec: RunSpec) -> str:
