@@ -162,6 +162,13 @@ class Focusq:
                     os.killpg(pgid, signal.SIGKILL)
                 except (ProcessLookupError, PermissionError):
                     pass
+        # And whatever else runs for this home: a worker a command started detached (a
+        # revive, an autostart), its supervisor, their jobs.
+        for pid in processes_of(self.home):
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except (ProcessLookupError, PermissionError):
+                pass
 
 
 @contextmanager
