@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import logging
 import os
 import signal
@@ -124,6 +125,9 @@ class Worker:
             await self.local.open()
             await self._recover()
             self.local.recovered()
+            # What is loaded now (a big queue's views) lives long: the garbage collector
+            # need not walk it again on every full collection.
+            gc.freeze()
             await self._loop()
         finally:
             watcher.cancel()
@@ -349,9 +353,8 @@ class Worker:
             running = [self._job(self.jobs[t]) for t in self.active if t in self.jobs]
             starts, stagger = choose(ready.ready(), running, self.limits, now, self.last_start)
             wake_at = min((t for t in (ready.wake_at, stagger) if t is not None), default=None)
-        where = {
-            j.id: self.limits.executor_of(j) for j in self.queue.queued.values() if j.id in starts
-        }
+        queued = self.queue.queued
+        where = {t: self.limits.executor_of(queued[t]) for t in starts}
         claims = [jobs.claim(t, now, self.paths.logs, where[t]) for t in starts]
         claimed: list[Any] = []
         if steps or claims:
