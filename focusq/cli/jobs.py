@@ -335,17 +335,28 @@ def cmd_wait(args: argparse.Namespace) -> int:
         elif not ids:
             raise UserError("wait for what? give job ids, or --all or --group NAME")
         args.ids = ids
+        known = store.run(tasks.kinds_and_states(ids))
         for task_id in ids:  # a missing id or a creative task is an error now, not a hang
-            if store.run(tasks.get_task(task_id))["kind"] != Kind.MECHANICAL:
+            if known[task_id][0] != Kind.MECHANICAL:
                 raise UserError(f"task {task_id} is creative: wait takes jobs ('focusq done')")
         revive_worker(paths, config, store)
         revived = time.monotonic()
+        active = {s.value for s in ACTIVE}
+        pending = list(ids)
 
         def finished() -> list[dict[str, Any]] | None:
-            records = [store.run(tasks.get_task(t)) for t in args.ids]
-            if all(r["status"] not in {s.value for s in ACTIVE} for r in records):
-                return records
-            return None
+            # One read of the states of the jobs still open (not one per job per change).
+            nonlocal pending
+            states = store.run(tasks.kinds_and_states(pending))
+            pending = [t for t in pending if states[t][1] in active]
+            if pending:
+                return None
+            failed = failed_ids()
+            return [store.run(tasks.get_task(t)) for t in args.ids if t in failed]
+
+        def failed_ids() -> set[int]:
+            states = store.run(tasks.kinds_and_states(args.ids))
+            return {t for t, (_, state) in states.items() if state != TaskStatus.DONE}
 
         records = finished()
         if records is None:
@@ -371,10 +382,9 @@ def cmd_wait(args: argparse.Namespace) -> int:
                     print(f"focusq: still running after {args.timeout:g}s", file=sys.stderr)
                     return 124
     assert records is not None
-    failed = [r for r in records if r["status"] != TaskStatus.DONE]
-    for r in failed:
+    for r in records:  # the ones that did not succeed
         print(result_line(r), file=sys.stderr)
-    return 1 if failed else 0
+    return 1 if records else 0
 
 
 def cmd_batch(args: argparse.Namespace) -> int:

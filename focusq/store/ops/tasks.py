@@ -139,6 +139,19 @@ def _environment_id(environ: dict[str, str] | None) -> Op[int | None]:
     return int(rows[0][0])
 
 
+def kinds_and_states(ids: Sequence[int]) -> Op[dict[int, tuple[str, str]]]:
+    """``(kind, status)`` of each task in ``ids``, in one read; a missing one is an error."""
+    yield READ
+    found: dict[int, tuple[str, str]] = {}
+    for chunk, marks in in_chunks(list(ids)):
+        rows = yield (f"SELECT id, kind, status FROM tasks WHERE id IN ({marks})", chunk)
+        found.update((r[0], (r[1], r[2])) for r in rows)
+    for task_id in ids:
+        if task_id not in found:
+            raise UserError(f"there is no task {task_id}; 'focusq ls --all' lists them")
+    return found
+
+
 def environment(task_id: int) -> Op[tuple[dict[str, str] | None, dict[str, str]]]:
     """A task's captured environment (``None`` if none was) and its ``--env`` overrides."""
     yield READ
