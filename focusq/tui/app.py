@@ -152,7 +152,9 @@ class FocusqApp(App[None]):
         """Start a background worker when runnable jobs wait and none is alive."""
         if self._worker_process is not None and self._worker_process.poll() is not None:
             self._worker_process = None  # reaped
-        runnable = board.counts["queued"] or board.counts["running"]
+        runnable = board.counts["queued"] or board.counts["running"] or board.series_due
+        if board.series_due:
+            self.wanted_worker = True  # a due time passed while the TUI was open
         if not (self.wanted_worker and runnable and self.settings.worker.autostart):
             return
         self.wanted_worker = False

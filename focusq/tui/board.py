@@ -84,6 +84,9 @@ class Board:
     waiting_count: int = 0
     """How many jobs are held back in all (counted by SQLite, not read): the slots panel
     says how many more there are than :attr:`waiting` lists."""
+    series_due: bool = False
+    """A recurring job's due time has passed with nothing queued or running: a worker must
+    start to add its run."""
 
     @property
     def held(self) -> int:
@@ -177,6 +180,8 @@ async def load_board(
         next_block=next_boundary(blocks, moment) if blocks else None,
         inbox=tuple(await store.run(inbox.inbox(held_only=True))),
         waiting_count=count,
+        series_due=not (counts["queued"] or counts["running"])
+        and await store.run(jobs.runnable_jobs_exist()),
     )
 
 
