@@ -187,3 +187,14 @@ def test_a_cluster_start_cut_short_leaves_nothing_running(tmp_path: Path) -> Non
         poll(lambda: not any(_alive(p) for p in old), what="the first start's processes gone")
     finally:
         dask_cluster.stop(str(folder))
+
+
+def test_a_host_no_worker_runs_on_is_a_spawn_error_not_a_hang(dq: Focusq) -> None:
+    here = dq.add("on:here", "host:127.0.0.1", "--", "true")
+    nowhere = dq.add("on:here", "host:no-such-box", "--", "true")
+    start_worker(dq)
+    assert dq.wait(here, nowhere, timeout=120).returncode == 1
+    assert task(dq.home, here)["status"] == "done"
+    lost = task(dq.home, nowhere)
+    assert (lost["status"], lost["result"]) == ("failed", "spawn_error")
+    assert "host:no-such-box: no worker of executor here runs there" in lost["reason"]

@@ -27,6 +27,7 @@ from distributed import Client, Future
 from focusq import __version__
 from focusq.engine import dask_task
 from focusq.engine.executor import Gone, Live, Recovered, RunEnd, RunHandle, RunSpec
+from focusq.engine.runner import SpawnError
 from focusq.errors import FocusqError
 
 log = logging.getLogger("focusq.worker")
@@ -76,11 +77,15 @@ class DaskExecutor:
         keep_remote_logs: bool = False,
         connect_timeout: float = 10.0,
         call_timeout: float = 10.0,
+        expect_workers: int = 0,
     ) -> None:
         self.name = name
         self.address = address
         self.database_id = database_id
         self.follow_interval = follow_interval
+        self.expect_workers = expect_workers
+        """Workers to wait for on open (a cluster focusq just started): placement is
+        checked against the workers that joined."""
         self.keep_remote_logs = keep_remote_logs
         self.connect_timeout = connect_timeout
         self.call_timeout = call_timeout
@@ -116,6 +121,11 @@ class DaskExecutor:
                 f"{__version__}): install the same version there"
             )
         await self.client.register_plugin(dask_task.Cleanup(), name=dask_task.Cleanup.name)
+        if self.expect_workers:
+            with contextlib.suppress(TimeoutError):
+                waiting = self.client.wait_for_workers(self.expect_workers, timeout=60)
+                if waiting is not None:  # the asynchronous client returns a coroutine
+                    await waiting
         self.client.subscribe_topic(dask_task.TOPIC, self._on_start_event)
 
     async def close(self) -> None:
@@ -152,6 +162,7 @@ class DaskExecutor:
         placement = spec.placement
         where: dict[str, Any] = {}
         if placement.hosts:  # only there
+            self._check_hosts(placement.hosts)
             where = {"workers": list(placement.hosts), "allow_other_workers": False}
         future = self.client.submit(
             dask_task.run_shell,
@@ -233,6 +244,21 @@ class DaskExecutor:
             why = "its Dask run was not found when the worker came back: exit code unknown"
             out[row["id"]] = Gone(RunEnd(None, why=why, host=row.get("host")), at=_now())
         return out
+
+    def _check_hosts(self, hosts: Sequence[str]) -> None:
+        """:class:`SpawnError` for a ``host:`` no worker runs on (Dask would keep the job
+        pending forever)."""
+        assert self.client is not None
+        workers = self.client.scheduler_info().get("workers", {})
+        if not workers:
+            return  # none has joined yet: nothing to check against
+        known = {info.get("host") for info in workers.values()} | set(workers)
+        missing = [h for h in hosts if h not in known]
+        if missing:
+            have = ", ".join(sorted(str(h) for h in known if h)) or "none"
+            raise SpawnError(
+                f"host:{missing[0]}: no worker of executor {self.name} runs there ({have})"
+            )
 
     def key(self, run_id: int) -> str:
         return f"focusq-{self.database_id}-run-{run_id}"

@@ -127,6 +127,7 @@ class Executors:
             self.database_id,
             follow_interval=config.follow_interval,
             keep_remote_logs=config.keep_remote_logs,
+            expect_workers=0 if config.address else config.workers,
         )
         await executor.open()
         return executor
