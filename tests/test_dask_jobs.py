@@ -198,3 +198,19 @@ def test_a_host_no_worker_runs_on_is_a_spawn_error_not_a_hang(dq: Focusq) -> Non
     lost = task(dq.home, nowhere)
     assert (lost["status"], lost["result"]) == ("failed", "spawn_error")
     assert "host:no-such-box: no worker of executor here runs there" in lost["reason"]
+
+
+def test_a_job_whose_executor_is_gone_ends_saying_so(fq: Focusq, tmp_path: Path) -> None:
+    """Its [executors.NAME] table was removed after it was queued: it does not wait forever."""
+    config = tmp_path / "config.toml"
+    config.write_text(CONFIG)
+    fq.env["FOCUSQ_CONFIG_FILE"] = str(config)
+    job = fq.add("on:here", "--", "true")
+    refused = fq("edit", str(job), "on:nowhere")
+    assert refused.returncode == 2 and "'on:nowhere' names no executor" in refused.stderr
+    config.write_text("")
+    fq.start_worker()
+    assert fq.wait(job, timeout=60).returncode == 1
+    ended = task(fq.home, job)
+    assert ended["result"] == "spawn_error"
+    assert "executor here is not configured" in ended["reason"]

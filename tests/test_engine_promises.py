@@ -333,6 +333,24 @@ def _state(pid: int) -> str | None:
         return None
 
 
+def test_a_cancel_asked_while_no_worker_ran_is_kept(fq: Focusq) -> None:
+    """The job failed on its own meanwhile: it is cancelled, not retried."""
+    go = fq.workdir / "go"
+    job = fq.add("retry:2", "--shell", "--", f"while [ ! -e {go} ]; do sleep 0.01; done; exit 1")
+    worker = fq.start_worker()
+    [run] = poll(lambda: [r for r in runs(fq.home, job) if r["pid"]], what="its pid")
+    worker.kill()
+    worker.wait()
+    assert fq("cancel", str(job)).returncode == 0
+    go.touch()
+    exit_file = Path(run["log_path"].removesuffix(".log") + ".exit")
+    poll(exit_file.exists, what="the job's end written down by its supervisor")
+    fq.start_worker()
+    assert fq.wait(job).returncode == 1
+    assert task(fq.home, job)["status"] == "cancelled"
+    assert len(runs(fq.home, job)) == 1  # no retry after a cancel
+
+
 def test_the_supervisor_alone_dies_and_exit_codes_are_kept(fq: Focusq) -> None:
     worker = fq.start_worker()
     go = fq.workdir / "go"

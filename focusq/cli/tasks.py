@@ -309,6 +309,11 @@ def cmd_edit(args: argparse.Namespace) -> int:
     draft.unset_env = list(args.unset_env)
     if not any(getattr(draft, f) not in (None, []) for f in quickadd.TaskDraft.__slots__):
         raise UserError("nothing to change: give title words, tokens, --env or '-- COMMAND'")
+    if draft.executor or draft.resources or draft.hosts:  # checked as add checks them
+        from focusq.cli.placement import executor_of
+
+        paths = Paths.from_env()
+        executor_of(draft, cached_settings(paths))
     with open_store() as store:
         record = store.run(tasks.edit_task(args.id, draft, now))
     if args.json:

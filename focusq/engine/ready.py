@@ -67,6 +67,7 @@ class ReadyQueue:
             self._put_many(jobs)
             return
         for job in jobs:
+            self._skips.pop(job.id, None)  # put back changed: placed afresh below
             if job.id in self.jobs:
                 self.discard(job.id)
             self.jobs[job.id] = job
@@ -207,6 +208,7 @@ class ReadyQueue:
 
     def _put_many(self, jobs: list[Job]) -> None:
         for job in jobs:
+            self._skips.pop(job.id, None)
             if job.id in self.jobs:
                 self.discard(job.id)
         for job in jobs:

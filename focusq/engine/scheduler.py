@@ -230,7 +230,9 @@ def choose(
         if slots <= 0:
             break
         executor = limits.executor_of(job)
-        if free.get(executor, 0) <= 0:
+        if executor not in free:  # not configured (any more): the worker ends it, saying so
+            free[executor] = 1
+        if free[executor] <= 0:
             continue
         if any(held[key] >= limits.lock_cap(key) for key in job.locks):
             continue

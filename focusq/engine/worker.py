@@ -192,6 +192,8 @@ class Worker:
                 except FocusqError as exc:
                     log.error("the changed config is not used: %s", exc)
                     continue
+                if self.executors is not None:
+                    self.executors.settings = self.settings
                 log.info("config changed: caps, locks, groups and hooks follow it now")
                 await self._load_groups()
 
@@ -222,7 +224,12 @@ class Worker:
         names = sorted({j["run"]["executor"] for j in running.values()})
         for name in names:
             rows = [
-                {**j["run"], "task_id": j["id"], "timeout": j["timeout"]}
+                {
+                    **j["run"],
+                    "task_id": j["id"],
+                    "timeout": j["timeout"],
+                    "grace": self.settings.engine.kill_grace,
+                }
                 for j in running.values()
                 if j["run"]["executor"] == name
             ]
@@ -278,6 +285,8 @@ class Worker:
         result = (
             "interrupted" if end.returncode is None else "ok" if end.returncode == 0 else "failed"
         )
+        if (job["intent"] or "").startswith("cancel") and result != "ok":
+            result = "cancelled"  # asked while no worker ran: no retry follows
         step, status = runs.finish_step(
             job,
             run["id"],
