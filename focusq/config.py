@@ -75,6 +75,8 @@ class ExecutorSettings(_Section):
     """Seconds between two pulls of a running job's log."""
     keep_remote_logs: bool = False
     """Keep a job's log on the worker's disk once the local copy is complete."""
+    connect_timeout: float = Field(10.0, gt=0, le=600)
+    """Seconds to wait for the scheduler when the executor opens."""
     insecure_network: bool = False
     """Allow a plain ``tcp://`` address: the network to it is trusted (Dask runs pickled
     code on its workers; anyone who can reach the scheduler can run code there)."""

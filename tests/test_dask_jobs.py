@@ -214,3 +214,42 @@ def test_a_job_whose_executor_is_gone_ends_saying_so(fq: Focusq, tmp_path: Path)
     ended = task(fq.home, job)
     assert ended["result"] == "spawn_error"
     assert "executor here is not configured" in ended["reason"]
+
+
+def test_runs_on_an_executor_unreachable_at_restart_are_kept_and_re_attached(
+    fq: Focusq, tmp_path: Path
+) -> None:
+    folder = tmp_path / "farm"
+    cluster = dask_cluster.start(str(folder), workers=1)
+    config = tmp_path / "config.toml"
+
+    def point_at(address: str) -> None:
+        config.write_text(
+            f'[executors.farm]\naddress = "{address}"\nfollow_interval = 0.1\n'
+            "connect_timeout = 1\n"
+        )
+
+    point_at(cluster.address)
+    fq.env["FOCUSQ_CONFIG_FILE"] = str(config)
+    gate, marks = fq.workdir / "go", fq.workdir / "marks"
+    script = f"echo start >> {marks}; while [ ! -e {gate} ]; do sleep 0.05; done; echo end"
+    try:
+        job = fq.add("on:farm", "--shell", "--", script)
+        worker = start_worker(fq)
+        poll(lambda: marks.exists() and runs(fq.home, job)[0]["host"], timeout=120, what="start")
+        worker.send_signal(signal.SIGKILL)
+        worker.wait()
+        point_at("tcp://127.0.0.1:9")  # nothing answers there
+        start_worker(fq)
+        log = fq.home / "test-worker.log"
+        poll(lambda: "kept open until it answers" in log.read_text(), what="the run kept open")
+        assert task(fq.home, job)["status"] == "running"  # not called interrupted
+        point_at(cluster.address)  # it answers again: the worker re-attaches
+        poll(lambda: "re-attached to job" in log.read_text(), what="the re-attach")
+        gate.touch()
+        assert fq.wait(job, timeout=60).returncode == 0
+        [run] = runs(fq.home, job)
+        assert (run["result"], run["exit_code"]) == ("ok", 0)
+        assert marks.read_text() == "start\n"  # it ran once
+    finally:
+        dask_cluster.stop(str(folder))

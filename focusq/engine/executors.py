@@ -67,6 +67,11 @@ class Executors:
         self._failed[name] = (time.monotonic(), why)
         return why
 
+    def configured(self, settings: Any) -> None:
+        """The config changed: use it, and try again the executors that failed to open."""
+        self.settings = settings
+        self._failed.clear()
+
     async def close(self) -> None:
         for executor in self.open.values():
             await executor.close()
@@ -128,6 +133,7 @@ class Executors:
             follow_interval=config.follow_interval,
             keep_remote_logs=config.keep_remote_logs,
             expect_workers=0 if config.address else config.workers,
+            connect_timeout=config.connect_timeout,
         )
         await executor.open()
         return executor

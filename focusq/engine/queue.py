@@ -18,6 +18,8 @@ from focusq.engine.outcome import RunHistory
 from focusq.engine.outcome import key as outcome_key
 from focusq.engine.ready import ReadyQueue
 from focusq.engine.scheduler import Job
+from focusq.store.aio import Store
+from focusq.store.ops import queue as reads
 
 OPEN = ("queued", "waiting", "held", "running", "paused")
 
@@ -89,6 +91,16 @@ class Queue:
             if mechanical and view["intent"]:
                 self.intents.add(task_id)
         self.ready.put(put, now)
+
+    async def load(self, store: Store, now: float) -> None:
+        """Read every queued job a page at a time (a big queue is never wholly in records)."""
+        after = 0
+        while True:
+            views, states = await store.run(reads.queued_page(after))
+            if not views:
+                return
+            self.take(views, (), states, now)
+            after = views[-1]["id"]
 
     def recovered(self, records: Iterable[dict[str, Any]], states: Mapping[int, str]) -> None:
         """The open jobs that are not queued, as a starting worker reads them."""

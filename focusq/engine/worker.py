@@ -15,13 +15,14 @@ import gc
 import logging
 import os
 import signal
+from collections.abc import Iterable
 from typing import Any
 
 from focusq.config import Settings, load_settings
 from focusq.engine import lease, runner, runs
 from focusq.engine.active import Active
-from focusq.engine.executor import Executor, Gone, Live, Recovered, RunEnd, RunHandle
-from focusq.engine.executors import Executors
+from focusq.engine.executor import Executor, Live, Recovered, RunHandle
+from focusq.engine.executors import RETRY_AFTER, Executors
 from focusq.engine.faults import pause_point
 from focusq.engine.hooks import Hooks
 from focusq.engine.local_executor import LocalExecutor
@@ -90,6 +91,8 @@ class Worker:
         self.local: LocalExecutor | None = None
         """Runs jobs on this machine through the job supervisor (made in :meth:`run`)."""
         self.executors: Executors | None = None
+        self._away: dict[str, dict[int, dict[str, Any]]] = {}
+        """Runs on executors not reachable when this worker started, by executor and run."""
         self.hooks: Hooks
         """``[hooks] on_end``, run once per finished run (made in :meth:`run`)."""
 
@@ -193,7 +196,7 @@ class Worker:
                     log.error("the changed config is not used: %s", exc)
                     continue
                 if self.executors is not None:
-                    self.executors.settings = self.settings
+                    self.executors.configured(self.settings)
                 log.info("config changed: caps, locks, groups and hooks follow it now")
                 await self._load_groups()
 
@@ -218,27 +221,18 @@ class Worker:
         pause_point("BEFORE_RECOVERY")
         self.last_event, open_jobs, statuses = await self.store.run(queue.start())
         self.queue.recovered(open_jobs, statuses)
-        await self._load_queued()
+        await self.queue.load(self.store, runner.now())
         running = {j["run"]["id"]: j for j in open_jobs if j["status"] in RUNNING and j["run"]}
         assert self.executors is not None
         names = sorted({j["run"]["executor"] for j in running.values()})
         for name in names:
-            rows = [
-                {
-                    **j["run"],
-                    "task_id": j["id"],
-                    "timeout": j["timeout"],
-                    "grace": self.settings.engine.kill_grace,
-                }
-                for j in running.values()
-                if j["run"]["executor"] == name
-            ]
+            rows = self._rows(j for j in running.values() if j["run"]["executor"] == name)
             executor = await self.executors.get(name)
-            if isinstance(executor, str):  # unreachable: what ran there is lost to focusq
-                end = RunEnd(None, why=f"{executor}: exit code unknown")
-                for row in rows:
-                    gone = Gone(end, runner.now())
-                    steps.extend(self._recovered(running[row["id"]], self.executors.local, gone))
+            if isinstance(executor, str):  # unreachable now: its jobs may well run on there
+                if name == "local":
+                    continue
+                log.warning("%s: %d run(s) kept open until it answers", executor, len(rows))
+                self._away[name] = {row["id"]: running[row["id"]] for row in rows}
                 continue
             found = await executor.recover(rows, self._ended)
             for run_id, what in found.items():
@@ -248,31 +242,40 @@ class Worker:
         self._forget_evidence()
         self.hooks.fire()
 
-    async def _load_queued(self) -> None:
-        """Read the queued jobs a page at a time (a big queue never wholly in records)."""
-        after = 0
-        while True:
-            views, states = await self.store.run(queue.queued_page(after))
-            if not views:
-                return
-            self.queue.take(views, (), states, runner.now())
-            after = views[-1]["id"]
+    async def _reattach(self) -> list[Any]:
+        """Try again the executors that could not be reached when this worker started: once
+        one answers, its runs are re-attached or written down as they ended."""
+        assert self.executors is not None
+        steps: list[Any] = []
+        for name, away in list(self._away.items()):
+            executor = await self.executors.get(name)
+            if isinstance(executor, str):
+                continue
+            del self._away[name]
+            rows = self._rows(away.values())
+            found = await executor.recover(rows, self._ended)
+            for run_id, what in found.items():
+                steps.extend(self._recovered(away[run_id], executor, what))
+        return steps
+
+    def _rows(self, running: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
+        """The open runs of ``running`` jobs, as an executor's ``recover`` takes them."""
+        grace = self.settings.engine.kill_grace
+        return [
+            {**j["run"], "task_id": j["id"], "timeout": j["timeout"], "grace": grace}
+            for j in running
+        ]
+
+    def _away_ids(self) -> set[int]:
+        return {j["id"] for away in self._away.values() for j in away.values()}
 
     def _recovered(self, job: dict[str, Any], executor: Executor, what: Recovered) -> list[Any]:
         """Watch a run that outlived its worker, or write down how it ended."""
         run = job["run"]
         local = executor is self.local
         if isinstance(what, Live):
-            started = run["started_at"]
-            self.active[job["id"]] = Active(
-                job["id"],
-                run["id"],
-                what.handle,
-                executor,
-                run["log_path"],
-                started,
-                run["attempt"],
-            )
+            args = (run["log_path"], run["started_at"], run["attempt"])
+            self.active[job["id"]] = Active(job["id"], run["id"], what.handle, executor, *args)
             if local:
                 self._evidence += runs.evidence(run["log_path"])[:1]
             log.info("re-attached to job #%d (pid %s)", job["id"], what.handle.pid)
@@ -282,9 +285,7 @@ class Worker:
                 ]
             return []
         end = what.end
-        result = (
-            "interrupted" if end.returncode is None else "ok" if end.returncode == 0 else "failed"
-        )
+        result = {None: "interrupted", 0: "ok"}.get(end.returncode, "failed")
         if (job["intent"] or "").startswith("cancel") and result != "ok":
             result = "cancelled"  # asked while no worker ran: no retry follows
         step, status = runs.finish_step(
@@ -325,6 +326,9 @@ class Worker:
         steps: list[Any] = self._pending
         known = self._pending_known
         self._pending, self._pending_known = [], []
+        if self._away:
+            steps.extend(await self._reattach())
+        away = self._away_ids()
         ended = [t for t, a in self.active.items() if a.handle.finished.is_set()]
         settled = []
         for task_id in ended:
@@ -334,7 +338,9 @@ class Worker:
         deferred = set()
         for task_id in sorted(self.queue.intents):
             job = self.jobs.get(task_id)
-            if task_id not in self.active:
+            if task_id in away:
+                deferred.add(task_id)  # for when its executor answers again
+            elif task_id not in self.active:
                 if job is not None or task_id in self.queue:
                     steps.append(jobs.clear_intent(task_id))
             elif job is None or not job["intent"]:
@@ -359,7 +365,8 @@ class Worker:
                 )
             self._replan = False
             steps.extend(self.series.steps(now, self.settings.recurring.catch_up))
-            running = [self._job(self.jobs[t]) for t in self.active if t in self.jobs]
+            holding = [*self.active, *away]  # a run kept open holds its slot and locks
+            running = [self._job(self.jobs[t]) for t in holding if t in self.jobs]
             starts, stagger = choose(ready.ready(), running, self.limits, now, self.last_start)
             wake_at = min((t for t in (ready.wake_at, stagger) if t is not None), default=None)
         queued = self.queue.queued
@@ -393,6 +400,9 @@ class Worker:
             self._arm_flush()
         if planned:
             await self.series.load(self.store)
+            if self._away:  # look again when the executor may answer
+                again = runner.now() + RETRY_AFTER
+                wake_at = again if wake_at is None else min(wake_at, again)
             self._arm_timer(self.series.wake(wake_at))
 
     def _due(self, now: float) -> bool:
