@@ -225,8 +225,7 @@ def test_runs_on_an_executor_unreachable_at_restart_are_kept_and_re_attached(
 
     def point_at(address: str) -> None:
         config.write_text(
-            f'[executors.farm]\naddress = "{address}"\nfollow_interval = 0.1\n'
-            "connect_timeout = 1\n"
+            f'[executors.farm]\naddress = "{address}"\nfollow_interval = 0.1\nconnect_timeout = 1\n'
         )
 
     point_at(cluster.address)
