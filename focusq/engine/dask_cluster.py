@@ -9,7 +9,7 @@ scheduler's address are kept in ``cluster.json`` in the cluster's folder; ``focu
 executor stop NAME`` stops the workers through their nannies (SIGTERM to the nanny alone,
 so each worker closes and stops its jobs' groups) and then the scheduler.
 
-Standard library only: starting or stopping a cluster needs no ``distributed`` import here.
+Starting or stopping a cluster needs no ``distributed`` import here.
 """
 
 from __future__ import annotations
@@ -24,6 +24,8 @@ import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
+
+from focusq.engine.procs import is_alive
 
 START_TIMEOUT = 60.0
 STOP_TIMEOUT = 20.0
@@ -49,7 +51,7 @@ def read(folder: str) -> Cluster | None:
     if not data.get("address"):  # a start that never finished
         return None
     cluster = Cluster(data["address"], data["scheduler"], tuple(data["workers"]), folder)
-    return cluster if _alive(cluster.scheduler) else None
+    return cluster if is_alive(cluster.scheduler) else None
 
 
 def start(
@@ -148,11 +150,11 @@ def stop(folder: str) -> bool:
         _signal(pid, signal.SIGTERM)
     _wait_gone(scheduler, STOP_TIMEOUT)
     for pid in nannies + scheduler:  # whatever is left of them
-        if _alive(pid):
+        if is_alive(pid):
             _signal(pid, signal.SIGKILL)
     _wait_gone(under, ORPHAN_TIMEOUT)
     for pid in under:
-        if _alive(pid):
+        if is_alive(pid):
             _signal(pid, signal.SIGKILL)
     with contextlib.suppress(FileNotFoundError):
         os.unlink(os.path.join(folder, "cluster.json"))
@@ -192,19 +194,11 @@ def _signal(pid: int, sig: int) -> None:
         os.kill(pid, sig)
 
 
-def _alive(pid: int) -> bool:
-    try:
-        with open(f"/proc/{pid}/stat", encoding="ascii", errors="replace") as file:
-            return file.read().rsplit(")", 1)[1].split()[0] not in ("Z", "X")
-    except (OSError, IndexError):
-        return False
-
-
 def _ours(pid: int) -> bool:
     """Whether ``pid`` still runs a ``dask`` scheduler or worker (not a reused pid)."""
     try:
         with open(f"/proc/{pid}/cmdline", "rb") as file:
-            return b"distributed.cli.dask_" in file.read() and _alive(pid)
+            return b"distributed.cli.dask_" in file.read() and is_alive(pid)
     except OSError:
         return False
 
@@ -225,7 +219,7 @@ def _children(pid: int) -> list[int]:
 
 def _wait_gone(pids: list[int], timeout: float) -> None:
     deadline = time.monotonic() + timeout
-    while any(_alive(p) for p in pids) and time.monotonic() < deadline:
+    while any(is_alive(p) for p in pids) and time.monotonic() < deadline:
         for pid in pids:
             with contextlib.suppress(ChildProcessError):
                 os.waitpid(pid, os.WNOHANG)

@@ -215,18 +215,7 @@ class DaskExecutor:
         out: dict[int, Recovered] = {}
         for row in rows:
             key = self.key(row["id"])
-            spec = RunSpec(
-                run_id=row["id"],
-                task_id=row["task_id"],
-                attempt=row["attempt"],
-                tag=key,
-                argv=[],
-                cwd="",
-                env=None,
-                log_path=row["log_path"],
-                display="",
-                timeout=row.get("timeout"),
-            )
+            spec = RunSpec.of_open_run(row, key)
             if key in published:
                 future = await self.client.get_dataset(key)
                 run = DaskRun(spec, key, future)

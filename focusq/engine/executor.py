@@ -52,6 +52,24 @@ class RunSpec:
     grace: float = 5.0
     placement: Placement = field(default_factory=Placement)
 
+    @classmethod
+    def of_open_run(cls, row: Mapping[str, Any], tag: str) -> RunSpec:
+        """The spec of a run an earlier worker started (its ``runs`` row, with the task's
+        ``task_id``, ``timeout`` and ``grace``): what re-attaching to it needs."""
+        return cls(
+            run_id=row["id"],
+            task_id=row["task_id"],
+            attempt=row["attempt"],
+            tag=tag,
+            argv=[],
+            cwd="",
+            env=None,
+            log_path=row["log_path"],
+            display="",
+            timeout=row.get("timeout"),
+            grace=row.get("grace", 5.0),
+        )
+
 
 @dataclass(frozen=True)
 class RunEnd:

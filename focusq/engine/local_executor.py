@@ -151,19 +151,7 @@ class LocalExecutor:
             if isinstance(verdict, runs.Adopt):
                 prefix = row["log_path"].removesuffix(".log")
                 process = runner.adopt(verdict.pid, verdict.pgid, prefix)
-                spec = RunSpec(
-                    run_id=row["id"],
-                    task_id=row["task_id"],
-                    attempt=row["attempt"],
-                    tag=tags[row["id"]],
-                    argv=[],
-                    cwd="",
-                    env=None,
-                    log_path=row["log_path"],
-                    display="",
-                    timeout=row.get("timeout"),
-                    grace=row.get("grace", 5.0),
-                )
+                spec = RunSpec.of_open_run(row, tags[row["id"]])
                 run = LocalRun(spec, process)
                 self._watch(run, None, on_ended, started_at=row["started_at"])
                 out[row["id"]] = Live(run, verdict.pid if verdict.record else None)

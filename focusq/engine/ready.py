@@ -15,7 +15,7 @@ from bisect import bisect_left, insort
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Mapping
 
-from focusq.engine.scheduler import DONE, ENDED, Job, critical_paths
+from focusq.engine.scheduler import Job, critical_paths, deps_met, failed_dependency
 
 _Key = tuple[int, float, float, int]
 
@@ -139,12 +139,12 @@ class ReadyQueue:
 
     def _classify(self, job: Job) -> None:
         if job.after or job.afterany:
-            failed = _failed_dependency(job, self.status)
+            failed = failed_dependency(job, self.status)
             if failed:
                 self.discard(job.id)
                 self._skips[job.id] = failed
                 return
-            if not _met(job, self.status):
+            if not deps_met(job, self.status):
                 return
         if job.not_before is not None and job.not_before > self.now:
             heapq.heappush(self._timed, (job.not_before, job.id))
@@ -223,11 +223,11 @@ class ReadyQueue:
         skipped = []
         for job in self.jobs.values():
             if job.after or job.afterany:
-                failed = _failed_dependency(job, self.status)
+                failed = failed_dependency(job, self.status)
                 if failed:
                     skipped.append((job.id, failed))
                     continue
-                if not _met(job, self.status):
+                if not deps_met(job, self.status):
                     continue
             if job.not_before is not None and job.not_before > self.now:
                 self._timed.append((job.not_before, job.id))
@@ -241,17 +241,3 @@ class ReadyQueue:
         for task_id, why in skipped:
             self.discard(task_id)
             self._skips[task_id] = why
-
-
-def _met(job: Job, status: Mapping[int, str]) -> bool:
-    return all(status.get(d) == DONE for d in job.after) and all(
-        status.get(d) in ENDED for d in job.afterany
-    )
-
-
-def _failed_dependency(job: Job, status: Mapping[int, str]) -> str | None:
-    for dep in job.after:
-        state = status.get(dep)
-        if state in ENDED and state != DONE:
-            return f"after #{dep}, which ended {state}"
-    return None

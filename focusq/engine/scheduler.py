@@ -176,11 +176,11 @@ def candidates(queued: Sequence[Job], status: Mapping[int, str], now: float) -> 
     for job in queued:
         if job.after or job.afterany:
             chains = True
-            blocked = _failed_dependency(job, status)
+            blocked = failed_dependency(job, status)
             if blocked:
                 skip.append((job.id, blocked))
                 continue
-            if not _deps_met(job, status):
+            if not deps_met(job, status):
                 continue
         if job.not_before is not None and job.not_before > now:
             wake_at = _earliest(wake_at, job.not_before)
@@ -257,13 +257,13 @@ def choose(
     return start, wake_at
 
 
-def _deps_met(job: Job, status: Mapping[int, str]) -> bool:
+def deps_met(job: Job, status: Mapping[int, str]) -> bool:
     return all(status.get(d) == DONE for d in job.after) and all(
         status.get(d) in ENDED for d in job.afterany
     )
 
 
-def _failed_dependency(job: Job, status: Mapping[int, str]) -> str | None:
+def failed_dependency(job: Job, status: Mapping[int, str]) -> str | None:
     for dep in job.after:
         state = status.get(dep)
         if state in ENDED and state != DONE:
