@@ -122,3 +122,18 @@ def run_in_a_terminal(argv: list[str], stderr: Path) -> int:
         return process.wait(timeout=30)
     finally:
         os.close(main)
+
+
+async def test_work_that_outlives_the_screens_widgets_ends_quietly(app: FocusqApp) -> None:
+    # Closing the app takes the widgets away before it cancels the screen's work: a board
+    # read or a detail fill still in flight then finds nothing to fill, and must not crash.
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        screen = app.screen
+        for widget in list(screen.children):
+            await widget.remove()
+        screen.refresh_board()  # type: ignore[attr-defined]
+        screen.show_detail()  # type: ignore[attr-defined]
+        screen._tick_clock()  # type: ignore[attr-defined]
+        await settle(pilot)
+        assert app.is_running

@@ -207,7 +207,13 @@ class MainScreen(Screen[None]):
         # A clock for elapsed times and progress bars only; the data comes from watchfiles.
         self.set_interval(1.0, self._tick_clock)
 
+    def _torn_down(self) -> bool:
+        """Whether the app closed around this screen (a timer or an await can outlast its widgets)."""
+        return self.query_one_optional("#detail") is None
+
     def _tick_clock(self) -> None:
+        if self._torn_down():
+            return
         now = self.fq.clock()
         if self.board and self.board.slots:
             self.query_one(JobSlotsPanel).now = now
@@ -223,7 +229,7 @@ class MainScreen(Screen[None]):
     @on(LogsChanged)
     def _logs_changed(self) -> None:
         # A log grew: the slots' last lines, without reading the board again.
-        if self.board is not None and self.board.slots:
+        if self.board is not None and self.board.slots and not self._torn_down():
             self.board = with_fresh_tails(self.board)
             self.query_one(JobSlotsPanel).board = self.board
 
@@ -239,6 +245,8 @@ class MainScreen(Screen[None]):
             blocks=self.fq.blocks,
             settings=self.fq.settings,
         )
+        if self._torn_down():
+            return
         self.board = board
         self.query_one(StatusBar).board = board
         slots = self.query_one(JobSlotsPanel)
@@ -247,9 +255,13 @@ class MainScreen(Screen[None]):
         table = self.query_one(TaskTable)
         # Read again only after a change (or for another view): the rows on screen and counts.
         seen = await self.fq.store.run(tasks.last_event_id())
+        if self._torn_down():
+            return
         if seen != self._seen or table.listing != board.listing:
             self._seen = seen
             await table.show(board.listing)
+            if self._torn_down():
+                return
         title = Text(f"{board.view} · {table.row_count}")
         if board.query:
             title.append_text(literal(f" · filter: {board.query}"))
@@ -278,7 +290,9 @@ class MainScreen(Screen[None]):
     @work(exclusive=True, group="detail")
     async def show_detail(self) -> None:
         """Fill the detail pane with the selected task, its runs and last log lines."""
-        detail = self.query_one("#detail", Static)
+        detail = self.query_one_optional("#detail", Static)
+        if detail is None:
+            return  # the app closed around this screen
         task_id = self.query_one(TaskTable).selected_id
         if task_id is None:
             detail.update("Nothing here yet.\n\nPress [b]a[/b] to add a task.")
