@@ -58,6 +58,13 @@ class DaskRun:
         self.follower: asyncio.Task[None] | None = None
         self.relocated = False
         """Its log was looked for again after its task ended (its worker may be gone)."""
+        self._result: asyncio.Future[Any] | None = None
+
+    def result(self) -> asyncio.Future[Any]:
+        """The task's result, fetched from its worker once however often it is asked for."""
+        if self._result is None:
+            self._result = asyncio.ensure_future(_awaited(self.future))
+        return self._result
 
     @property
     def pid(self) -> int | None:
@@ -335,7 +342,7 @@ class DaskExecutor:
     async def _inline(self, run: DaskRun) -> bytes | None:
         """The whole log, when the task returned it with its result (a small one)."""
         try:
-            result = await run.future
+            result = await run.result()
         except Exception:
             return None
         data = result.get("log_bytes") if isinstance(result, dict) else None
@@ -401,7 +408,7 @@ class DaskExecutor:
 
     async def _result(self, run: DaskRun) -> RunEnd:
         try:
-            result = await run.future
+            result = await run.result()
         except Exception as exc:  # KilledWorker, a lost scheduler
             known = await self._exit_file(run.key, run.remote_log)
             if known is not None and known.get("returncode") is not None:
@@ -445,6 +452,10 @@ class DaskExecutor:
             for worker, items in by_worker.items()
         ]
         await asyncio.gather(*calls, return_exceptions=True)
+
+
+async def _awaited(future: Future[Any]) -> Any:
+    return await future
 
 
 def header(spec: RunSpec) -> str:

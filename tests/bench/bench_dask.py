@@ -518,12 +518,52 @@ def throughput(tmp: str, label: str, executor: str | None) -> tuple[float, float
             "SELECT min(started_at), max(ended_at) FROM runs WHERE task_id BETWEEN ? AND ?",
             (low, high),
         )[0]
+        floor = bare_dask(home) if executor is not None else None
     span = float(last) - float(first)
     print(
         f"  {label}: makespan {span:.3f}s ({len(ids) / span:.0f} jobs/s, "
         f"{span / len(ids) * 1000:.2f} ms/job), seed to all ended {wall:.3f}s; {counts}"
     )
+    if floor is not None:
+        FLOOR.append(floor)
     return span, wall
+
+
+FLOOR: list[float] = []
+"""Seconds bare Dask took for the same 1,000 ``true`` on the same cluster (one figure)."""
+
+
+def bare_dask(home: Home) -> float:
+    """The floor under the Dask executor: 1,000 ``true`` submitted by a bare client to the
+    same cluster, at most 2 in flight (focusq's cap), no claim, log or result copy: the
+    seconds from the first submit to the last result."""
+    import asyncio
+    import json
+
+    from distributed import Client
+
+    with open(os.path.join(cluster_folder(home.home), "cluster.json"), encoding="utf-8") as file:
+        address = json.load(file)["address"]
+
+    async def run() -> float:
+        async with Client(address, asynchronous=True) as client:
+            slots = asyncio.Semaphore(CAP)
+
+            async def one(n: int) -> int:
+                async with slots:
+                    done = await client.submit(subprocess.run, ["true"], key=f"floor-{n}")
+                    return int(done.returncode)
+
+            began = time.perf_counter()
+            codes = await asyncio.gather(*(one(n) for n in range(THROUGHPUT_JOBS)))
+            took = time.perf_counter() - began
+            if any(codes):
+                PROBLEMS.append(f"bare Dask: {sum(map(bool, codes))} true(s) failed")
+            return took
+
+    took = asyncio.run(run())
+    print(f"  bare Dask, same cluster, {CAP} in flight: {took:.3f}s")
+    return took
 
 
 def bench_throughput(tmp: str) -> None:
@@ -541,6 +581,28 @@ def bench_throughput(tmp: str) -> None:
             "ok" if ratio <= THROUGHPUT_BUDGET else "OVER",
         )
     )
+    if FLOOR:
+        floor = FLOOR[-1]
+        ROWS.append(
+            Row(
+                f"{name}: bare Dask client (floor)",
+                f"{floor:.3f}s",
+                f"{local:.3f}s local",
+                f"{floor / local:.2f}x",
+                "-",
+                "info",
+            )
+        )
+        ROWS.append(
+            Row(
+                f"{name} on:{EXECUTOR} vs the floor",
+                f"{dask:.3f}s",
+                f"{floor:.3f}s bare",
+                f"{dask / floor:.2f}x",
+                "-",
+                "info",
+            )
+        )
 
 
 # -- 4. log copy ----------------------------------------------------------------------------
