@@ -247,3 +247,23 @@ def processes_of(home: Path) -> list[int]:
         except OSError:
             continue
     return found
+
+
+def group_stopped(pgid: int) -> bool:
+    """Whether nothing in the process group ``pgid`` can run: each member is stopped, or
+    is a shell that stopped in the middle of starting a command (state D, waiting on a
+    vfork child that is stopped before its exec)."""
+    members: dict[int, tuple[str, int]] = {}
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/stat") as file:
+                    fields = file.read().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            if int(fields[2]) == pgid and fields[0] not in ("Z", "X"):
+                members[int(entry)] = (fields[0], int(fields[1]))
+    parents = {parent for st, parent in members.values() if st in ("T", "t")}
+    return bool(parents) and all(
+        st in ("T", "t") or (st == "D" and pid in parents) for pid, (st, _) in members.items()
+    )

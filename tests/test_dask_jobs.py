@@ -252,3 +252,36 @@ def test_runs_on_an_executor_unreachable_at_restart_are_kept_and_re_attached(
         assert marks.read_text() == "start\n"  # it ran once
     finally:
         dask_cluster.stop(str(folder))
+
+
+def test_a_job_for_an_executor_that_does_not_answer_waits_for_it(
+    fq: Focusq, tmp_path: Path
+) -> None:
+    """No scheduler at the address: the job stays queued (local work goes on meanwhile),
+    and runs once the executor answers."""
+    folder = tmp_path / "farm"
+    config = tmp_path / "config.toml"
+
+    def point_at(address: str) -> None:
+        config.write_text(
+            f'[executors.farm]\naddress = "{address}"\nfollow_interval = 0.1\nconnect_timeout = 1\n'
+        )
+
+    point_at("tcp://127.0.0.1:9")  # nothing answers there
+    fq.env["FOCUSQ_CONFIG_FILE"] = str(config)
+    remote = fq.add("pri:H", "on:farm", "--", "true")
+    local = fq.add("--", "true")
+    start_worker(fq)
+    assert fq.wait(local, timeout=60).returncode == 0  # not held up by the remote one
+    log = fq.home / "test-worker.log"
+    poll(lambda: "no Dask scheduler at tcp://127.0.0.1:9" in log.read_text(), what="the try")
+    assert task(fq.home, remote)["status"] == "queued"
+    assert runs(fq.home, remote) == []  # never claimed, so no attempt is spent
+    try:
+        cluster = dask_cluster.start(str(folder), workers=1)
+        point_at(cluster.address)  # a config change tries again at once
+        assert fq.wait(remote, timeout=120).returncode == 0
+        [run] = runs(fq.home, remote)
+        assert (run["executor"], run["result"]) == ("farm", "ok")
+    finally:
+        dask_cluster.stop(str(folder))

@@ -22,6 +22,7 @@ import pytest
 from focusq.engine.executor import Executor, RunHandle, RunSpec
 from focusq.engine.local_executor import LocalExecutor
 from focusq.engine.runner import SpawnError
+from tests.engine_helpers import group_stopped
 
 pytestmark = pytest.mark.slow
 
@@ -202,10 +203,10 @@ async def test_pause_stops_the_group_and_resume_lets_it_finish(
     assert handle.pid is not None
     await poll(lambda: b"tick\n" in body(handle.spec.log_path), "a tick")
     assert executor.pause(handle)
-    await poll(lambda: state(handle.pid) == "T", "the job stopped")  # type: ignore[arg-type]
+    await poll(lambda: group_stopped(handle.pid), "the job stopped")  # type: ignore[arg-type]
     flag.touch()
     await asyncio.sleep(0)  # a stopped job cannot see the flag: still stopped
-    assert state(handle.pid) == "T"  # type: ignore[arg-type]
+    assert group_stopped(handle.pid)  # type: ignore[arg-type]
     assert executor.resume(handle)
     await asyncio.wait_for(handle.finished.wait(), DEADLINE)
     assert handle.end is not None and handle.end.returncode == 0

@@ -19,6 +19,7 @@ from tests.engine_helpers import (
     alive,
     db_rows,
     group_alive,
+    group_stopped,
     poll,
     runs,
     task,
@@ -237,7 +238,7 @@ def test_pause_stops_the_group_and_resume_continues_it(fq: Focusq, tmp_path: Pat
     pid = runs(fq.home, task_id)[0]["pid"] or poll(lambda: runs(fq.home, task_id)[0]["pid"])
     fq("pause", str(task_id))
     poll(lambda: fq.status(task_id) == "paused", what="paused")
-    assert _state(pid) == "T"
+    poll(lambda: group_stopped(pid), what="the whole group stopped")
     fq("resume", str(task_id))
     poll(lambda: fq.status(task_id) == "running", what="running again")
     assert _state(pid) in "SR"

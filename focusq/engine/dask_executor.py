@@ -26,7 +26,15 @@ from distributed import Client, Future
 
 from focusq import __version__
 from focusq.engine import dask_task
-from focusq.engine.executor import Gone, Live, Recovered, RunEnd, RunHandle, RunSpec
+from focusq.engine.executor import (
+    ExecutorDown,
+    Gone,
+    Live,
+    Recovered,
+    RunEnd,
+    RunHandle,
+    RunSpec,
+)
 from focusq.engine.runner import SpawnError
 from focusq.errors import FocusqError
 
@@ -114,7 +122,7 @@ class DaskExecutor:
                 self.address, asynchronous=True, timeout=self.connect_timeout
             )
         except (OSError, TimeoutError) as exc:
-            raise FocusqError(
+            raise ExecutorDown(
                 f"executor {self.name}: no Dask scheduler at {self.address} ({exc}); "
                 f"start it, or fix [executors.{self.name}] address"
             ) from exc

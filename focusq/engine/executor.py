@@ -21,6 +21,13 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+from focusq.errors import FocusqError
+
+
+class ExecutorDown(FocusqError):
+    """An executor that does not answer now but may later (no scheduler at its address, a
+    cluster that did not start): jobs meant for it wait, and opening it is tried again."""
+
 
 @dataclass(frozen=True)
 class Placement:

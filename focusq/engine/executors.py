@@ -2,10 +2,13 @@
 job first needs it.
 
 A Dask executor with no ``address`` gets a loopback cluster that focusq starts (see
-:mod:`focusq.engine.dask_cluster`), in ``executors/NAME`` beside the database. An
-executor that cannot be opened (no scheduler, ``focusq[dask]`` not installed, another
-focusq version on the workers) is not asked again for :data:`RETRY_AFTER` seconds; the
-jobs meant for it end as ``spawn_error`` with the reason, in one line.
+:mod:`focusq.engine.dask_cluster`), in ``executors/NAME`` beside the database. It is
+opened in the background (:meth:`Executors.poll`): jobs for it wait meanwhile, and the
+worker's other jobs go on. An executor that does not answer (no scheduler at its address,
+a cluster that did not start) is *down*: its jobs wait, and it is tried again after
+:data:`RETRY_AFTER` seconds or a config change. One that cannot run jobs at all (not
+configured, ``focusq[dask]`` not installed, another focusq version on the workers) makes
+the jobs meant for it end as ``spawn_error`` with the reason, in one line.
 """
 
 from __future__ import annotations
@@ -14,11 +17,11 @@ import asyncio
 import logging
 import os
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from focusq.engine import runs
-from focusq.engine.executor import Executor, Placement, RunSpec
+from focusq.engine.executor import Executor, ExecutorDown, Placement, RunSpec
 from focusq.engine.local_executor import LocalExecutor
 from focusq.errors import FocusqError
 from focusq.quickadd import command_text
@@ -31,48 +34,114 @@ RETRY_AFTER = 30.0
 class Executors:
     """Where jobs run, by executor name."""
 
-    def __init__(self, local: LocalExecutor, settings: Any, home: str, database_id: str) -> None:
+    def __init__(
+        self,
+        local: LocalExecutor,
+        settings: Any,
+        home: str,
+        database_id: str,
+        on_change: Callable[[], None] = lambda: None,
+    ) -> None:
         self.local = local
         self.settings = settings
         self.home = home
         self.database_id = database_id
+        self.on_change = on_change
+        """Called when an executor opened in the background is ready, or failed."""
         self.open: dict[str, Executor] = {"local": local}
-        self._failed: dict[str, tuple[float, str]] = {}
+        self._failed: dict[str, tuple[float, str, bool]] = {}
+        """Why an executor could not be opened, when, and whether it is only down."""
+        self._opening: dict[str, asyncio.Task[Executor | str]] = {}
 
     def __iter__(self) -> Any:
         return iter(self.open.values())
 
     async def get(self, name: str) -> Executor | str:
         """The executor called ``name``, opened; or why it cannot run jobs now."""
-        found = self.open.get(name)
-        if found is not None:
-            return found
-        failed = self._failed.get(name)
-        if failed is not None and time.monotonic() - failed[0] < RETRY_AFTER:
-            return failed[1]
+        state = self.poll(name)
+        if state is not None:
+            return state
+        return await asyncio.shield(self._opening[name])
+
+    async def _attempt(self, name: str) -> Executor | str:
+        """Open the executor called ``name`` now; it, or why it cannot run jobs."""
         config = self.settings.executors.get(name)
-        if config is None:
+        if config is None:  # taken out of the config meanwhile
             return f"executor {name} is not configured: add an [executors.{name}] table"
+        down = False
         try:
             executor = await self._open(name, config)
         except ImportError:
             why = f"executor {name} needs the Dask extra: pip install 'focusq[dask]'"
         except (FocusqError, OSError) as exc:
             why = str(exc) if str(exc).startswith("executor ") else f"executor {name}: {exc}"
+            down = isinstance(exc, (ExecutorDown, OSError))
+        except Exception as exc:  # Dask's own troubles: try again later, as for no answer
+            log.exception("executor %s could not be opened", name)
+            why, down = f"executor {name}: {type(exc).__name__}: {exc}", True
         else:
             self.open[name] = executor
             self._failed.pop(name, None)
             return executor
         log.error("%s", why)
-        self._failed[name] = (time.monotonic(), why)
+        self._failed[name] = (time.monotonic(), why, down)
         return why
+
+    def poll(self, name: str) -> Executor | str | None:
+        """Without waiting: the executor called ``name`` if open, else why it cannot run
+        jobs now, else ``None`` while it is being opened (started here in the background;
+        :attr:`on_change` says when it is done)."""
+        found = self.open.get(name)
+        if found is not None:
+            return found
+        failed = self._failed.get(name)
+        if failed is not None and time.monotonic() - failed[0] < RETRY_AFTER:
+            return failed[1]
+        if name not in self.settings.executors:
+            return f"executor {name} is not configured: add an [executors.{name}] table"
+        if name not in self._opening:
+            task = asyncio.ensure_future(self._attempt(name))
+            self._opening[name] = task
+            task.add_done_callback(lambda _: self._opened(name))
+        return None
+
+    def _opened(self, name: str) -> None:
+        self._opening.pop(name, None)
+        self.on_change()
+
+    def down(self, name: str) -> str | None:
+        """Why the executor called ``name`` does not answer now, if it does not (its jobs
+        wait for it); ``None`` if it is open, being opened, or cannot run jobs at all."""
+        failed = self._failed.get(name)
+        return failed[1] if failed is not None and failed[2] else None
+
+    def retry_in(self) -> float | None:
+        """Seconds until the first executor that is down is tried again, if one is."""
+        waits = [f[0] for n, f in self._failed.items() if f[2] and n not in self._opening]
+        due = min(waits, default=None)
+        return None if due is None else max(0.0, due + RETRY_AFTER - time.monotonic())
 
     def configured(self, settings: Any) -> None:
         """The config changed: use it, and try again the executors that failed to open."""
         self.settings = settings
         self._failed.clear()
 
+    def placeable(self, starts: list[int], where: Mapping[int, str]) -> list[int]:
+        """The ``starts`` whose executor can take them now. A job for an executor being
+        opened, or down, stays queued; one for an executor that cannot run jobs at all is
+        kept, to end as ``spawn_error`` saying why."""
+        kept = []
+        for task_id in starts:
+            name = where[task_id]
+            state = self.poll(name)
+            if state is None or (isinstance(state, str) and self.down(name)):
+                continue
+            kept.append(task_id)
+        return kept
+
     async def close(self) -> None:
+        for task in self._opening.values():
+            task.cancel()
         for executor in self.open.values():
             await executor.close()
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import random
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -68,6 +68,17 @@ def fails_for_good(job: dict[str, Any], attempt: int, result: str) -> bool:
     will follow (what a fail-fast group reacts to)."""
     retrying = will_retry(result, attempt - job["budget_from"], job["retries"])
     return result not in ("ok", "cancelled") and not retrying
+
+
+def fail_fast_reason(
+    groups: Mapping[str, Any], job: dict[str, Any], attempt: int, result: str
+) -> str | None:
+    """Why the rest of ``job``'s group is cancelled after this attempt, if its group is
+    fail-fast (``groups``: the config's) and this is a failure no retry will follow."""
+    policy = groups.get(job["group"] or "")
+    if policy is None or policy.policy != "fail-fast" or not fails_for_good(job, attempt, result):
+        return None
+    return f"group {job['group']} is fail-fast and #{job['id']} failed"
 
 
 def backoff(attempt: int, base: float, cap: float) -> float:

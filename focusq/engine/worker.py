@@ -26,7 +26,7 @@ from focusq.engine.executors import RETRY_AFTER, Executors
 from focusq.engine.faults import pause_point
 from focusq.engine.hooks import Hooks
 from focusq.engine.local_executor import LocalExecutor
-from focusq.engine.outcome import RunHistory, fails_for_good
+from focusq.engine.outcome import RunHistory, fail_fast_reason
 from focusq.engine.procs import become_subreaper
 from focusq.engine.queue import Queue
 from focusq.engine.runner import SpawnError
@@ -68,9 +68,9 @@ class Worker:
         """When the next recurring job is due."""
         self.last_event = 0
         self._written = 0
+        """The newest event after this worker's last write: the ones up to it are seen."""
         self._evidence: list[str] = []
         """Pid and exit files to delete once the database holds what they say."""
-        """The newest event after this worker's last write: the ones up to it are seen."""
         self.wake = asyncio.Event()
         self._timer: asyncio.TimerHandle | None = None
         self._stopping = asyncio.Event()
@@ -124,7 +124,9 @@ class Worker:
                 grace=self.settings.engine.kill_grace,
                 same_boot=previous is None or previous["boot_id"] == runner.boot_id(),
             )
-            self.executors = Executors(self.local, self.settings, self.paths.home, self.database_id)
+            self.executors = Executors(
+                self.local, self.settings, self.paths.home, self.database_id, self._replan_now
+            )
             await self.local.open()
             await self._recover()
             self.local.recovered()
@@ -248,8 +250,8 @@ class Worker:
         assert self.executors is not None
         steps: list[Any] = []
         for name, away in list(self._away.items()):
-            executor = await self.executors.get(name)
-            if isinstance(executor, str):
+            executor = self.executors.poll(name)  # opened in the background: no wait here
+            if executor is None or isinstance(executor, str):
                 continue
             del self._away[name]
             rows = self._rows(away.values())
@@ -305,9 +307,6 @@ class Worker:
         self.hooks.ended(job, result, end.returncode, run["log_path"])
         log.info("job #%d ended while no worker ran: %s", job["id"], result)
         return [step]
-
-    def _tag(self, run_id: int) -> str:
-        return runs.run_tag(self.database_id, run_id)
 
     def _forget_evidence(self) -> None:
         """Delete the pid and exit files of runs the database now holds in full."""
@@ -371,6 +370,8 @@ class Worker:
             wake_at = min((t for t in (ready.wake_at, stagger) if t is not None), default=None)
         queued = self.queue.queued
         where = {t: self.limits.executor_of(queued[t]) for t in starts}
+        assert self.executors is not None
+        starts = self.executors.placeable(starts, where)  # else they wait for their executor
         claims = [jobs.claim(t, now, self.paths.logs, where[t]) for t in starts]
         claimed: list[Any] = []
         if steps or claims:
@@ -384,13 +385,11 @@ class Worker:
                 self.wake.set()
             else:
                 claimed = fresh
-        assert self.executors is not None
         for executor in self.executors:
             mine = [a.handle for a in known if a.executor is executor]
             over = [a.handle for a in settled if a.executor is executor]
             if mine or over:
                 executor.acknowledge(mine, over)
-        assert self.executors is not None
         for task_id, claim in zip(starts, claimed, strict=True):
             if claim is not None:
                 self.queue.claimed(claim["job"])
@@ -400,8 +399,11 @@ class Worker:
             self._arm_flush()
         if planned:
             await self.series.load(self.store)
-            if self._away:  # look again when the executor may answer
-                again = runner.now() + RETRY_AFTER
+            retry = self.executors.retry_in()
+            if self._away:
+                retry = RETRY_AFTER if retry is None else min(retry, RETRY_AFTER)
+            if retry is not None:  # look again when an executor may answer
+                again = runner.now() + retry
                 wake_at = again if wake_at is None else min(wake_at, again)
             self._arm_timer(self.series.wake(wake_at))
 
@@ -437,11 +439,6 @@ class Worker:
         if job is None:
             job = record["_job"] = Job.of(record, self.history.estimate(record))
         return job
-
-    def _learn(self, record: dict[str, Any], seconds: float) -> None:
-        """Add a successful run to the history; re-estimate queued jobs if it moved much."""
-        if self.history.learn(record, seconds):
-            self.queue.learnt(record)
 
     # -- starting ---------------------------------------------------------------------------
 
@@ -484,6 +481,11 @@ class Worker:
             self.wake.set()
 
     def _ended(self, handle: RunHandle) -> None:
+        self.wake.set()
+
+    def _replan_now(self) -> None:
+        """Plan again at once (an executor opened, or failed to)."""
+        self._replan = True
         self.wake.set()
 
     # -- stopping ---------------------------------------------------------------------------
@@ -533,8 +535,8 @@ class Worker:
             result = "interrupted"
         else:
             result = "failed"
-        if result == "ok":
-            self._learn(job, now - active.started)
+        if result == "ok" and self.history.learn(job, now - active.started):
+            self.queue.learnt(job)  # the estimate moved much: re-order the queued jobs like it
         step, status = runs.finish_step(
             job,
             active.run_id,
@@ -555,13 +557,10 @@ class Worker:
 
     def _fail_fast(self, job: dict[str, Any], attempt: int, result: str) -> list[Any]:
         """A failure in a fail-fast group cancels the rest of the group."""
-        policy = self.settings.groups.get(job["group"] or "")
-        if policy is None or policy.policy != "fail-fast":
-            return []
-        if not fails_for_good(job, attempt, result):
+        reason = fail_fast_reason(self.settings.groups, job, attempt, result)
+        if reason is None:
             return []
         now = runner.now()
-        reason = f"group {job['group']} is fail-fast and #{job['id']} failed"
         group = job["group"]
         stop = [o["id"] for o in self.jobs.values() if o["group"] == group and o["id"] != job["id"]]
         stop += [o.id for o in self.queue.queued.values() if o.group == group]
