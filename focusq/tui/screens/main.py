@@ -208,7 +208,8 @@ class MainScreen(Screen[None]):
         self.set_interval(1.0, self._tick_clock)
 
     def _torn_down(self) -> bool:
-        """Whether the app closed around this screen (a timer or an await can outlast its widgets)."""
+        """Whether the app closed around this screen (a timer or an await outlived its
+        widgets)."""
         return self.query_one_optional("#detail") is None
 
     def _tick_clock(self) -> None:
