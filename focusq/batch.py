@@ -14,6 +14,7 @@ from focusq.states import Kind
 _KEYS = {
     "name", "title", "command", "shell", "cwd", "env", "tags", "project", "priority", "est",
     "locks", "lock", "timeout", "retry", "group", "gate", "at", "after", "afterany", "kind",
+    "on", "res", "host",
 }  # fmt: skip
 
 
@@ -73,6 +74,14 @@ def _draft(
     words += [f"+{tag}" for tag in table.get("tags", [])]
     locks = table.get("locks", []) + ([table["lock"]] if "lock" in table else [])
     words += [f"lock:{lock}" for lock in locks]
+    if "on" in table:
+        words.append(f"on:{table['on']}")
+    resources = table.get("res", {})
+    if not isinstance(resources, dict):
+        raise UserError("res must be a table of amounts, like res = {gpu = 1}")
+    words += [f"res:{key}={amount}" for key, amount in resources.items()]
+    hosts = table.get("host", [])
+    words += [f"host:{host}" for host in ([hosts] if isinstance(hosts, str) else hosts)]
     if "kind" in table:
         words.append("~mech" if table["kind"].startswith("mech") else "~creative")
     command = table.get("command")

@@ -7,6 +7,7 @@ the fixture makes sure it is stopped whatever happens.
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -88,6 +89,40 @@ def test_placement_that_cannot_run_is_refused_at_add(dq: Focusq) -> None:
     assert db_rows(dq.home, "SELECT count(*) FROM tasks") in ([], [(0,)])  # nothing written
     ok = dq("add", "on:here", "res:build=1", "--", "true")
     assert ok.returncode == 0, ok.stderr
+
+
+def test_a_batch_places_its_jobs_as_add_does(dq: Focusq, tmp_path: Path) -> None:
+    batch = tmp_path / "jobs.toml"
+    batch.write_text(
+        '[[task]]\ntitle = "build"\ncommand = ["true"]\non = "here"\nres = {build = 1}\n'
+        f'host = "{os.uname().nodename}"\n'
+        '[[task]]\ntitle = "here too"\ncommand = ["true"]\n'
+    )
+    added = dq("batch", str(batch))
+    assert added.returncode == 0, added.stderr
+    build, local = (int(i) for i in added.stdout.split())
+    placed = task(dq.home, build)
+    assert placed["executor"] == "here"
+    assert json.loads(placed["placement"]) == {
+        "resources": {"build": 1.0},
+        "hosts": [os.uname().nodename],
+    }
+    assert task(dq.home, local)["executor"] is None
+    for table, says in (
+        ('on = "nowhere"', "'on:nowhere' names no executor"),
+        ('on = "here"\nres = {gpu = 1}', "no worker of executor here offers it"),
+        ("res = {build = 1}", "add on:NAME too"),
+        ('on = "here"\nres = "gpu"', "res must be a table"),
+    ):
+        batch.write_text(
+            f'[[task]]\ntitle = "ok"\ncommand = ["true"]\n[[task]]\ntitle = "bad"\n'
+            f'command = ["true"]\n{table}\n'
+        )
+        refused = dq("batch", str(batch))
+        assert refused.returncode == 2, refused
+        assert "task 2" in refused.stderr and says in refused.stderr
+        assert refused.stderr.count("\n") == 1
+    assert len(db_rows(dq.home, "SELECT id FROM tasks")) == 2  # nothing more written
 
 
 def test_cancel_on_the_cluster_keeps_the_exit_status(dq: Focusq) -> None:

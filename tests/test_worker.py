@@ -206,6 +206,23 @@ def test_builds_in_one_git_worktree_wait_for_each_other(fq: Focusq) -> None:
     assert task(fq.home, first)["locks"] == json.dumps([f"worktree:{fq.workdir}"])
 
 
+def test_builds_in_a_batch_get_the_worktree_lock_too(fq: Focusq, tmp_path: Path) -> None:
+    (fq.workdir / ".git").mkdir()
+    batch = tmp_path / "builds.toml"
+    batch.write_text(
+        f'cwd = "{fq.workdir}"\n'
+        '[[task]]\ntitle = "one"\ncommand = ["make", "-v"]\n'
+        '[[task]]\ntitle = "two"\nshell = true\ncommand = "make -v && echo two"\n'
+        '[[task]]\ntitle = "free"\ncommand = ["true"]\n'
+    )
+    added = fq("batch", str(batch))
+    assert added.returncode == 0, added.stderr
+    one, two, free = (int(i) for i in added.stdout.split())
+    worktree = json.dumps([f"worktree:{fq.workdir}"])
+    assert task(fq.home, one)["locks"] == task(fq.home, two)["locks"] == worktree
+    assert task(fq.home, free)["locks"] in ("[]", None)
+
+
 def test_fail_fast_group_cancels_the_rest(fq: Focusq) -> None:
     fq.home.mkdir(mode=0o700, exist_ok=True)
     (fq.home / "config.toml").write_text('[groups.pull]\npolicy = "fail-fast"\n')

@@ -390,15 +390,24 @@ def cmd_wait(args: argparse.Namespace) -> int:
 def cmd_batch(args: argparse.Namespace) -> int:
     """``focusq batch FILE.toml``: add a whole set of tasks in one transaction."""
     from focusq.batch import read_batch
+    from focusq.engine.placement import place
     from focusq.store.ops import tasks
 
     paths = Paths.from_env()
     config = cached_settings(paths)
     drafts = read_batch(args.file, now=time.time(), cwd=os.getcwd())
     environ = dict(os.environ)  # its jobs run with this shell's environment
-    for draft in drafts:
+    notes: dict[str, None] = {}
+    for index, draft in enumerate(drafts, 1):
         if draft.kind is Kind.MECHANICAL:
             draft.environ = environ
+            try:
+                notes[place(draft, config) or ""] = None
+            except UserError as exc:
+                raise UserError(f"batch file {args.file}, task {index}: {exc}") from None
+    for note in notes:
+        if note:
+            print(f"focusq: {note}", file=sys.stderr)
     with open_store(paths, config) as store:
         ids = store.run(tasks.add_tasks(drafts, time.time()))
         for task_id in ids:

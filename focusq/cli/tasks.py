@@ -251,21 +251,12 @@ def cmd_add(args: argparse.Namespace) -> int:
         )
     paths = Paths.from_env()
     config = cached_settings(paths)
-    executor = "local"
     if draft.kind is Kind.MECHANICAL:
-        from focusq.cli.placement import executor_of
+        from focusq.engine.placement import place
 
-        executor = executor_of(draft, config)
-    if draft.kind is Kind.MECHANICAL and draft.command and draft.cwd:
-        from focusq.engine.shared import implicit_lock
-
-        lock = implicit_lock(draft.command, draft.cwd, config.engine.shared_state_words)
-        if lock and executor != "local":
-            from focusq.cli.placement import remote_worktree
-
-            lock = remote_worktree(lock, executor, draft.cwd)
-        if lock and lock not in (draft.locks or []):
-            draft.locks = [*(draft.locks or []), lock]
+        note = place(draft, config)
+        if note:
+            print(f"focusq: {note}", file=sys.stderr)
     with open_store(paths, config) as store:
         task_id = store.run(tasks.add_task(draft, now, held=args.held))
         if args.json:
@@ -310,7 +301,7 @@ def cmd_edit(args: argparse.Namespace) -> int:
     if not any(getattr(draft, f) not in (None, []) for f in quickadd.TaskDraft.__slots__):
         raise UserError("nothing to change: give title words, tokens, --env or '-- COMMAND'")
     if draft.executor or draft.resources or draft.hosts:  # checked as add checks them
-        from focusq.cli.placement import executor_of
+        from focusq.engine.placement import executor_of
 
         paths = Paths.from_env()
         executor_of(draft, cached_settings(paths))

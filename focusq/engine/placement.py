@@ -1,12 +1,13 @@
-"""Where a job added from the shell runs: its executor, checked before anything is written.
+"""Where a new job runs and what it shares, checked before anything is written: the same
+for ``focusq add``, ``focusq batch`` and the TUI's quick-add.
 
-A name no ``[executors.NAME]`` defines, or a resource no worker of that executor offers,
-is refused at once: Dask would otherwise leave the job pending forever.
+Its executor: a name no ``[executors.NAME]`` defines, or a resource no worker of that
+executor offers, is refused at once (Dask would otherwise leave the job pending forever).
+Its implicit worktree lock: a job that builds or deploys a git worktree never overlaps
+another that does (see :mod:`focusq.engine.shared`).
 """
 
 from __future__ import annotations
-
-import sys
 
 from focusq.errors import UserError
 
@@ -45,9 +46,22 @@ def executor_of(draft: TaskDraft, config: Any) -> str:
     return name
 
 
-def remote_worktree(lock: str, executor: str, cwd: str) -> str:
-    """The implicit worktree lock of a job on another machine: keyed by executor and path
-    (its checkout there cannot be looked at from here). Says so on stderr."""
-    key = f"worktree:{executor}:{cwd}"
-    print(f"focusq: the job runs on {executor}: its worktree lock is {key}", file=sys.stderr)
-    return key
+def place(draft: TaskDraft, config: Any) -> str | None:
+    """Check ``draft``'s executor and add its implicit worktree lock, if it has one; a
+    line to tell the user, if any (a remote job's lock is keyed by executor and path: its
+    checkout there cannot be looked at from here)."""
+    if draft.kind != "mechanical":
+        return None
+    executor = executor_of(draft, config)
+    if not draft.command or not draft.cwd:
+        return None
+    from focusq.engine.shared import implicit_lock
+
+    lock = implicit_lock(draft.command, draft.cwd, config.engine.shared_state_words)
+    note = None
+    if lock and executor != "local":
+        lock = f"worktree:{executor}:{draft.cwd}"
+        note = f"the job runs on {executor}: its worktree lock is {lock}"
+    if lock and lock not in (draft.locks or []):
+        draft.locks = [*(draft.locks or []), lock]
+    return note

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import json
 import sqlite3
+from pathlib import Path
 
+import pytest
 from textual.widgets import Input, Static
 
 from focusq.paths import Paths
@@ -77,3 +80,32 @@ async def test_ctrl_f_refuses_a_job(app: FocusqApp, paths: Paths) -> None:
         )
     with sqlite3.connect(paths.database) as con:
         assert con.execute("SELECT count(*) FROM tasks").fetchone() == (0,)
+
+
+async def test_quick_add_places_a_job_as_focusq_add_does(
+    app: FocusqApp, paths: Paths, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    worktree = tmp_path / "repo"
+    (worktree / ".git").mkdir(parents=True)
+    monkeypatch.chdir(worktree)  # the TUI's jobs run where it was started
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("a")
+        await settle(pilot)
+        screen = app.screen
+        assert isinstance(screen, QuickAddScreen)
+        screen.query_one(Input).value = "remote on:nowhere -- true"
+        await settle(pilot)
+        preview = shown(screen.query_one("#quickadd-preview", Static))
+        assert "'on:nowhere' names no executor" in preview
+        await pilot.press("enter")
+        await settle(pilot)
+        assert app.screen is screen  # refused: nothing added
+        screen.query_one(Input).value = "build -- make -v"
+        await settle(pilot)
+        await pilot.press("enter")
+        await settle(pilot)
+        assert isinstance(app.screen, MainScreen)
+    with sqlite3.connect(paths.database) as con:
+        rows = con.execute("SELECT title, locks FROM tasks").fetchall()
+    assert rows == [("build", json.dumps([f"worktree:{worktree}"]))]

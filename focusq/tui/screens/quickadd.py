@@ -18,6 +18,7 @@ from textual.widgets import Input, Static
 
 from focusq import quickadd
 from focusq.durations import format_duration
+from focusq.engine.placement import executor_of, place
 from focusq.errors import FocusqError, UserError
 from focusq.quickadd import TaskDraft, command_text
 from focusq.review.planned import Ratio, planned, ratios, suggestion
@@ -175,7 +176,7 @@ class QuickAddScreen(ModalScreen[TaskDraft | None]):
             preview.set_class(False, "error")
             return
         try:
-            draft = parse_line(line, editing=self.editing)
+            draft = self._parse(line)
         except UserError as exc:
             preview.update(literal(str(exc)))
             preview.set_class(True, "error")
@@ -188,10 +189,20 @@ class QuickAddScreen(ModalScreen[TaskDraft | None]):
             preview.update(shown)
             preview.set_class(False, "error")
 
+    def _parse(self, line: str) -> TaskDraft:
+        """The line as a draft, placed as ``focusq add`` places it: its executor checked
+        and, for a new job, its implicit worktree lock added."""
+        draft = parse_line(line, editing=self.editing)
+        if not self.editing:
+            place(draft, self.fq.settings)
+        elif draft.executor or draft.resources or draft.hosts:
+            executor_of(draft, self.fq.settings)
+        return draft
+
     @on(Input.Submitted)
     def _submitted(self, event: Input.Submitted) -> None:
         try:
-            draft = parse_line(event.value, editing=self.editing)
+            draft = self._parse(event.value)
         except UserError:
             return  # the error is on screen already
         self.dismiss(draft)
@@ -202,7 +213,7 @@ class QuickAddScreen(ModalScreen[TaskDraft | None]):
             return
         preview = self.query_one("#quickadd-preview", Static)
         try:
-            draft = parse_line(self.query_one(Input).value)
+            draft = self._parse(self.query_one(Input).value)
         except UserError:
             return  # the error is on screen already
         if draft.command is not None:
