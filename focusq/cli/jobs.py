@@ -498,5 +498,6 @@ A batch file holds [[task]] tables, added in one transaction (all or none):
   shell = true
   after = ["a"]               # names of earlier tasks, or ids of existing ones
 
-Other keys: cwd, env, tags, project, priority, est, locks, group, gate, at, afterany, kind.
+Other keys: cwd, env, tags, project, priority, est, locks, group, gate, at, afterany, kind,
+and where a job runs: on = "farm", res = {gpu = 1}, host = "box" (or a list).
 """
