@@ -190,6 +190,25 @@ def focusq_session(home: Path, workdir: Path, **env: str) -> Iterator[Focusq]:
         session.cleanup()
 
 
+def start_run(
+    store: Any,
+    task_id: int,
+    start: float,
+    *,
+    logs: str = "/tmp",
+    executor: str = "local",
+    host: str | None = None,
+) -> dict[str, Any]:
+    """Claim ``task_id`` at ``start``, as the worker does (for ``executor``, if another);
+    ``host`` (if any) as the run's spawn says."""
+    from focusq.store.ops import base, jobs
+
+    claim: dict[str, Any] = store.run(base.apply([jobs.claim(task_id, start, logs, executor)]))[0]
+    if host is not None:
+        store.run(base.apply([jobs.record_spawn(claim["run_id"], 4242, 4242, host)]))
+    return claim
+
+
 def record_run(
     store: Any,
     task_id: int,
@@ -199,13 +218,15 @@ def record_run(
     ok: bool,
     tail: str = "",
     logs: str = "/tmp",
+    executor: str = "local",
+    host: str | None = None,
 ) -> None:
-    """One attempt of a job written straight to the store, no process: claimed at ``start``,
-    ended at ``end`` with exit 0 or 1."""
+    """One attempt of a job written straight to the store, no process: claimed at ``start``
+    (on ``executor`` at ``host``, if given), ended at ``end`` with exit 0 or 1."""
     from focusq.states import TaskStatus
     from focusq.store.ops import base, jobs
 
-    claim = store.run(base.apply([jobs.claim(task_id, start, logs)]))[0]
+    claim = start_run(store, task_id, start, logs=logs, executor=executor, host=host)
     finish = jobs.finish(
         task_id,
         claim["run_id"],

@@ -19,8 +19,7 @@ from focusq.review.timeline import LANE_NAME_MAX, label_width, lane_name, lanes,
 from focusq.store.ops import review as review_ops
 from focusq.store.ops import tasks
 from focusq.store.sync import SyncStore
-from tests.engine_helpers import record_run
-from tests.remote_runs import record_remote_run, start_remote
+from tests.engine_helpers import record_run, start_run
 from tests.test_review import constructed_day
 
 DAY = date(2026, 11, 24)
@@ -57,10 +56,10 @@ def mixed_day(store: SyncStore, paths: Paths) -> dict[str, int]:
     tests = add(store, "run tests", ["pytest"])
     index = add(store, "nightly index", ["./index"])
     record_run(store, build, at(9), at(9, 10), ok=True, logs=paths.logs)
-    record_remote_run(
+    record_run(
         store, pull, at(9, 20), at(9, 30), ok=True, executor="farm", host="vm3", logs=paths.logs
     )
-    record_remote_run(
+    record_run(
         store,
         tests,
         at(9, 25),
@@ -71,7 +70,7 @@ def mixed_day(store: SyncStore, paths: Paths) -> dict[str, int]:
         tail="FAILED test_login\n",
         logs=paths.logs,
     )
-    start_remote(store, index, at(10), executor="farm", host=None, logs=paths.logs)
+    start_run(store, index, at(10), executor="farm", host=None, logs=paths.logs)
     return {"build": build, "pull": pull, "tests": tests, "index": index}
 
 

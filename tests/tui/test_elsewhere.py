@@ -18,8 +18,7 @@ from focusq.tui.app import FocusqApp, make_app
 from focusq.tui.screens.review import ReviewScreen
 from focusq.tui.widgets.job_slots import JobSlotsPanel
 from focusq.tui.widgets.timeline import TimelineChart
-from tests.engine_helpers import record_run
-from tests.remote_runs import record_remote_run, start_remote
+from tests.engine_helpers import record_run, start_run
 from tests.tui.conftest import NOW, draft, settle, today_at
 from tests.tui.test_review_screen import shown
 
@@ -33,7 +32,7 @@ def start_elsewhere(paths: Paths) -> Callable[..., None]:
 
     def start(task_id: int, started: float, executor: str, host: str | None) -> None:
         with SyncStore(paths.database) as store:
-            claim = start_remote(
+            claim = start_run(
                 store, task_id, started, executor=executor, host=host, logs=paths.logs
             )
         Path(paths.logs).mkdir(parents=True, exist_ok=True)
@@ -119,10 +118,10 @@ def remote_day(paths: Paths) -> dict[str, int]:
             )
         )
         record_run(store, build, t(9), t(9, 20), ok=True, logs=paths.logs)
-        record_remote_run(
+        record_run(
             store, pull, t(9, 30), t(9, 40), ok=True, executor="farm", host="vm3", logs=paths.logs
         )
-        record_remote_run(
+        record_run(
             store,
             tests,
             t(9, 35),
