@@ -10,11 +10,11 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
-from fnmatch import fnmatchcase
+from dataclasses import dataclass
 from statistics import median
 from typing import Any
 
+from focusq.engine.limits import Limits as Limits  # re-exported: callers import it from here
 from focusq.states import PRIORITY_RANK
 
 DONE = "done"
@@ -59,63 +59,6 @@ class Job:
 def _order(job: Job) -> tuple[int, float, float, int]:
     """The sort key when no other queued job waits on this one: its critical path is its own."""
     return (-job.priority, -job.estimate, job.created_at, job.id)
-
-
-@dataclass(frozen=True, slots=True)
-class Limits:
-    """Caps from the config."""
-
-    max_parallel: int = 3
-    lock_caps: Mapping[str, int] = field(default_factory=dict)
-    """Holders allowed per lock-key pattern (``fnmatch``); any other key allows one."""
-    group_caps: Mapping[str, int] = field(default_factory=dict)
-    group_stagger: Mapping[str, float] = field(default_factory=dict)
-    paused_groups: frozenset[str] = frozenset()
-    """Groups whose jobs start nothing new (``focusq group pause``)."""
-    executor_caps: Mapping[str, int] = field(default_factory=dict)
-    """Jobs at once per executor other than ``local`` (whose cap is :attr:`max_parallel`)."""
-    group_executors: Mapping[str, str] = field(default_factory=dict)
-    default_executor: str = "local"
-
-    @classmethod
-    def of(cls, settings: Any, changed: Mapping[str, Mapping[str, Any]] | None = None) -> Limits:
-        """The caps of validated settings (or their cached form: the same attributes), with
-        the groups ``changed`` from the shell (a cap set, a pause) over the config's."""
-        groups = settings.groups
-        caps = {n: g.max_parallel for n, g in groups.items() if g.max_parallel}
-        changed = changed or {}
-        caps.update((n, s["parallel"]) for n, s in changed.items() if s.get("parallel"))
-        return cls(
-            max_parallel=settings.engine.max_parallel,
-            lock_caps=dict(settings.locks),
-            group_caps=caps,
-            group_stagger={n: g.stagger for n, g in groups.items() if g.stagger},
-            paused_groups=frozenset(n for n, s in changed.items() if s.get("paused")),
-            executor_caps={n: e.max_parallel for n, e in settings.executors.items()},
-            group_executors={n: g.executor for n, g in groups.items() if g.executor},
-            default_executor=settings.engine.executor,
-        )
-
-    def executor_of(self, job: Job) -> str:
-        """Where ``job`` runs: its ``on:NAME``, else its group's executor, else the default."""
-        return self.executor_for(job.executor, job.group)
-
-    def executor_for(self, executor: str | None, group: str | None) -> str:
-        if executor:
-            return executor
-        if group and group in self.group_executors:
-            return self.group_executors[group]
-        return self.default_executor
-
-    def executor_cap(self, name: str) -> int:
-        return self.max_parallel if name == "local" else self.executor_caps.get(name, 0)
-
-    def lock_cap(self, key: str) -> int:
-        """Holders allowed for ``key``: the first matching pattern's cap, else 1."""
-        for pattern, cap in self.lock_caps.items():
-            if fnmatchcase(key, pattern):
-                return cap
-        return 1
 
 
 @dataclass(frozen=True, slots=True)
