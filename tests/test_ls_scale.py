@@ -300,6 +300,147 @@ def test_json_is_what_show_json_says_of_every_task(paths: Paths) -> None:
     assert len(text.splitlines()) == len(listed) + 2
 
 
+CONFIG = """
+[engine]
+max_parallel = 3
+[locks]
+"shared:*" = 2
+[groups.remote]
+executor = "far"
+[groups.spare]
+executor = "near"
+[groups.wide]
+max_parallel = 2
+[executors.far]
+max_parallel = 1
+[executors.near]
+max_parallel = 2
+"""
+"""Caps that make every reason ``engine.waiting`` gives come up at once."""
+
+
+def every_reason(paths: Paths) -> dict[str, int]:
+    """Running jobs holding a lock, a worktree, a shared lock twice, a group and the far
+    executor, more of them than the cap; a job held back by each, by a paused group, by an
+    ``at`` and a retry, after an open dependency beside a finished one, held and gated; a
+    job whose group's executor is free (nothing holds it back though the local cap is
+    reached) and creative work. By name."""
+    from focusq.states import TaskStatus
+    from focusq.store.ops import base, groups, jobs, tasks
+    from focusq.store.sync import SyncStore
+
+    config = Path(paths.config_file)
+    config.parent.mkdir(parents=True, exist_ok=True)
+    config.write_text(CONFIG)
+    now = time.time()
+    tasks_by_name = {
+        "disk holder": "lock:disk group:conv",
+        "tree holder": "lock:worktree:/srv/app",
+        "shared one": "lock:shared:x",
+        "shared two": "lock:shared:x lock:other",
+        "far runner": "group:remote",
+        "finished": "",
+        "wants disk": "lock:free lock:disk",
+        "wants tree": "lock:worktree:/srv/app",
+        "wants shared": "lock:shared:x pri:H",
+        "in conv": "group:conv pri:L",
+        "in stopped": "group:stopped",
+        "in remote": "group:remote",
+        "in spare": "group:spare",
+        "in wide": "group:wide",
+        "timed": "at:23:59 lock:disk",
+        "retried": "retry:3",
+        "gated": "gate:approve",
+        "held": "",
+        "plain": "",
+        "after both": "",
+    }
+    lines: list[tuple[str, list[str] | None]] = [
+        (f"{name} {words}".strip(), ["true"]) for name, words in tasks_by_name.items()
+    ]
+    lines.append(("write the post +blog", None))
+    names = [*tasks_by_name, "creative"]
+    batch = seed(paths, lines[:-1], now, after=[-6], afterany=[-19])
+    ids = dict(zip(names, [*batch, *seed(paths, lines[-1:], now)], strict=True))
+    retry_at = now + 5 * 3600 + 30 * 60 + 15  # "retry in 5h30m" for 15 seconds
+    with SyncStore(paths.database) as store:
+        store.run(groups.set_group("conv", now, parallel=1))
+        store.run(groups.set_group("stopped", now, paused=True))
+        store.run(tasks.transition(ids["held"], [TaskStatus.QUEUED], TaskStatus.HELD, now))
+        store.run(tasks.transition(ids["finished"], [TaskStatus.QUEUED], TaskStatus.DONE, now))
+        [claimed] = store.run(base.apply([jobs.claim(ids["retried"], now, paths.logs)]))
+        store.run(
+            base.apply(
+                [
+                    jobs.finish(
+                        ids["retried"],
+                        claimed["run_id"],
+                        now,
+                        result="failed",
+                        status=TaskStatus.QUEUED,
+                        exit_code=1,
+                        not_before=retry_at,
+                    )
+                ]
+            )
+        )
+    for name in ("disk holder", "tree holder", "shared one", "shared two", "far runner"):
+        run_job(paths, ids[name], now)
+    return ids
+
+
+def test_json_says_every_reason_as_show_does(paths: Paths) -> None:
+    ids = every_reason(paths)
+
+    listed = json.loads(focusq("ls", "--json").stdout)
+
+    assert listed == reference(paths)
+    waiting = {r["id"]: r["waiting_for"] for r in listed}
+    said = {
+        "wants disk": f"lock disk held by #{ids['disk holder']}",
+        "wants tree": f"same worktree as #{ids['tree holder']}",
+        "wants shared": f"lock shared:x held by #{ids['shared one']}",
+        "in conv": "group conv full (1/1)",
+        "in stopped": "group stopped paused",
+        "in remote": "far full (1/1)",
+        "in spare": None,
+        "in wide": "cap 3 reached",
+        "timed": "at 23:59",
+        "retried": "failed, retry in 5h30m",
+        "gated": "gate: approve",
+        "held": "held",
+        "plain": "cap 3 reached",
+        "after both": f"after #{ids['plain']}",
+        "creative": None,
+        "disk holder": None,
+    }
+    assert {name: waiting[ids[name]] for name in said} == said
+    # The terminal's table says the same, in its own words.
+    lines = on_terminal("ls", rows=40, columns=120)
+    by_id = {int(line.split()[0]): line for line in lines[1:]}
+    for name in ("wants tree", "in remote", "retried", "after both"):
+        assert f"({said[name]})" in by_id[ids[name]], by_id[ids[name]]
+    assert "(" not in by_id[ids["in spare"]]
+
+
+def test_json_reasons_import_no_scheduler(paths: Paths) -> None:
+    every_reason(paths)
+    focusq("status")  # the first command in a home validates the settings and caches them
+    probe = (
+        "import contextlib, io, json, sys\n"
+        "from focusq.cli.main import main\n"
+        "with contextlib.redirect_stdout(io.StringIO()) as out: main(['ls', '--json'])\n"
+        "assert 'lock disk held by' in out.getvalue()\n"
+        "print(json.dumps(sorted(sys.modules)))"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, check=True, timeout=60
+    )
+    modules = set(json.loads(out.stdout.splitlines()[-1]))
+    heavy = {"focusq.engine.scheduler", "focusq.engine.waiting", "dataclasses", "typing"}
+    assert not heavy & modules, heavy & modules
+
+
 def test_json_moments_across_a_clock_change_match_show(paths: Paths) -> None:
     from datetime import datetime
     from zoneinfo import ZoneInfo

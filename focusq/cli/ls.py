@@ -115,11 +115,10 @@ def print_json(
     """Print ``ls --json``: written by SQLite a page at a time, straight to stdout."""
     now = time.time()
 
-    def explain(
-        cases: list[tuple[Any, ...]], others: dict[int, Any], states: dict[str, Any]
-    ) -> list[str]:
-        waits = Waits(config, others, states, now)
-        return [waits.why(case) for case in cases]
+    def held_back(
+        others: dict[int, Any], states: dict[str, Any], timed: list[tuple[Any, ...]]
+    ) -> tuple[dict[str, str], dict[str, str], str, dict[int, str]]:
+        return Waits(config, others, states, now).held_back(timed)
 
     sys.stdout.flush()
     out = getattr(sys.stdout, "buffer", None)
@@ -132,7 +131,7 @@ def print_json(
             archived=args.archived,
             limit=getattr(args, "limit", None) or None,
             now=now,
-            explain=explain,
+            held_back=held_back,
             emit=write,
         )
     )

@@ -230,7 +230,7 @@ def _reasons(store: Any, config: Any, waiting: list[dict[str, Any]]) -> dict[int
         return {}
     import time
 
-    from focusq.engine.scheduler import Limits
+    from focusq.engine.limits import Limits
     from focusq.engine.waiting import running_of, waiting_for
     from focusq.store.ops import groups, jobs
 
@@ -242,10 +242,17 @@ def _reasons(store: Any, config: Any, waiting: list[dict[str, Any]]) -> dict[int
 
 
 class Waits:
-    """Why jobs wait, for a listing of any length: :func:`engine.waiting.waiting_for` asked
-    once per distinct case, a case being what a listing row carries (``store.ops.listing``):
+    """Why jobs wait, for a listing of any length.
+
+    A table row asks :meth:`why`: :func:`engine.waiting.waiting_for`, asked once per
+    distinct case, a case being what a listing row carries (``store.ops.listing``):
     ``(status, first open dependency as "[id, status]", at, attempts, result, locks as
-    JSON, group)``, with ``at``, attempts and result only while the ``at`` is ahead."""
+    JSON, group)``, with ``at``, attempts and result only while the ``at`` is ahead.
+
+    ``ls --json`` asks :meth:`held_back` once: what keeps jobs back lock by lock and group
+    by group, which SQLite then says of every row. It says what ``waiting_for`` says (the
+    tests hold them to it), without importing the engine's scheduler.
+    """
 
     def __init__(
         self,
@@ -254,12 +261,11 @@ class Waits:
         group_states: dict[str, dict[str, Any]],
         now: float,
     ) -> None:
-        from focusq.engine.scheduler import Limits
-        from focusq.engine.waiting import running_of
+        from focusq.engine.limits import Limits
 
         self._limits = Limits.of(config, group_states)
         self._others = others
-        self._running = running_of(others)
+        self._running = [o for o in others.values() if o["status"] in ("running", "paused")]
         self._now = now
         self._said: dict[tuple[Any, ...], str] = {}
 
@@ -297,3 +303,71 @@ class Waits:
             said = waiting_for(job, others, self._limits, self._now, self._running)
             self._said[key] = said
         return said
+
+    def held_back(
+        self, timed: Sequence[tuple[int, float, int, str | None]]
+    ) -> tuple[dict[str, str], dict[str, str], str, dict[int, str]]:
+        """What holds queued jobs back, each said once, as ``waiting_for`` words it: why
+        each full lock keeps its jobs back; why the jobs of each group that differs from the
+        rest wait ("": they need not); why any other job waits (""); and why each of the
+        ``timed`` jobs (``(id, at, attempts, result)``, their ``at`` ahead) waits, by id.
+
+        A job says the first that holds: an open dependency (SQLite knows), its ``at``, its
+        first full lock, its group, then where it runs, as ``waiting_for`` asks them.
+        """
+        limits, running, now = self._limits, self._running, self._now
+        locks: dict[str, str] = {}
+        for holder in running:
+            for key in holder["locks"]:
+                if key in locks:
+                    continue
+                holders = [o["id"] for o in running if key in o["locks"]]
+                if len(holders) >= limits.lock_cap(key):
+                    if key.startswith("worktree:"):
+                        locks[key] = f"same worktree as #{holders[0]}"
+                    else:
+                        locks[key] = f"lock {key} held by #{holders[0]}"
+
+        def in_executor(executor: str) -> str:
+            cap = limits.executor_cap(executor)
+            if cap <= 0:
+                return f"executor {executor} is not configured"
+            mine = sum(
+                1 for o in running if limits.executor_for(o.get("executor"), o["group"]) == executor
+            )
+            if mine >= cap and executor == "local":
+                return f"cap {cap} reached"
+            if mine >= cap:
+                return f"{executor} full ({mine}/{cap})"
+            return ""
+
+        def in_group(group: str) -> str:
+            if group in limits.paused_groups:
+                return f"group {group} paused"
+            cap = limits.group_caps.get(group)
+            if cap is not None:
+                count = sum(1 for o in running if o["group"] == group)
+                if count >= cap:
+                    return f"group {group} full ({count}/{cap})"
+            return in_executor(limits.executor_for(None, group))
+
+        other = in_executor(limits.executor_for(None, None))
+        named = {*limits.paused_groups, *limits.group_caps, *limits.group_executors}
+        groups = {group: in_group(group) for group in sorted(named) if group}
+        by_id: dict[int, str] = {}
+        at_said: dict[tuple[float, str | None], str] = {}
+        for task_id, at, attempts, result in timed:
+            retry = result if attempts and result else None
+            said = at_said.get((at, retry))
+            if said is None:
+                if retry:
+                    from focusq.durations import format_duration
+
+                    said = f"{retry}, retry in {format_duration(at - now)}"
+                else:
+                    from datetime import datetime
+
+                    said = "at " + datetime.fromtimestamp(at).strftime("%H:%M")
+                at_said[(at, retry)] = said
+            by_id[task_id] = said
+        return locks, {g: why for g, why in groups.items() if why != other}, other, by_id

@@ -23,9 +23,9 @@ if TYPE_CHECKING:
     from focusq.store.ops.base import Op, Query, Record
 
     Scope: TypeAlias = tuple[str, str, list[Any]]
-    Explain: TypeAlias = Callable[
-        [list[tuple[Any, ...]], dict[int, Record], dict[str, Record]], list[str]
-    ]
+    Timed: TypeAlias = list[tuple[int, float, int, str | None]]
+    Said: TypeAlias = tuple[dict[str, str], dict[str, str], str, dict[int, str]]
+    HeldBack: TypeAlias = Callable[[dict[int, Record], dict[str, Record], Timed], Said]
 
 
 UNLIMITED = 1 << 20
@@ -282,11 +282,12 @@ def _deps_json(kind: str) -> str:
 
 _RECORD_FORMAT = (
     '{"id":%d,"title":%s,"kind":"%s","status":"%s","priority":"%s","tags":%s,"project":%s,'
-    '"command":%s,"cwd":%s,"env":%s,"after":%s,"afterany":%s,"locks":%s,"estimate_s":%s,'
+    '"command":%s,"cwd":%s,"env":%s,"after":%s,"locks":%s,"estimate_s":%s,'
     '"timeout_s":%s,"retries":%d,"group":%s,"gate":%s,"at":%s,"note":%s,"attempts":%d,'
     '"result":%s,"exit_code":%s,"reason":%s,%s,"started_at":%s,"ended_at":%s,"waiting_for":%s}'
 )
-"""A task's ``--json`` record, keys in ``json_object``'s order and spelling as before."""
+"""A task's ``--json`` record, keys in ``json_object``'s order and spelling as before (the
+``"after"`` value runs on to hold ``"afterany"``: one look in deps writes both)."""
 
 
 def _json_object(now: float, waiting_for: str) -> str:
@@ -294,9 +295,10 @@ def _json_object(now: float, waiting_for: str) -> str:
     costs twice as much for 29 keys); ``waiting_for`` is SQL for its text or NULL."""
     spans = _offset_spans(now)
     # Most tasks have no dependency: one look in deps tells, instead of two aggregates.
-    deps = "EXISTS (SELECT 1 FROM deps WHERE task_id = t.id)"
-    after, afterany = (
-        f"CASE WHEN {deps} THEN {_deps_json(k)} ELSE '[]' END" for k in ("after", "afterany")
+    deps = (
+        "CASE WHEN EXISTS (SELECT 1 FROM deps WHERE task_id = t.id) "
+        f"""THEN printf('%s,"afterany":%s', {_deps_json("after")}, {_deps_json("afterany")}) """
+        """ELSE '[],"afterany":[]' END"""
     )
     # A task not changed since it was added has one moment for both: written once.
     same = '"created_at":"@","updated_at":"@"'
@@ -317,8 +319,7 @@ def _json_object(now: float, waiting_for: str) -> str:
         _stored_json("t.command"),
         _value("t.cwd"),
         _stored_json("t.env"),
-        after,
-        afterany,
+        deps,
         _stored_json("t.locks"),
         _value("t.estimate"),
         _value("t.timeout"),
@@ -339,11 +340,43 @@ def _json_object(now: float, waiting_for: str) -> str:
     return f"printf('{_RECORD_FORMAT}', {', '.join(values)})"
 
 
-def _wait_key(now: float) -> str:
-    """What says why a job waits, as one JSON text: its status, first open dependency, its id
-    while its ``at`` is ahead, its locks and its group. Jobs with one key wait for one reason,
-    so a queue of 100,000 asks ``engine.waiting`` once per distinct key."""
-    return f"json_array(t.status, {_OPEN_DEP}, {_timed(now, 't.id')}, t.locks, t.grp)"
+def _open_dep_id(kind: str) -> str:
+    return f"""
+        (SELECT d.dep_id FROM deps d JOIN tasks o ON o.id = d.dep_id
+         WHERE d.task_id = t.id AND d.kind = '{kind}' AND o.status IN {OPEN_STATUSES_SQL}
+         ORDER BY d.dep_id LIMIT 1)
+    """
+
+
+def _why(now: float, *, locks: bool, groups: bool) -> str:
+    """SQL for why a task waits, ``engine.waiting``'s words (NULL when nothing holds it back
+    or it is not a job that has not started), from what ``temp.focusq_why`` holds: ``T`` and
+    a job's id, why a job whose ``at`` is ahead waits; ``L`` and a lock, why the lock keeps
+    its jobs back; ``G`` and a group, why its jobs wait (empty: they need not); ``D``, why
+    any other job waits (empty: it need not). With ``locks`` (``groups``) false, no lock
+    (group) has an entry and none is looked up.
+
+    In ``engine.waiting``'s order: held, gated, its first open dependency, its ``at``, its
+    first lock that is full, then its group and where it runs.
+    """
+    queued = [
+        f"""CASE WHEN EXISTS (SELECT 1 FROM deps WHERE task_id = t.id)
+            THEN 'after #' || coalesce({_open_dep_id("after")}, {_open_dep_id("afterany")}) END""",
+        f"""CASE WHEN t.not_before > {float(now)!r}
+            THEN (SELECT reason FROM temp.focusq_why WHERE key = 'T' || t.id) END""",
+    ]
+    if locks:
+        queued.append(
+            """CASE WHEN t.locks <> '[]' THEN (
+                SELECT w.reason FROM json_each(t.locks) j
+                JOIN temp.focusq_why w ON w.key = 'L' || j.value ORDER BY j.key LIMIT 1) END"""
+        )
+    if groups:
+        queued.append("(SELECT reason FROM temp.focusq_why WHERE key = 'G' || t.grp)")
+    queued.append("(SELECT reason FROM temp.focusq_why WHERE key = 'D')")
+    return f"""CASE WHEN t.kind = 'mechanical' THEN CASE t.status
+        WHEN 'held' THEN 'held' WHEN 'waiting' THEN 'gate: approve'
+        WHEN 'queued' THEN nullif(coalesce({", ".join(queued)}), '') END END"""
 
 
 def _inside(op: Op[Any]) -> Op[Any]:
@@ -360,7 +393,7 @@ def json_pages(
     archived: bool = False,
     limit: int | None = None,
     now: float | None = None,
-    explain: Explain | None = None,
+    held_back: HeldBack | None = None,
     reasons: dict[int, str] | None = None,
     emit: Callable[[bytes], object],
     size: int = 5000,
@@ -368,9 +401,13 @@ def json_pages(
     """``focusq ls --json`` handed to ``emit`` in pieces of UTF-8, one task a line, in the
     order tasks are taken, from one snapshot; return how many tasks it held.
 
-    SQLite writes every record: no Python object per task. ``waiting_for`` comes from
-    ``explain``, asked once for each distinct reason a job may wait (with the running
-    jobs and the groups' states), or from ``reasons`` by task id; else it is null.
+    SQLite writes every record: no Python object per task. ``waiting_for`` is worked out by
+    SQLite too, from what ``held_back`` says once for the whole listing: given the running
+    jobs, the groups' states and the jobs whose ``at`` is ahead (``(id, at, attempts,
+    result)``), it returns why each lock that is full keeps its jobs back, why each group's
+    jobs wait when that differs from the rest (empty: they need not), why any other job
+    waits (empty: it need not), and why each of those timed jobs waits, by id. Else it comes
+    from ``reasons`` by task id; else it is null.
     """
     yield READ
     now = time.time() if now is None else now
@@ -378,35 +415,28 @@ def json_pages(
     source, where, params = scope
     waiting_for = "NULL"
     table: list[list[str]] | None = None
-    if explain is not None:
-        key = _wait_key(now)
-        cases = yield (
-            f"SELECT DISTINCT {key}, {_timed(now, 't.not_before')}, {_timed(now, 't.attempts')}, "
-            f"{_timed(now, 't.result')} FROM {source} {_and(where, WAITING)}",
+    if held_back is not None:
+        from focusq.store.ops import groups, jobs
+
+        timed = yield (
+            f"SELECT t.id, t.not_before, t.attempts, t.result FROM {source} "
+            f"{_and(where, WAITING)} AND t.status = 'queued' AND t.not_before > {float(now)!r}",
             params,
         )
-        if cases:
-            from focusq.store.ops import groups, jobs
-
-            others = yield from _inside(jobs.blocking([]))
-            states = yield from _inside(groups.group_states())
-            # As the table's rows say it: status, dependency, at, attempts, result, locks, group.
-            keys = [json.loads(c[0]) for c in cases]
-            said = explain(
-                [
-                    (k[0], k[1], c[1], c[2], c[3], k[3], k[4])
-                    for k, c in zip(keys, cases, strict=True)
-                ],
-                others,
-                states,
-            )
-            table = [[c[0], why] for c, why in zip(cases, said, strict=True) if why]
-            why = f"(SELECT reason FROM temp.focusq_why WHERE key = {key})"
-            waiting_for = f"CASE WHEN {WAITING} THEN {why} END"
+        others = yield from _inside(jobs.blocking([]))
+        states = yield from _inside(groups.group_states())
+        locks, by_group, other, by_id = held_back(others, states, [tuple(r) for r in timed])
+        table = [
+            ["D", other],
+            *(["L" + key, why] for key, why in locks.items()),
+            *(["G" + group, why] for group, why in by_group.items()),
+            *([f"T{task_id}", why] for task_id, why in by_id.items()),
+        ]
+        waiting_for = _why(now, locks=bool(locks), groups=bool(by_group))
     elif reasons:
         table = [[str(task_id), why] for task_id, why in reasons.items()]
         waiting_for = "(SELECT reason FROM temp.focusq_why WHERE key = CAST(t.id AS TEXT))"
-    if table is not None:  # even empty: the query names it
+    if table is not None:
         yield (
             "CREATE TEMP TABLE IF NOT EXISTS focusq_why (key TEXT PRIMARY KEY, reason TEXT) "
             "WITHOUT ROWID",
