@@ -11,9 +11,8 @@ from textual.binding import Binding, BindingType
 from textual.containers import Horizontal
 from textual.reactive import reactive
 from textual.screen import Screen
-from textual.widgets import Footer, Input, Static
+from textual.widgets import Footer, Input
 
-from focusq.cli.output import task_detail
 from focusq.errors import FocusqError
 from focusq.quickadd import TaskDraft
 from focusq.states import TaskStatus
@@ -28,6 +27,7 @@ from focusq.tui.screens.log import LogScreen
 from focusq.tui.screens.pick import PickScreen
 from focusq.tui.screens.quickadd import QuickAddScreen
 from focusq.tui.text import literal
+from focusq.tui.widgets.detail import DetailPane
 from focusq.tui.widgets.job_slots import JobSlotsPanel
 from focusq.tui.widgets.log_view import LogsChanged
 from focusq.tui.widgets.status_bar import StatusBar
@@ -196,7 +196,7 @@ class MainScreen(Screen[None]):
         yield JobSlotsPanel(id="slots")
         with Horizontal(id="body"):
             yield TaskTable(self.fq.store, id="tasks")
-            yield Static("", id="detail")
+            yield DetailPane("", id="detail")
         yield TextInput(placeholder="filter: words, +tag, project", id="filter")
         yield Footer()
 
@@ -261,8 +261,6 @@ class MainScreen(Screen[None]):
         if seen != self._seen or table.listing != board.listing:
             self._seen = seen
             await table.show(board.listing)
-            if self._torn_down():
-                return
         title = Text(f"{board.view} · {table.row_count}")
         if board.query:
             title.append_text(literal(f" · filter: {board.query}"))
@@ -288,22 +286,10 @@ class MainScreen(Screen[None]):
         # The table takes enter for itself: a selected row is the details binding.
         self.action_details()
 
-    @work(exclusive=True, group="detail")
-    async def show_detail(self) -> None:
+    def show_detail(self) -> None:
         """Fill the detail pane with the selected task, its runs and last log lines."""
-        detail = self.query_one_optional("#detail", Static)
-        if detail is None:
-            return  # the app closed around this screen
-        task_id = self.query_one(TaskTable).selected_id
-        if task_id is None:
-            detail.update("Nothing here yet.\n\nPress [b]a[/b] to add a task.")
-            return
-        try:
-            record = await self.fq.store.run(tasks.get_task(task_id))
-            runs = await self.fq.store.run(jobs.runs_of(task_id))
-        except FocusqError:
-            return
-        detail.update(literal(task_detail(record, runs), lines=True))
+        if not self._torn_down():
+            self.query_one(DetailPane).show_task(self.query_one(TaskTable).selected_id)
 
     # -- watchers ---------------------------------------------------------------------------
 
