@@ -13,6 +13,7 @@ import os
 import signal
 import subprocess
 import sys
+from datetime import datetime
 from pathlib import Path
 
 import pytest
@@ -671,7 +672,10 @@ def test_clean_archives_finished_work_and_the_review_is_unchanged(fq: Focusq) ->
     assert fq("done", str(writing)).returncode == 0
     fq.wait(ok, bad)
     still = int(fq("add", "open one").stdout)
-    before = json.loads(fq("review", "--json").stdout)
+    # One day for both reviews: without --date the day turns at 04:00, maybe between them.
+    day = datetime.fromisoformat(fq.show(writing)["ended_at"]).date().isoformat()
+    before = json.loads(fq("review", "--json", "--date", day).stdout)
+    assert writing in [t["id"] for t in before["done"]]
     logs = [Path(r["log_path"]) for t in (ok, bad) for r in runs(fq.home, t)]
     assert all(p.exists() for p in logs)
     cleaned = fq("clean", FOCUSQ_LOGS__KEEP_DAYS="0")
@@ -679,6 +683,6 @@ def test_clean_archives_finished_work_and_the_review_is_unchanged(fq: Focusq) ->
     assert [r["id"] for r in json.loads(fq("ls", "--all", "--json").stdout)] == [still]
     archived = {r["id"] for r in json.loads(fq("ls", "--archived", "--json").stdout)}
     assert archived == {ok, bad, writing}
-    assert json.loads(fq("review", "--json").stdout) == before  # every figure kept
+    assert json.loads(fq("review", "--json", "--date", day).stdout) == before  # all kept
     assert not any(p.exists() for p in logs)  # logs.keep_days = 0
     assert fq("clean", "--older-than", "soon").returncode == 2

@@ -8,7 +8,6 @@ from collections.abc import Callable, Iterator
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -90,9 +89,11 @@ def test_the_review_as_json_has_iso_moments_and_named_durations() -> None:
 def test_review_json_on_the_command_line_carries_the_local_offset(focusq: Focusq) -> None:
     focusq("add", "write the post", env=TZ)
     focusq("done", "1", env=TZ)
-    # The day it is there (without --date, the review before 04:00 is of the day before).
-    today = datetime.now(ZoneInfo(TZ["TZ"])).date().isoformat()
-    data = json.loads(focusq("review", "--json", "--date", today, env=TZ).stdout)
+    # The day it was done there (without --date, the review before 04:00 is of the day
+    # before; and a clock read after the done may be past midnight already).
+    ended = json.loads(focusq("show", "1", "--json", env=TZ).stdout)["ended_at"]
+    day = datetime.fromisoformat(ended).date().isoformat()
+    data = json.loads(focusq("review", "--json", "--date", day, env=TZ).stdout)
     assert_one_voice(data)
     assert data["start"].endswith("T00:00:00+05:30")
     assert data["done"][0]["at"].endswith("+05:30")

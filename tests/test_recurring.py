@@ -8,7 +8,7 @@ import os
 import signal
 import sqlite3
 import time
-from datetime import datetime
+from datetime import date, datetime
 from itertools import pairwise
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -21,7 +21,7 @@ from focusq import recurrence
 from focusq.errors import UserError
 from focusq.quickadd import parse as quickadd
 from focusq.recurrence import due_after, first_due, parse, plan
-from tests.engine_helpers import Focusq, db_rows, poll
+from tests.engine_helpers import Focusq, db_rows, poll, processes_of
 
 BERLIN = ZoneInfo("Europe/Berlin")
 
@@ -487,15 +487,14 @@ def test_catch_up_after_the_worker_was_down(fq: Focusq) -> None:
         "SELECT r.template_id, count(*), sum(r.caught_up) FROM recurring_runs r GROUP BY 1",
     )
     assert sorted(caught) == sorted([(one, 1, 1), (every, 6, 6)])
-    said = {
-        task_id: json.loads(payload)
-        for task_id, payload in db_rows(
-            fq.home, "SELECT task_id, payload FROM events WHERE kind = 'recurring'"
-        )
-    }
+    events = db_rows(fq.home, "SELECT task_id, at, payload FROM events WHERE kind = 'recurring'")
+    said = {task_id: json.loads(payload) for task_id, _, payload in events}
     assert (said[one]["caught_up"], said[one]["skipped"]) == (1, 5)
     assert (said[none]["caught_up"], said[none]["skipped"]) == (0, 6)
-    review = fq("review")
+    # The review of the day the worker said it (without --date, until 04:00 the review is
+    # of the day before, which has none of it).
+    day = date.fromtimestamp(next(when for task_id, when, _ in events if task_id == one))
+    review = fq("review", "--date", day.isoformat())
     assert f"#{one} one: 6 due times missed while no worker ran, 1 caught up" in review.stdout
     assert f"#{none} none: 6 due times missed while no worker ran, 0 caught up" in review.stdout
     # Each series moved on to its next due time, in the future.
@@ -504,10 +503,15 @@ def test_catch_up_after_the_worker_was_down(fq: Focusq) -> None:
 
 
 def test_status_starts_a_worker_when_a_due_time_passed(fq: Focusq) -> None:
-    template = fq.add("due", "every:1h", "--", "true")
+    # Without at: a series is due the moment it is added; this one starts in an hour (a
+    # moment with its offset: an at:HH:MM would be read against the wall clock).
+    start = datetime.fromtimestamp(time.time() + 3600).astimezone()
+    template = fq.add("due", "every:1h", f"at:{start.isoformat(timespec='seconds')}", "--", "true")
     assert db_rows(fq.home, "SELECT pid FROM lease") == []
     fq("status", "--short", FOCUSQ_WORKER__AUTOSTART="true")
-    assert db_rows(fq.home, "SELECT pid FROM lease") == []  # not due yet: no worker
+    # Not due yet: no worker was started (a started one is alive before it takes the lease).
+    assert processes_of(fq.home) == []
+    assert db_rows(fq.home, "SELECT pid FROM lease") == []
     _backdate(fq.home, template, 60)
     fq("status", "--short", FOCUSQ_WORKER__AUTOSTART="true")
     try:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import json
 import sqlite3
+import time
 from datetime import date, datetime
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -13,7 +13,7 @@ import pytest
 from focusq.errors import UserError
 from focusq.paths import Paths
 from focusq.quickadd import parse
-from focusq.review.day import DayLog, day_window
+from focusq.review.day import DayLog, day_window, review_day
 from focusq.review.figures import figures
 from focusq.states import TaskStatus
 from focusq.store.ops import base, focus, jobs, tasks
@@ -198,19 +198,28 @@ def _empty(sql: str) -> list[Any]:
     return []
 
 
-def test_cli_review_json_markdown_and_close(focusq, focusq_home: Path) -> None:  # type: ignore[no-untyped-def]
-    focusq("add", "write the post")
-    focusq("done", "1")
-    focusq("add", "reply to Sam")
-    data = json.loads(focusq("review", "--json").stdout)
-    assert [t["id"] for t in data["done"]] == [1]
-    assert [u["id"] for u in data["unfinished"]] == [2]
+def test_cli_review_json_markdown_and_close(focusq, store: SyncStore) -> None:  # type: ignore[no-untyped-def]
+    # A day of its own clock, long past: work done "now" falls outside the default review
+    # between 00:00 and 04:00 (it is of the day before then), and "today" cannot be closed
+    # until the day turns at 04:00.
+    post = add(store, "write the post")
+    reply = add(store, "reply to Sam")
+    store.run(tasks.transition(post, [TaskStatus.QUEUED], TaskStatus.DONE, at(10)))
+    day = DAY.isoformat()
+    data = json.loads(focusq("review", "--date", day, "--json").stdout)
+    assert data["day"] == day
+    assert [t["id"] for t in data["done"]] == [post]
+    assert [u["id"] for u in data["unfinished"]] == [reply]
     assert data["closed_at"] is None
-    markdown = focusq("review", "--markdown").stdout
+    markdown = focusq("review", "--date", day, "--markdown").stdout
     assert markdown.startswith("# Review of ") and "<svg" in markdown
-    text = focusq("review", "--close", "--force").stdout  # #2 has no answer yet
-    assert "Closed at" in text and "#2" in text
-    assert json.loads(focusq("review", "--json").stdout)["closed_at"] is not None
+    text = focusq("review", "--date", day, "--close", "--force").stdout  # no answer yet
+    assert "Closed at" in text and f"#{reply}" in text
+    assert json.loads(focusq("review", "--date", day, "--json").stdout)["closed_at"] is not None
+    # Without --date the review is of the day it is (the day before, until 04:00).
+    before = review_day(time.time()).isoformat()
+    default = json.loads(focusq("review", "--json").stdout)["day"]
+    assert default in (before, review_day(time.time()).isoformat())
 
 
 @pytest.mark.parametrize(
