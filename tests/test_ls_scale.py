@@ -67,6 +67,14 @@ def seed(
         return list(store.run(tasks.add_tasks(drafts, now)))
 
 
+def at_tomorrow_evening(now: float) -> str:
+    """``at:`` 23:59 tomorrow: ahead whenever the test runs, and said ``at 23:59``. A bare
+    ``at:23:59`` seeded in the second before 23:59 has passed by the time ``ls`` looks."""
+    from datetime import date, timedelta
+
+    return f"at:{date.fromtimestamp(now) + timedelta(days=1)}T23:59"
+
+
 def seed_many(paths: Paths, count: int, now: float) -> None:
     """``count`` tasks: jobs and creative work, tags, priorities (no dependency)."""
     lines: list[tuple[str, list[str] | None]] = []
@@ -120,7 +128,7 @@ def varied_queue(paths: Paths) -> dict[str, int]:
                     ("wants lock lock:disk +x pri:H", ["true"]),
                     ("in group group:conv pri:L", ["true"]),
                     ("gated gate:approve", ["./deploy"]),
-                    ("timed at:23:59 project:night", ["true"]),
+                    (f"timed {at_tomorrow_evening(now)} project:night", ["true"]),
                     ("plain job", ["echo", 'q"uote']),
                     ("finished", ["true"]),
                     ("after holder retry:2 timeout:10m est:5m", ["true"]),
@@ -348,7 +356,7 @@ def every_reason(paths: Paths) -> dict[str, int]:
         "in remote": "group:remote",
         "in spare": "group:spare",
         "in wide": "group:wide",
-        "timed": "at:23:59 lock:disk",
+        "timed": f"{at_tomorrow_evening(now)} lock:disk",
         "retried": "retry:3",
         "gated": "gate:approve",
         "held": "",

@@ -295,7 +295,9 @@ def test_the_worker_exits_when_idle(fq: Focusq) -> None:
 def test_a_job_at_a_later_time_waits_for_it(fq: Focusq) -> None:
     fq.start_worker()
     when = time.time() + 1.5
-    stamp = time.strftime("%Y-%m-%dT%H:%M:%S", time.localtime(when))
+    # With its offset: a local time alone means the first of the two in the hour the clocks
+    # go back, an hour earlier than ``when`` in the second one.
+    stamp = time.strftime("%Y-%m-%dT%H:%M:%S%z", time.localtime(when))
     task_id = fq.add(f"at:{stamp}", "--", "true")
     fq.wait(task_id)
     assert runs(fq.home, task_id)[0]["started_at"] >= int(when)
