@@ -304,10 +304,11 @@ def test_a_job_for_an_executor_that_does_not_answer_waits_for_it(
 
     point_at("tcp://127.0.0.1:9")  # nothing answers there
     fq.env["FOCUSQ_CONFIG_FILE"] = str(config)
-    remote = fq.add("pri:H", "on:farm", "--", "true")
-    local = fq.add("--", "true")
+    remote = fq.add("pri:H", "on:farm", "lock:shared", "--", "true")
+    local = fq.add("lock:shared", "--", "true")
     start_worker(fq)
-    assert fq.wait(local, timeout=60).returncode == 0  # not held up by the remote one
+    # Not held up by the remote one, though that one comes first and wants the same lock.
+    assert fq.wait(local, timeout=60).returncode == 0
     log = fq.home / "test-worker.log"
     poll(lambda: "no Dask scheduler at tcp://127.0.0.1:9" in log.read_text(), what="the try")
     assert task(fq.home, remote)["status"] == "queued"

@@ -126,6 +126,15 @@ class Executors:
         self.settings = settings
         self._failed.clear()
 
+    def unavailable(self) -> list[str]:
+        """Executors that take no job now: being opened, or down (and tried again here in
+        the background once :data:`RETRY_AFTER` has passed)."""
+        for name, (_, _, is_down) in list(self._failed.items()):
+            if is_down:
+                self.poll(name)  # starts another try once it is due
+        down = [n for n, f in self._failed.items() if f[2] and n not in self._opening]
+        return [*self._opening, *down]
+
     def placeable(self, starts: list[int], where: Mapping[int, str]) -> list[int]:
         """The ``starts`` whose executor can take them now. A job for an executor being
         opened, or down, stays queued; one for an executor that cannot run jobs at all is

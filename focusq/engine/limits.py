@@ -11,7 +11,7 @@ from fnmatch import fnmatchcase
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from collections.abc import Mapping
+    from collections.abc import Collection, Mapping
     from typing import Any
 
     from focusq.engine.scheduler import Job
@@ -106,6 +106,15 @@ class Limits:
 
     def executor_cap(self, name: str) -> int:
         return self.max_parallel if name == "local" else self.executor_caps.get(name, 0)
+
+    def without(self, executors: Collection[str]) -> Limits:
+        """The same caps with no room on ``executors`` (down, or being connected to): their
+        jobs wait without taking a lock or a group's place from the jobs behind them."""
+        if not executors:
+            return self
+        fields = dict(zip(self.__slots__, self._fields(), strict=True))
+        fields["executor_caps"] = {**self.executor_caps, **dict.fromkeys(executors, 0)}
+        return Limits(**fields)
 
     def lock_cap(self, key: str) -> int:
         """Holders allowed for ``key``: the first matching pattern's cap, else 1."""

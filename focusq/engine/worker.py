@@ -366,7 +366,9 @@ class Worker:
             steps.extend(self.series.steps(now, self.settings.recurring.catch_up))
             holding = [*self.active, *away]  # a run kept open holds its slot and locks
             running = [self._job(self.jobs[t]) for t in holding if t in self.jobs]
-            starts, stagger = choose(ready.ready(), running, self.limits, now, self.last_start)
+            assert self.executors is not None
+            limits = self.limits.without(self.executors.unavailable())
+            starts, stagger = choose(ready.ready(), running, limits, now, self.last_start)
             wake_at = min((t for t in (ready.wake_at, stagger) if t is not None), default=None)
         queued = self.queue.queued
         where = {t: self.limits.executor_of(queued[t]) for t in starts}
