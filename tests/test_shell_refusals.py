@@ -12,6 +12,8 @@ from typing import Any
 
 import pytest
 
+from focusq.paths import Paths
+
 Run = Callable[..., Any]
 
 
@@ -66,12 +68,23 @@ def test_block_waits_only_on_an_open_job(focusq: Run) -> None:
     assert shown["afterany"] == []
 
 
-def test_review_close_refuses_the_future_and_open_answers(focusq: Run) -> None:
-    focusq("add", "write the post")
+def test_review_close_refuses_the_future_and_open_answers(focusq: Run, paths: Paths) -> None:
+    # A past day with work added on it: a task added now is not that day's between 00:00
+    # and 04:00, when the review without --date is of the day before.
+    from datetime import datetime
+
+    from focusq.quickadd import parse
+    from focusq.store.ops import tasks
+    from focusq.store.sync import SyncStore
+
+    added = datetime(2026, 11, 24, 9).timestamp()
+    with SyncStore(paths.database) as store:
+        store.run(tasks.add_task(parse(["write the post"], None, now=added), added))
+    day = ["--date", "2026-11-24"]
     one_line_refusal(focusq("review", "--close", "--date", "2999-01-01"), "not happened")
-    one_line_refusal(focusq("review", "--close"), "no answer", "#1 write the post", "--force")
-    assert json.loads(focusq("review", "--json").stdout)["closed_at"] is None
-    closed = focusq("review", "--close", "--force", "--json")
+    one_line_refusal(focusq("review", "--close", *day), "no answer", "#1 write the post", "--force")
+    assert json.loads(focusq("review", "--json", *day).stdout)["closed_at"] is None
+    closed = focusq("review", "--close", "--force", "--json", *day)
     assert closed.returncode == 0 and json.loads(closed.stdout)["closed_at"] is not None
 
 
@@ -221,7 +234,7 @@ def test_titles_in_command_output_and_errors_never_reach_the_terminal_raw(focusq
         focusq("status"),
         focusq("focus", "--stop"),
         focusq("interrupt", "see \x1b[2J now"),
-        focusq("inbox"),
+        focusq("inbox", "--all"),  # not only since midnight, which may come between
         focusq("hold", first),
         focusq("done", first, second),
     ]
