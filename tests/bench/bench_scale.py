@@ -175,8 +175,9 @@ def bench_whole_path(tmp: str) -> None:
         env = make_env(os.path.join(tmp, f"whole-{jobs}-home"), idle_exit=IDLE_EXIT)
         env.pop("FOCUSQ_WORKER__AUTOSTART", None)
         focusq = focusq_command()
-        started = time.perf_counter()
+        started, wall = time.perf_counter(), time.time()
         added = subprocess.run([*focusq, "batch", batch], env=env, cwd=work, capture_output=True)
+        batch_done = time.time()
         waited = subprocess.run([*focusq, "wait", "--all"], env=env, cwd=work, capture_output=True)
         whole = time.perf_counter() - started
         if added.returncode or waited.returncode:
@@ -193,6 +194,28 @@ def bench_whole_path(tmp: str) -> None:
                 "ok" if ratio <= WHOLE_PATH_BUDGET else "OVER",
             )
         )
+        database = os.path.join(env["FOCUSQ_HOME"], "focusq.db")
+        with sqlite3.connect(database) as con:
+            first, last = con.execute("SELECT min(started_at), max(ended_at) FROM runs").fetchone()
+        # Where the time went: the batch's transaction, the worker's start (Python, its
+        # imports, the lease, recovery, the queue read), the runs, and wait seeing the end.
+        parts = (
+            ("the batch", batch_done - wall),
+            ("the worker's start", first - batch_done),
+            ("the runs (first start to last end)", last - first),
+            ("wait returning", wall + whole - last),
+        )
+        for part, seconds in parts:
+            ROWS.append(
+                Row(
+                    f"2. {jobs:,}: {part}",
+                    f"{seconds:.3f}s",
+                    f"{xargs:.3f}s xargs -P{CAP}",
+                    f"{seconds / xargs:.2f}x",
+                    "-",
+                    "info",
+                )
+            )
         stop_workers(env)
     tsp = bench_tsp(tmp)
     if tsp is not None:
