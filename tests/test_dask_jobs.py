@@ -313,11 +313,14 @@ def test_a_job_for_an_executor_that_does_not_answer_waits_for_it(
     poll(lambda: "no Dask scheduler at tcp://127.0.0.1:9" in log.read_text(), what="the try")
     assert task(fq.home, remote)["status"] == "queued"
     assert runs(fq.home, remote) == []  # never claimed, so no attempt is spent
+    listed = fq("executor").stdout
+    assert "not answering (last tried " in listed and "no Dask scheduler at" in listed
     try:
         cluster = dask_cluster.start(str(folder), workers=1)
         point_at(cluster.address)  # a config change tries again at once
         assert fq.wait(remote, timeout=120).returncode == 0
         [run] = runs(fq.home, remote)
         assert (run["executor"], run["result"]) == ("farm", "ok")
+        assert "not answering" not in fq("executor").stdout
     finally:
         dask_cluster.stop(str(folder))

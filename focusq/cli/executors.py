@@ -66,7 +66,11 @@ def _own_cluster(config: Any, name: str) -> Any:
 
 
 def _list(paths: Paths, config: Any) -> None:
+    import time
+
+    from focusq.cli.output import visible
     from focusq.engine import dask_cluster
+    from focusq.engine.executors import read_down
 
     print(f"local      this machine, {config.engine.max_parallel} at once")
     for name, settings in sorted(config.executors.items()):
@@ -76,3 +80,7 @@ def _list(paths: Paths, config: Any) -> None:
             cluster = dask_cluster.read(os.path.join(paths.home, "executors", name))
             where = f"focusq's cluster at {cluster.address}" if cluster else "focusq's (stopped)"
         print(f"{name:<10} {settings.kind} {where}, {settings.max_parallel} at once")
+        down = read_down(paths.home, name)
+        if down is not None:  # its jobs wait for it
+            since = time.strftime("%H:%M", time.localtime(down[0]))
+            print(visible(f"{'':<10} not answering (last tried {since}): {down[1]}"))
