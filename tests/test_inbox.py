@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import sqlite3
 import subprocess
@@ -240,6 +241,22 @@ def test_inbox_json_gives_each_item_a_state(focusq: Run, paths: Paths) -> None:
     assert "for later" in text[0] and "batch 1" in text[1] and "dismissed" in text[2]
     assert "due" in text[3] and "for later" not in text[3]  # an urgent item is never kept back
     assert not any("held" in line for line in text)
+
+
+def test_an_item_held_since_an_earlier_day_stays_in_the_inbox(focusq: Run, paths: Paths) -> None:
+    focusq("add", "write the post")
+    focusq("focus", "1")
+    focusq("interrupt", "Sam asked about the invoice")
+    focusq("interrupt", "seen the day before")
+    two_days = 2 * 86400
+    with sqlite3.connect(paths.database) as con:  # both captured two days ago
+        con.execute("UPDATE interruptions SET at = at - ?", (two_days,))
+        con.execute("UPDATE interruptions SET delivered_at = at, batch = 1 WHERE id = 2")
+    items = json.loads(focusq("inbox", "--json").stdout)
+    # Never delivered: still to see, whatever its day (due by now); delivered: yesterday's.
+    assert [(i["text"], i["state"]) for i in items] == [("Sam asked about the invoice", "due")]
+    assert "Sam asked about the invoice" in focusq("inbox").stdout
+    assert focusq("status", "--short").stdout.strip().endswith("· 1 due")
 
 
 def test_status_shows_the_held_count_and_the_next_release(focusq: Run) -> None:

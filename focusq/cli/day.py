@@ -314,12 +314,13 @@ def cmd_inbox(args: argparse.Namespace) -> int:
     """``focusq inbox``: interruptions held, due, delivered and dismissed."""
     from datetime import datetime
 
+    from focusq.review.day import day_start
     from focusq.store.ops import inbox
 
     paths = Paths.from_env()
     config = cached_settings(paths)
     now = time.time()
-    since = 0.0 if args.all else datetime.now().replace(hour=0, minute=0, second=0).timestamp()
+    since = 0.0 if args.all else day_start(now)
     with open_store(paths, config) as store:
         items = store.run(inbox.inbox(since=since))
         due = _due(store, config, now)

@@ -72,6 +72,12 @@ def review_day(now: float) -> date:
     return (datetime.fromtimestamp(now) - timedelta(hours=DAY_TURNS_AT)).date()
 
 
+def day_start(now: float) -> float:
+    """When the day in progress at ``now`` began (local midnight; before 04:00, the day
+    before's, as the review counts): where today's inbox starts."""
+    return day_window(review_day(now))[0]
+
+
 def day_window(day: date) -> tuple[float, float]:
     """The day from local midnight to the next, as epoch seconds."""
     start = datetime.combine(day, time.min)

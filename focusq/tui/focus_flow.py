@@ -29,6 +29,7 @@ from focusq.focus.policy import (
     task_that_fits,
     to_deliver,
 )
+from focusq.review.day import day_start
 from focusq.states import PRIORITY_RANK
 from focusq.store.ops import focus, inbox, jobs, tasks
 from focusq.tui.board import Board, elapsed
@@ -225,8 +226,7 @@ class FocusFlow:
         """Today's inbox: held and delivered items, folded, with the batch's keys."""
         app = self.fq
         now = app.clock()
-        midnight = datetime.fromtimestamp(now).replace(hour=0, minute=0, second=0).timestamp()
-        rows = await app.store.run(inbox.with_tasks(since=midnight))
+        rows = await app.store.run(inbox.with_tasks(since=day_start(now)))
         # Dismissed before it opened: left out. Dismissed while it is open: kept, marked.
         hidden = {int(r["id"]) for r in rows if r["dismissed_at"] is not None}
         lines, states = await self._inbox_lines(hidden)
@@ -240,8 +240,7 @@ class FocusFlow:
         app = self.fq
         board = self.screen.board
         now = app.clock()
-        midnight = datetime.fromtimestamp(now).replace(hour=0, minute=0, second=0).timestamp()
-        rows = await app.store.run(inbox.with_tasks(since=midnight))
+        rows = await app.store.run(inbox.with_tasks(since=day_start(now)))
         due: set[int] = set()
         if board is not None:
             last = await app.store.run(inbox.last_delivery())

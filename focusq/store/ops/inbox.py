@@ -45,20 +45,27 @@ def last_delivery() -> Op[float | None]:
 
 
 def inbox(*, held_only: bool = False, since: float = 0.0) -> Op[list[Record]]:
-    """Interruptions captured since ``since``, oldest first (only held ones if asked).
+    """Interruptions captured since ``since``, and every one still held however old (one
+    captured before midnight and never delivered is still for later), oldest first (only
+    held ones if asked).
 
     Held: neither delivered nor dismissed.
     """
     yield READ
-    held = " AND delivered_at IS NULL AND dismissed_at IS NULL" if held_only else ""
-    rows = yield (f"SELECT * FROM interruptions WHERE at >= ?{held} ORDER BY id", (since,))
+    held = "delivered_at IS NULL AND dismissed_at IS NULL"
+    where = held if held_only else f"(at >= ? OR {held})"
+    rows = yield (
+        f"SELECT * FROM interruptions WHERE {where} ORDER BY id",
+        () if held_only else (since,),
+    )
     return [dict(r) for r in rows]
 
 
 def with_tasks(
     *, ids: Sequence[int] | None = None, since: float = 0.0, held_only: bool = False
 ) -> Op[list[Record]]:
-    """Interruptions (``ids``, or those captured since ``since``) with their tasks now.
+    """Interruptions (``ids``, or those captured since ``since`` and every one still held)
+    with their tasks now.
 
     Each row adds ``task_status``, ``task_title`` and ``task_ended`` (the task's state now,
     ``None`` without a task) and, for a job's end, ``result``: how that run ended.
@@ -75,7 +82,12 @@ def with_tasks(
     """
     held = " AND i.delivered_at IS NULL AND i.dismissed_at IS NULL" if held_only else ""
     if ids is None:
-        rows = yield (f"{select} WHERE i.at >= ?{held} ORDER BY i.id", (since,))
+        still = "i.delivered_at IS NULL AND i.dismissed_at IS NULL"
+        where = still if held_only else f"(i.at >= ? OR {still})"
+        rows = yield (
+            f"{select} WHERE {where} ORDER BY i.id",
+            () if held_only else (since,),
+        )
         return [dict(r) for r in rows]
     out: list[Record] = []
     for chunk, marks in in_chunks(ids):
