@@ -8,6 +8,7 @@ import json
 import os
 import pty
 import select
+import sqlite3
 import struct
 import subprocess
 import sys
@@ -361,6 +362,10 @@ def every_reason(paths: Paths) -> dict[str, int]:
         "gated": "gate:approve",
         "held": "",
         "plain": "",
+        "on far": "on:far",
+        "on near in conv": "on:near group:conv",
+        "on near": "on:near",
+        "on gone": "on:near",
         "after both": "",
     }
     lines: list[tuple[str, list[str] | None]] = [
@@ -394,6 +399,8 @@ def every_reason(paths: Paths) -> dict[str, int]:
         )
     for name in ("disk holder", "tree holder", "shared one", "shared two", "far runner"):
         run_job(paths, ids[name], now)
+    with sqlite3.connect(paths.database) as con:  # its executor taken out of the config
+        con.execute("UPDATE tasks SET executor = 'gone' WHERE id = ?", (ids["on gone"],))
     return ids
 
 
@@ -418,6 +425,10 @@ def test_json_says_every_reason_as_show_does(paths: Paths) -> None:
         "gated": "gate: approve",
         "held": "held",
         "plain": "cap 3 reached",
+        "on far": "far full (1/1)",  # its own executor's cap, not the local one
+        "on near in conv": "group conv full (1/1)",  # its group first
+        "on near": None,
+        "on gone": "executor gone is not configured",
         "after both": f"after #{ids['plain']}",
         "creative": None,
         "disk holder": None,
@@ -426,9 +437,9 @@ def test_json_says_every_reason_as_show_does(paths: Paths) -> None:
     # The terminal's table says the same, in its own words.
     lines = on_terminal("ls", rows=40, columns=120)
     by_id = {int(line.split()[0]): line for line in lines[1:]}
-    for name in ("wants tree", "in remote", "retried", "after both"):
+    for name in ("wants tree", "in remote", "retried", "after both", "on far", "on gone"):
         assert f"({said[name]})" in by_id[ids[name]], by_id[ids[name]]
-    assert "(" not in by_id[ids["in spare"]]
+    assert "(" not in by_id[ids["in spare"]] and "(" not in by_id[ids["on near"]]
 
 
 def test_json_reasons_import_no_scheduler(paths: Paths) -> None:

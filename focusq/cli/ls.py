@@ -117,7 +117,7 @@ def print_json(
 
     def held_back(
         others: dict[int, Any], states: dict[str, Any], timed: list[tuple[Any, ...]]
-    ) -> tuple[dict[str, str], dict[str, str], str, dict[int, str]]:
+    ) -> tuple[dict[str, str], dict[str, str], str, dict[int, str], dict[str, str], dict[str, str]]:
         return Waits(config, others, states, now).held_back(timed)
 
     sys.stdout.flush()

@@ -205,11 +205,15 @@ def _time(epoch: float) -> str:
 def with_waiting_for(store: Any, config: Any, records: list[dict[str, Any]]) -> None:
     """Add ``waiting_for`` to each record: why an open job has not started (the words the
     TUI uses), ``None`` for anything else."""
+    from focusq.store.ops import listing
+
     asking = [
         r
         for r in records
         if r["kind"] == "mechanical" and r["status"] in ("queued", "waiting", "held")
     ]
+    on = store.run(listing.placed([r["id"] for r in asking])) if asking else {}
+    asking = [{**r, "executor": on.get(r["id"])} for r in asking]  # where on:NAME put it
     reasons = _reasons(store, config, asking)
     for record in records:
         record["waiting_for"] = reasons.get(record["id"])
@@ -283,7 +287,7 @@ class Waits:
         if said is None:
             from focusq.engine.waiting import waiting_for
 
-            status, dep, at, attempts, result, locks, group = key
+            status, dep, at, attempts, result, locks, group, executor = key
             others, after = self._others, []
             if dep is not None:  # the one open dependency engine.waiting would name
                 dep_id, dep_status = json.loads(dep)
@@ -299,6 +303,7 @@ class Waits:
                 "result": result,
                 "locks": json.loads(locks),
                 "group": group,
+                "executor": executor,
             }
             said = waiting_for(job, others, self._limits, self._now, self._running)
             self._said[key] = said
@@ -306,11 +311,13 @@ class Waits:
 
     def held_back(
         self, timed: Sequence[tuple[int, float, int, str | None]]
-    ) -> tuple[dict[str, str], dict[str, str], str, dict[int, str]]:
+    ) -> tuple[dict[str, str], dict[str, str], str, dict[int, str], dict[str, str], dict[str, str]]:
         """What holds queued jobs back, each said once, as ``waiting_for`` words it: why
         each full lock keeps its jobs back; why the jobs of each group that differs from the
-        rest wait ("": they need not); why any other job waits (""); and why each of the
-        ``timed`` jobs (``(id, at, attempts, result)``, their ``at`` ahead) waits, by id.
+        rest wait ("": they need not); why any other job waits (""); why each of the
+        ``timed`` jobs (``(id, at, attempts, result)``, their ``at`` ahead) waits, by id;
+        and, for jobs placed on an executor of their own (``on:NAME``), why each group
+        itself keeps them back (paused, full) and why each executor does.
 
         A job says the first that holds: an open dependency (SQLite knows), its ``at``, its
         first full lock, its group, then where it runs, as ``waiting_for`` asks them.
@@ -341,7 +348,8 @@ class Waits:
                 return f"{executor} full ({mine}/{cap})"
             return ""
 
-        def in_group(group: str) -> str:
+        def own(group: str) -> str:
+            """Why the group itself keeps its jobs back (paused, full), else ""."""
             if group in limits.paused_groups:
                 return f"group {group} paused"
             cap = limits.group_caps.get(group)
@@ -349,7 +357,10 @@ class Waits:
                 count = sum(1 for o in running if o["group"] == group)
                 if count >= cap:
                     return f"group {group} full ({count}/{cap})"
-            return in_executor(limits.executor_for(None, group))
+            return ""
+
+        def in_group(group: str) -> str:
+            return own(group) or in_executor(limits.executor_for(None, group))
 
         other = in_executor(limits.executor_for(None, None))
         named = {*limits.paused_groups, *limits.group_caps, *limits.group_executors}
@@ -370,4 +381,7 @@ class Waits:
                     said = "at " + datetime.fromtimestamp(at).strftime("%H:%M")
                 at_said[(at, retry)] = said
             by_id[task_id] = said
-        return locks, {g: why for g, why in groups.items() if why != other}, other, by_id
+        group_own = {group: why for group in sorted(named) if group and (why := own(group))}
+        by_executor = {name: in_executor(name) for name in ("local", *limits.executor_caps)}
+        differ = {g: why for g, why in groups.items() if why != other}
+        return locks, differ, other, by_id, group_own, by_executor

@@ -11,7 +11,7 @@ import json
 import time
 
 from focusq.states import ACTIVE
-from focusq.store.ops.base import READ
+from focusq.store.ops.base import READ, in_chunks
 from focusq.store.ops.tasks import where_of
 from focusq.store.schema import OPEN_STATUSES_SQL
 
@@ -24,7 +24,9 @@ if TYPE_CHECKING:
 
     Scope: TypeAlias = tuple[str, str, list[Any]]
     Timed: TypeAlias = list[tuple[int, float, int, str | None]]
-    Said: TypeAlias = tuple[dict[str, str], dict[str, str], str, dict[int, str]]
+    Said: TypeAlias = tuple[
+        dict[str, str], dict[str, str], str, dict[int, str], dict[str, str], dict[str, str]
+    ]
     HeldBack: TypeAlias = Callable[[dict[int, Record], dict[str, Record], Timed], Said]
 
 
@@ -156,6 +158,7 @@ def task_page(
             _timed(now, "t.result"),
             "t.locks",
             "t.grp",
+            "t.executor",
         )
     )
     select = f"""
@@ -371,9 +374,17 @@ def _why(now: float, *, locks: bool, groups: bool) -> str:
                 SELECT w.reason FROM json_each(t.locks) j
                 JOIN temp.focusq_why w ON w.key = 'L' || j.value ORDER BY j.key LIMIT 1) END"""
         )
+    placed = """coalesce(
+        (SELECT nullif(reason, '') FROM temp.focusq_why WHERE key = 'g' || t.grp),
+        (SELECT reason FROM temp.focusq_why WHERE key = 'E' || t.executor),
+        'executor ' || t.executor || ' is not configured')"""
+    elsewhere = "(SELECT reason FROM temp.focusq_why WHERE key = 'D')"
     if groups:
-        queued.append("(SELECT reason FROM temp.focusq_why WHERE key = 'G' || t.grp)")
-    queued.append("(SELECT reason FROM temp.focusq_why WHERE key = 'D')")
+        elsewhere = (
+            f"coalesce((SELECT reason FROM temp.focusq_why WHERE key = 'G' || t.grp), {elsewhere})"
+        )
+    # A job of its own executor (on:NAME): its group's own reason, then that executor's.
+    queued.append(f"CASE WHEN t.executor IS NOT NULL THEN {placed} ELSE {elsewhere} END")
     return f"""CASE WHEN t.kind = 'mechanical' THEN CASE t.status
         WHEN 'held' THEN 'held' WHEN 'waiting' THEN 'gate: approve'
         WHEN 'queued' THEN nullif(coalesce({", ".join(queued)}), '') END END"""
@@ -425,12 +436,15 @@ def json_pages(
         )
         others = yield from _inside(jobs.blocking([]))
         states = yield from _inside(groups.group_states())
-        locks, by_group, other, by_id = held_back(others, states, [tuple(r) for r in timed])
+        said = held_back(others, states, [tuple(r) for r in timed])
+        locks, by_group, other, by_id, group_own, by_executor = said
         table = [
             ["D", other],
             *(["L" + key, why] for key, why in locks.items()),
             *(["G" + group, why] for group, why in by_group.items()),
             *([f"T{task_id}", why] for task_id, why in by_id.items()),
+            *(["g" + group, why] for group, why in group_own.items()),
+            *(["E" + name, why] for name, why in by_executor.items()),
         ]
         waiting_for = _why(now, locks=bool(locks), groups=bool(by_group))
     elif reasons:
@@ -487,13 +501,26 @@ def task_json(
     return b"".join(pieces).decode()
 
 
+def placed(ids: Sequence[int]) -> Op[dict[int, str]]:
+    """The executor each of ``ids`` was placed on with ``on:NAME``, for those that were."""
+    yield READ
+    out: dict[int, str] = {}
+    for chunk, marks in in_chunks(sorted(set(ids))):
+        rows = yield (
+            f"SELECT id, executor FROM tasks WHERE id IN ({marks}) AND executor IS NOT NULL",
+            chunk,
+        )
+        out.update((int(r[0]), str(r[1])) for r in rows)
+    return out
+
+
 def waiting_jobs() -> Op[list[Record]]:
     """The open jobs that have not started (queued, waiting, held), with just what says why
     they wait: lighter than full records, for a listing of any length."""
     yield READ
     rows = yield (
         """
-        SELECT t.id, t.status, t.not_before, t.attempts, t.result, t.locks, t.grp,
+        SELECT t.id, t.status, t.not_before, t.attempts, t.result, t.locks, t.grp, t.executor,
                (SELECT json_group_array(dep_id) FROM deps WHERE task_id = t.id AND kind = 'after')
                    AS after_ids,
                (SELECT json_group_array(dep_id) FROM deps
@@ -512,8 +539,9 @@ def waiting_jobs() -> Op[list[Record]]:
             "result": r[4],
             "locks": json.loads(r[5]),
             "group": r[6],
-            "after": json.loads(r[7]),
-            "afterany": json.loads(r[8]),
+            "executor": r[7],
+            "after": json.loads(r[8]),
+            "afterany": json.loads(r[9]),
         }
         for r in rows
     ]
