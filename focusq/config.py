@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import tomllib
 from typing import TYPE_CHECKING, Annotated, Any, Literal
 
@@ -279,6 +280,12 @@ class Settings(BaseSettings):
         known = {"local", *self.executors}
         if "local" in self.executors:
             raise ValueError("executors.local: the name local is this machine's; pick another")
+        for name in self.executors:  # it names a folder beside the database, and on:NAME
+            if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_.-]*", name):
+                raise ValueError(
+                    f"executors.{name!r}: a name is letters, digits, '_', '.' and '-', "
+                    "starting with a letter or digit"
+                )
         named: list[tuple[str, str | None]] = [("engine.executor", self.engine.executor)]
         named += [(f"groups.{g}.executor", s.executor) for g, s in self.groups.items()]
         for where, name in named:

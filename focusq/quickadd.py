@@ -356,7 +356,7 @@ def _set_overlap(draft: TaskDraft, value: str, now: float) -> None:
 
 
 def _set_on(draft: TaskDraft, value: str, now: float) -> None:
-    if not re.fullmatch(r"[A-Za-z0-9_.-]+", value):
+    if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_.-]*", value):
         raise UserError(f"'on:{value}' is not an executor name; use on:local or on:NAME")
     draft.executor = value
 

@@ -47,6 +47,7 @@ def test_edit_reads_its_options_anywhere_after_the_id(focusq: Run, tmp_path: Pat
         (["focus", "1", "--minutes", "0"], ["above 0"]),
         (["wait", "1", "--timeout", "-1"], ["seconds"]),
         (["wait", "1", "--timeout", "nan"], ["seconds"]),
+        (["add", "x", "on:..", "--", "true"], ["'on:..' is not an executor name"]),
     ],
 )
 def test_bad_values_are_refused(focusq: Run, args: list[str], words: list[str]) -> None:
@@ -92,6 +93,8 @@ def test_review_close_refuses_the_future_and_open_answers(focusq: Run, paths: Pa
     ("config", "env", "words"),
     [
         ('[locks]\n"x" = 0\n', {}, ["locks.x", "greater than or equal to 1"]),
+        ('[executors."../up"]\n', {}, ["executors.'../up'", "a name is letters"]),
+        ("[executors.local]\n", {}, ["executors.local", "this machine's"]),
         ("", {"FOCUSQ_CONFIG_FILE": "/nonexistent/focusq.toml"}, ["FOCUSQ_CONFIG_FILE"]),
         ("", {"FOCUSQ_NOPE__X": "1"}, ["FOCUSQ_NOPE__X", "no setting section"]),
         ("", {"FOCUSQ_ENGINE__MAX_PARALLEL": "abc"}, ["FOCUSQ_ENGINE__MAX_PARALLEL='abc'"]),
