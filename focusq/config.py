@@ -280,10 +280,10 @@ class Settings(BaseSettings):
         known = {"local", *self.executors}
         if "local" in self.executors:
             raise ValueError("executors.local: the name local is this machine's; pick another")
-        for name in self.executors:  # it names a folder beside the database, and on:NAME
-            if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_.-]*", name):
+        for key in self.executors:  # it names a folder beside the database, and on:NAME
+            if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_.-]*", key):
                 raise ValueError(
-                    f"executors.{name!r}: a name is letters, digits, '_', '.' and '-', "
+                    f"executors.{key!r}: a name is letters, digits, '_', '.' and '-', "
                     "starting with a letter or digit"
                 )
         named: list[tuple[str, str | None]] = [("engine.executor", self.engine.executor)]
