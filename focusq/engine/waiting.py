@@ -5,12 +5,16 @@ Pure: the job's record, the open jobs it may wait on (by id), the limits and the
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
 from datetime import datetime
-from typing import Any
 
 from focusq.durations import format_duration
-from focusq.engine.scheduler import Limits
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # light on purpose: `focusq ls` says why jobs wait with this module
+    from collections.abc import Mapping, Sequence
+    from typing import Any
+
+    from focusq.engine.limits import Limits
 
 OPEN = frozenset({"queued", "waiting", "held", "running", "paused"})
 RUNNING = frozenset({"running", "paused"})
