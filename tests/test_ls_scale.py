@@ -442,13 +442,20 @@ def test_json_says_every_reason_as_show_does(paths: Paths) -> None:
     assert "(" not in by_id[ids["in spare"]] and "(" not in by_id[ids["on near"]]
 
 
-def test_json_reasons_import_no_scheduler(paths: Paths) -> None:
+@pytest.mark.parametrize(
+    ("argv", "heavy"),
+    [
+        (["ls", "--json"], {"focusq.engine.scheduler", "focusq.engine.waiting"}),
+        (["ls"], {"focusq.engine.scheduler"}),  # the table asks engine.waiting, kept light
+    ],
+)
+def test_reasons_import_no_scheduler(paths: Paths, argv: list[str], heavy: set[str]) -> None:
     every_reason(paths)
     focusq("status")  # the first command in a home validates the settings and caches them
     probe = (
         "import contextlib, io, json, sys\n"
         "from focusq.cli.main import main\n"
-        "with contextlib.redirect_stdout(io.StringIO()) as out: main(['ls', '--json'])\n"
+        f"with contextlib.redirect_stdout(io.StringIO()) as out: main({argv!r})\n"
         "assert 'lock disk held by' in out.getvalue()\n"
         "print(json.dumps(sorted(sys.modules)))"
     )
@@ -456,7 +463,7 @@ def test_json_reasons_import_no_scheduler(paths: Paths) -> None:
         [sys.executable, "-c", probe], capture_output=True, text=True, check=True, timeout=60
     )
     modules = set(json.loads(out.stdout.splitlines()[-1]))
-    heavy = {"focusq.engine.scheduler", "focusq.engine.waiting", "dataclasses", "typing"}
+    heavy = {*heavy, "dataclasses", "typing", "statistics"}
     assert not heavy & modules, heavy & modules
 
 
