@@ -15,8 +15,9 @@ from dataclasses import replace
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from focusq.engine.limits import Limits
 from focusq.engine.ready import ReadyQueue
-from focusq.engine.scheduler import Job, candidates, critical_paths
+from focusq.engine.scheduler import Job, candidates, choose, critical_paths
 
 ENDINGS = ("done", "failed", "cancelled", "dropped")
 
@@ -31,7 +32,12 @@ def random_day(rnd: random.Random, steps: int) -> list[tuple]:  # type: ignore[t
             after = [rnd.randint(0, 12) for _ in range(rnd.choice([0, 0, 1, 1, 2, 3]))]
             afterany = [rnd.randint(0, 12) for _ in range(rnd.choice([0, 0, 0, 1, 2]))]
             estimate = rnd.choice([1.0, 5.0, 30.0, 60.0, 600.0])
-            actions.append(("add", rnd.randint(0, 1), estimate, after, afterany, at))
+            # What holds a job back as a whole (its class): locks, a group, an executor.
+            locks = rnd.choice([(), (), ("a",), ("b",), ("a", "b")])
+            group = rnd.choice([None, None, "g1", "g2", "g3"])
+            executor = rnd.choice([None, None, None, "farm"])
+            placed = (locks, group, executor)
+            actions.append(("add", rnd.randint(0, 1), estimate, after, afterany, at, placed))
         elif k < 0.55:
             actions.append(("start", rnd.randint(0, 3)))
         elif k < 0.72:
@@ -47,6 +53,24 @@ def random_day(rnd: random.Random, steps: int) -> list[tuple]:  # type: ignore[t
         else:
             actions.append(("tick", rnd.choice([0.5, 4.0, 20.0])))
     return actions
+
+
+LIMITS = [
+    (Limits(max_parallel=3), lambda now: {}),
+    (
+        Limits(
+            max_parallel=4,
+            lock_caps={"b": 2},
+            group_caps={"g1": 1},
+            group_stagger={"g3": 5.0},
+            paused_groups=frozenset({"g2"}),
+            executor_caps={"farm": 1},
+        ),
+        lambda now: {"g3": now - 2.0},
+    ),
+    (Limits(max_parallel=2, executor_caps={"farm": 0}), lambda now: {}),
+]
+"""Caps, locks, groups (one paused, one staggered) and executors to choose under."""
 
 
 class Model:
@@ -69,7 +93,7 @@ class Model:
     def apply(self, action: tuple) -> None:  # type: ignore[type-arg]
         kind = action[0]
         if kind == "add":
-            _, priority, estimate, after, afterany, at = action
+            _, priority, estimate, after, afterany, at, (locks, group, executor) = action
             task_id = self.next_id
             self.next_id += 1
             job = Job(
@@ -80,6 +104,9 @@ class Model:
                 after=tuple(sorted({task_id - 1 - k for k in after if task_id - 1 - k > 0})),
                 afterany=tuple(sorted({task_id - 1 - k for k in afterany if task_id - 1 - k > 0})),
                 not_before=None if at is None else self.now + at,
+                locks=locks,
+                group=group,
+                executor=executor,
             )
             self.queued[task_id] = self.every[task_id] = job
             self.set_status(task_id, "queued")
@@ -149,6 +176,12 @@ class Model:
         queue = [self.queued[i] for i in sorted(self.queued)]
         full = candidates(queue, self.status, self.now)
         assert [j.id for j in self.ready.ready()] == [j.id for j in full.ready]
+        # Choosing from the ready queue, which leaves out the rest of a held-back job's
+        # class, starts what a walk through every ready job starts.
+        running = [self.every[i] for i in self.running]
+        for limits, last in LIMITS:
+            chosen = choose(self.ready.ready(), running, limits, self.now, last(self.now))
+            assert chosen == choose(list(full.ready), running, limits, self.now, last(self.now))
         assert self.ready.wake_at == full.wake_at
         assert set(self.ready.jobs) == set(self.queued)
         for task_id in skipped:

@@ -9,7 +9,7 @@ longest estimated remaining critical path, then age.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from statistics import median
 from typing import Any
@@ -168,6 +168,10 @@ def choose(
         if job.group:
             in_group[job.group] += 1
 
+    # Every reason to hold a job back is its class's (executor, group, locks), and starting
+    # jobs only takes room: an iterator that can leave out the rest of a held-back job's
+    # class (ReadyQueue.ready's) is told to.
+    skip_like: Callable[[], None] = getattr(ready, "skip_like", _nothing)
     start: list[int] = []
     for job in ready:
         if slots <= 0:
@@ -176,19 +180,24 @@ def choose(
         if executor not in free:  # not configured (any more): the worker ends it, saying so
             free[executor] = 1
         if free[executor] <= 0:
+            skip_like()
             continue
         if any(held[key] >= limits.lock_cap(key) for key in job.locks):
+            skip_like()
             continue
         if job.group:
             if job.group in limits.paused_groups:
+                skip_like()
                 continue
             cap = limits.group_caps.get(job.group)
             if cap is not None and in_group[job.group] >= cap:
+                skip_like()
                 continue
             stagger = limits.group_stagger.get(job.group, 0.0)
             previous = last_start.get(job.group)
             if stagger and previous is not None and previous + stagger > now:
                 wake_at = _earliest(wake_at, previous + stagger)
+                skip_like()
                 continue
             in_group[job.group] += 1
             last_start[job.group] = now
@@ -198,6 +207,10 @@ def choose(
         free[executor] -= 1
         slots -= 1
     return start, wake_at
+
+
+def _nothing() -> None:
+    """What a plain iterable of ready jobs does when asked to leave out a class: nothing."""
 
 
 def deps_met(job: Job, status: Mapping[int, str]) -> bool:
