@@ -88,13 +88,13 @@ def seed_many(paths: Paths, count: int, now: float) -> None:
     seed(paths, lines, now)
 
 
-def run_job(paths: Paths, task_id: int, now: float) -> None:
-    """Mark a queued job running (a claim, no process)."""
+def run_job(paths: Paths, task_id: int, now: float, executor: str = "local") -> None:
+    """Mark a queued job running on ``executor`` (a claim as the worker makes, no process)."""
     from focusq.store.ops import base, jobs
     from focusq.store.sync import SyncStore
 
     with SyncStore(paths.database) as store:
-        store.run(base.apply([jobs.claim(task_id, now, paths.logs)]))
+        store.run(base.apply([jobs.claim(task_id, now, paths.logs, executor)]))
 
 
 def varied_queue(paths: Paths) -> dict[str, int]:
@@ -397,8 +397,9 @@ def every_reason(paths: Paths) -> dict[str, int]:
                 ]
             )
         )
-    for name in ("disk holder", "tree holder", "shared one", "shared two", "far runner"):
+    for name in ("disk holder", "tree holder", "shared one", "shared two"):
         run_job(paths, ids[name], now)
+    run_job(paths, ids["far runner"], now, "far")  # its group's executor
     with sqlite3.connect(paths.database) as con:  # its executor taken out of the config
         con.execute("UPDATE tasks SET executor = 'gone' WHERE id = ?", (ids["on gone"],))
     return ids
@@ -440,6 +441,27 @@ def test_json_says_every_reason_as_show_does(paths: Paths) -> None:
     for name in ("wants tree", "in remote", "retried", "after both", "on far", "on gone"):
         assert f"({said[name]})" in by_id[ids[name]], by_id[ids[name]]
     assert "(" not in by_id[ids["in spare"]] and "(" not in by_id[ids["on near"]]
+
+
+def test_a_job_running_on_an_executor_of_its_own_counts_there(paths: Paths) -> None:
+    config = Path(paths.config_file)
+    config.parent.mkdir(parents=True, exist_ok=True)
+    config.write_text("[engine]\nmax_parallel = 1\n[executors.far]\nmax_parallel = 1\n")
+    now = time.time()
+    lines: list[tuple[str, list[str] | None]] = [
+        ("runs far on:far", ["true"]),
+        ("here", ["true"]),
+        ("there on:far", ["true"]),
+    ]
+    running, here, there = seed(paths, lines, now)
+    run_job(paths, running, now, "far")
+    said = {here: None, there: "far full (1/1)"}  # the local slot is free
+    listed = {r["id"]: r["waiting_for"] for r in json.loads(focusq("ls", "--json").stdout)}
+    assert {i: listed[i] for i in said} == said
+    for task_id, why in said.items():
+        assert json.loads(focusq("show", str(task_id), "--json").stdout)["waiting_for"] == why
+    table = {int(line.split()[0]): line for line in focusq("ls").stdout.splitlines()[1:]}
+    assert "(far full (1/1))" in table[there] and "(" not in table[here]
 
 
 @pytest.mark.parametrize(

@@ -410,12 +410,16 @@ def blocking(dep_ids: Sequence[int]) -> Op[dict[int, Record]]:
     """What a queued job may wait on, by id: every running or paused job, and the open
     tasks among ``dep_ids`` (a dependency left out has ended)."""
     yield READ
+    # A running job counts against the executor it runs on (its open run's), whatever the
+    # config says now; one placed with on:NAME, against that one.
     rows = yield (
-        f"SELECT {TASK_COLUMNS} FROM tasks t "
+        f"SELECT {TASK_COLUMNS}, coalesce((SELECT r.executor FROM runs r "
+        "WHERE r.task_id = t.id AND r.ended_at IS NULL ORDER BY r.id DESC LIMIT 1), "
+        "t.executor) AS running_on FROM tasks t "
         "WHERE t.status IN ('running', 'paused') AND t.kind = 'mechanical'",
         (),
     )
-    out = {r["id"]: task_record(r) for r in rows}
+    out = {r["id"]: {**task_record(r), "executor": r["running_on"]} for r in rows}
     for chunk, marks in in_chunks(sorted(set(dep_ids))):
         rows = yield (
             f"SELECT {TASK_COLUMNS} FROM tasks t WHERE t.id IN ({marks}) "
