@@ -324,3 +324,81 @@ def test_a_job_for_an_executor_that_does_not_answer_waits_for_it(
         assert "not answering" not in fq("executor").stdout
     finally:
         dask_cluster.stop(str(folder))
+
+
+def _farm(config: Path, address: str, connect_timeout: float) -> None:
+    config.write_text(
+        f'[executors.farm]\naddress = "{address}"\nconnect_timeout = {connect_timeout}\n'
+    )
+
+
+def test_local_jobs_go_on_while_an_executor_is_connected_to(fq: Focusq, tmp_path: Path) -> None:
+    """The connect takes up to a minute (nothing answers there): the local job behind the
+    remote one, wanting the same lock, runs meanwhile."""
+    config = tmp_path / "config.toml"
+    _farm(config, "tcp://127.0.0.1:9", 60)
+    fq.env["FOCUSQ_CONFIG_FILE"] = str(config)
+    remote = fq.add("pri:H", "on:farm", "lock:shared", "--", "true")
+    local = fq.add("lock:shared", "--", "true")
+    start_worker(fq)
+    assert fq.wait(local, timeout=40).returncode == 0
+    log = (fq.home / "test-worker.log").read_text()
+    assert "no Dask scheduler" not in log  # the connect was still under way
+    assert task(fq.home, remote)["status"] == "queued"
+
+
+def test_an_executor_taken_out_of_the_config_while_connecting_ends_its_jobs(
+    fq: Focusq, tmp_path: Path
+) -> None:
+    """Its connect under way finishes unused: the job ends saying why, at once, and the
+    worker does not spin on a retry that never comes."""
+    config = tmp_path / "config.toml"
+    _farm(config, "tcp://127.0.0.1:9", 60)
+    fq.env["FOCUSQ_CONFIG_FILE"] = str(config)
+    remote = fq.add("on:farm", "--", "true")
+    worker = start_worker(fq)
+    log = fq.home / "test-worker.log"
+    poll(lambda: "executor farm: connecting" in log.read_text(), what="the worker connecting")
+    config.write_text("")
+    assert fq.wait(remote, timeout=40).returncode == 1
+    ended = task(fq.home, remote)
+    assert ended["result"] == "spawn_error" and "executor farm is not configured" in ended["reason"]
+    idle = _cpu_seconds(worker.pid)
+    # Idle now (nothing queued, the old connect still under way in the background): a tenth
+    # of a second of CPU time over a few looks would be a loop.
+    for _ in range(20):
+        fq("status")
+    assert _cpu_seconds(worker.pid) - idle < 0.5
+
+
+def _cpu_seconds(pid: int) -> float:
+    with open(f"/proc/{pid}/stat") as file:
+        fields = file.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+async def test_a_down_executor_is_tried_again_only_while_something_wants_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import asyncio
+
+    from focusq.config import load_settings
+    from focusq.engine.executors import RETRY_AFTER, Executors, read_down
+    from focusq.engine.local_executor import LocalExecutor
+    from focusq.paths import Paths
+
+    config = tmp_path / "config.toml"
+    _farm(config, "tcp://127.0.0.1:9", 1)
+    monkeypatch.setenv("FOCUSQ_HOME", str(tmp_path / "home"))
+    monkeypatch.setenv("FOCUSQ_CONFIG_FILE", str(config))
+    paths = Paths.from_env()
+    local = LocalExecutor(asyncio.get_running_loop(), str(tmp_path / "supervisor.lock"), "db")
+    executors = Executors(local, load_settings(paths), paths.home, "db")
+    why = await executors.get("farm")
+    assert isinstance(why, str) and executors.down("farm") == why
+    assert read_down(paths.home, "farm") is not None  # focusq executor says so
+    assert executors.retry_in(set()) is None  # nothing wants it: an idle worker may exit
+    retry = executors.retry_in({"farm"})
+    assert retry is not None and 0 < retry <= RETRY_AFTER
+    await executors.close()
+    assert read_down(paths.home, "farm") is None  # no worker tries it now: nothing stale

@@ -126,22 +126,31 @@ class DaskExecutor:
                 f"executor {self.name}: no Dask scheduler at {self.address} ({exc}); "
                 f"start it, or fix [executors.{self.name}] address"
             ) from exc
-        versions = await self.client.run(_focusq_version)
+        try:
+            await self._check_and_follow(self.client)
+        except BaseException:  # connected but not usable: leave no client behind
+            client, self.client = self.client, None
+            await client.close()
+            raise
+
+    async def _check_and_follow(self, client: Client) -> None:
+        """The workers run this focusq; the cleanup plugin is on them; start reports come."""
+        versions = await client.run(_focusq_version)
         wrong = {w: v for w, v in versions.items() if v != __version__}
         if wrong:
-            await self.client.close()
             raise FocusqError(
                 f"executor {self.name}: Dask workers run another focusq "
                 f"({', '.join(f'{w}: {v}' for w, v in sorted(wrong.items()))}; this is "
                 f"{__version__}): install the same version there"
             )
-        await self.client.register_plugin(dask_task.Cleanup(), name=dask_task.Cleanup.name)
+        await client.register_plugin(dask_task.Cleanup(), name=dask_task.Cleanup.name)
         if self.expect_workers:
             with contextlib.suppress(TimeoutError):
-                waiting = self.client.wait_for_workers(self.expect_workers, timeout=60)
+                wait_for: Any = client.wait_for_workers  # typed as returning nothing
+                waiting = wait_for(self.expect_workers, timeout=60)
                 if waiting is not None:  # the asynchronous client returns a coroutine
                     await waiting
-        self.client.subscribe_topic(dask_task.TOPIC, self._on_start_event)
+        client.subscribe_topic(dask_task.TOPIC, self._on_start_event)
 
     async def close(self) -> None:
         """Stop following; jobs run on, published, for the next worker to re-attach."""

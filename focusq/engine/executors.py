@@ -18,7 +18,7 @@ import contextlib
 import logging
 import os
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from typing import Any
 
 from focusq.engine import runs
@@ -85,6 +85,10 @@ class Executors:
         self._failed: dict[str, tuple[float, str, bool]] = {}
         """Why an executor could not be opened, when, and whether it is only down."""
         self._opening: dict[str, asyncio.Task[Executor | str]] = {}
+        self._tasks: set[asyncio.Task[Executor | str]] = set()
+        """Every open under way, also those begun under an older config."""
+        self._generation = 0
+        """Bumped by each config change: an open begun under an older config is not used."""
 
     def __iter__(self) -> Any:
         return iter(self.open.values())
@@ -101,9 +105,12 @@ class Executors:
         config = self.settings.executors.get(name)
         if config is None:  # taken out of the config meanwhile
             return f"executor {name} is not configured: add an [executors.{name}] table"
-        down = False
+        generation, down = self._generation, False
         try:
             executor = await self._open(name, config)
+            if generation != self._generation:  # opened as the config was: not used
+                await executor.close()
+                return f"executor {name}: its config changed while connecting"
         except ImportError:
             why = f"executor {name} needs the Dask extra: pip install 'focusq[dask]'"
         except (FocusqError, OSError) as exc:
@@ -118,8 +125,9 @@ class Executors:
             _note_down(self.home, name, None)
             return executor
         log.error("%s", why)
-        self._failed[name] = (time.monotonic(), why, down)
-        _note_down(self.home, name, why if down else None)
+        if generation == self._generation:  # else the next try follows the new config
+            self._failed[name] = (time.monotonic(), why, down)
+            _note_down(self.home, name, why if down else None)
         return why
 
     def poll(self, name: str) -> Executor | str | None:
@@ -135,14 +143,18 @@ class Executors:
         if name not in self.settings.executors:
             return f"executor {name} is not configured: add an [executors.{name}] table"
         if name not in self._opening:
+            log.info("executor %s: connecting", name)
             task = asyncio.ensure_future(self._attempt(name))
             self._opening[name] = task
-            task.add_done_callback(lambda _: self._opened(name))
+            self._tasks.add(task)
+            task.add_done_callback(lambda done: self._opened(name, done))
         return None
 
-    def _opened(self, name: str) -> None:
-        self._opening.pop(name, None)
-        self.on_change()
+    def _opened(self, name: str, task: asyncio.Task[Executor | str]) -> None:
+        self._tasks.discard(task)
+        if self._opening.get(name) is task:  # else one begun under an older config
+            del self._opening[name]
+            self.on_change()
 
     def down(self, name: str) -> str | None:
         """Why the executor called ``name`` does not answer now, if it does not (its jobs
@@ -150,42 +162,47 @@ class Executors:
         failed = self._failed.get(name)
         return failed[1] if failed is not None and failed[2] else None
 
-    def retry_in(self) -> float | None:
-        """Seconds until the first executor that is down is tried again, if one is."""
-        waits = [f[0] for n, f in self._failed.items() if f[2] and n not in self._opening]
+    def retry_in(self, wanted: Collection[str]) -> float | None:
+        """Seconds until the first of the executors ``wanted`` that is down is tried again,
+        if one is (one that nothing wants is left alone, so an idle worker can exit)."""
+        waits = [
+            f[0]
+            for n, f in self._failed.items()
+            if f[2] and n in wanted and n not in self._opening and n in self.settings.executors
+        ]
         due = min(waits, default=None)
         return None if due is None else max(0.0, due + RETRY_AFTER - time.monotonic())
 
     def configured(self, settings: Any) -> None:
-        """The config changed: use it, and try again the executors that failed to open."""
+        """The config changed: use it, and try again the executors that failed to open
+        (one being opened now is opened again, as the new config says)."""
         self.settings = settings
         self._failed.clear()
+        self._generation += 1
+        self._opening.clear()  # those under way finish unused; the next try is the new config's
 
-    def unavailable(self) -> list[str]:
-        """Executors that take no job now: being opened, or down (and tried again here in
-        the background once :data:`RETRY_AFTER` has passed)."""
-        for name, (_, _, is_down) in list(self._failed.items()):
-            if is_down:
-                self.poll(name)  # starts another try once it is due
-        down = [n for n, f in self._failed.items() if f[2] and n not in self._opening]
-        return [*self._opening, *down]
-
-    def placeable(self, starts: list[int], where: Mapping[int, str]) -> list[int]:
-        """The ``starts`` whose executor can take them now. A job for an executor being
-        opened, or down, stays queued; one for an executor that cannot run jobs at all is
-        kept, to end as ``spawn_error`` saying why."""
-        kept = []
-        for task_id in starts:
-            name = where[task_id]
+    def unavailable(self, wanted: Collection[str]) -> list[str]:
+        """Of the executors ``wanted`` (the ready jobs' and the kept-open runs'), those that
+        take no job now: being opened (begun here in the background if need be), or down
+        (tried again once :data:`RETRY_AFTER` has passed). Choosing leaves their jobs out,
+        so they take no slot, lock or group place from the jobs behind them."""
+        out = []
+        for name in wanted:
+            if name in self.open:
+                continue
             state = self.poll(name)
             if state is None or (isinstance(state, str) and self.down(name)):
-                continue
-            kept.append(task_id)
-        return kept
+                out.append(name)
+        return out
 
     async def close(self) -> None:
-        for task in self._opening.values():
+        opening = list(self._tasks)
+        for task in opening:
             task.cancel()
+        await asyncio.gather(*opening, return_exceptions=True)
+        for name, (_, _, down) in self._failed.items():
+            if down:  # no worker tries it any more: say nothing stale
+                _note_down(self.home, name, None)
         for executor in self.open.values():
             await executor.close()
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 import heapq
 from bisect import bisect_left, insort
 from collections import defaultdict
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 
 from focusq.engine.scheduler import Job, critical_paths, deps_met, failed_dependency
 
@@ -139,6 +139,13 @@ class ReadyQueue:
         if len(self._classes) <= CLASSES:
             return _ClassWalk(jobs, self._classes)
         return (jobs[key[3]] for key in self._order)
+
+    def placed(self, where: Callable[[str | None, str | None], str]) -> set[str] | None:
+        """Where the ready jobs run: ``where(executor, group)`` of each class; ``None`` when
+        there are too many classes to say cheaply."""
+        if len(self._classes) > CLASSES:
+            return None
+        return {where(executor, group) for executor, group, _ in self._classes}
 
     def skips(self) -> list[tuple[int, str]]:
         """Jobs that can never start (an ``after`` dependency ended unsuccessfully), with

@@ -367,13 +367,14 @@ class Worker:
             holding = [*self.active, *away]  # a run kept open holds its slot and locks
             running = [self._job(self.jobs[t]) for t in holding if t in self.jobs]
             assert self.executors is not None
-            limits = self.limits.without(self.executors.unavailable())
+            placed = ready.placed(self.limits.executor_for) or self.limits.executor_caps
+            wanted = {*placed, *self._away}  # where ready jobs and kept-open runs go
+            limits = self.limits.without(self.executors.unavailable(wanted))
             starts, stagger = choose(ready.ready(), running, limits, now, self.last_start)
             wake_at = min((t for t in (ready.wake_at, stagger) if t is not None), default=None)
         queued = self.queue.queued
         where = {t: self.limits.executor_of(queued[t]) for t in starts}
         assert self.executors is not None
-        starts = self.executors.placeable(starts, where)  # else they wait for their executor
         claims = [jobs.claim(t, now, self.paths.logs, where[t]) for t in starts]
         claimed: list[Any] = []
         if steps or claims:
@@ -401,7 +402,7 @@ class Worker:
             self._arm_flush()
         if planned:
             await self.series.load(self.store)
-            retry = self.executors.retry_in()
+            retry = self.executors.retry_in(wanted)
             if self._away:
                 retry = RETRY_AFTER if retry is None else min(retry, RETRY_AFTER)
             if retry is not None:  # look again when an executor may answer
