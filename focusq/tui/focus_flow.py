@@ -19,6 +19,8 @@ from typing import TYPE_CHECKING, Any
 from textual.screen import ModalScreen
 
 from focusq.cli.day import TUI_LOCK
+from focusq.engine.placement import place
+from focusq.errors import UserError
 from focusq.focus.batch import Line, fold, item_of
 from focusq.focus.policy import (
     Candidate,
@@ -272,7 +274,12 @@ class FocusFlow:
             await self._open(line.task_id)
             return None
         if action == "task":
-            draft = parse_line(line.text)
+            try:  # a note read as quick-add: a job is placed as quick-add places it
+                draft = parse_line(line.text)
+                place(draft, app.settings)
+            except UserError as exc:
+                app.notify(f"not a task: {exc}", severity="error", markup=False)
+                return None
             made = await self.screen.write(tasks.add_task(draft, now), f"added: {draft.title}")
             if made is None:
                 return None

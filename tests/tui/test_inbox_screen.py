@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import sqlite3
 from collections.abc import Awaitable, Callable
@@ -293,3 +294,35 @@ class TestBatchScreens:
     ) -> None:
         steps = _shows(InboxScreen, "escape", "I")
         assert snap_compare(async_app, terminal_size=SIZE, run_before=steps)
+
+
+async def test_a_note_made_a_task_is_placed_as_quick_add_places_it(
+    async_app: FocusqApp, paths: Paths, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from focusq.store.ops import inbox
+    from focusq.store.sync import SyncStore
+
+    worktree = tmp_path / "repo"
+    (worktree / ".git").mkdir(parents=True)
+    monkeypatch.chdir(worktree)  # the TUI's jobs run where it was started
+    with SyncStore(paths.database) as store:
+        store.run(inbox.capture("it's broken", NOW - 9))  # not quick-add: a quote unclosed
+        store.run(inbox.capture("rebuild -- make -v", NOW - 8))
+    async with async_app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("I")
+        await until(pilot, InboxScreen)
+        table = async_app.screen.query_one("#batch-items")
+        shown = rows(async_app)
+        for text in ("it's broken", "rebuild -- make -v"):
+            table.move_cursor(row=next(i for i, r in enumerate(shown) if text in r))
+            await pilot.press("t")
+            await settle(pilot)
+        assert isinstance(async_app.screen, InboxScreen)  # still open: nothing crashed
+    with sqlite3.connect(paths.database) as con:
+        made = con.execute("SELECT title, locks FROM tasks WHERE title = 'rebuild'").fetchall()
+        kept = con.execute(
+            "SELECT dismissed_at IS NULL FROM interruptions WHERE text = ?", ("it's broken",)
+        ).fetchone()
+    assert made == [("rebuild", json.dumps([f"worktree:{worktree}"]))]
+    assert kept == (1,)  # not made a task: still in the inbox
