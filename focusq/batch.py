@@ -63,6 +63,9 @@ def _draft(
     unknown = set(table) - _KEYS
     if unknown:
         raise UserError(f"unknown key {sorted(unknown)[0]!r}")
+    for key, kind, example in _TYPES:
+        if key in table and not _is(table[key], kind):
+            raise UserError(f"{key} must be {example}")
     words = [str(table.get("title", ""))]
     for key in ("project", "est", "timeout", "retry", "group", "gate", "at"):
         if key in table:
@@ -74,14 +77,7 @@ def _draft(
     words += [f"+{tag}" for tag in table.get("tags", [])]
     locks = table.get("locks", []) + ([table["lock"]] if "lock" in table else [])
     words += [f"lock:{lock}" for lock in locks]
-    if "on" in table:
-        words.append(f"on:{table['on']}")
-    resources = table.get("res", {})
-    if not isinstance(resources, dict):
-        raise UserError("res must be a table of amounts, like res = {gpu = 1}")
-    words += [f"res:{key}={amount}" for key, amount in resources.items()]
-    hosts = table.get("host", [])
-    words += [f"host:{host}" for host in ([hosts] if isinstance(hosts, str) else hosts)]
+    words += _placement(table)
     if "kind" in table:
         words.append("~mech" if table["kind"].startswith("mech") else "~creative")
     command = table.get("command")
@@ -104,6 +100,58 @@ def _draft(
         env = table.get("env", {})
         draft.env = {str(k): str(v) for k, v in env.items()} or None
     return draft
+
+
+_TYPES = (
+    ("name", str, 'a name, like name = "pull"'),
+    ("title", str, 'text, like title = "pull the data"'),
+    ("tags", list[str], 'a list of tags, like tags = ["data"]'),
+    ("locks", list[str], 'a list of lock keys, like locks = ["deploy:prod"]'),
+    ("lock", str, 'a lock key, like lock = "deploy:prod"'),
+    ("env", dict, 'a table of variables, like env = {STAGE = "prod"}'),
+    ("kind", str, 'mechanical or creative, like kind = "creative"'),
+    ("after", list, 'a list of names or ids, like after = ["pull"]'),
+    ("afterany", list, 'a list of names or ids, like afterany = ["pull"]'),
+    ("shell", bool, "true or false"),
+)
+"""Keys whose value must be of a kind, and how to write one."""
+
+
+def _is(value: Any, kind: Any) -> bool:
+    if kind == list[str]:
+        return isinstance(value, list) and all(isinstance(v, str) for v in value)
+    return isinstance(value, kind)
+
+
+def _placement(table: dict[str, Any]) -> list[str]:
+    """``on``, ``res`` and ``host`` as the tokens ``focusq add`` takes (checked there)."""
+    placed = [key for key in ("on", "res", "host") if key in table]
+    if placed and table.get("command") is None:
+        raise UserError(f"{placed[0]} says where a job runs: give the task a command")
+    words = []
+    on = table.get("on")
+    if on is not None:
+        if not isinstance(on, str) or not on or any(c.isspace() for c in on):
+            raise UserError('on must be an executor\'s name, like on = "farm"')
+        words.append(f"on:{on}")
+    resources = table.get("res", {})
+    if not isinstance(resources, dict) or not all(
+        isinstance(k, str) and k and not any(c.isspace() for c in k) and _amount(v)
+        for k, v in resources.items()
+    ):
+        raise UserError("res must be a table of amounts, like res = {gpu = 1}")
+    words += [f"res:{key}={amount}" for key, amount in resources.items()]
+    hosts = table.get("host", [])
+    hosts = [hosts] if isinstance(hosts, str) else hosts
+    if not isinstance(hosts, list) or not all(
+        isinstance(h, str) and h and not any(c.isspace() for c in h) for h in hosts
+    ):
+        raise UserError('host must be a host\'s name or a list of them, like host = "box"')
+    return words + [f"host:{host}" for host in hosts]
+
+
+def _amount(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and value > 0
 
 
 def _ref(ref: Any, names: dict[str, int], key: str) -> int:

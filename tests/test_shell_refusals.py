@@ -246,3 +246,35 @@ def test_titles_in_command_output_and_errors_never_reach_the_terminal_raw(focusq
         assert "\x07" not in result.stdout + result.stderr, result
     assert "␛[31mred" in outputs[0].stdout and "␛[31mred" in outputs[1].stderr
     assert "␛[2J" in outputs[5].stdout
+
+
+@pytest.mark.parametrize(
+    ("line", "says"),
+    [
+        ("tags = 5", "tags must be a list"),
+        ('locks = "x"', "locks must be a list"),
+        ("kind = 3", "kind must be mechanical or creative"),
+        ("env = 3", "env must be a table"),
+        ("host = 5", "host must be a host's name"),
+        ('host = ["a b"]', "host must be a host's name"),
+        ('on = "a b"', "on must be an executor's name"),
+        ("res = {gpu = -1}", "res must be a table of amounts"),
+        ("shell = 1", "shell must be true or false"),
+    ],
+)
+def test_a_bad_batch_table_is_one_line_naming_the_task(
+    focusq: Run, tmp_path: Path, line: str, says: str
+) -> None:
+    batch = tmp_path / "jobs.toml"
+    good = '[[task]]\ntitle = "ok"\ncommand = ["true"]\n'
+    batch.write_text(f'{good}[[task]]\ntitle = "bad"\ncommand = ["true"]\n{line}\n')
+    one_line_refusal(focusq("batch", str(batch)), "task 2", says)
+    assert focusq("ls", "--json").stdout.strip() == "[]"  # nothing written
+
+
+def test_placement_in_a_batch_task_without_a_command_is_refused(
+    focusq: Run, tmp_path: Path
+) -> None:
+    batch = tmp_path / "jobs.toml"
+    batch.write_text('[[task]]\ntitle = "call Bob"\non = "farm"\n')
+    one_line_refusal(focusq("batch", str(batch)), "task 1", "give the task a command")
