@@ -340,8 +340,11 @@ def cmd_inbox(args: argparse.Namespace) -> int:
     if not items:
         print("the inbox is empty")
         return 0
-    for item in items:
-        when = datetime.fromtimestamp(item["at"]).strftime("%H:%M")
+    today = day_start(now)
+    for item in items:  # an item still held from an earlier day says which
+        when = datetime.fromtimestamp(item["at"]).strftime(
+            "%H:%M" if item["at"] >= today else "%b %d %H:%M"
+        )
         state = f"batch {item['batch']}" if item["state"] == "delivered" else item["state"]
         state = "for later" if state == "held" else state  # "held" is a task's state
         flag = " !" if item["urgent"] else ""

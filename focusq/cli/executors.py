@@ -82,5 +82,6 @@ def _list(paths: Paths, config: Any) -> None:
         print(f"{name:<10} {settings.kind} {where}, {settings.max_parallel} at once")
         down = read_down(paths.home, name)
         if down is not None:  # its jobs wait for it
-            since = time.strftime("%H:%M", time.localtime(down[0]))
+            shown = "%H:%M" if time.time() - down[0] < 12 * 3600 else "%Y-%m-%d %H:%M"
+            since = time.strftime(shown, time.localtime(down[0]))
             print(visible(f"{'':<10} not answering (last tried {since}): {down[1]}"))
