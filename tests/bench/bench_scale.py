@@ -7,6 +7,8 @@ Run it directly: ``python tests/bench/bench_scale.py``. Each figure gets its own
 1. Per-job cost: 1,000, 5,000 and 50,000 ``true`` jobs (cap 3) seeded into the queue, then
    one worker from its start to all done: milliseconds per job, each against the 1,000 one
    (budget: flat within 10%), and the worker's peak RSS (budget at 50,000: 100 MB).
+1b. One lock shared by every job (a batch of builds in one worktree): 1,000 and 10,000
+   jobs run one at a time, milliseconds per job against the 1,000 one (flat within 10%).
 2. The whole path: ``focusq batch`` of N ``true`` jobs, the worker it starts, and
    ``focusq wait --all`` returning, against ``xargs -P3`` running the same N in the same
    run (budget 1.6x at 1,000 and 5,000), and task-spooler when it is installed.
@@ -45,6 +47,7 @@ SIZES = (1_000, 5_000, int(os.environ.get("BENCH_SCALE_MAX", 50_000)))
 FLAT = 1.10
 MEMORY_BUDGET_MB = 100.0
 WHOLE_PATH_SIZES = (1_000, 5_000)
+LOCK_SIZES = (1_000, 10_000)
 WHOLE_PATH_BUDGET = 1.6
 HISTORY_TASKS = 100_000
 HISTORY_BUDGET = 1.05
@@ -67,10 +70,13 @@ def peak_rss_mb(pid: int) -> float:
     return 0.0
 
 
-def through_worker(tmp: str, name: str, jobs: int, history: int = 0) -> tuple[float, float]:
-    """Seed ``jobs`` ``true`` jobs (after ``history`` finished tasks), run one worker to the
-    end; return the seconds from the first job's start to the last one's end (the runs
-    table: the worker's own start is not a per-job cost) and its peak RSS in MB."""
+def through_worker(
+    tmp: str, name: str, jobs: int, history: int = 0, lock: str | None = None
+) -> tuple[float, float]:
+    """Seed ``jobs`` ``true`` jobs (after ``history`` finished tasks; all holding ``lock``,
+    if given), run one worker to the end; return the seconds from the first job's start to
+    the last one's end (the runs table: the worker's own start is not a per-job cost) and
+    its peak RSS in MB."""
     home = os.path.join(tmp, f"{name}-home")
     work = os.path.join(tmp, f"{name}-work")
     os.makedirs(work)
@@ -78,6 +84,9 @@ def through_worker(tmp: str, name: str, jobs: int, history: int = 0) -> tuple[fl
     if history:
         seed_history(database, work, history)
     seed(database, work, [(f"true {n}", ["true"], None, []) for n in range(jobs)])
+    if lock:  # as `lock:NAME` on each (a batch of builds in one worktree shares one)
+        with sqlite3.connect(database) as con:
+            con.execute("UPDATE tasks SET locks = ? WHERE status = 'queued'", (f'["{lock}"]',))
     env = make_env(home, idle_exit=IDLE_EXIT)
     peak = 0.0
     started = time.perf_counter()
@@ -101,6 +110,27 @@ def through_worker(tmp: str, name: str, jobs: int, history: int = 0) -> tuple[fl
             (history + 1 if history else 0,),
         ).fetchone()
     return last - first, peak
+
+
+def bench_one_lock(tmp: str) -> None:
+    """Jobs that all share one lock run one at a time: the cost of each must not grow with
+    how many wait behind it."""
+    first: float | None = None
+    for jobs in LOCK_SIZES:
+        wall, _ = through_worker(tmp, f"one-lock-{jobs}", jobs, lock="shared")
+        per_job = wall / jobs * 1000
+        first = first or per_job
+        ratio = per_job / first
+        ROWS.append(
+            Row(
+                f"1b. {jobs:,} true sharing one lock: ms per job",
+                f"{per_job:.3f} ms",
+                f"{first:.3f} ms at {LOCK_SIZES[0]:,}",
+                f"{ratio:.2f}x",
+                f"{FLAT:g}x",
+                "ok" if ratio <= FLAT else "OVER",
+            )
+        )
 
 
 def seed_history(database: str, cwd: str, count: int) -> None:
@@ -259,6 +289,7 @@ def main() -> int:
     with tempfile.TemporaryDirectory(prefix="focusq-bench-scale-") as tmp:
         for title, bench in (
             ("1. per-job cost and memory", bench_per_job),
+            ("1b. one lock shared by every job", bench_one_lock),
             ("2. the whole path", bench_whole_path),
             ("3. a long history", bench_history),
         ):
