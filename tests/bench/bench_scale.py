@@ -112,25 +112,30 @@ def through_worker(
     return last - first, peak
 
 
+def flat_row(name: str, per_job: float, first: float | None) -> float:
+    """A row of ms per job against the first size's (budget: flat within 10%); the first."""
+    first = first or per_job
+    ratio = per_job / first
+    ROWS.append(
+        Row(
+            f"{name}: ms per job",
+            f"{per_job:.3f} ms",
+            f"{first:.3f} ms at the smallest",
+            f"{ratio:.2f}x",
+            f"{FLAT:g}x",
+            "ok" if ratio <= FLAT else "OVER",
+        )
+    )
+    return first
+
+
 def bench_one_lock(tmp: str) -> None:
     """Jobs that all share one lock run one at a time: the cost of each must not grow with
     how many wait behind it."""
     first: float | None = None
     for jobs in LOCK_SIZES:
         wall, _ = through_worker(tmp, f"one-lock-{jobs}", jobs, lock="shared")
-        per_job = wall / jobs * 1000
-        first = first or per_job
-        ratio = per_job / first
-        ROWS.append(
-            Row(
-                f"1b. {jobs:,} true sharing one lock: ms per job",
-                f"{per_job:.3f} ms",
-                f"{first:.3f} ms at {LOCK_SIZES[0]:,}",
-                f"{ratio:.2f}x",
-                f"{FLAT:g}x",
-                "ok" if ratio <= FLAT else "OVER",
-            )
-        )
+        first = flat_row(f"1b. {jobs:,} true sharing one lock", wall / jobs * 1000, first)
 
 
 def seed_history(database: str, cwd: str, count: int) -> None:
@@ -165,19 +170,7 @@ def bench_per_job(tmp: str) -> None:
     first: float | None = None
     for jobs in SIZES:
         wall, peak = through_worker(tmp, f"per-job-{jobs}", jobs)
-        per_job = wall / jobs * 1000
-        first = first or per_job
-        ratio = per_job / first
-        ROWS.append(
-            Row(
-                f"1. {jobs:,} true: ms per job",
-                f"{per_job:.3f} ms",
-                f"{first:.3f} ms at 1,000",
-                f"{ratio:.2f}x",
-                f"{FLAT:g}x",
-                "ok" if ratio <= FLAT else "OVER",
-            )
-        )
+        first = flat_row(f"1. {jobs:,} true", wall / jobs * 1000, first)
         budget = MEMORY_BUDGET_MB if jobs == SIZES[-1] else None
         ROWS.append(
             Row(

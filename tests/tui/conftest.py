@@ -235,3 +235,12 @@ def reviewed_day(paths: Paths) -> dict[str, int]:
 def review_app(reviewed_day: dict[str, int], paths: Paths) -> FocusqApp:
     """The app, built after the reviewed day's config (with its blocks) was written."""
     return make_app(load_settings(paths), paths, clock=lambda: NOW)
+
+
+@pytest.fixture
+def worktree(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A git worktree the app runs in: the jobs it adds run there, and build there."""
+    folder = tmp_path / "repo"
+    (folder / ".git").mkdir(parents=True)
+    monkeypatch.chdir(folder)
+    return folder

@@ -297,14 +297,11 @@ class TestBatchScreens:
 
 
 async def test_a_note_made_a_task_is_placed_as_quick_add_places_it(
-    async_app: FocusqApp, paths: Paths, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    async_app: FocusqApp, paths: Paths, worktree: Path
 ) -> None:
     from focusq.store.ops import inbox
     from focusq.store.sync import SyncStore
 
-    worktree = tmp_path / "repo"
-    (worktree / ".git").mkdir(parents=True)
-    monkeypatch.chdir(worktree)  # the TUI's jobs run where it was started
     with SyncStore(paths.database) as store:
         store.run(inbox.capture("it's broken", NOW - 9))  # not quick-add: a quote unclosed
         store.run(inbox.capture("rebuild -- make -v", NOW - 8))

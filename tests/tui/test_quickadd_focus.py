@@ -6,7 +6,6 @@ import json
 import sqlite3
 from pathlib import Path
 
-import pytest
 from textual.widgets import Input, Static
 
 from focusq.paths import Paths
@@ -29,16 +28,22 @@ def finished_writing(paths: Paths) -> None:
         store.run(focus.stop_focus(today_at(16, 45), done=True))
 
 
+async def quick_add(pilot) -> QuickAddScreen:  # type: ignore[no-untyped-def]
+    """The quick-add screen, opened with ``a`` once the app has settled."""
+    await settle(pilot)
+    await pilot.press("a")
+    await settle(pilot)
+    screen = pilot.app.screen
+    assert isinstance(screen, QuickAddScreen)
+    return screen
+
+
 async def test_the_preview_suggests_an_estimate_and_ctrl_f_focuses(
     app: FocusqApp, paths: Paths
 ) -> None:
     finished_writing(paths)
     async with app.run_test(size=SIZE) as pilot:
-        await settle(pilot)
-        await pilot.press("a")
-        await settle(pilot)
-        screen = app.screen
-        assert isinstance(screen, QuickAddScreen)
+        screen = await quick_add(pilot)
         screen.query_one(Input).value = "write the intro +writing est:20m"
         await settle(pilot)
         preview = shown(screen.query_one("#quickadd-preview", Static))
@@ -66,11 +71,7 @@ async def test_the_preview_suggests_an_estimate_and_ctrl_f_focuses(
 
 async def test_ctrl_f_refuses_a_job(app: FocusqApp, paths: Paths) -> None:
     async with app.run_test(size=SIZE) as pilot:
-        await settle(pilot)
-        await pilot.press("a")
-        await settle(pilot)
-        screen = app.screen
-        assert isinstance(screen, QuickAddScreen)
+        screen = await quick_add(pilot)
         screen.query_one(Input).value = "build -- make"
         await pilot.press("ctrl+f")
         await settle(pilot)
@@ -83,17 +84,10 @@ async def test_ctrl_f_refuses_a_job(app: FocusqApp, paths: Paths) -> None:
 
 
 async def test_quick_add_places_a_job_as_focusq_add_does(
-    app: FocusqApp, paths: Paths, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    app: FocusqApp, paths: Paths, worktree: Path
 ) -> None:
-    worktree = tmp_path / "repo"
-    (worktree / ".git").mkdir(parents=True)
-    monkeypatch.chdir(worktree)  # the TUI's jobs run where it was started
     async with app.run_test(size=SIZE) as pilot:
-        await settle(pilot)
-        await pilot.press("a")
-        await settle(pilot)
-        screen = app.screen
-        assert isinstance(screen, QuickAddScreen)
+        screen = await quick_add(pilot)
         screen.query_one(Input).value = "remote on:nowhere -- true"
         await settle(pilot)
         preview = shown(screen.query_one("#quickadd-preview", Static))
