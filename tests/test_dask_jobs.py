@@ -315,6 +315,11 @@ def test_a_job_for_an_executor_that_does_not_answer_waits_for_it(
     assert runs(fq.home, remote) == []  # never claimed, so no attempt is spent
     listed = fq("executor").stdout
     assert "not answering (last tried " in listed and "no Dask scheduler at" in listed
+    # Why it waits, in the same words everywhere.
+    said = {r["id"]: r["waiting_for"] for r in json.loads(fq("ls", "--json").stdout)}
+    assert said[remote] == "farm not answering"
+    assert json.loads(fq("show", str(remote), "--json").stdout)["waiting_for"] == said[remote]
+    assert "(farm not answering)" in fq("ls").stdout
     try:
         cluster = dask_cluster.start(str(folder), workers=1)
         point_at(cluster.address)  # a config change tries again at once
@@ -322,6 +327,7 @@ def test_a_job_for_an_executor_that_does_not_answer_waits_for_it(
         [run] = runs(fq.home, remote)
         assert (run["executor"], run["result"]) == ("farm", "ok")
         assert "not answering" not in fq("executor").stdout
+        assert "not answering" not in fq("ls").stdout
     finally:
         dask_cluster.stop(str(folder))
 
@@ -383,7 +389,8 @@ async def test_a_down_executor_is_tried_again_only_while_something_wants_it(
     import asyncio
 
     from focusq.config import load_settings
-    from focusq.engine.executors import RETRY_AFTER, Executors, read_down
+    from focusq.engine.down import read_down
+    from focusq.engine.executors import RETRY_AFTER, Executors
     from focusq.engine.local_executor import LocalExecutor
     from focusq.paths import Paths
 

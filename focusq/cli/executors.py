@@ -70,7 +70,7 @@ def _list(paths: Paths, config: Any) -> None:
 
     from focusq.cli.output import visible
     from focusq.engine import dask_cluster
-    from focusq.engine.executors import read_down
+    from focusq.engine.down import read_down
 
     print(f"local      this machine, {config.engine.max_parallel} at once")
     for name, settings in sorted(config.executors.items()):

@@ -14,7 +14,6 @@ the jobs meant for it end as ``spawn_error`` with the reason, in one line.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import os
 import time
@@ -22,46 +21,15 @@ from collections.abc import Callable, Collection, Mapping
 from typing import Any
 
 from focusq.engine import runs
+from focusq.engine.down import note_down
 from focusq.engine.executor import Executor, ExecutorDown, Placement, RunSpec
 from focusq.engine.local_executor import LocalExecutor
 from focusq.errors import FocusqError
-from focusq.paths import PRIVATE_FILE, make_private_dir
 from focusq.quickadd import command_text
 
 log = logging.getLogger("focusq.worker")
 
 RETRY_AFTER = 30.0
-
-DOWN_FILE = "down"
-"""In ``executors/NAME``: when and why the executor last failed to answer the worker."""
-
-
-def read_down(home: str, name: str) -> tuple[float, str] | None:
-    """When the executor called ``name`` last did not answer the worker, and why; ``None``
-    if it answers (or was never tried)."""
-    try:
-        with open(os.path.join(home, "executors", name, DOWN_FILE), encoding="utf-8") as file:
-            at, _, why = file.read().strip().partition(" ")
-        return float(at), why
-    except (OSError, ValueError):
-        return None
-
-
-def _note_down(home: str, name: str, why: str | None) -> None:
-    """Write down (``why``) or clear (``None``) that an executor does not answer."""
-    path = os.path.join(home, "executors", name, DOWN_FILE)
-    try:
-        if why is None:
-            with contextlib.suppress(FileNotFoundError):
-                os.unlink(path)
-            return
-        make_private_dir(os.path.dirname(path))
-        fd = os.open(path + ".new", os.O_WRONLY | os.O_CREAT | os.O_TRUNC, PRIVATE_FILE)
-        with os.fdopen(fd, "w", encoding="utf-8") as file:
-            file.write(f"{time.time():.0f} {why}\n")
-        os.replace(path + ".new", path)
-    except (OSError, FocusqError) as exc:  # a note for the user only: never stops the worker
-        log.warning("could not note executor %s's state in %s: %s", name, path, exc)
 
 
 class Executors:
@@ -122,12 +90,12 @@ class Executors:
         else:
             self.open[name] = executor
             self._failed.pop(name, None)
-            _note_down(self.home, name, None)
+            note_down(self.home, name, None)
             return executor
         log.error("%s", why)
         if generation == self._generation:  # else the next try follows the new config
             self._failed[name] = (time.monotonic(), why, down)
-            _note_down(self.home, name, why if down else None)
+            note_down(self.home, name, why if down else None)
         return why
 
     def poll(self, name: str) -> Executor | str | None:
@@ -202,7 +170,7 @@ class Executors:
         await asyncio.gather(*opening, return_exceptions=True)
         for name, (_, _, down) in self._failed.items():
             if down:  # no worker tries it any more: say nothing stale
-                _note_down(self.home, name, None)
+                note_down(self.home, name, None)
         for executor in self.open.values():
             await executor.close()
 

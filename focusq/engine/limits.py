@@ -35,6 +35,7 @@ class Limits:
         "executor_caps",
         "group_executors",
         "default_executor",
+        "down_executors",
     )
     __slots__ = __match_args__
 
@@ -49,6 +50,8 @@ class Limits:
     """Jobs at once per executor other than ``local`` (whose cap is :attr:`max_parallel`)."""
     group_executors: Mapping[str, str]
     default_executor: str
+    down_executors: frozenset[str]
+    """Executors that did not answer the worker (its note says so): their jobs wait."""
 
     def __init__(
         self,
@@ -60,6 +63,7 @@ class Limits:
         executor_caps: Mapping[str, int] = _NEW,
         group_executors: Mapping[str, str] = _NEW,
         default_executor: str = "local",
+        down_executors: frozenset[str] = frozenset(),
     ) -> None:
         values = (
             max_parallel,
@@ -70,14 +74,21 @@ class Limits:
             executor_caps,
             group_executors,
             default_executor,
+            down_executors,
         )
         for name, value in zip(self.__slots__, values, strict=True):
             object.__setattr__(self, name, {} if value is _NEW else value)
 
     @classmethod
-    def of(cls, settings: Any, changed: Mapping[str, Mapping[str, Any]] | None = None) -> Limits:
+    def of(
+        cls,
+        settings: Any,
+        changed: Mapping[str, Mapping[str, Any]] | None = None,
+        home: str | None = None,
+    ) -> Limits:
         """The caps of validated settings (or their cached form: the same attributes), with
-        the groups ``changed`` from the shell (a cap set, a pause) over the config's."""
+        the groups ``changed`` from the shell (a cap set, a pause) over the config's; with
+        ``home``, the executors its worker noted as not answering."""
         groups = settings.groups
         caps = {n: g.max_parallel for n, g in groups.items() if g.max_parallel}
         changed = changed or {}
@@ -91,6 +102,7 @@ class Limits:
             executor_caps={n: e.max_parallel for n, e in settings.executors.items()},
             group_executors={n: g.executor for n, g in groups.items() if g.executor},
             default_executor=settings.engine.executor,
+            down_executors=_down(home, settings.executors) if home else frozenset(),
         )
 
     def executor_of(self, job: Job) -> str:
@@ -150,3 +162,9 @@ class Limits:
 
     def __reduce__(self) -> tuple[type[Limits], tuple[Any, ...]]:
         return type(self), self._fields()
+
+
+def _down(home: str, names: Any) -> frozenset[str]:
+    from focusq.engine.down import down_names
+
+    return down_names(home, names) if names else frozenset()

@@ -32,7 +32,8 @@ def waiting_for(
     ``others`` holds the open jobs by id (at least the running ones and the job's open
     dependencies): a dependency not in it has ended. The words: ``held``, ``gate:
     approve``, ``after #12``, ``at 14:00`` (``failed, retry in 30s``), ``lock deploy:prod
-    held by #9`` (``same worktree as #9``), ``group build full (2/2)``, ``cap 3 reached``.
+    held by #9`` (``same worktree as #9``), ``group build full (2/2)``, ``farm not
+    answering``, ``cap 3 reached``.
     ``running``: the running jobs among ``others``, when the caller asks about many jobs
     and has them already (else they are picked out here, once per call).
     """
@@ -66,6 +67,8 @@ def waiting_for(
         if in_group >= cap:
             return f"group {group} full ({in_group}/{cap})"
     executor = limits.executor_for(job.get("executor"), group)
+    if executor in limits.down_executors:
+        return f"{executor} not answering"
     cap = limits.executor_cap(executor)
     if cap <= 0:
         return f"executor {executor} is not configured"
