@@ -355,16 +355,8 @@ def bench_dispatch(tmp: str) -> None:
 def end_once(home: Home, placement: list[str]) -> float | None:
     """Seconds from the job's last action to its run's ``ended_at`` seen in the database."""
     task_id = home.add(*placement, "--shell", "--", "sleep 0.3; date +%s%N")
-    seen_ns: list[int] = []
-
-    def recorded() -> bool:
-        run = home.run(task_id)
-        if run is not None and run["ended_at"] is not None:
-            seen_ns.append(time.time_ns())
-            return True
-        return False
-
-    if not wait_for(recorded, 15, interval=0.001):
+    seen_ns = ended_seen(home, task_id)
+    if seen_ns is None:
         home.check()
         PROBLEMS.append(f"end: job #{task_id}'s run not ended 15s after its add")
         return None
@@ -374,7 +366,22 @@ def end_once(home: Home, placement: list[str]) -> float | None:
     if last_ns is None:
         PROBLEMS.append(f"end: job #{task_id}'s log holds no date")
         return None
-    return (seen_ns[0] - last_ns) / 1e9
+    return (seen_ns - last_ns) / 1e9
+
+
+def ended_seen(home: Home, task_id: int) -> int | None:
+    """When (``time.time_ns()``) the run of ``task_id`` was first seen ended, looking every
+    millisecond for up to 15 s; ``None`` if it was not."""
+    seen_ns: list[int] = []
+
+    def ended() -> bool:
+        run = home.run(task_id)
+        if run is not None and run["ended_at"] is not None:
+            seen_ns.append(time.time_ns())
+            return True
+        return False
+
+    return seen_ns[0] if wait_for(ended, 15, interval=0.001) else None
 
 
 def cancel_once(home: Home, placement: list[str]) -> float | None:
@@ -397,16 +404,8 @@ def cancel_once(home: Home, placement: list[str]) -> float | None:
     returned_ns = time.time_ns()
     if result.returncode != 0:
         raise RuntimeError(f"focusq cancel {task_id} failed: {result.stderr.strip()}")
-    seen_ns: list[int] = []
-
-    def ended() -> bool:
-        run = home.run(task_id)
-        if run is not None and run["ended_at"] is not None:
-            seen_ns.append(time.time_ns())
-            return True
-        return False
-
-    if not wait_for(ended, 15, interval=0.001):
+    seen_ns = ended_seen(home, task_id)
+    if seen_ns is None:
         home.check()
         PROBLEMS.append(f"cancel: job #{task_id}'s run not ended 15s after its cancel")
         return None
@@ -418,7 +417,7 @@ def cancel_once(home: Home, placement: list[str]) -> float | None:
             f"cancel: job #{task_id} ended {status!r}, result {run['result']!r}, "
             f"exit code {run['exit_code']!r}"
         )
-    return (seen_ns[0] - returned_ns) / 1e9
+    return (seen_ns - returned_ns) / 1e9
 
 
 def bench_ends(tmp: str) -> None:
