@@ -336,47 +336,25 @@ class Waits:
         locks: dict[str, str] = {}
         for holder in running:
             for key in holder["locks"]:
-                if key in locks:
-                    continue
-                holders = [o["id"] for o in running if key in o["locks"]]
-                if len(holders) >= limits.lock_cap(key):
-                    if key.startswith("worktree:"):
-                        locks[key] = f"same worktree as #{holders[0]}"
-                    else:
-                        locks[key] = f"lock {key} held by #{holders[0]}"
+                if key not in locks and (full := limits.lock_said(key, running)):
+                    locks[key] = full
 
-        def in_executor(executor: str) -> str:
-            if executor in limits.down_executors:
-                return f"{executor} not answering"
-            cap = limits.executor_cap(executor)
-            if cap <= 0:
-                return f"executor {executor} is not configured"
-            mine = sum(
-                1 for o in running if limits.executor_for(o.get("executor"), o["group"]) == executor
+        group_own = {
+            group: limits.group_said(group, running)
+            for group in sorted(
+                {*limits.paused_groups, *limits.group_caps, *limits.group_executors}
             )
-            if mine >= cap and executor == "local":
-                return f"cap {cap} reached"
-            if mine >= cap:
-                return f"{executor} full ({mine}/{cap})"
-            return ""
+            if group
+        }
+        by_executor = {
+            name: limits.executor_said(name, running) for name in ("local", *limits.executor_caps)
+        }
 
-        def own(group: str) -> str:
-            """Why the group itself keeps its jobs back (paused, full), else ""."""
-            if group in limits.paused_groups:
-                return f"group {group} paused"
-            cap = limits.group_caps.get(group)
-            if cap is not None:
-                count = sum(1 for o in running if o["group"] == group)
-                if count >= cap:
-                    return f"group {group} full ({count}/{cap})"
-            return ""
+        def placed_by(group: str | None) -> str:  # a job with no on:NAME runs where its group says
+            return limits.executor_said(limits.executor_for(None, group), running)
 
-        def in_group(group: str) -> str:
-            return own(group) or in_executor(limits.executor_for(None, group))
-
-        other = in_executor(limits.executor_for(None, None))
-        named = {*limits.paused_groups, *limits.group_caps, *limits.group_executors}
-        groups = {group: in_group(group) for group in sorted(named) if group}
+        other = placed_by(None)
+        groups = {group: own or placed_by(group) for group, own in group_own.items()}
         by_id: dict[int, str] = {}
         at_said: dict[tuple[float, str | None], str] = {}
         for task_id, at, attempts, result in timed:
@@ -393,7 +371,6 @@ class Waits:
                     said = "at " + datetime.fromtimestamp(at).strftime("%H:%M")
                 at_said[(at, retry)] = said
             by_id[task_id] = said
-        group_own = {group: why for group in sorted(named) if group and (why := own(group))}
-        by_executor = {name: in_executor(name) for name in ("local", *limits.executor_caps)}
         differ = {g: why for g, why in groups.items() if why != other}
-        return locks, differ, other, by_id, group_own, by_executor
+        said_own = {group: why for group, why in group_own.items() if why}
+        return locks, differ, other, by_id, said_own, by_executor

@@ -11,7 +11,7 @@ from fnmatch import fnmatchcase
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from collections.abc import Collection, Mapping
+    from collections.abc import Collection, Mapping, Sequence
     from typing import Any
 
     from focusq.engine.scheduler import Job
@@ -127,6 +127,43 @@ class Limits:
         fields = dict(zip(self.__slots__, self._fields(), strict=True))
         fields["executor_caps"] = {**self.executor_caps, **dict.fromkeys(executors, 0)}
         return Limits(**fields)
+
+    # Why a job waits, in ``engine.waiting``'s words, for one lock, group or executor given
+    # the jobs ``running``: here once, for it and for the listings that say it of many jobs.
+
+    def lock_said(self, key: str, running: Sequence[Mapping[str, Any]]) -> str:
+        """Why ``key`` keeps a job back ("": it does not)."""
+        holders = [o["id"] for o in running if key in o["locks"]]
+        if len(holders) < self.lock_cap(key):
+            return ""
+        if key.startswith("worktree:"):
+            return f"same worktree as #{holders[0]}"
+        return f"lock {key} held by #{holders[0]}"
+
+    def group_said(self, group: str, running: Sequence[Mapping[str, Any]]) -> str:
+        """Why ``group`` itself keeps its jobs back (paused, full); "" when it does not."""
+        if group in self.paused_groups:
+            return f"group {group} paused"
+        cap = self.group_caps.get(group)
+        if cap is not None:
+            count = sum(1 for o in running if o["group"] == group)
+            if count >= cap:
+                return f"group {group} full ({count}/{cap})"
+        return ""
+
+    def executor_said(self, executor: str, running: Sequence[Mapping[str, Any]]) -> str:
+        """Why ``executor`` takes no more jobs now ("": it takes them)."""
+        if executor in self.down_executors:
+            return f"{executor} not answering"
+        cap = self.executor_cap(executor)
+        if cap <= 0:
+            return f"executor {executor} is not configured"
+        mine = sum(
+            1 for o in running if self.executor_for(o.get("executor"), o["group"]) == executor
+        )
+        if mine < cap:
+            return ""
+        return f"cap {cap} reached" if executor == "local" else f"{executor} full ({mine}/{cap})"
 
     def lock_cap(self, key: str) -> int:
         """Holders allowed for ``key``: the first matching pattern's cap, else 1."""

@@ -53,31 +53,12 @@ def waiting_for(
     if running is None:
         running = running_of(others)
     for key in job["locks"]:
-        holders = [o["id"] for o in running if key in o["locks"]]
-        if len(holders) >= limits.lock_cap(key):
-            if key.startswith("worktree:"):
-                return f"same worktree as #{holders[0]}"
-            return f"lock {key} held by #{holders[0]}"
+        said = limits.lock_said(key, running)
+        if said:
+            return said
     group = job["group"]
-    if group and group in limits.paused_groups:
-        return f"group {group} paused"
-    cap = limits.group_caps.get(group) if group else None
-    if group and cap is not None:
-        in_group = sum(1 for o in running if o["group"] == group)
-        if in_group >= cap:
-            return f"group {group} full ({in_group}/{cap})"
-    executor = limits.executor_for(job.get("executor"), group)
-    if executor in limits.down_executors:
-        return f"{executor} not answering"
-    cap = limits.executor_cap(executor)
-    if cap <= 0:
-        return f"executor {executor} is not configured"
-    mine = [o for o in running if limits.executor_for(o.get("executor"), o["group"]) == executor]
-    if len(mine) >= cap and executor == "local":
-        return f"cap {cap} reached"
-    if len(mine) >= cap:
-        return f"{executor} full ({len(mine)}/{cap})"
-    return ""
+    said = limits.group_said(group, running) if group else ""
+    return said or limits.executor_said(limits.executor_for(job.get("executor"), group), running)
 
 
 def running_of(others: Mapping[int, Mapping[str, Any]]) -> list[Mapping[str, Any]]:
