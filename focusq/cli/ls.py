@@ -8,7 +8,7 @@ import os
 import sys
 import time
 
-from focusq.cli.output import Waits, home_of, terminal_width, visible
+from focusq.cli.output import Waits, terminal_width, visible
 from focusq.store.ops import listing
 
 TYPE_CHECKING = False
@@ -118,7 +118,7 @@ def print_json(
     def held_back(
         others: dict[int, Any], states: dict[str, Any], timed: list[tuple[Any, ...]]
     ) -> tuple[dict[str, str], dict[str, str], str, dict[int, str], dict[str, str], dict[str, str]]:
-        return Waits(config, others, states, now, home_of(store)).held_back(timed)
+        return Waits(config, others, states, now, store.path).held_back(timed)
 
     sys.stdout.flush()
     out = getattr(sys.stdout, "buffer", None)

@@ -239,18 +239,11 @@ def _reasons(store: Any, config: Any, waiting: list[dict[str, Any]]) -> dict[int
     from focusq.store.ops import groups, jobs
 
     others = store.run(jobs.blocking([d for r in waiting for d in (*r["after"], *r["afterany"])]))
-    limits = Limits.of(config, store.run(groups.group_states()), home_of(store))
+    limits = Limits.of(config, store.run(groups.group_states()), store.path)
     now = time.time()
     running = running_of(others)
     reasons = {r["id"]: waiting_for(r, others, limits, now, running) for r in waiting}
     return {task_id: why for task_id, why in reasons.items() if why}
-
-
-def home_of(store: Any) -> str:
-    """The folder of the store's database: where its worker keeps its notes."""
-    import os
-
-    return str(os.path.dirname(os.path.abspath(store.path)))
 
 
 class Waits:
@@ -272,11 +265,11 @@ class Waits:
         others: dict[int, dict[str, Any]],
         group_states: dict[str, dict[str, Any]],
         now: float,
-        home: str | None = None,
+        database: str | None = None,
     ) -> None:
         from focusq.engine.limits import Limits
 
-        self._limits = Limits.of(config, group_states, home)
+        self._limits = Limits.of(config, group_states, database)
         self._others = others
         self._running = [o for o in others.values() if o["status"] in ("running", "paused")]
         self._now = now
@@ -288,7 +281,7 @@ class Waits:
         from focusq.store.ops import groups, jobs
 
         others, states = store.run(jobs.blocking([])), store.run(groups.group_states())
-        return cls(config, others, states, now, home_of(store))
+        return cls(config, others, states, now, store.path)
 
     def why(self, case: Sequence[Any]) -> str:
         """Why a job in ``case`` has not started; "" when nothing holds it back."""

@@ -84,11 +84,11 @@ class Limits:
         cls,
         settings: Any,
         changed: Mapping[str, Mapping[str, Any]] | None = None,
-        home: str | None = None,
+        database: str | None = None,
     ) -> Limits:
         """The caps of validated settings (or their cached form: the same attributes), with
         the groups ``changed`` from the shell (a cap set, a pause) over the config's; with
-        ``home``, the executors its worker noted as not answering."""
+        the ``database`` path, the executors its worker noted as not answering."""
         groups = settings.groups
         caps = {n: g.max_parallel for n, g in groups.items() if g.max_parallel}
         changed = changed or {}
@@ -102,7 +102,7 @@ class Limits:
             executor_caps={n: e.max_parallel for n, e in settings.executors.items()},
             group_executors={n: g.executor for n, g in groups.items() if g.executor},
             default_executor=settings.engine.executor,
-            down_executors=_down(home, settings.executors) if home else frozenset(),
+            down_executors=_down(database, settings.executors) if database else frozenset(),
         )
 
     def executor_of(self, job: Job) -> str:
@@ -201,7 +201,12 @@ class Limits:
         return type(self), self._fields()
 
 
-def _down(home: str, names: Any) -> frozenset[str]:
+def _down(database: str, names: Any) -> frozenset[str]:
+    """Those of the executors ``names`` that the worker of ``database`` noted as down."""
+    if not names:
+        return frozenset()
+    import os
+
     from focusq.engine.down import down_names
 
-    return down_names(home, names) if names else frozenset()
+    return down_names(os.path.dirname(os.path.abspath(database)), names)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import contextlib
 import json
-import os
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
@@ -125,7 +124,7 @@ async def load_board(
     """
     running = await store.run(pages.running_jobs())
     if settings is not None:
-        limits = Limits.of(settings, await store.run(groups.group_states()), _home(store))
+        limits = Limits.of(settings, await store.run(groups.group_states()), store.path)
     else:
         limits = Limits(max_parallel=slot_count)
     slots = []
@@ -200,11 +199,6 @@ def _at_cap(running: list[dict[str, Any]], limits: Limits) -> tuple[set[str], se
     blocked = set(limits.paused_groups)
     blocked.update(g for g, cap in limits.group_caps.items() if in_group.get(g, 0) >= cap)
     return full, blocked
-
-
-def _home(store: Store) -> str:
-    """The folder of the store's database: where its worker keeps its notes."""
-    return os.path.dirname(os.path.abspath(store.path))
 
 
 async def _reasons(
