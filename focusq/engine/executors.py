@@ -32,6 +32,10 @@ log = logging.getLogger("focusq.worker")
 RETRY_AFTER = 30.0
 
 
+def _unconfigured(name: str) -> str:
+    return f"executor {name} is not configured: add an [executors.{name}] table"
+
+
 class Executors:
     """Where jobs run, by executor name."""
 
@@ -72,7 +76,7 @@ class Executors:
         """Open the executor called ``name`` now; it, or why it cannot run jobs."""
         config = self.settings.executors.get(name)
         if config is None:  # taken out of the config meanwhile
-            return f"executor {name} is not configured: add an [executors.{name}] table"
+            return _unconfigured(name)
         generation, down = self._generation, False
         try:
             executor = await self._open(name, config)
@@ -109,7 +113,7 @@ class Executors:
         if failed is not None and time.monotonic() - failed[0] < RETRY_AFTER:
             return failed[1]
         if name not in self.settings.executors:
-            return f"executor {name} is not configured: add an [executors.{name}] table"
+            return _unconfigured(name)
         if name not in self._opening:
             log.info("executor %s: connecting", name)
             task = asyncio.ensure_future(self._attempt(name))
