@@ -205,8 +205,7 @@ class Worker:
     async def _load_groups(self) -> None:
         self.groups = await self.store.run(groups.group_states())
         self.limits = Limits.of(self.settings, self.groups)
-        self._replan = True
-        self.wake.set()
+        self._replan_now()
 
     def _lease_lost(self) -> None:
         log.error("the lease was taken over: stopping")
@@ -487,7 +486,7 @@ class Worker:
         self.wake.set()
 
     def _replan_now(self) -> None:
-        """Plan again at once (an executor opened, or failed to)."""
+        """Plan again at once (the caps changed; an executor opened, or failed to)."""
         self._replan = True
         self.wake.set()
 
