@@ -9,6 +9,7 @@ from focusq.store.ops.base import READ, WRITE, event, in_chunks
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # typing costs the quick CLI path milliseconds; annotations are strings
     from collections.abc import Sequence
+    from typing import Any
 
     from focusq.store.ops.base import Op, Record
 
@@ -52,13 +53,22 @@ def inbox(*, held_only: bool = False, since: float = 0.0) -> Op[list[Record]]:
     Held: neither delivered nor dismissed.
     """
     yield READ
-    held = "delivered_at IS NULL AND dismissed_at IS NULL"
-    where = held if held_only else f"(at >= ? OR {held})"
-    rows = yield (
-        f"SELECT * FROM interruptions WHERE {where} ORDER BY id",
-        () if held_only else (since,),
-    )
+    where, params = _listed(held_only, since)
+    rows = yield (f"SELECT * FROM interruptions WHERE {where} ORDER BY id", params)
     return [dict(r) for r in rows]
+
+
+def _held(alias: str = "") -> str:
+    """SQL: the interruption (``alias.``) is neither delivered nor dismissed."""
+    return f"{alias}delivered_at IS NULL AND {alias}dismissed_at IS NULL"
+
+
+def _listed(held_only: bool, since: float, alias: str = "") -> tuple[str, tuple[Any, ...]]:
+    """SQL and its parameters: held interruptions, or those since ``since`` and every one
+    still held."""
+    if held_only:
+        return _held(alias), ()
+    return f"({alias}at >= ? OR {_held(alias)})", (since,)
 
 
 def with_tasks(
@@ -80,14 +90,10 @@ def with_tasks(
                ) END AS result
         FROM interruptions i LEFT JOIN tasks t ON t.id = i.task_id
     """
-    held = " AND i.delivered_at IS NULL AND i.dismissed_at IS NULL" if held_only else ""
+    held = f" AND {_held('i.')}" if held_only else ""
     if ids is None:
-        still = "i.delivered_at IS NULL AND i.dismissed_at IS NULL"
-        where = still if held_only else f"(i.at >= ? OR {still})"
-        rows = yield (
-            f"{select} WHERE {where} ORDER BY i.id",
-            () if held_only else (since,),
-        )
+        where, params = _listed(held_only, since, "i.")
+        rows = yield (f"{select} WHERE {where} ORDER BY i.id", params)
         return [dict(r) for r in rows]
     out: list[Record] = []
     for chunk, marks in in_chunks(ids):
@@ -100,8 +106,7 @@ def held() -> Op[list[tuple[int, float, bool]]]:
     """``(id, at, urgent)`` of every held interruption (cheap: for ``status --short``)."""
     yield READ
     rows = yield (
-        "SELECT id, at, urgent FROM interruptions "
-        "WHERE delivered_at IS NULL AND dismissed_at IS NULL ORDER BY id",
+        f"SELECT id, at, urgent FROM interruptions WHERE {_held()} ORDER BY id",
         (),
     )
     return [(int(r[0]), float(r[1]), bool(r[2])) for r in rows]
@@ -138,7 +143,7 @@ def deliver(ids: Sequence[int], now: float, reason: str) -> Op[list[int]]:
     for chunk, marks in in_chunks(ids):
         rows = yield (
             f"UPDATE interruptions SET delivered_at = ?, batch = ? "
-            f"WHERE delivered_at IS NULL AND dismissed_at IS NULL AND id IN ({marks}) "
+            f"WHERE {_held()} AND id IN ({marks}) "
             "RETURNING id",
             (now, batch, *chunk),
         )
