@@ -149,7 +149,13 @@ async def load_board(
         )
     slots.sort(key=lambda s: s.task_id)
     count, first = await store.run(
-        pages.held_back(now, *_at_cap(running, limits), limit=WAITING_SHOWN)
+        pages.held_back(
+            now,
+            *_at_cap(running, limits),
+            limit=WAITING_SHOWN,
+            blocked_executors=_busy_executors(running, limits),
+            placed=(limits.group_executors, limits.default_executor),
+        )
     )
     # queued: ready to start when a slot frees; waiting: held back by something else. The
     # words are the CLI's (engine.waiting): `focusq ls` and the board say the same. Only the
@@ -199,6 +205,12 @@ def _at_cap(running: list[dict[str, Any]], limits: Limits) -> tuple[set[str], se
     blocked = set(limits.paused_groups)
     blocked.update(g for g, cap in limits.group_caps.items() if in_group.get(g, 0) >= cap)
     return full, blocked
+
+
+def _busy_executors(running: list[dict[str, Any]], limits: Limits) -> set[str]:
+    """The executors other than this machine that take no job now (full, not answering)."""
+    names = {*limits.executor_caps, *limits.down_executors} - {"local"}
+    return {name for name in names if limits.executor_said(name, running)}
 
 
 async def _reasons(

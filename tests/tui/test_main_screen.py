@@ -527,3 +527,34 @@ async def test_the_board_says_why_a_job_waits_as_ls_does(
         said = waiting_reasons(store, cached(paths))
     assert [(w.task_id, w.why) for w in board.waiting] == [(second, f"lock prod held by #{holder}")]
     assert said == {second: f"lock prod held by #{holder}"}
+
+
+async def test_the_board_says_which_executor_holds_a_job_back(
+    paths: Paths, seed: Callable[..., list[int]], start_job: Any
+) -> None:
+    from focusq.cli.output import waiting_reasons
+    from focusq.config import load_settings
+    from focusq.engine.down import note_down
+    from focusq.settings import load as cached
+    from focusq.store.sync import SyncStore
+    from focusq.tui.app import make_app
+    from focusq.tui.board import load_board
+
+    config = Path(paths.config_file)
+    config.parent.mkdir(parents=True, exist_ok=True)
+    config.write_text("[executors.farm]\n[executors.near]\nmax_parallel = 1\n")
+    remote, near_one, near_two = seed(
+        ("pull on:farm", ["./pull"]), ("build on:near", ["./b"]), ("test on:near", ["./t"])
+    )
+    start_job(near_one, NOW - 60, "going\n")
+    note_down(paths.home, "farm", "no Dask scheduler at tcp://farm:8786 [/x]")
+    app = make_app(load_settings(paths), paths, clock=lambda: NOW)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        board = await load_board(
+            app.store, now=NOW, view="all", query="", slot_count=3, settings=app.settings
+        )
+    said = {remote: "farm not answering", near_two: "near full (1/1)"}
+    assert {w.task_id: w.why for w in board.waiting} == said
+    with SyncStore(paths.database) as store:
+        assert waiting_reasons(store, cached(paths)) == said

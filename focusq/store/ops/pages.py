@@ -18,7 +18,7 @@ from focusq.store.schema import OPEN_STATUSES_SQL
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from collections.abc import Collection, Sequence
+    from collections.abc import Collection, Mapping, Sequence
     from typing import Any
 
     from focusq.store.ops.base import Op, Record
@@ -170,11 +170,17 @@ def running_jobs() -> Op[list[Record]]:
 
 
 def _held_back(
-    now: float, full_locks: Collection[str], blocked_groups: Collection[str]
+    now: float,
+    full_locks: Collection[str],
+    blocked_groups: Collection[str],
+    blocked_executors: Collection[str] = (),
+    placed: tuple[Mapping[str, str], str] = ({}, "local"),
 ) -> tuple[str, list[Any]]:
     """SQL for an open job that has not started and is held back by something besides the
     global cap, as ``engine.waiting.waiting_for`` says: held, at its gate, after an open job,
-    not before a time, a lock at its cap, a group paused or full."""
+    not before a time, a lock at its cap, a group paused or full, an executor other than
+    this machine full or not answering (``placed``: each group's executor and the default,
+    for a job with no ``on:NAME``)."""
     where = f"""t.kind = 'mechanical' AND t.status IN ('held', 'queued', 'waiting') AND (
         t.status <> 'queued'
         OR EXISTS (SELECT 1 FROM deps d JOIN tasks u ON u.id = d.dep_id WHERE d.task_id = t.id
@@ -191,17 +197,33 @@ def _held_back(
     if blocked_groups:
         where += f" OR t.grp IN ({','.join('?' * len(blocked_groups))})"
         params.extend(sorted(blocked_groups))
+    if blocked_executors:
+        by_group, default = placed
+        whens = " ".join("WHEN ? THEN ?" for _ in by_group)
+        where += (
+            f" OR coalesce(t.executor, {f'CASE t.grp {whens} END, ' if by_group else ''}?)"
+            f" IN ({','.join('?' * len(blocked_executors))})"
+        )
+        params.extend(x for pair in sorted(by_group.items()) for x in pair)
+        params.append(default)
+        params.extend(sorted(blocked_executors))
     return where + ")", params
 
 
 def held_back(
-    now: float, full_locks: Collection[str], blocked_groups: Collection[str], limit: int
+    now: float,
+    full_locks: Collection[str],
+    blocked_groups: Collection[str],
+    limit: int,
+    blocked_executors: Collection[str] = (),
+    placed: tuple[Mapping[str, str], str] = ({}, "local"),
 ) -> Op[tuple[int, list[Record]]]:
     """How many jobs wait on something besides the global cap, and the first ``limit`` of
     them by id (with their runs), for the board to say why. ``full_locks``: the lock keys
-    at their cap; ``blocked_groups``: the groups paused or full."""
+    at their cap; ``blocked_groups``: the groups paused or full; ``blocked_executors``: the
+    executors other than this machine that are full or do not answer."""
     yield READ
-    where, params = _held_back(now, full_locks, blocked_groups)
+    where, params = _held_back(now, full_locks, blocked_groups, blocked_executors, placed)
     rows = yield (f"SELECT count(*) FROM tasks t WHERE {where}", params)
     count = int(rows[0][0])
     rows = yield (f"SELECT t.id FROM tasks t WHERE {where} ORDER BY t.id LIMIT ?", [*params, limit])
