@@ -97,8 +97,7 @@ def test_quick_commands_stay_light(argv: list[str], focusq_home: Path, tmp_path:
         *("textual", "pydantic", "asyncio", "aiosqlite", "watchfiles", "typing", "pathlib"),
         *("icalendar", "recurring_ical_events"),
     }
-    if argv[0] in ("add", "status"):
-        heavy.add("argparse")  # read by hand on the quickest paths
+    heavy.add("argparse")  # read by hand on the quickest paths
     assert not heavy & modules, heavy & modules
 
 
@@ -140,3 +139,43 @@ def test_alternating_configurations_each_stay_cached(focusq_home: object) -> Non
             [sys.executable, "-c", code], capture_output=True, text=True, check=True, env=env
         )
         assert "pydantic" not in json.loads(out.stdout.splitlines()[-1])
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["ls"],
+        ["ls", "--json"],
+        ["ls", "-a", "--kind", "mechanical", "--tag", "x y", "--limit", "0", "--json"],
+        ["ls", "--status", "queued,held", "--status", "running", "-n", "7", "--archived"],
+        ["ls", "--recurring", "--all"],
+    ],
+)
+def test_ls_read_by_hand_as_argparse_reads_it(argv: list[str]) -> None:
+    from focusq.cli.main import _quick, build_parser
+
+    quick = _quick(list(argv))
+    assert quick is not None
+    parsed = build_parser(argv).parse_args(argv)
+    for name in ("all", "archived", "json", "recurring", "kind", "tag", "limit", "status"):
+        assert getattr(quick, name) == getattr(parsed, name), name
+    assert quick.handler is parsed.handler
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["ls", "--help"],
+        ["ls", "-aj"],
+        ["ls", "--kind=creative"],
+        ["ls", "--kind", "job"],
+        ["ls", "--limit", "-1"],
+        ["ls", "--limit"],
+        ["ls", "--tag", "--json"],
+        ["ls", "stray"],
+    ],
+)
+def test_anything_unusual_in_ls_goes_to_argparse(argv: list[str]) -> None:
+    from focusq.cli.main import _quick
+
+    assert _quick(list(argv)) is None

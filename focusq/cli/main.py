@@ -62,7 +62,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         cut = args_list.index("--")
         args_list, command = args_list[:cut], args_list[cut + 1 :]
     args = _quick(args_list)
-    if args is None:
+    if args is None or (command is not None and not args.takes_command):
         parser = build_parser(args_list)
         args = parser.parse_args(args_list)
         if command is not None and not getattr(args, "takes_command", False):
@@ -104,6 +104,8 @@ def _quick(argv: list[str]) -> Any:
         from focusq.cli.completion import quick_args
 
         return quick_args(argv)
+    if argv[:1] == ["ls"]:
+        return _quick_ls(argv[1:])
     if not argv or argv[0] not in _QUICK_FLAGS:
         return None
     switches, valued = _QUICK_FLAGS[argv[0]]
@@ -130,6 +132,51 @@ def _quick(argv: list[str]) -> Any:
 
     args.handler = cmd_add if argv[0] == "add" else cmd_status
     args.takes_command = argv[0] == "add"
+    return args
+
+
+_LS_SWITCHES = {"--all": "all", "-a": "all", "--archived": "archived", "--json": "json"}
+_LS_SWITCHES |= {"--recurring": "recurring"}
+_LS_VALUED = {"--kind": "kind", "--tag": "tag", "--limit": "limit", "-n": "limit"}
+_LS_VALUED |= {"--status": "status"}
+
+
+def _quick_ls(argv: list[str]) -> Any:
+    """``ls``'s arguments read without argparse (a script polls ``ls --json``), or ``None``
+    for anything argparse should see: help, ``--kind=job``, ``-aj``, a value it refuses."""
+    from types import SimpleNamespace
+
+    args = SimpleNamespace(
+        all=False,
+        archived=False,
+        json=False,
+        recurring=False,
+        kind=None,
+        tag=None,
+        limit=None,
+        status=None,
+    )
+    rest = iter(argv)
+    for word in rest:
+        if word in _LS_SWITCHES:
+            setattr(args, _LS_SWITCHES[word], True)
+            continue
+        value = next(rest, None) if word in _LS_VALUED else None
+        if value is None or value.startswith("-"):
+            return None
+        if word == "--status":
+            args.status = [*(args.status or ()), value]
+        elif word == "--kind" and value not in ("creative", "mechanical"):
+            return None
+        elif word in ("--limit", "-n"):
+            if not value.isdigit():
+                return None
+            args.limit = int(value)
+        else:
+            setattr(args, _LS_VALUED[word], value)
+    from focusq.cli.recurring import cmd_ls
+
+    args.handler, args.takes_command = cmd_ls, False
     return args
 
 
