@@ -9,7 +9,8 @@ import sys
 import time
 
 from focusq.cli.output import Waits, terminal_width, visible
-from focusq.store.ops import listing
+from focusq.errors import DatabaseError
+from focusq.store.ops import json_records, listing
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -112,7 +113,8 @@ def print_json(
     args: argparse.Namespace,
     statuses: Iterable[str] | None,
 ) -> None:
-    """Print ``ls --json``: written by SQLite a page at a time, straight to stdout."""
+    """Print ``ls --json``: written by SQLite a page at a time, straight to stdout; then
+    keep the records it had to write in full ready for the next time."""
     now = time.time()
 
     def held_back(
@@ -123,7 +125,7 @@ def print_json(
     sys.stdout.flush()
     out = getattr(sys.stdout, "buffer", None)
     write = out.write if out is not None else lambda data: sys.stdout.write(data.decode())
-    store.run(
+    _, stale = store.run(
         listing.json_pages(
             statuses,
             kind=args.kind,
@@ -135,3 +137,9 @@ def print_json(
             emit=write,
         )
     )
+    if stale:  # keep their records ready for the next listing, if the file is free now
+        sys.stdout.flush()
+        try:
+            store.run(json_records.keep_json(now))
+        except DatabaseError:
+            pass  # busy, read-only or full: the next listing writes them again

@@ -196,6 +196,29 @@ MIGRATIONS: tuple[str, ...] = (
     ALTER TABLE runs ADD COLUMN executor TEXT;
     ALTER TABLE runs ADD COLUMN host TEXT;
     """,
+    # 10: each open task's ``--json`` record kept ready (all but why it waits), valid while
+    # ``rev`` is what it was written at. Every change to a task or its dependencies moves
+    # ``rev`` on, whatever statement made it; a stale record is written again, never shown.
+    """
+    ALTER TABLE tasks ADD COLUMN rev INTEGER NOT NULL DEFAULT 0;
+    CREATE TRIGGER tasks_rev AFTER UPDATE ON tasks FOR EACH ROW WHEN NEW.rev = OLD.rev
+    BEGIN
+        UPDATE tasks SET rev = OLD.rev + 1 WHERE id = NEW.id;
+    END;
+    CREATE TRIGGER deps_added_rev AFTER INSERT ON deps FOR EACH ROW
+    BEGIN
+        UPDATE tasks SET rev = rev + 1 WHERE id = NEW.task_id;
+    END;
+    CREATE TRIGGER deps_removed_rev AFTER DELETE ON deps FOR EACH ROW
+    BEGIN
+        UPDATE tasks SET rev = rev + 1 WHERE id = OLD.task_id;
+    END;
+    CREATE TABLE json_cache (
+        id   INTEGER PRIMARY KEY REFERENCES tasks (id) ON DELETE CASCADE,
+        rev  INTEGER NOT NULL,
+        head TEXT NOT NULL
+    );
+    """,
 )
 
 LATEST = len(MIGRATIONS)

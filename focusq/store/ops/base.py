@@ -65,8 +65,17 @@ def prepare(busy_timeout: float) -> Op[None]:
     yield ("PRAGMA synchronous = NORMAL", ())
 
 
-def _statements(script: str) -> Iterable[str]:
-    return (s.strip() for s in script.split(";") if s.strip())
+def _statements(script: str) -> Iterator[str]:
+    """The statements of a migration, a trigger's body kept whole."""
+    import sqlite3
+
+    statement = ""
+    for piece in script.split(";"):
+        statement += piece + ";"
+        if sqlite3.complete_statement(statement):
+            if statement.strip(" \n;"):
+                yield statement.strip()
+            statement = ""
 
 
 TASK_COLUMNS = """

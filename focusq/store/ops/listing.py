@@ -12,6 +12,7 @@ import time
 
 from focusq.states import ACTIVE
 from focusq.store.ops.base import READ, in_chunks
+from focusq.store.ops.json_records import json_head, offset_spans, zone_key
 from focusq.store.ops.tasks import where_of
 from focusq.store.schema import OPEN_STATUSES_SQL
 
@@ -198,151 +199,6 @@ def task_table(
     return "\n".join([header, *lines]) + "\n" if lines else ""
 
 
-def _offset_spans(now: float) -> list[tuple[int, int, int]]:
-    """Stretches of a year either side of ``now`` with one UTC offset here, as ``(start,
-    end, offset)`` in epoch seconds, the one holding ``now`` first."""
-    lo, hi = int(now) - 366 * 86400, int(now) + 366 * 86400
-
-    def offset(moment: int) -> int:
-        return time.localtime(moment).tm_gmtoff
-
-    spans, begin, current, moment = [], lo, offset(lo), lo
-    while moment < hi:
-        step = min(moment + 86400, hi)
-        if offset(step) == current:
-            moment = step
-            continue
-        before, after = moment, step  # the offset changes after `before`, by `after`
-        while after - before > 1:
-            middle = (before + after) // 2
-            before, after = (middle, after) if offset(middle) == current else (before, middle)
-        spans.append((begin, after, current))
-        begin, current, moment = after, offset(after), after
-    spans.append((begin, hi, current))
-    spans.sort(key=lambda span: not span[0] <= now < span[1])
-    return [span for span in spans if span[2] % 60 == 0]
-
-
-def _iso(column: str, spans: Sequence[tuple[int, int, int]]) -> str:
-    """SQL for ``column`` (epoch seconds) as ``json_record`` writes it: ISO 8601 in local
-    time with its offset, to the second after rounding to the microsecond as
-    ``datetime.fromtimestamp`` does. ``column`` is not NULL.
-
-    A moment within ``spans`` (one offset each) is one ``strftime``; any other asks SQLite
-    for its local time, three times the work.
-    """
-    rounded = f"({column} + 5e-7)"
-    whole = f"CAST({rounded} AS INTEGER)"
-    fast = "".join(
-        f" WHEN {rounded} >= {start} AND {rounded} < {end} THEN "
-        f"strftime('%Y-%m-%dT%H:%M:%S{_offset_text(offset)}', {whole} + {offset}, 'unixepoch')"
-        for start, end, offset in spans
-    )
-    offset = (
-        f"CAST(round((julianday({whole}, 'unixepoch', 'localtime') "
-        f"- julianday({whole}, 'unixepoch')) * 86400) AS INTEGER)"
-    )
-    slow = (
-        f"strftime('%Y-%m-%dT%H:%M:%S', {whole}, 'unixepoch', 'localtime') || "
-        f"printf('%s%02d:%02d', CASE WHEN {offset} < 0 THEN '-' ELSE '+' END, "
-        f"abs({offset}) / 3600, abs({offset}) % 3600 / 60)"
-    )
-    return f"CASE{fast} ELSE {slow} END"
-
-
-def _offset_text(offset: int) -> str:
-    sign = "-" if offset < 0 else "+"
-    return f"{sign}{abs(offset) // 3600:02d}:{abs(offset) % 3600 // 60:02d}"
-
-
-def _moment(column: str, spans: Sequence[tuple[int, int, int]]) -> str:
-    """``column`` as a JSON value: a quoted ISO 8601 moment, or null."""
-    return (
-        f"""CASE WHEN {column} IS NULL THEN 'null' ELSE '"' || {_iso(column, spans)} || '"' END"""
-    )
-
-
-def _value(column: str) -> str:
-    """``column`` as a JSON value (a string quoted and escaped, a number, null)."""
-    return f"CASE WHEN {column} IS NULL THEN 'null' ELSE json_quote({column}) END"
-
-
-def _stored_json(column: str) -> str:
-    """A column holding JSON (as ``json.dumps`` wrote it), minified as ``json()`` would: text
-    without a space outside a string already is, and is taken as it is."""
-    return (
-        f"CASE WHEN {column} IS NULL THEN 'null' "
-        f"WHEN instr({column}, ' ') THEN json({column}) ELSE {column} END"
-    )
-
-
-def _deps_json(kind: str) -> str:
-    return (
-        f"(SELECT json_group_array(dep_id) FROM (SELECT dep_id FROM deps "
-        f"WHERE task_id = t.id AND kind = '{kind}' ORDER BY dep_id))"
-    )
-
-
-_RECORD_FORMAT = (
-    '{"id":%d,"title":%s,"kind":"%s","status":"%s","priority":"%s","tags":%s,"project":%s,'
-    '"command":%s,"cwd":%s,"env":%s,"after":%s,"locks":%s,"estimate_s":%s,'
-    '"timeout_s":%s,"retries":%d,"group":%s,"gate":%s,"at":%s,"note":%s,"attempts":%d,'
-    '"result":%s,"exit_code":%s,"reason":%s,%s,"started_at":%s,"ended_at":%s,"waiting_for":%s}'
-)
-"""A task's ``--json`` record, keys in ``json_object``'s order and spelling as before (the
-``"after"`` value runs on to hold ``"afterany"``: one look in deps writes both)."""
-
-
-def _json_object(now: float, waiting_for: str) -> str:
-    """One task as its ``--json`` record, written by SQLite's ``printf`` (``json_object``
-    costs twice as much for 29 keys); ``waiting_for`` is SQL for its text or NULL."""
-    spans = _offset_spans(now)
-    # Most tasks have no dependency: one look in deps tells, instead of two aggregates.
-    deps = (
-        "CASE WHEN EXISTS (SELECT 1 FROM deps WHERE task_id = t.id) "
-        f"""THEN printf('%s,"afterany":%s', {_deps_json("after")}, {_deps_json("afterany")}) """
-        """ELSE '[],"afterany":[]' END"""
-    )
-    # A task not changed since it was added has one moment for both: written once.
-    same = '"created_at":"@","updated_at":"@"'
-    created, updated = _moment("t.created_at", spans), _moment("t.updated_at", spans)
-    stamps = (
-        f"CASE WHEN t.updated_at = t.created_at THEN replace('{same}', '@', "
-        f"{_iso('t.created_at', spans)}) ELSE '\"created_at\":' || {created} "
-        f"|| ',\"updated_at\":' || {updated} END"
-    )
-    values = [
-        "t.id",
-        "json_quote(t.title)",
-        "t.kind",
-        "t.status",
-        "t.priority",
-        _stored_json("t.tags"),
-        _value("t.project"),
-        _stored_json("t.command"),
-        _value("t.cwd"),
-        _stored_json("t.env"),
-        deps,
-        _stored_json("t.locks"),
-        _value("t.estimate"),
-        _value("t.timeout"),
-        "t.retries",
-        _value("t.grp"),
-        _value("t.gate"),
-        _moment("t.not_before", spans),
-        "json_quote(t.note)",
-        "t.attempts",
-        _value("t.result"),
-        _value("t.exit_code"),
-        _value("t.reason"),
-        stamps,
-        _moment("t.started_at", spans),
-        _moment("t.ended_at", spans),
-        _value(waiting_for),
-    ]
-    return f"printf('{_RECORD_FORMAT}', {', '.join(values)})"
-
-
 def _open_dep_id(kind: str) -> str:
     return f"""
         (SELECT d.dep_id FROM deps d JOIN tasks o ON o.id = d.dep_id
@@ -351,13 +207,18 @@ def _open_dep_id(kind: str) -> str:
     """
 
 
-def _why(now: float, *, locks: bool, groups: bool) -> str:
+def _literal(text: str) -> str:
+    """``text`` as an SQL string literal."""
+    return "'" + text.replace("'", "''") + "'"
+
+
+def _why(now: float, *, locks: bool, groups: bool, other: str) -> str:
     """SQL for why a task waits, ``engine.waiting``'s words (NULL when nothing holds it back
     or it is not a job that has not started), from what ``temp.focusq_why`` holds: ``T`` and
     a job's id, why a job whose ``at`` is ahead waits; ``L`` and a lock, why the lock keeps
-    its jobs back; ``G`` and a group, why its jobs wait (empty: they need not); ``D``, why
-    any other job waits (empty: it need not). With ``locks`` (``groups``) false, no lock
-    (group) has an entry and none is looked up.
+    its jobs back; ``G`` and a group, why its jobs wait (empty: they need not). ``other``
+    is why any other job waits (empty: it need not), written in as it is the same for all.
+    With ``locks`` (``groups``) false, no lock (group) has an entry and none is looked up.
 
     In ``engine.waiting``'s order: held, gated, its first open dependency, its ``at``, its
     first lock that is full, then its group and where it runs.
@@ -378,7 +239,7 @@ def _why(now: float, *, locks: bool, groups: bool) -> str:
         (SELECT nullif(reason, '') FROM temp.focusq_why WHERE key = 'g' || t.grp),
         (SELECT reason FROM temp.focusq_why WHERE key = 'E' || t.executor),
         'executor ' || t.executor || ' is not configured')"""
-    elsewhere = "(SELECT reason FROM temp.focusq_why WHERE key = 'D')"
+    elsewhere = _literal(other)
     if groups:
         elsewhere = (
             f"coalesce((SELECT reason FROM temp.focusq_why WHERE key = 'G' || t.grp), {elsewhere})"
@@ -408,17 +269,19 @@ def json_pages(
     reasons: dict[int, str] | None = None,
     emit: Callable[[bytes], object],
     size: int = 5000,
-) -> Op[int]:
+) -> Op[tuple[int, int]]:
     """``focusq ls --json`` handed to ``emit`` in pieces of UTF-8, one task a line, in the
-    order tasks are taken, from one snapshot; return how many tasks it held.
+    order tasks are taken, from one snapshot; return how many tasks it held, and how many
+    open ones had no record kept ready (``json_records.keep_json`` writes them).
 
-    SQLite writes every record: no Python object per task. ``waiting_for`` is worked out by
-    SQLite too, from what ``held_back`` says once for the whole listing: given the running
-    jobs, the groups' states and the jobs whose ``at`` is ahead (``(id, at, attempts,
-    result)``), it returns why each lock that is full keeps its jobs back, why each group's
-    jobs wait when that differs from the rest (empty: they need not), why any other job
-    waits (empty: it need not), and why each of those timed jobs waits, by id. Else it comes
-    from ``reasons`` by task id; else it is null.
+    SQLite writes every record: no Python object per task; an open task's record up to
+    ``waiting_for`` is the one kept in ``json_cache`` while it is current. ``waiting_for``
+    is worked out by SQLite too, from what ``held_back`` says once for the listing: given
+    the running jobs, the groups' states and the jobs whose ``at`` is ahead (``(id, at,
+    attempts, result)``), it returns why each lock that is full keeps its jobs back, why
+    each group's jobs wait when that differs from the rest (empty: they need not), why any
+    other job waits (empty: it need not), and why each of those timed jobs waits, by id.
+    Else it comes from ``reasons`` by task id; else it is null.
     """
     yield READ
     now = time.time() if now is None else now
@@ -439,14 +302,13 @@ def json_pages(
         said = held_back(others, states, [tuple(r) for r in timed])
         locks, by_group, other, by_id, group_own, by_executor = said
         table = [
-            ["D", other],
             *(["L" + key, why] for key, why in locks.items()),
             *(["G" + group, why] for group, why in by_group.items()),
             *([f"T{task_id}", why] for task_id, why in by_id.items()),
             *(["g" + group, why] for group, why in group_own.items()),
             *(["E" + name, why] for name, why in by_executor.items()),
         ]
-        waiting_for = _why(now, locks=bool(locks), groups=bool(by_group))
+        waiting_for = _why(now, locks=bool(locks), groups=bool(by_group), other=other)
     elif reasons:
         table = [[str(task_id), why] for task_id, why in reasons.items()]
         waiting_for = "(SELECT reason FROM temp.focusq_why WHERE key = CAST(t.id AS TEXT))"
@@ -462,27 +324,39 @@ def json_pages(
             "SELECT json_extract(value, '$[0]'), json_extract(value, '$[1]') FROM json_each(?)",
             (json.dumps(table),),
         )
-    item = f"{_json_object(now, waiting_for)} AS item, t.id AS id"
-    shown = 0
+    spans = offset_spans(now)
+    head = json_head(spans)
+    kept = yield ("SELECT value FROM meta WHERE key = 'json_zone'", ())
+    opened = f"t.status IN {OPEN_STATUSES_SQL}"
+    if kept and kept[0][0] == zone_key(spans):
+        scope = (f"{source} LEFT JOIN json_cache c ON c.id = t.id", where, params)
+        head = f"CASE WHEN c.rev = t.rev THEN c.head ELSE {head} END"
+        missing = f"c.rev IS NOT t.rev AND {opened}"
+    else:  # none kept yet, or kept under another time zone
+        missing = opened
+    # json_quote writes NULL as null, and works out the reason once
+    why = "'null}'" if waiting_for == "NULL" else f"json_quote({waiting_for}) || '}}'"
+    item = f"{head} || {why} AS item, t.id AS id, {missing} AS missing"
+    shown = stale = 0
     for rank in RANKS:
         after = 0
         while limit is None or shown < limit:
             want = size if limit is None else min(size, limit - shown)
             query, values = _page(item, scope, rank, after, want)
             rows = yield (
-                "SELECT CAST(group_concat(item, ',' || char(10)) AS BLOB), max(id), count(*) "
-                f"FROM ({query})",
+                "SELECT CAST(group_concat(item, ',' || char(10)) AS BLOB), max(id), count(*), "
+                f"sum(missing) FROM ({query})",
                 values,
             )
-            chunk, last, count = rows[0]
+            chunk, last, count, lacking = rows[0]
             if not count:
                 break
             emit((b",\n" if shown else b"[\n") + chunk)
-            shown, after = shown + count, last
+            shown, after, stale = shown + count, last, stale + lacking
             if count < want:
                 break
     emit(b"\n]\n" if shown else b"[]\n")
-    return shown
+    return shown, stale
 
 
 def task_json(
@@ -495,7 +369,7 @@ def task_json(
 ) -> Op[str]:
     """``focusq ls --json`` as one string, ``waiting_for`` from ``reasons`` by task id."""
     pieces: list[bytes] = []
-    yield from json_pages(
+    _ = yield from json_pages(
         statuses, kind=kind, tag=tag, archived=archived, reasons=reasons, emit=pieces.append
     )
     return b"".join(pieces).decode()
