@@ -216,3 +216,13 @@ def test_ls_json_built_by_sqlite_matches_the_records(store: SyncStore) -> None:
         record["waiting_for"] = "after #1" if record["id"] == 2 else None
     assert built == expected
     assert store.run(listing.task_json(["failed"])) == "[]\n"
+
+
+def test_a_store_opened_before_its_with_keeps_its_one_connection(paths: Paths) -> None:
+    """``with open_store() as store`` (opened, then entered) connects once, not twice."""
+    opened = SyncStore(paths.database)
+    opened.open()
+    first = opened._con
+    with opened as store:
+        assert store._con is first
+    assert opened._con is None

@@ -26,7 +26,8 @@ class SyncStore:
         self._con: sqlite3.Connection | None = None
 
     def __enter__(self) -> SyncStore:
-        self.open()
+        if self._con is None:  # open_store() hands it over already open
+            self.open()
         return self
 
     def __exit__(

@@ -292,8 +292,9 @@ def json_pages(
     if held_back is not None:
         from focusq.store.ops import groups, jobs
 
+        # Queued jobs by status (tasks_by_status), not every open task in listing order.
         timed = yield (
-            f"SELECT t.id, t.not_before, t.attempts, t.result FROM {source} "
+            f"SELECT t.id, t.not_before, t.attempts, t.result FROM tasks t "
             f"{_and(where, WAITING)} AND t.status = 'queued' AND t.not_before > {float(now)!r}",
             params,
         )
@@ -331,7 +332,8 @@ def json_pages(
     if kept and kept[0][0] == zone_key(spans):
         scope = (f"{source} LEFT JOIN json_cache c ON c.id = t.id", where, params)
         head = f"CASE WHEN c.rev = t.rev THEN c.head ELSE {head} END"
-        missing = f"c.rev IS NOT t.rev AND {opened}"
+        # Only open tasks' records are kept: the open listing need not ask each row again.
+        missing = "c.rev IS NOT t.rev" if opened in where else f"c.rev IS NOT t.rev AND {opened}"
     else:  # none kept yet, or kept under another time zone
         missing = opened
     # json_quote writes NULL as null, and works out the reason once
