@@ -223,6 +223,22 @@ def test_builds_in_a_batch_get_the_worktree_lock_too(fq: Focusq, tmp_path: Path)
     assert task(fq.home, free)["locks"] in ("[]", None)
 
 
+def test_a_refused_batch_starts_no_worker(fq: Focusq, tmp_path: Path) -> None:
+    """A batch is checked whole before the worker it starts is started (that start then
+    overlaps the insert): a NUL byte in the second task's command adds nothing and starts
+    nothing."""
+    batch = tmp_path / "bad.toml"
+    batch.write_text(
+        '[[task]]\ntitle = "fine"\ncommand = ["true"]\n'
+        '[[task]]\ntitle = "bad"\ncommand = ["echo", "a\\u0000b"]\n'
+    )
+    refused = fq("batch", str(batch), FOCUSQ_WORKER__AUTOSTART="true")
+    assert refused.returncode != 0 and "task 2" in refused.stderr, refused.stderr
+    assert len(refused.stderr.strip().splitlines()) == 1 and "Traceback" not in refused.stderr
+    assert db_rows(fq.home, "SELECT count(*) FROM tasks") in ([], [(0,)])
+    assert db_rows(fq.home, "SELECT count(*) FROM lease") in ([], [(0,)])
+
+
 def test_fail_fast_group_cancels_the_rest(fq: Focusq) -> None:
     fq.home.mkdir(mode=0o700, exist_ok=True)
     (fq.home / "config.toml").write_text('[groups.pull]\npolicy = "fail-fast"\n')

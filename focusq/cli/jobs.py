@@ -399,21 +399,24 @@ def cmd_batch(args: argparse.Namespace) -> int:
     environ = dict(os.environ)  # its jobs run with this shell's environment
     notes: dict[str, None] = {}
     for index, draft in enumerate(drafts, 1):
-        if draft.kind is Kind.MECHANICAL:
-            draft.environ = environ
-            try:
+        try:
+            if draft.kind is Kind.MECHANICAL:
+                draft.environ = environ
                 notes[place(draft, config) or ""] = None
-            except UserError as exc:
-                raise UserError(f"batch file {args.file}, task {index}: {exc}") from None
+            tasks.refuse_nul_in(draft)  # all checked before a worker starts for them
+        except UserError as exc:
+            raise UserError(f"batch file {args.file}, task {index}: {exc}") from None
     for note in notes:
         if note:
             print(f"focusq: {note}", file=sys.stderr)
     with open_store(paths, config) as store:
+        if any(d.kind is Kind.MECHANICAL for d in drafts):
+            # Checked and about to be added: the worker's start overlaps the insert, and
+            # it picks the batch up as it commits.
+            autostart_worker(paths, config, store)
         ids = store.run(tasks.add_tasks(drafts, time.time()))
         for task_id in ids:
             print(task_id)
-        if any(d.kind is Kind.MECHANICAL for d in drafts):
-            autostart_worker(paths, config, store)
     return 0
 
 

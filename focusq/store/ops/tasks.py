@@ -56,7 +56,7 @@ def _insert(
     draft: TaskDraft, now: float, batch: Sequence[int] = (), *, held: bool = False
 ) -> Op[int]:
     assert draft.title and draft.kind
-    _refuse_nul(draft)
+    refuse_nul_in(draft)
     rows = yield (
         """
         INSERT INTO tasks (title, kind, status, priority, tags, project, command, cwd, env,
@@ -165,7 +165,7 @@ def environment(task_id: int) -> Op[tuple[dict[str, str] | None, dict[str, str]]
     return (None if body is None else json.loads(body)), json.loads(overrides)
 
 
-def _refuse_nul(draft: TaskDraft) -> None:
+def refuse_nul_in(draft: TaskDraft) -> None:
     """A draft's command, folder and environment, refused if any holds a NUL byte."""
     parts = [*(draft.command or ()), draft.cwd or ""]
     parts += [f"{k}={v}" for k, v in {**(draft.environ or {}), **(draft.env or {})}.items()]
@@ -216,7 +216,7 @@ def edit_task(task_id: int, draft: TaskDraft, now: float) -> Op[Record]:
     """Apply the fields given in ``draft`` to an open task; return the new record."""
     yield WRITE
     old = yield from require(task_id)
-    _refuse_nul(draft)
+    refuse_nul_in(draft)
     from focusq.store.ops import recurring
 
     series = yield from recurring.check_edit(old, draft)
