@@ -223,6 +223,18 @@ def test_builds_in_a_batch_get_the_worktree_lock_too(fq: Focusq, tmp_path: Path)
     assert task(fq.home, free)["locks"] in ("[]", None)
 
 
+def test_a_batch_stores_its_shells_environment_once(fq: Focusq, tmp_path: Path) -> None:
+    batch = tmp_path / "three.toml"
+    batch.write_text("".join(f'[[task]]\ntitle = "t{n}"\ncommand = ["true"]\n' for n in range(3)))
+    added = fq("batch", str(batch), FQ_TEST_MARK="from the batch shell")
+    assert added.returncode == 0, added.stderr
+    assert db_rows(fq.home, "SELECT count(DISTINCT environ_id), count(*) FROM tasks") == [(1, 3)]
+    assert db_rows(fq.home, "SELECT count(*) FROM environments") == [(1,)]
+    for task_id in added.stdout.split():
+        shown = fq("show", task_id, "--env")
+        assert "FQ_TEST_MARK=from the batch shell" in shown.stdout, shown.stdout
+
+
 def test_a_refused_batch_starts_no_worker(fq: Focusq, tmp_path: Path) -> None:
     """A batch is checked whole before the worker it starts is started (that start then
     overlaps the insert): a NUL byte in the second task's command adds nothing and starts

@@ -47,16 +47,34 @@ def add_tasks(drafts: Sequence[TaskDraft], now: float) -> Op[list[int]]:
     """
     yield WRITE
     ids: list[int] = []
+    environs: dict[int, tuple[dict[str, str], int | None]] = {}
     for draft in drafts:
-        ids.append((yield from _insert(draft, now, ids)))
+        ids.append((yield from _insert(draft, now, ids, environs=environs)))
     return ids
 
 
 def _insert(
-    draft: TaskDraft, now: float, batch: Sequence[int] = (), *, held: bool = False
+    draft: TaskDraft,
+    now: float,
+    batch: Sequence[int] = (),
+    *,
+    held: bool = False,
+    environs: dict[int, tuple[dict[str, str], int | None]] | None = None,
 ) -> Op[int]:
+    """Insert one task; ``environs`` remembers the id of each environment dict already
+    stored in this transaction (a batch's tasks share their shell's: stored and looked up
+    once, not once per task)."""
     assert draft.title and draft.kind
     refuse_nul_in(draft)
+    environ = draft.environ
+    if environ is None:
+        environ_id = None
+    elif environs is not None and id(environ) in environs:
+        environ_id = environs[id(environ)][1]
+    else:
+        environ_id = yield from _environment_id(environ)
+        if environs is not None:  # the dict is kept with its id: no other can reuse it
+            environs[id(environ)] = (environ, environ_id)
     rows = yield (
         """
         INSERT INTO tasks (title, kind, status, priority, tags, project, command, cwd, env,
@@ -84,7 +102,7 @@ def _insert(
             draft.not_before,
             now,
             now,
-            (yield from _environment_id(draft.environ)),
+            environ_id,
             draft.executor,
             placement_json(draft.resources, draft.hosts),
         ),
