@@ -170,6 +170,7 @@ def test_ls_read_by_hand_as_argparse_reads_it(argv: list[str]) -> None:
         ["ls", "--kind=creative"],
         ["ls", "--kind", "job"],
         ["ls", "--limit", "-1"],
+        ["ls", "--limit", "\u00b2"],  # a digit to str.isdigit, not to int()
         ["ls", "--limit"],
         ["ls", "--tag", "--json"],
         ["ls", "stray"],

@@ -554,7 +554,7 @@ def test_filters_hold_at_ten_thousand(paths: Paths) -> None:
     assert len(lines) == 1 + 7 + 1
 
 
-@pytest.mark.parametrize("value", ["-1", "many"])
+@pytest.mark.parametrize("value", ["-1", "many", "\u00b2", "\u2460"])
 def test_a_limit_is_a_whole_number(value: str, tmp_path: Path) -> None:
     out = subprocess.run(
         [sys.executable, "-m", "focusq", "ls", "--limit", value],

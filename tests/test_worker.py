@@ -235,17 +235,22 @@ def test_a_batch_stores_its_shells_environment_once(fq: Focusq, tmp_path: Path) 
         assert "FQ_TEST_MARK=from the batch shell" in shown.stdout, shown.stdout
 
 
-def test_a_refused_batch_starts_no_worker(fq: Focusq, tmp_path: Path) -> None:
-    """A batch is checked whole before the worker it starts is started (that start then
-    overlaps the insert): a NUL byte in the second task's command adds nothing and starts
-    nothing."""
+@pytest.mark.parametrize(
+    "second",
+    [
+        'command = ["echo", "a\\u0000b"]',  # refused before the database is opened
+        'command = ["true"]\nafter = [999]',  # refused by the insert itself
+    ],
+)
+def test_a_refused_batch_starts_no_worker(fq: Focusq, tmp_path: Path, second: str) -> None:
+    """A refused batch adds nothing and starts nothing, wherever it is refused."""
     batch = tmp_path / "bad.toml"
     batch.write_text(
-        '[[task]]\ntitle = "fine"\ncommand = ["true"]\n'
-        '[[task]]\ntitle = "bad"\ncommand = ["echo", "a\\u0000b"]\n'
+        f'[[task]]\ntitle = "fine"\ncommand = ["true"]\n[[task]]\ntitle = "bad"\n{second}\n'
     )
     refused = fq("batch", str(batch), FOCUSQ_WORKER__AUTOSTART="true")
-    assert refused.returncode != 0 and "task 2" in refused.stderr, refused.stderr
+    assert refused.returncode == 2 and "bad.toml" in refused.stderr, refused.stderr
+    assert "task 2" in refused.stderr or "no task 999" in refused.stderr
     assert len(refused.stderr.strip().splitlines()) == 1 and "Traceback" not in refused.stderr
     assert db_rows(fq.home, "SELECT count(*) FROM tasks") in ([], [(0,)])
     assert db_rows(fq.home, "SELECT count(*) FROM lease") in ([], [(0,)])

@@ -403,20 +403,23 @@ def cmd_batch(args: argparse.Namespace) -> int:
             if draft.kind is Kind.MECHANICAL:
                 draft.environ = environ
                 notes[place(draft, config) or ""] = None
-            tasks.refuse_nul_in(draft)  # all checked before a worker starts for them
+            tasks.refuse_nul_in(draft)  # refused before the database is opened
         except UserError as exc:
             raise UserError(f"batch file {args.file}, task {index}: {exc}") from None
     for note in notes:
         if note:
             print(f"focusq: {note}", file=sys.stderr)
     with open_store(paths, config) as store:
-        if any(d.kind is Kind.MECHANICAL for d in drafts):
-            # Checked and about to be added: the worker's start overlaps the insert, and
-            # it picks the batch up as it commits.
-            autostart_worker(paths, config, store)
-        ids = store.run(tasks.add_tasks(drafts, time.time()))
+        try:
+            ids = store.run(tasks.add_tasks(drafts, time.time()))
+        except UserError as exc:  # an unknown dependency: nothing was added
+            raise UserError(f"batch file {args.file}: {exc}") from None
         for task_id in ids:
             print(task_id)
+        # Only once they are in: the insert may still refuse the batch (an unknown
+        # dependency, a busy file), and a refused batch starts nothing.
+        if any(d.kind is Kind.MECHANICAL for d in drafts):
+            autostart_worker(paths, config, store)
     return 0
 
 

@@ -169,7 +169,7 @@ def _quick_ls(argv: list[str]) -> Any:
         elif word == "--kind" and value not in ("creative", "mechanical"):
             return None
         elif word in ("--limit", "-n"):
-            if not value.isdigit():
+            if not (value.isascii() and value.isdigit()):  # "²" is a digit int() refuses
                 return None
             args.limit = int(value)
         else:

@@ -10,6 +10,7 @@ they are kept under one (:func:`zone_key`), and written again under another.
 from __future__ import annotations
 
 import json
+import os
 import time
 
 from focusq.store.ops.base import WRITE
@@ -168,11 +169,37 @@ def json_head(spans: Sequence[tuple[int, int, int]]) -> str:
 
 
 def zone_key(spans: Sequence[tuple[int, int, int]]) -> str:
-    """What the local moments in a kept record depend on: this zone's names and its
-    changes of offset within the stretch ``spans`` covers (not the stretch's own ends, which
-    move every day). Records kept under another zone are written again."""
+    """What the local moments in a kept record depend on: ``$TZ`` and the zone file the C
+    library reads for it (its path, size and change time: another zone, or new rules after
+    a tzdata update, is another key), this zone's names, and its changes of offset within
+    the stretch ``spans`` covers (not the stretch's own ends, which move every day). Two
+    zones alike for a year are told apart by their files. Records kept under another key
+    are written again."""
     inner = sorted((start, offset) for start, _, offset in spans)
-    return json.dumps([time.tzname, time.timezone, time.altzone, inner[0][1], inner[1:]])
+    zone = os.environ.get("TZ")
+    return json.dumps(
+        [zone, _zone_file(zone), time.tzname, time.timezone, time.altzone, inner[0][1], inner[1:]]
+    )
+
+
+def _zone_file(zone: str | None) -> list[object] | None:
+    """The zone file ``zone`` (a ``$TZ``) names, as ``[path, size, mtime_ns]``; ``None`` when
+    it names none (a POSIX rule such as ``CST6``, whose text is the whole of it)."""
+    if not zone:
+        path = "/etc/localtime"
+    else:
+        name = zone.removeprefix(":")
+        path = (
+            name
+            if name.startswith("/")
+            else os.path.join(os.environ.get("TZDIR") or "/usr/share/zoneinfo", name)
+        )
+    try:
+        real = os.path.realpath(path)
+        info = os.stat(real)
+    except (OSError, ValueError):
+        return None
+    return [real, info.st_size, info.st_mtime_ns]
 
 
 KEEP_AT_ONCE = 20_000
@@ -187,6 +214,7 @@ def keep_json(now: float | None = None, *, wait: float = 0.05) -> Op[int]:
     Waits at most ``wait`` seconds for the write lock: it is a cache, and a listing never
     waits on a busy worker for it (the next listing tries again).
     """
+    before = (yield ("PRAGMA busy_timeout", ()))[0][0]
     yield (f"PRAGMA busy_timeout = {int(wait * 1000)}", ())
     yield WRITE
     spans = offset_spans(time.time() if now is None else now)
@@ -205,4 +233,6 @@ def keep_json(now: float | None = None, *, wait: float = 0.05) -> Op[int]:
         f"WHERE status IN {OPEN_STATUSES_SQL} AND json_rev IS NOT rev LIMIT ?)",
         (KEEP_AT_ONCE,),
     )
-    return int((yield ("SELECT changes()", ()))[0][0])
+    kept_now = int((yield ("SELECT changes()", ()))[0][0])
+    yield (f"PRAGMA busy_timeout = {int(before)}", ())
+    return kept_now
