@@ -168,17 +168,31 @@ def json_head(spans: Sequence[tuple[int, int, int]]) -> str:
     return f"printf('{_RECORD_FORMAT}', {', '.join(values)})"
 
 
+KEPT_FORMAT = 1
+"""The layout of a kept record: a focusq that writes them otherwise counts another, and
+writes every record again rather than show one of the old layout."""
+
+
 def zone_key(spans: Sequence[tuple[int, int, int]]) -> str:
-    """What the local moments in a kept record depend on: ``$TZ`` and the zone file the C
-    library reads for it (its path, size and change time: another zone, or new rules after
-    a tzdata update, is another key), this zone's names, and its changes of offset within
-    the stretch ``spans`` covers (not the stretch's own ends, which move every day). Two
-    zones alike for a year are told apart by their files. Records kept under another key
-    are written again."""
+    """What a kept record depends on besides its task: :data:`KEPT_FORMAT`, and for its
+    local moments ``$TZ`` and the zone file the C library reads for it (its path, size and
+    change time: another zone, or new rules after a tzdata update, is another key), this
+    zone's names, and its changes of offset within the stretch ``spans`` covers (not the
+    stretch's own ends, which move every day). Two zones alike for a year are told apart by
+    their files. Records kept under another key are written again."""
     inner = sorted((start, offset) for start, _, offset in spans)
     zone = os.environ.get("TZ")
     return json.dumps(
-        [zone, _zone_file(zone), time.tzname, time.timezone, time.altzone, inner[0][1], inner[1:]]
+        [
+            KEPT_FORMAT,
+            zone,
+            _zone_file(zone),
+            time.tzname,
+            time.timezone,
+            time.altzone,
+            inner[0][1],
+            inner[1:],
+        ]
     )
 
 
