@@ -196,17 +196,12 @@ MIGRATIONS: tuple[str, ...] = (
     ALTER TABLE runs ADD COLUMN executor TEXT;
     ALTER TABLE runs ADD COLUMN host TEXT;
     """,
-    # 10: each open task's ``--json`` record kept ready in its row (all but why it waits),
-    # valid while ``rev`` equals ``json_rev``. Every change to a task or its dependencies
-    # moves ``rev`` on, whatever statement made it; only keeping a record (which sets
-    # ``json_rev``) does not. A stale record is written again, never shown.
+    # 10: each open task's ``--json`` record kept ready (all but why it waits), valid while
+    # ``rev`` is what it was written at. Every change to a task or its dependencies moves
+    # ``rev`` on, whatever statement made it; a stale record is written again, never shown.
     """
     ALTER TABLE tasks ADD COLUMN rev INTEGER NOT NULL DEFAULT 0;
-    ALTER TABLE tasks ADD COLUMN json_rev INTEGER;
-    ALTER TABLE tasks ADD COLUMN json_head TEXT;
-    CREATE INDEX tasks_json_kept ON tasks (id) WHERE json_rev IS NOT NULL;
-    CREATE TRIGGER tasks_rev AFTER UPDATE ON tasks FOR EACH ROW
-    WHEN NEW.rev = OLD.rev AND NEW.json_rev IS OLD.json_rev
+    CREATE TRIGGER tasks_rev AFTER UPDATE ON tasks FOR EACH ROW WHEN NEW.rev = OLD.rev
     BEGIN
         UPDATE tasks SET rev = OLD.rev + 1 WHERE id = NEW.id;
     END;
@@ -218,6 +213,11 @@ MIGRATIONS: tuple[str, ...] = (
     BEGIN
         UPDATE tasks SET rev = rev + 1 WHERE id = OLD.task_id;
     END;
+    CREATE TABLE json_cache (
+        id   INTEGER PRIMARY KEY REFERENCES tasks (id) ON DELETE CASCADE,
+        rev  INTEGER NOT NULL,
+        head TEXT NOT NULL
+    );
     """,
 )
 

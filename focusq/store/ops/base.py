@@ -79,11 +79,7 @@ def _statements(script: str) -> Iterator[str]:
 
 
 TASK_COLUMNS = """
-    t.id, t.title, t.kind, t.status, t.priority, t.prio_rank, t.tags, t.project, t.command,
-    t.cwd, t.env, t.locks, t.estimate, t.timeout, t.retries, t.grp, t.gate, t.not_before,
-    t.note, t.attempts, t.result, t.exit_code, t.reason, t.created_at, t.updated_at,
-    t.started_at, t.ended_at, t.intent, t.budget_from, t.environ_id, t.archived_at,
-    t.executor, t.placement, t.rev,
+    t.*,
     (SELECT json_group_array(dep_id) FROM deps WHERE task_id = t.id AND kind = 'after')
         AS after_ids,
     (SELECT json_group_array(dep_id) FROM deps WHERE task_id = t.id AND kind = 'afterany')

@@ -1,10 +1,11 @@
 """Each task's ``--json`` record as SQLite writes it (moments in local time, as
-``json_record`` writes them), and the records of open tasks kept ready in their rows.
+``json_record`` writes them), and the records of open tasks kept ready in ``json_cache``.
 
-A kept record (``json_head``) is valid while the task's ``rev`` is the one it was written
-at (``json_rev``): every change to a task or its dependencies moves ``rev`` on (triggers,
-schema migration 10), whatever statement made it. Records depend on the time zone too:
-they are kept under one (:func:`zone_key`), and written again under another.
+A kept record is valid while the task's ``rev`` is the one it was written at: every change
+to a task or its dependencies moves ``rev`` on (triggers, schema migration 10), whatever
+statement made it. They are kept apart from the tasks, so no other read of the tasks
+carries them. Records depend on the time zone too: they are kept under one
+(:func:`zone_key`), and written again under another.
 """
 
 from __future__ import annotations
@@ -234,17 +235,19 @@ def keep_json(now: float | None = None, *, wait: float = 0.05) -> Op[int]:
     spans = offset_spans(time.time() if now is None else now)
     zone = zone_key(spans)
     kept = yield ("SELECT value FROM meta WHERE key = 'json_zone'", ())
-    forget = "UPDATE tasks SET json_rev = NULL, json_head = NULL WHERE json_rev IS NOT NULL"
     if not kept or kept[0][0] != zone:
-        yield (forget, ())
+        yield ("DELETE FROM json_cache", ())
         yield ("INSERT OR REPLACE INTO meta (key, value) VALUES ('json_zone', ?)", (zone,))
-    else:
-        yield (f"{forget} AND status NOT IN {OPEN_STATUSES_SQL}", ())
-    # Setting json_rev is the one change that leaves rev as it is (trigger tasks_rev).
+    opened = f"status IN {OPEN_STATUSES_SQL}"
     yield (
-        f"UPDATE tasks AS t SET json_head = {json_head(spans)}, json_rev = t.rev "
-        "WHERE t.id IN (SELECT id FROM tasks INDEXED BY tasks_open_in_order "
-        f"WHERE status IN {OPEN_STATUSES_SQL} AND json_rev IS NOT rev LIMIT ?)",
+        "DELETE FROM json_cache WHERE id NOT IN "
+        f"(SELECT id FROM tasks INDEXED BY tasks_open_in_order WHERE {opened})",
+        (),
+    )
+    yield (
+        "INSERT OR REPLACE INTO json_cache (id, rev, head) "
+        f"SELECT t.id, t.rev, {json_head(spans)} FROM tasks t INDEXED BY tasks_open_in_order "
+        f"LEFT JOIN json_cache c ON c.id = t.id WHERE t.{opened} AND c.rev IS NOT t.rev LIMIT ?",
         (KEEP_AT_ONCE,),
     )
     kept_now = int((yield ("SELECT changes()", ()))[0][0])

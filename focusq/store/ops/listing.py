@@ -275,7 +275,7 @@ def json_pages(
     open ones had no record kept ready (``json_records.keep_json`` writes them).
 
     SQLite writes every record: no Python object per task; an open task's record up to
-    ``waiting_for`` is the one kept in its row (``json_head``) while it is current. ``waiting_for``
+    ``waiting_for`` is the one kept in ``json_cache`` while it is current. ``waiting_for``
     is worked out by SQLite too, from what ``held_back`` says once for the listing: given
     the running jobs, the groups' states and the jobs whose ``at`` is ahead (``(id, at,
     attempts, result)``), it returns why each lock that is full keeps its jobs back, why
@@ -286,7 +286,7 @@ def json_pages(
     yield READ
     now = time.time() if now is None else now
     scope = _scope(statuses, kind, tag, archived)
-    _, where, params = scope
+    source, where, params = scope
     waiting_for = "NULL"
     table: list[list[str]] | None = None
     if held_back is not None:
@@ -330,9 +330,11 @@ def json_pages(
     kept = yield ("SELECT value FROM meta WHERE key = 'json_zone'", ())
     opened = f"t.status IN {OPEN_STATUSES_SQL}"
     if kept and kept[0][0] == zone_key(spans):
-        head = f"CASE WHEN t.json_rev = t.rev THEN t.json_head ELSE {head} END"
+        # Kept apart from the tasks (json_cache): a read of the tasks never carries them.
+        scope = (f"{source} LEFT JOIN json_cache c ON c.id = t.id", where, params)
+        head = f"CASE WHEN c.rev = t.rev THEN c.head ELSE {head} END"
         # Only open tasks' records are kept: the open listing need not ask each row again.
-        missing = "t.json_rev IS NOT t.rev"
+        missing = "c.rev IS NOT t.rev"
         if opened not in where:
             missing = f"{missing} AND {opened}"
     else:  # none kept yet, or kept under another time zone
