@@ -10,6 +10,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -31,6 +32,19 @@ def revs(paths: Paths) -> dict[int, int]:
 
 def listed(*args: str) -> list[dict[str, object]]:
     return json.loads(focusq("ls", "--json", *args).stdout)  # type: ignore[no-any-return]
+
+
+def in_zone(zone: str, *args: str) -> Any:
+    """``focusq ARGS`` run with ``$TZ`` set to ``zone``: its JSON."""
+    out = subprocess.run(
+        [sys.executable, "-m", "focusq", *args],
+        capture_output=True,
+        text=True,
+        env={**_env(), "TZ": zone},
+        check=True,
+        timeout=60,
+    )
+    return json.loads(out.stdout)
 
 
 def test_a_listing_keeps_records_and_the_next_one_uses_them(paths: Paths) -> None:
@@ -101,22 +115,11 @@ def test_another_time_zone_writes_every_record_again(paths: Paths) -> None:
     seed(paths, [("write the post", None), ("build", ["make"])], time.time())
     listed()
 
-    def in_zone(zone: str) -> list[dict[str, object]]:
-        out = subprocess.run(
-            [sys.executable, "-m", "focusq", "ls", "--json"],
-            capture_output=True,
-            text=True,
-            env={**_env(), "TZ": zone},
-            check=True,
-            timeout=60,
-        )
-        return json.loads(out.stdout)  # type: ignore[no-any-return]
-
-    tokyo = in_zone("Asia/Tokyo")
+    tokyo = in_zone("Asia/Tokyo", "ls", "--json")
     assert all(str(r["created_at"]).endswith("+09:00") for r in tokyo)
-    again = in_zone("Asia/Tokyo")  # from the records kept under Tokyo's time
+    again = in_zone("Asia/Tokyo", "ls", "--json")  # from the records kept under Tokyo's time
     assert again == tokyo
-    lima = in_zone("America/Lima")
+    lima = in_zone("America/Lima", "ls", "--json")
     assert all(str(r["created_at"]).endswith("-05:00") for r in lima)
 
 
@@ -124,25 +127,14 @@ def test_zones_alike_for_a_year_are_told_apart(paths: Paths) -> None:
     """Mexico City and Regina say the same of the year around now (CST, no clock change),
     and differ in 2022: a record kept under one is not shown under the other."""
 
-    def run(zone: str, *args: str) -> dict[str, object]:
-        out = subprocess.run(
-            [sys.executable, "-m", "focusq", *args],
-            capture_output=True,
-            text=True,
-            env={**_env(), "TZ": zone},
-            check=True,
-            timeout=60,
-        )
-        return json.loads(out.stdout)  # type: ignore[no-any-return]
-
     (task_id,) = seed(paths, [("plan the summer", None)], time.time())
     focusq("edit", str(task_id), "at:2022-07-01T12:00")
-    run("America/Mexico_City", "ls", "--json")  # keeps the record under Mexico City's rules
+    in_zone("America/Mexico_City", "ls", "--json")  # keeps the record under Mexico City's rules
     for zone in ("America/Regina", "America/Mexico_City", "CST6", "America/Regina"):
-        (listed_here,) = run(zone, "ls", "--json")  # type: ignore[misc]
-        shown = run(zone, "show", str(task_id), "--json")
-        assert listed_here["at"] == shown["at"], zone  # type: ignore[index]
-        assert listed_here["created_at"] == shown["created_at"], zone  # type: ignore[index]
+        (listed_here,) = in_zone(zone, "ls", "--json")
+        shown = in_zone(zone, "show", str(task_id), "--json")
+        assert listed_here["at"] == shown["at"], zone
+        assert listed_here["created_at"] == shown["created_at"], zone
 
 
 def test_keeping_leaves_the_connection_as_it_found_it(paths: Paths) -> None:
