@@ -22,6 +22,7 @@ import time
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 from focusq.engine.procs import (
     RUN_TAG,
@@ -43,6 +44,11 @@ HEADER_LINES = 3
 TAIL_LINES = 10
 SUPERVISOR_WAIT = 5.0
 """Seconds a new worker waits for an earlier worker's supervisor to write its files."""
+KEPT_ENVIRONMENTS = 64
+"""Distinct environments a supervisor keeps (one per shell that added jobs) before the
+worker has it forget them and sends them again as they are needed."""
+_PER_RUN = frozenset({"FOCUSQ_TASK_ID", "FOCUSQ_ATTEMPT", RUN_TAG})
+"""What each run's environment adds to its shell's (``runs.job_environment``)."""
 TAG_WAIT = 0.5
 """Seconds a job whose supervisor died before reporting its pid is looked for by its tag."""
 EXIT_FILE_WAIT = 2.0
@@ -185,12 +191,17 @@ class Supervisor:
         """Token -> job, from its start request to its exit report."""
         self._reaped: dict[int, int] = {}
         """Exit codes of jobs reaped here while their supervisor was dying, by pid."""
+        self._envs: dict[tuple[tuple[str, str], ...], int] = {}
+        """The environments this supervisor process was sent, by content: a job's start
+        names its shell's environment by id (sent once), and sends only what is its own."""
+        self._env_ids = 0
 
     def open(self) -> None:
         """Start the supervisor process (``python -I -S``: the standard library only).
 
         Call :func:`wait_for_supervisors` first: this one takes the lock at once.
         """
+        self._envs = {}  # a new process: it has been sent none
         requests_r, requests_w = os.pipe()
         reports_r, reports_w = os.pipe()
         try:
@@ -257,19 +268,40 @@ class Supervisor:
         started = datetime.now().astimezone().isoformat(timespec="seconds")
         # HEADER_LINES lines: what runs, where, since when.
         header = f"# focusq: {one_line(display)}\n# cwd: {one_line(cwd)}\n# started: {started}\n"
-        line = json.dumps(["start", token, prefix, cwd, argv, env, header]).encode() + b"\n"
+        request = ["start", token, prefix, cwd, argv, env, header]
         if self._requests is None:
             self.open()
         try:
-            self._send(line)
+            self._send(self._start_line(request))
         except OSError:
             self._lost()  # the supervisor died: start another one for this job
             self.open()
-            self._send(line)
+            self._send(self._start_line(request))
         process = JobProcess(status_prefix=prefix, supervised=True)
         process.tag = (env or {}).get(RUN_TAG)
         self._jobs[token] = process
         return process
+
+    def _start_line(self, request: list[Any]) -> bytes:
+        """``request`` as the line to send: its environment (a shell's, a few KB) sent once
+        as ``["env", id, base]`` and named by id after, with only the variables of this run
+        (``FOCUSQ_TASK_ID``, ``FOCUSQ_ATTEMPT``, ``FOCUSQ_RUN``) each time."""
+        env: dict[str, str] | None = request[5]
+        if env is None:
+            return json.dumps(request).encode() + b"\n"
+        base = tuple((k, v) for k, v in env.items() if k not in _PER_RUN)
+        lines = b""
+        env_id = self._envs.get(base)
+        if env_id is None:
+            if len(self._envs) >= KEPT_ENVIRONMENTS:  # many shells: start over
+                self._envs.clear()
+                lines += b'["forget-envs"]\n'
+            self._env_ids += 1
+            env_id = self._envs[base] = self._env_ids
+            lines += json.dumps(["env", env_id, dict(base)]).encode() + b"\n"
+        own = {k: env[k] for k in _PER_RUN if k in env}
+        request = [*request[:5], [env_id, own], request[6]]
+        return lines + json.dumps(request).encode() + b"\n"
 
     def acknowledge(self, known: list[int], done: list[int]) -> None:
         """The database now holds the pids of ``known`` and the ends of ``done``.

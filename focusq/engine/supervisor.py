@@ -19,8 +19,10 @@ It starts nothing once its worker is gone, and exits once its input is closed an
 last job has ended.
 
 Requests, one JSON array per line: ``["start", token, prefix, cwd, argv, env, header]``
-(``env`` ``null``: this process's environment), ``["known", [token...]]`` (their pids
-are in the database) and ``["done", [token...]]`` (their ends are). Reports, one per
+(``env`` ``null``: this process's environment; ``[id, {name: value}]``: the environment
+sent as ``["env", id, {name: value}]``, with these variables over it; or the whole
+mapping), ``["forget-envs"]``, ``["known", [token...]]`` (their pids are in the database)
+and ``["done", [token...]]`` (their ends are). Reports, one per
 line: ``S token pid`` (started), ``X token code`` (exited: its status, or 128 + the
 signal that killed it, as a shell reports it) and ``E token message`` (could not start;
 the message is also in the log).
@@ -34,6 +36,10 @@ import os
 import select
 import signal
 import sys
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 PRIVATE_FILE = 0o600
 _RESETTABLE = frozenset(signal.valid_signals()) - {signal.SIGKILL, signal.SIGSTOP}
@@ -71,6 +77,8 @@ class Loop:
         self.orphaned = False
         """The worker is gone: status files now speak for the jobs."""
         self.env = {os.fsencode(k): os.fsencode(v) for k, v in os.environ.items()}
+        self.envs: dict[int, dict[bytes, bytes]] = {}
+        """Environments the worker sent, by id, encoded once for every job that uses one."""
         self.out: list[bytes] = []
         self.buffer = b""
 
@@ -104,6 +112,10 @@ class Loop:
             kind, *args = json.loads(line)
             if kind == "start":
                 self._start(*args)
+            elif kind == "env":
+                self.envs[args[0]] = _encoded(args[1])
+            elif kind == "forget-envs":
+                self.envs.clear()
             elif kind == "known":
                 for token in args[0]:
                     if token in self.jobs:
@@ -118,13 +130,22 @@ class Loop:
         prefix: str,
         cwd: str,
         argv: list[str],
-        env: dict[str, str] | None,
+        env: dict[str, str] | list[Any] | None,
         header: str,
     ) -> None:
         if os.getppid() != self.parent:
             # The worker died after asking: its claim may already be judged by the next
             # worker (interrupted, maybe retried), so this job must not start now.
             return
+        environ = self.env
+        if isinstance(env, list):  # [id of one sent before, this run's own variables]
+            base = self.envs.get(env[0])
+            if base is None:  # never sent (a worker's mistake): this job only
+                self._report(f"E {token} its environment was never sent; retry it")
+                return
+            environ = {**base, **_encoded(env[1])}
+        elif env is not None:
+            environ = _encoded(env)
         try:
             fd = os.open(f"{prefix}.log", _LOG_FLAGS, PRIVATE_FILE)
         except OSError as exc:
@@ -141,7 +162,7 @@ class Loop:
             pid = os.posix_spawn(
                 argv[0],
                 argv,
-                self.env if env is None else env,
+                environ,
                 file_actions=[
                     (os.POSIX_SPAWN_OPEN, 0, os.devnull, os.O_RDONLY, 0),
                     (os.POSIX_SPAWN_DUP2, fd, 1),
@@ -233,6 +254,10 @@ def _pause_point(name: str) -> None:
     if path:
         with open(path, encoding="utf-8") as fifo:
             fifo.readline()
+
+
+def _encoded(env: dict[str, str]) -> dict[bytes, bytes]:
+    return {os.fsencode(k): os.fsencode(v) for k, v in env.items()}
 
 
 def _drain(fd: int) -> None:
