@@ -8,7 +8,7 @@ import os
 import sys
 import time
 
-from focusq.cli.output import Waits, terminal_width, visible
+from focusq.cli.output import Waits, stdout_to_devnull, terminal_width, visible
 from focusq.errors import DatabaseError
 from focusq.store.ops import json_records, listing
 
@@ -138,21 +138,11 @@ def print_json(
         )
     )
     if stale:  # keep their records ready for the next listing, if the file is free now
-        _end_output()
+        # The listing is whole: a reader at the end of a pipe gets its end now, not once
+        # the records are kept.
+        sys.stdout.flush()
+        stdout_to_devnull()
         try:
             store.run(json_records.keep_json(now))
         except DatabaseError:
             pass  # busy, read-only or full: the next listing writes them again
-
-
-def _end_output() -> None:
-    """The listing is whole: a reader at the end of a pipe gets its end now, not once the
-    records are kept (standard output becomes ``/dev/null``)."""
-    sys.stdout.flush()
-    try:
-        fd = sys.stdout.fileno()
-    except (AttributeError, OSError, ValueError):  # not a file (a test's StringIO)
-        return
-    devnull = os.open(os.devnull, os.O_WRONLY)
-    os.dup2(devnull, fd)
-    os.close(devnull)

@@ -80,8 +80,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
     except BrokenPipeError:
         # The reader went away (focusq ls | head); stay quiet like other tools.
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, sys.stdout.fileno())
+        from focusq.cli.output import stdout_to_devnull
+
+        stdout_to_devnull()
         return 0
 
 

@@ -23,6 +23,19 @@ _ONE_LINE = str.maketrans(_PICTURES)
 _LINES = str.maketrans({**_PICTURES, 0x0A: "\n", 0x0D: "\r"})
 
 
+def stdout_to_devnull() -> None:
+    """Point standard output at ``/dev/null``: the reader went away, or has had all there
+    is (a pipe's reader gets its end now). Nothing when it is not a file (a test's
+    StringIO). The caller flushes first if it may."""
+    try:
+        fd = sys.stdout.fileno()
+    except (AttributeError, OSError, ValueError):
+        return
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, fd)
+    os.close(devnull)
+
+
 def visible(text: str, *, lines: bool = False) -> str:
     """``text`` safe to write to a terminal: control characters shown, never obeyed.
 

@@ -39,6 +39,7 @@ import sys
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from collections.abc import Mapping
     from typing import Any
 
 PRIVATE_FILE = 0o600
@@ -76,7 +77,7 @@ class Loop:
         """pid -> token of every job not yet reaped."""
         self.orphaned = False
         """The worker is gone: status files now speak for the jobs."""
-        self.env = {os.fsencode(k): os.fsencode(v) for k, v in os.environ.items()}
+        self.env = _encoded(os.environ)
         self.envs: dict[int, dict[bytes, bytes]] = {}
         """Environments the worker sent, by id, encoded once for every job that uses one."""
         self.out: list[bytes] = []
@@ -256,7 +257,7 @@ def _pause_point(name: str) -> None:
             fifo.readline()
 
 
-def _encoded(env: dict[str, str]) -> dict[bytes, bytes]:
+def _encoded(env: Mapping[str, str]) -> dict[bytes, bytes]:
     return {os.fsencode(k): os.fsencode(v) for k, v in env.items()}
 
 
