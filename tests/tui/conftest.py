@@ -7,6 +7,7 @@ import os
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import TypeVar
 
 import pytest
 from textual.worker import WorkerCancelled, WorkerState
@@ -23,11 +24,23 @@ NOW = 1_795_507_200.0 + 9.5 * 3600  # 2026-11-24 17:30 UTC
 """The frozen 'now' of every TUI test."""
 
 
+S = TypeVar("S")
+
 WATCHERS = {"watch-database", "watch-themes", "watch-logs", "watch-calendar", "away"}
 """Worker groups that run for the app's whole life, or wait on the user (away)."""
 
 SETTLE_SECONDS = 60.0
 """How long :func:`settle` waits for work to end before it fails the test (a hang)."""
+
+
+async def opened(pilot, key: str, kind: type[S]) -> S:  # type: ignore[no-untyped-def]
+    """Press ``key`` once the app has settled; the screen it opened, a ``kind``."""
+    await settle(pilot)
+    await pilot.press(key)
+    await settle(pilot)
+    screen = pilot.app.screen
+    assert isinstance(screen, kind)
+    return screen
 
 
 async def settle(pilot) -> None:  # type: ignore[no-untyped-def]

@@ -25,7 +25,7 @@ from focusq.tui.screens.help import HelpScreen
 from focusq.tui.widgets.task_table import TaskTable
 from tests.engine_helpers import record_run
 from tests.test_theme_contrast import contrast
-from tests.tui.conftest import NOW, settle
+from tests.tui.conftest import NOW, opened, settle
 from tests.tui.test_hostile_text import screen_text
 from tests.tui.test_snapshots import THEMES, expect_screen, loaded, press, then, use_theme
 
@@ -90,11 +90,7 @@ def lines(app: FocusqApp) -> list[str]:
 
 async def open_help(pilot) -> HelpScreen:  # type: ignore[no-untyped-def]
     await loaded(pilot)
-    await pilot.press("question_mark")
-    await settle(pilot)
-    screen = pilot.app.screen
-    assert isinstance(screen, HelpScreen)
-    return screen
+    return await opened(pilot, "question_mark", HelpScreen)
 
 
 class TestHelp:

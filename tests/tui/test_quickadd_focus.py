@@ -14,7 +14,7 @@ from focusq.store.sync import SyncStore
 from focusq.tui.app import FocusqApp
 from focusq.tui.screens.main import MainScreen
 from focusq.tui.screens.quickadd import QuickAddScreen
-from tests.tui.conftest import draft, settle, today_at
+from tests.tui.conftest import draft, opened, settle, today_at
 from tests.tui.test_review_screen import shown
 
 SIZE = (120, 40)
@@ -30,12 +30,7 @@ def finished_writing(paths: Paths) -> None:
 
 async def quick_add(pilot) -> QuickAddScreen:  # type: ignore[no-untyped-def]
     """The quick-add screen, opened with ``a`` once the app has settled."""
-    await settle(pilot)
-    await pilot.press("a")
-    await settle(pilot)
-    screen = pilot.app.screen
-    assert isinstance(screen, QuickAddScreen)
-    return screen
+    return await opened(pilot, "a", QuickAddScreen)
 
 
 async def test_the_preview_suggests_an_estimate_and_ctrl_f_focuses(
