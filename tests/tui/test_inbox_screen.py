@@ -323,3 +323,30 @@ async def test_a_note_made_a_task_is_placed_as_quick_add_places_it(
         ).fetchone()
     assert made == [("rebuild", json.dumps([f"worktree:{worktree}"]))]
     assert kept == (1,)  # not made a task: still in the inbox
+
+
+async def test_an_escape_in_an_item_is_shown_never_obeyed(
+    async_app: FocusqApp, paths: Paths
+) -> None:
+    """An interruption's text goes on screen as written: an escape shows as ``␛`` (the
+    terminal never gets it) and a line break as ``␊``, in the batch and in the inbox."""
+    from focusq.store.ops import focus, inbox, tasks
+    from focusq.store.sync import SyncStore
+
+    hostile = "merge [/wip] [b]x[/b] \x1b[31mred\x1b[0m\nsecond"
+    shown_as = "merge [/wip] [b]x[/b] ␛[31mred␛[0m␊second"
+    with SyncStore(paths.database) as store:  # held through a focus session, then delivered
+        post = store.run(tasks.add_task(draft("write the post"), NOW - 3000))
+        store.run(focus.start_focus(post, NOW - 3000, 50, switch=False))
+        store.run(inbox.capture(hostile, NOW - 2000))
+        store.run(focus.stop_focus(NOW - 60, done=False))
+    async with async_app.run_test(size=SIZE) as pilot:
+        await until(pilot, BatchScreen)
+        assert any(shown_as in row for row in rows(async_app)), rows(async_app)
+        assert not any("\x1b" in row or "\n" in row for row in rows(async_app))
+        await pilot.press("escape")
+        await settle(pilot)
+        await pilot.press("I")
+        await until(pilot, InboxScreen)
+        assert any(shown_as in row for row in rows(async_app)), rows(async_app)
+        assert not any("\x1b" in row or "\n" in row for row in rows(async_app))

@@ -23,6 +23,7 @@ from textual.screen import ModalScreen
 from textual.widgets import DataTable, Footer, Static
 
 from focusq.focus.batch import Line
+from focusq.tui.text import literal
 
 Act = Callable[[str, Line], Awaitable[str | None]]
 """Does ``action`` to a line; returns how to mark the row, or ``None`` if nothing was done."""
@@ -118,7 +119,7 @@ class BatchScreen(ModalScreen[None]):
         flag = "!" if line.urgent else ("?" if line.decision else "")
         state = self.state_of(index)
         mark = self.marks.get(index, "")
-        what = Text(line.text, style="dim" if mark else "")
+        what = literal(line.text, style="dim" if mark else "")
         # Once a row is acted on, what was done says more than the state it was in.
         return Text(when), Text(flag), what, Text(mark or state)
 
