@@ -135,7 +135,6 @@ def cmd_worker(args: argparse.Namespace) -> int:
     import asyncio
     import logging
 
-    from focusq.config import load_settings
     from focusq.engine.lease import WorkerBusy
     from focusq.engine.worker import run_worker
 
@@ -145,7 +144,9 @@ def cmd_worker(args: argparse.Namespace) -> int:
         format="%(asctime)s focusq worker: %(message)s",
         datefmt="%Y-%m-%d %H:%M:%S",
     )
-    settings = load_settings(paths)
+    # The validated settings as the quick commands keep them: pydantic is imported only
+    # when the config (or a FOCUSQ_ variable) changed since they were kept.
+    settings = cached_settings(paths)
     try:
         asyncio.run(run_worker(paths, settings))
     except WorkerBusy as exc:

@@ -18,7 +18,6 @@ import signal
 from collections.abc import Iterable
 from typing import Any
 
-from focusq.config import Settings, load_settings
 from focusq.engine import lease, runner, runs
 from focusq.engine.active import Active
 from focusq.engine.executor import Executor, Live, Recovered, RunHandle
@@ -34,6 +33,7 @@ from focusq.engine.scheduler import Job, Limits, choose
 from focusq.engine.series import Series
 from focusq.errors import FocusqError
 from focusq.paths import Paths, make_private_dir
+from focusq.settings import load as load_settings
 from focusq.states import EventKind, TaskStatus
 from focusq.store.aio import Store
 from focusq.store.driver import clear_damage, mark_damaged
@@ -49,7 +49,7 @@ OPEN = ("queued", "waiting", "held", "running", "paused")
 class Worker:
     """Runs the jobs of one database until idle for ``worker.idle_exit`` seconds."""
 
-    def __init__(self, paths: Paths, settings: Settings, store: Store) -> None:
+    def __init__(self, paths: Paths, settings: Any, store: Store) -> None:
         self.paths = paths
         self.settings = settings
         self.store = store
@@ -588,7 +588,7 @@ class Worker:
             self._timer = asyncio.get_running_loop().call_later(delay, self.wake.set)
 
 
-async def run_worker(paths: Paths, settings: Settings) -> None:
+async def run_worker(paths: Paths, settings: Any) -> None:
     """Open the store and run a worker until it is idle or stopped."""
     async with Store(paths.database, busy_timeout=settings.store.busy_timeout) as store:
         # Rarely started, so it checks the file: a damaged one is written to by no one.
