@@ -1,10 +1,15 @@
 """The floor under the whole path: one bare Python process that adds N tasks to SQLite in
 one transaction, then runs them three at a time with ``posix_spawn``, writing every state
 change in a transaction of its own (running, its pid, its end), in WAL mode with
-``synchronous = NORMAL`` as focusq's store does. No event loop, no supervisor, no logs, no
-events: what persisting each change costs at the least.
+``synchronous = NORMAL`` as focusq's store does. No event loop, no supervisor, no events:
+what persisting each change costs at the least.
 
-``python persisted_floor.py N DATABASE [CAP]``; ``bench_scale`` times it beside ``xargs``.
+With ``LOGS``, each job also gets a log of its own there, created and given a header line
+before the job starts with its output in it, as focusq's supervisor does: what a log per
+run adds (creating a file costs the kernel far more than a pipe write).
+
+``python persisted_floor.py N DATABASE [CAP [LOGS]]``; ``bench_scale`` times it beside
+``xargs``.
 """
 
 from __future__ import annotations
@@ -19,6 +24,7 @@ import time
 def main() -> int:
     count, database = int(sys.argv[1]), sys.argv[2]
     cap = int(sys.argv[3]) if len(sys.argv) > 3 else 3
+    logs = sys.argv[4] if len(sys.argv) > 4 else None
     true = shutil.which("true") or "/bin/true"
     con = sqlite3.connect(database, isolation_level=None)
     con.execute("PRAGMA journal_mode = WAL")
@@ -44,7 +50,15 @@ def main() -> int:
         if job is None:
             return
         write("UPDATE jobs SET status = 'running', started_at = ? WHERE id = ?", time.time(), job)
-        pid = os.posix_spawn(true, [true], os.environ)
+        if logs is None:
+            pid = os.posix_spawn(true, [true], os.environ)
+        else:
+            flags = os.O_WRONLY | os.O_CREAT | os.O_APPEND | os.O_CLOEXEC
+            fd = os.open(os.path.join(logs, f"{job}-1.log"), flags, 0o600)
+            os.write(fd, b"# focusq: true\n")
+            actions = [(os.POSIX_SPAWN_DUP2, fd, 1), (os.POSIX_SPAWN_DUP2, fd, 2)]
+            pid = os.posix_spawn(true, [true], os.environ, file_actions=actions, setsid=True)
+            os.close(fd)
         running[pid] = job
         write("UPDATE jobs SET pid = ? WHERE id = ?", pid, job)
 
