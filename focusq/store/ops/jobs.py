@@ -105,7 +105,7 @@ def claim(task_id: int, now: float, log_dir: str, executor: str = "local") -> Op
     rows = yield (
         """
         UPDATE tasks SET status = 'running', attempts = attempts + 1, started_at = ?,
-                         updated_at = ?, intent = NULL
+                         updated_at = ?, intent = NULL, rev = rev + 1
         WHERE id = ? AND status = 'queued' RETURNING attempts
         """,
         (now, now, task_id),
@@ -162,26 +162,28 @@ def finish(
             """,
             (now, exit_code, signal, result, tail, run_id),
         )
-    old = yield ("SELECT status FROM tasks WHERE id = ?", (task_id,))
+    old = yield ("SELECT status, title, tags FROM tasks WHERE id = ?", (task_id,))
     if not old or old[0][0] not in ("running", "paused"):
         return False
+    was, title, tags = old[0]
     ended = None if status in ACTIVE else now
+    # Moving ``rev`` on here spares the trigger a second write of the row.
     yield (
         """
         UPDATE tasks SET status = ?, result = ?, exit_code = ?, reason = ?, intent = NULL,
-                         updated_at = ?, ended_at = ?, not_before = coalesce(?, not_before)
+                         updated_at = ?, ended_at = ?, not_before = coalesce(?, not_before),
+                         rev = rev + 1
         WHERE id = ? AND status = ?
         """,
-        (status.value, result, exit_code, reason, now, ended, not_before, task_id, old[0][0]),
+        (status.value, result, exit_code, reason, now, ended, not_before, task_id, was),
     )
-    payload: dict[str, Any] = {"from": old[0][0], "to": status.value, "result": result}
+    payload: dict[str, Any] = {"from": was, "to": status.value, "result": result}
     if exit_code is not None:
         payload["exit_code"] = exit_code
     if reason:
         payload["reason"] = reason
     yield from event(task_id, EventKind.STATUS, payload, now)
     if status not in ACTIVE:
-        title, tags = (yield ("SELECT title, tags FROM tasks WHERE id = ?", (task_id,)))[0]
         note = f"#{task_id} {title}: {result}" + (
             f" (exit {exit_code})" if exit_code not in (None, 0) else ""
         )
