@@ -35,8 +35,8 @@ pytestmark = pytest.mark.slow
 
 
 def test_a_restarted_worker_knows_dependencies_that_ended_before_it(fq: Focusq) -> None:
+    first = fq.add("a", "--", "true")  # before the worker: one idle 0.3 s may not wait for it
     worker = fq.start_worker(FOCUSQ_WORKER__IDLE_EXIT="0.3")
-    first = fq.add("a", "--", "true")
     assert fq.wait(first).returncode == 0
     assert worker.wait(timeout=30) == 0  # idle: it exits
     second = fq.add("b", f"after:{first}", "--", "true")
@@ -264,6 +264,21 @@ def test_an_edit_that_returned_orders_the_next_start(fq: Focusq) -> None:
     assert fq.wait(older, newer).returncode == 0
     started = {r: runs(fq.home, r)[0]["started_at"] for r in (older, newer)}
     assert started[newer] < started[older]
+
+
+def test_a_job_of_its_own_command_edited_while_queued_still_starts(fq: Focusq) -> None:
+    """No other job shares its command: each edit makes the worker take it again, and its
+    start must find the queue's books straight (it crashed the worker once)."""
+    go = fq.workdir / "go"
+    worker = fq.start_worker(FOCUSQ_ENGINE__MAX_PARALLEL="1")
+    first = fq.add("blocker", "--shell", "--", f"while [ ! -e {go} ]; do sleep 0.005; done")
+    poll(lambda: fq.status(first) == "running", what="the blocker to run")
+    alone = fq.add("alone", "--", "echo", "only me")
+    for priority in ("H", "L", "M"):  # each edit, all but surely, read on its own
+        assert fq("edit", str(alone), f"pri:{priority}").returncode == 0
+    go.touch()
+    assert fq.wait(first, alone).returncode == 0
+    assert worker.poll() is None, worker.stderr.read() if worker.stderr else ""
 
 
 # -- never twice at once, never a lost exit code ---------------------------------------------

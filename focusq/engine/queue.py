@@ -127,8 +127,10 @@ class Queue:
         self.ready.put([replace(queued[i], estimate=estimate) for i in ids], 0.0)
 
     def _job(self, view: dict[str, Any]) -> Job:
-        key = self._keys.setdefault(view["_key"], view["_key"])
+        # A job queued already (edited, or read twice as a worker starts) leaves its old
+        # key first: that may drop the last copy of the key it takes again just below.
         self._unqueue_key(view["id"])
+        key = self._keys.setdefault(view["_key"], view["_key"])
         self._key_of[view["id"]] = key
         self._by_key[key].add(view["id"])
         return Job.of(view, self.history.estimate(view))
