@@ -325,6 +325,36 @@ def test_the_worker_exits_when_idle(fq: Focusq) -> None:
     assert db_rows(fq.home, "SELECT * FROM lease") == []
 
 
+def _release(gate: Path) -> None:
+    """Let a process waiting at the pause point ``gate`` (a FIFO) go on, once it is there."""
+    fd = poll(lambda: _writer(gate), what="the process at its pause point")
+    with os.fdopen(fd, "w") as release:
+        release.write("go\n")
+
+
+def _writer(gate: Path) -> int | None:
+    try:  # opening a FIFO without blocking fails until its reader has it open
+        return os.open(gate, os.O_WRONLY | os.O_NONBLOCK)
+    except OSError:
+        return None
+
+
+def test_work_added_as_an_idle_worker_exits_is_run(fq: Focusq) -> None:
+    """The add commits after the worker timed out idle, before it gave its lease up: the add
+    sees a live worker and starts none, so that worker must stay and run it."""
+    gate = fq.workdir / "idle.gate"
+    os.mkfifo(gate)
+    worker = fq.start_worker(FOCUSQ_WORKER__IDLE_EXIT="0.1", FOCUSQ_TEST_PAUSE_IDLE_EXIT=str(gate))
+    fd = poll(lambda: _writer(gate), what="the worker timing out idle")
+    job = fq.add("--", "true")  # its lease is still held: no worker is started for this
+    with os.fdopen(fd, "w") as release:
+        release.write("go\n")
+    assert fq.wait(job, timeout=20).returncode == 0
+    _release(gate)  # idle again, with nothing new: now it exits
+    assert worker.wait(timeout=20) == 0
+    assert db_rows(fq.home, "SELECT * FROM lease") == []
+
+
 def test_a_job_at_a_later_time_waits_for_it(fq: Focusq) -> None:
     fq.start_worker()
     when = time.time() + 1.5

@@ -56,5 +56,11 @@ async def give_up(store: Store, pid: int) -> None:
     await store.run(lease.drop_lease(pid, runner.now()))
 
 
+async def give_up_if_quiet(store: Store, pid: int, seen: int) -> bool:
+    """Drop the lease unless the database changed after event ``seen``; ``True`` if dropped
+    (see :func:`focusq.store.ops.lease.drop_lease_if_quiet`)."""
+    return await store.run(lease.drop_lease_if_quiet(pid, seen, runner.now()))
+
+
 def _alive(holder: dict[str, Any]) -> bool:
     return lease_is_live(holder, socket.gethostname(), 3 * HEARTBEAT_SECONDS, runner.now())

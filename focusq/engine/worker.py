@@ -86,6 +86,7 @@ class Worker:
         """The database files changed since the last refresh (or it never ran)."""
         self._base_env = dict(os.environ)
         """The environment of jobs added before environments were captured, read once."""
+        self.pid = 0  # as its lease holds it, once taken
         self.database_id = ""
         """This database's id, in every job's run tag (read when the worker starts)."""
         self.local: LocalExecutor | None = None
@@ -101,6 +102,7 @@ class Worker:
     async def run(self) -> None:
         """Take the lease, recover, then tick on every change until idle or stopped."""
         me, previous = await lease.take(self.store, self.paths.database)
+        self.pid = me["pid"]
         make_private_dir(self.paths.logs)
         log.info("worker %d started for %s", me["pid"], self.paths.database)
         loop = asyncio.get_running_loop()
@@ -114,7 +116,7 @@ class Worker:
         config_watcher = asyncio.create_task(self._watch_config(), name="watch-config")
         heartbeat = asyncio.create_task(lease.keep(self.store, self._lease_lost), name="heartbeat")
         try:
-            await self._load_history()
+            self.history.load(await self.store.run(jobs.durations_of_ok_runs()))
             await self._load_groups()
             self.database_id = await self.store.run(base.database_id())
             self.local = LocalExecutor(
@@ -173,8 +175,12 @@ class Worker:
                 else:
                     await self.wake.wait()
             except TimeoutError:
-                log.info("idle for %gs: exiting", idle_exit)
-                return
+                pause_point("IDLE_EXIT")
+                seen = max(self.last_event, self._written)  # all changes up to it handled
+                if await lease.give_up_if_quiet(self.store, self.pid, seen):
+                    log.info("idle for %gs: exiting", idle_exit)
+                    return
+                self._db_changed = True  # work came in as it was exiting: stay for it
             self.wake.clear()
 
     def _running(self) -> bool:
@@ -210,9 +216,6 @@ class Worker:
     def _lease_lost(self) -> None:
         log.error("the lease was taken over: stopping")
         self.stop()
-
-    async def _load_history(self) -> None:
-        self.history.load(await self.store.run(jobs.durations_of_ok_runs()))
 
     # -- recovery ---------------------------------------------------------------------------
 
@@ -351,7 +354,8 @@ class Worker:
 
         starts: list[int] = []
         wake_at: float | None = None
-        planned = changed or ended or self._replan or self._due(now)
+        due = self._wake_at is not None and self._wake_at <= now
+        planned = changed or ended or self._replan or due
         if planned:
             ready = self.queue.ready
             ready.advance(now)
@@ -408,9 +412,6 @@ class Worker:
                 again = runner.now() + retry
                 wake_at = again if wake_at is None else min(wake_at, again)
             self._arm_timer(self.series.wake(wake_at))
-
-    def _due(self, now: float) -> bool:
-        return self._wake_at is not None and self._wake_at <= now
 
     def _arm_flush(self) -> None:
         if self._flush is None:

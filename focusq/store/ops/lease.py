@@ -44,9 +44,30 @@ def beat(pid: int, now: float) -> Op[bool]:
     return bool(rows)
 
 
+def drop_lease_if_quiet(pid: int, seen: int, now: float) -> Op[bool]:
+    """Give the lease up (an idle worker exiting) unless an event newer than ``seen`` was
+    committed meanwhile; ``True`` if it was given up.
+
+    A command that adds work commits it, then looks for a live worker and starts one if
+    there is none. Either this transaction comes first (the command finds no lease and
+    starts a worker), or the command's does (this one sees its event and the worker stays):
+    work is never left with a worker that was about to exit.
+    """
+    yield WRITE
+    newest = (yield ("SELECT coalesce(max(id), 0) FROM events", ()))[0][0]
+    if newest > seen:
+        return False
+    yield from _drop(pid, now)
+    return True
+
+
 def drop_lease(pid: int, now: float) -> Op[None]:
     """Give the lease up (the worker is exiting)."""
     yield WRITE
+    yield from _drop(pid, now)
+
+
+def _drop(pid: int, now: float) -> Op[None]:
     rows = yield ("DELETE FROM lease WHERE name = 'worker' AND pid = ? RETURNING pid", (pid,))
     if rows:
         yield from event(None, EventKind.WORKER, {"event": "stopped", "pid": pid}, now)
