@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import random
 import time
 from pathlib import Path
 from typing import Any
+
+import pytest
 
 from focusq import quickadd
 from focusq.engine.outcome import RunHistory
@@ -46,3 +49,39 @@ def test_jobs_sharing_a_command_learn_from_its_runs_after_a_second_look(tmp_path
     for view in views:
         queue.claimed({**view, "status": "running"})
     assert not queue.queued
+
+
+def _books_balance(queue: Queue) -> None:
+    """Every queued job is filed under its key, and only those; each key kept once."""
+    assert set(queue._key_of) == set(queue.queued)
+    filed: dict[tuple[str, str], set[int]] = {}
+    for task_id, key in queue._key_of.items():
+        filed.setdefault(key, set()).add(task_id)
+    assert dict(queue._by_key) == filed
+    assert set(queue._keys) == set(filed)
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_the_books_balance_through_any_order_of_changes(tmp_path: Path, seed: int) -> None:
+    """Jobs queued, edited, held, released, claimed and learnt from, in random orders,
+    several sharing a command and some alone in theirs."""
+    commands = [["make"], ["make"], ["make", "test"], ["echo", "a"], ["echo", "b"], ["true"]]
+    views, states = _queued(tmp_path / "focusq.db", *commands, *commands)
+    rng = random.Random(seed)
+    queue = Queue(RunHistory(60.0))
+    for _ in range(300):
+        view = rng.choice(views)
+        action = rng.choice(("take", "take", "hold", "claim", "learn", "take-all"))
+        if action == "take":
+            queue.take([view], (), states, time.time())
+        elif action == "take-all":
+            queue.take(rng.sample(views, k=rng.randint(1, len(views))), (), states, time.time())
+        elif action == "hold":
+            held = {**view, "status": "held"}
+            queue.take([held], [held], states, time.time())
+        elif action == "claim" and view["id"] in queue:
+            queue.claimed({**view, "status": "running"})
+        elif action == "learn":
+            queue.history.learn(view, rng.uniform(0.1, 600.0))
+            queue.learnt(view)
+        _books_balance(queue)
