@@ -21,11 +21,14 @@ PRIVATE_FILE = 0o600
 class Paths:
     """The folders and files of one focusq home, as absolute path strings."""
 
-    __slots__ = ("config_file", "home")
+    __slots__ = ("_named", "config_file", "home")
 
-    def __init__(self, home: str, config_file: str) -> None:
+    def __init__(self, home: str, config_file: str, named: tuple[bool, bool] | None = None) -> None:
         self.home = os.path.abspath(home)
         self.config_file = os.path.abspath(config_file)
+        beside = self.config_file == os.path.join(self.home, "config.toml")
+        self._named = (True, not beside) if named is None else named
+        """Whether ``FOCUSQ_HOME`` and ``FOCUSQ_CONFIG_FILE`` named them (else: XDG)."""
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Paths:
@@ -42,7 +45,9 @@ class Paths:
             config = os.path.join(conf, "focusq", "config.toml")
         if env.get("FOCUSQ_CONFIG_FILE"):
             config = os.path.expanduser(env["FOCUSQ_CONFIG_FILE"])
-        return cls(home, config)
+        return cls(
+            home, config, (bool(env.get("FOCUSQ_HOME")), bool(env.get("FOCUSQ_CONFIG_FILE")))
+        )
 
     @property
     def database(self) -> str:
@@ -63,6 +68,26 @@ class Paths:
     def settings_cache(self) -> str:
         """The validated settings, so quick commands skip validation when nothing changed."""
         return os.path.join(self.home, "settings-cache.json")
+
+    def environ(self) -> dict[str, str]:
+        """Variables under which :meth:`from_env` finds this home and this config file again
+        (another focusq process, a systemd unit), named the way they were named here.
+
+        Setting ``FOCUSQ_HOME`` alone would move the config beside the database, away from
+        ``$XDG_CONFIG_HOME/focusq/config.toml``; naming that file ``FOCUSQ_CONFIG_FILE``
+        would make it a file that must exist. So the XDG folders are passed as they are.
+        """
+        home_named, config_named = self._named
+        out = {}
+        if home_named:
+            out["FOCUSQ_HOME"] = self.home
+        else:
+            out["XDG_DATA_HOME"] = os.path.dirname(self.home)
+        if config_named:
+            out["FOCUSQ_CONFIG_FILE"] = self.config_file
+        elif not home_named:
+            out["XDG_CONFIG_HOME"] = os.path.dirname(os.path.dirname(self.config_file))
+        return out
 
     def ensure_home(self) -> str:
         """Create the state folder private to the user (0700) and return it."""

@@ -204,6 +204,29 @@ def test_config_is_read_and_env_overrides_it(  # type: ignore[no-untyped-def]
     assert result.returncode == 2 and "store.busy_timeout" in result.stderr
 
 
+@pytest.mark.parametrize(
+    "named",
+    [
+        {},  # XDG's defaults under HOME
+        {"XDG_DATA_HOME": "/d", "XDG_CONFIG_HOME": "/c"},
+        {"FOCUSQ_HOME": "/q"},
+        {"FOCUSQ_HOME": "/q", "FOCUSQ_CONFIG_FILE": "/etc/focusq.toml"},
+        {"FOCUSQ_CONFIG_FILE": "/etc/focusq.toml", "XDG_DATA_HOME": "/d"},
+    ],
+)
+def test_another_process_finds_the_same_home_and_config(named: dict[str, str]) -> None:
+    """What a started worker or a systemd unit is given resolves to the same two paths,
+    and never names a config file that need not exist (a named one must)."""
+    from focusq.paths import Paths
+
+    shell = {"HOME": "/home/me", **named}
+    paths = Paths.from_env(shell)
+    given = paths.environ()
+    again = Paths.from_env({"HOME": "/home/me", **given})
+    assert (again.home, again.config_file) == (paths.home, paths.config_file)
+    assert ("FOCUSQ_CONFIG_FILE" in given) == ("FOCUSQ_CONFIG_FILE" in named)
+
+
 def test_no_arguments_shows_the_day(focusq) -> None:  # type: ignore[no-untyped-def]
     focusq("add", "write the post")
     out = focusq()

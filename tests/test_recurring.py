@@ -529,7 +529,8 @@ def test_install_timer_writes_the_units(fq: Focusq, tmp_path: Path) -> None:
     service = (folder / "focusq-recurring.service").read_text()
     timer = (folder / "focusq-recurring.timer").read_text()
     assert "Type=oneshot" in service and "KillMode=process" in service
-    assert f'Environment="FOCUSQ_HOME={fq.home}"' in service
+    assert f"Environment=FOCUSQ_HOME={fq.home}\n" in service
+    assert "FOCUSQ_CONFIG_FILE" not in service  # beside the database, as FOCUSQ_HOME says
     exec_start = next(line for line in service.splitlines() if line.startswith("ExecStart="))
     assert exec_start.endswith(" -m focusq status --short")
     assert os.path.isabs(exec_start.removeprefix("ExecStart=").split()[0].strip('"'))
@@ -539,6 +540,21 @@ def test_install_timer_writes_the_units(fq: Focusq, tmp_path: Path) -> None:
     removed = fq("install-timer", "--remove", XDG_CONFIG_HOME=str(config))
     assert removed.returncode == 0
     assert not any(folder.iterdir())
+
+
+def test_a_unit_file_keeps_an_odd_path_as_it_is(tmp_path: Path) -> None:
+    from focusq.cli.recurring import units
+    from focusq.paths import Paths
+
+    odd = tmp_path / 'my "queue" 100%'
+    service = units(Paths(str(odd), str(odd / "config.toml")), "/usr/bin/python3")[
+        "focusq-recurring.service"
+    ]
+    home = str(odd).replace("%", "%%").replace('"', '\\"')
+    assert f'Environment="FOCUSQ_HOME={home}"\n' in service
+    xdg = units(Paths.from_env({"HOME": str(odd)}), "/usr/bin/python3")["focusq-recurring.service"]
+    assert "FOCUSQ_HOME" not in xdg  # it would move the config beside the database
+    assert "XDG_DATA_HOME=" in xdg and "XDG_CONFIG_HOME=" in xdg
 
 
 def test_the_review_says_what_was_missed_and_caught_up() -> None:

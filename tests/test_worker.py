@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import itertools
 import json
@@ -21,6 +22,7 @@ from tests.engine_helpers import (
     group_alive,
     group_stopped,
     poll,
+    processes_of,
     runs,
     task,
 )
@@ -542,6 +544,67 @@ def test_adding_work_starts_a_worker(fq: Focusq) -> None:
     finally:
         for (pid,) in db_rows(fq.home, "SELECT pid FROM lease"):
             os.kill(pid, signal.SIGTERM)
+
+
+def test_a_worker_started_by_add_reads_the_users_config_file(tmp_path: Path) -> None:
+    """No FOCUSQ_HOME: the data goes to $XDG_DATA_HOME/focusq and the config is read from
+    $XDG_CONFIG_HOME/focusq/config.toml, by the add and by the worker it starts alike."""
+    marker = tmp_path / "hook ran"
+    config = tmp_path / "config" / "focusq" / "config.toml"
+    config.parent.mkdir(parents=True)
+    config.write_text(f"[hooks]\non_end = \"touch '{marker}'\"\n")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("FOCUSQ_")}
+    env |= {"HOME": str(tmp_path), "XDG_CONFIG_HOME": str(tmp_path / "config")}
+    env |= {"XDG_DATA_HOME": str(tmp_path / "data"), "FOCUSQ_WORKER__IDLE_EXIT": "5"}
+    home = tmp_path / "data" / "focusq"
+    try:
+        added = subprocess.run(
+            [sys.executable, "-m", "focusq", "add", "--", "true"],
+            env=env,
+            cwd=tmp_path,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        assert added.returncode == 0, added.stderr
+        poll(marker.exists, what="the config's on_end hook to run")
+    finally:
+        for pid in processes_of(home):
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
+
+
+def test_a_config_the_worker_cannot_use_is_logged_and_the_next_one_applies(
+    fq: Focusq, tmp_path: Path
+) -> None:
+    log = tmp_path / "worker.log"
+    with open(log, "w") as err:
+        worker = subprocess.Popen(
+            [sys.executable, "-m", "focusq", "worker", "--foreground"],
+            cwd=fq.workdir,
+            env=fq.env,
+            stderr=err,
+        )
+    fq.workers_extra = [worker]  # type: ignore[attr-defined]
+    try:
+        poll(lambda: db_rows(fq.home, "SELECT pid FROM lease"), what="the lease")
+        config = fq.home / "config.toml"
+
+        def refused() -> bool:  # written again until seen: its watcher may start after
+            config.write_text("_env_prefix = 5\n")
+            return "the changed config is not used" in log.read_text()
+
+        poll(refused, what="the refusal")
+        marker = tmp_path / "hook ran"
+        config.write_text(f"[hooks]\non_end = \"touch '{marker}'\"\n")
+        poll(lambda: "config changed" in log.read_text(), what="the good config")
+        assert fq.wait(fq.add("--", "true")).returncode == 0
+        poll(marker.exists, what="the new config's hook")
+    finally:
+        worker.send_signal(signal.SIGTERM)
+        assert worker.wait(timeout=20) == 0, log.read_text()
+    assert "Traceback" not in log.read_text()
+    assert db_rows(fq.home, "SELECT * FROM lease") == []
 
 
 def test_creative_tasks_have_no_job_actions(fq: Focusq) -> None:

@@ -134,10 +134,9 @@ def unit_dir(environ: dict[str, str] | None = None) -> str:
 def units(paths: Paths, python: str) -> dict[str, str]:
     """The service and timer files, by name: the service asks ``focusq status --short``
     (which starts a worker if a due time passed) for this database."""
-    env = [f"FOCUSQ_HOME={paths.home}"]
-    if os.environ.get("FOCUSQ_CONFIG_FILE"):
-        env.append(f"FOCUSQ_CONFIG_FILE={paths.config_file}")
-    environment = "".join(f'Environment="{pair}"\n' for pair in env)
+    environment = "".join(
+        f"Environment={_quote(f'{name}={value}')}\n" for name, value in paths.environ().items()
+    )
     service = (
         "[Unit]\n"
         "Description=focusq: start the worker when a recurring job is due\n"
@@ -166,6 +165,8 @@ def units(paths: Paths, python: str) -> dict[str, str]:
 
 
 def _quote(path: str) -> str:
+    """``path`` as a value in a unit file: ``%`` is systemd's specifier sign, doubled."""
+    path = path.replace("%", "%%")
     if any(c in path for c in ' "\\'):
         return '"' + path.replace("\\", "\\\\").replace('"', '\\"') + '"'
     return path

@@ -44,8 +44,7 @@ def spawn_worker(paths: Paths) -> int:
     """``focusq worker --foreground`` in its own session, logging to ``worker.log``."""
     paths.ensure_home()
     log = os.path.join(paths.home, "worker.log")
-    env = dict(os.environ)
-    env["FOCUSQ_HOME"] = paths.home
+    env = {**os.environ, **paths.environ()}
     return os.posix_spawn(
         sys.executable,
         [sys.executable, "-m", "focusq", "worker", "--foreground"],

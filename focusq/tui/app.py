@@ -184,7 +184,7 @@ class FocusqApp(App[None]):
                 stdout=log,
                 stderr=log,
                 start_new_session=True,
-                env={**os.environ, "FOCUSQ_HOME": self.paths.home},
+                env={**os.environ, **self.paths.environ()},
             )
         finally:
             os.close(log)
