@@ -361,10 +361,18 @@ def load_settings(paths: Paths) -> Settings:
         )
     _check_variables(os.environ)
     data = read_config_file(paths.config_file)
+    for key in data:
+        if key.startswith("_"):  # pydantic-settings would take it as an option of its own
+            where = f"config file {paths.config_file}"
+            line = _line_of(paths.config_file, key)
+            where += f", line {line}" if line else ""
+            raise ConfigError(f"{where}: unknown key '{key}'; remove it or check its spelling")
     try:
         return Settings(**data)
     except ValidationError as exc:
         raise ConfigError(_describe(exc, paths.config_file)) from None
+    except (TypeError, ValueError) as exc:  # not a validation error as pydantic words them
+        raise ConfigError(f"config file {paths.config_file}: {exc}; fix it") from None
 
 
 def _check_variables(environ: Mapping[str, str]) -> None:

@@ -95,6 +95,9 @@ def test_review_close_refuses_the_future_and_open_answers(focusq: Run, paths: Pa
         ('[locks]\n"x" = 0\n', {}, ["locks.x", "greater than or equal to 1"]),
         ('[executors."../up"]\n', {}, ["executors.'../up'", "a name is letters"]),
         ("[executors.local]\n", {}, ["executors.local", "this machine's"]),
+        # pydantic-settings reads keys like these as options of its own, not as settings
+        ("_env_prefix = 5\n", {}, ["unknown key '_env_prefix'", "line 1"]),
+        ("_cli_parse_args = 5\n[engine]\nmax_parallel = 2\n", {}, ["unknown key '_cli_"]),
         ("", {"FOCUSQ_CONFIG_FILE": "/nonexistent/focusq.toml"}, ["FOCUSQ_CONFIG_FILE"]),
         ("", {"FOCUSQ_NOPE__X": "1"}, ["FOCUSQ_NOPE__X", "no setting section"]),
         ("", {"FOCUSQ_ENGINE__MAX_PARALLEL": "abc"}, ["FOCUSQ_ENGINE__MAX_PARALLEL='abc'"]),

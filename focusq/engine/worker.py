@@ -31,7 +31,6 @@ from focusq.engine.queue import Queue
 from focusq.engine.runner import SpawnError
 from focusq.engine.scheduler import Job, Limits, choose
 from focusq.engine.series import Series
-from focusq.errors import FocusqError
 from focusq.paths import Paths, make_private_dir
 from focusq.settings import load as load_settings
 from focusq.states import EventKind, TaskStatus
@@ -200,7 +199,7 @@ class Worker:
             async for _ in file_changes(self.paths.config_file):
                 try:
                     self.settings = self.hooks.settings = load_settings(self.paths)
-                except FocusqError as exc:
+                except Exception as exc:  # a bad file, or worse: the old settings stay
                     log.error("the changed config is not used: %s", exc)
                     continue
                 if self.executors is not None:
