@@ -281,6 +281,30 @@ def test_a_job_of_its_own_command_edited_while_queued_still_starts(fq: Focusq) -
     assert worker.poll() is None, worker.stderr.read() if worker.stderr else ""
 
 
+def test_a_cancel_while_a_failed_job_leaves_its_group_is_not_followed_by_a_retry(
+    fq: Focusq,
+) -> None:
+    """The job's own process has failed; a child of it that ignores SIGTERM keeps its group
+    alive (the job shows as running) until the grace period ends. A cancel then is a
+    cancel: the job ends cancelled, with no second run."""
+    exited = fq.workdir / "exited"
+    fq.start_worker(FOCUSQ_ENGINE__KILL_GRACE="4")
+    job = fq.add(
+        "lingers",
+        "retry:2",
+        "--shell",
+        "--",
+        f"(trap '' TERM; exec sleep 30) & touch {exited}; exit 1",
+    )
+    poll(exited.exists, what="the job's own process to exit")
+    poll(lambda: fq.status(job) == "running" and runs(fq.home, job)[0]["pid"], what="its run")
+    assert fq("cancel", str(job)).returncode == 0
+    assert fq.wait(job).returncode == 1
+    ended = task(fq.home, job)
+    assert (ended["status"], ended["result"]) == ("cancelled", "cancelled")
+    assert len(runs(fq.home, job)) == 1
+
+
 # -- never twice at once, never a lost exit code ---------------------------------------------
 
 

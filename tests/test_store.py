@@ -61,6 +61,26 @@ def test_add_and_read_back_a_full_record(store: SyncStore) -> None:
     assert [k for k, _ in events(store.path, second)] == ["added"]
 
 
+def test_a_cancel_asked_as_a_run_ends_wins_over_its_retry(store: SyncStore) -> None:
+    """The cancel is committed after the job exited and before the worker wrote its end
+    (which would have queued a retry): the task ends cancelled, its failed run kept."""
+    from focusq.store.ops import jobs
+    from focusq.store.ops.base import apply
+
+    task_id = store.run(tasks.add_task(draft("flaky retry:2", ["false"]), NOW))
+    [claim] = store.run(apply([jobs.claim(task_id, NOW, "/tmp")]))
+    store.run(jobs.request(task_id, "cancel", NOW + 1))  # left for the worker: it runs
+    with sqlite3.connect(store.path) as con:
+        assert con.execute("SELECT intent FROM tasks").fetchall() == [("cancel",)]
+    retry = jobs.finish(
+        task_id, claim["run_id"], NOW + 2, result="failed", status=TaskStatus.QUEUED, exit_code=1
+    )
+    assert store.run(apply([retry])) == [True]
+    task = store.run(tasks.get_task(task_id))
+    assert (task["status"], task["result"]) == ("cancelled", "cancelled")
+    assert [r["result"] for r in store.run(jobs.runs_of(task_id))] == ["failed"]
+
+
 def test_gate_tasks_start_waiting(store: SyncStore) -> None:
     task_id = store.run(tasks.add_task(draft("deploy gate:approve", ["./deploy"]), NOW))
     assert store.run(tasks.get_task(task_id))["status"] == "waiting"

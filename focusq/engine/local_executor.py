@@ -113,6 +113,14 @@ class LocalExecutor:
     def stop(self, handle: RunHandle, reason: str, first: int = signal.SIGTERM) -> None:
         run = self._run(handle)
         if run.process.ended.is_set():
+            # Its main process has ended and what it left in its group is being stopped: a
+            # job that failed ends as stopped (a cancel is not followed by a retry).
+            if (
+                run.stop_reason is None
+                and run.process.returncode != 0
+                and not run.finished.is_set()
+            ):
+                run.stop_reason = reason
             return
         if run.stop_reason is None:
             run.stop_reason = reason

@@ -162,10 +162,13 @@ def finish(
             """,
             (now, exit_code, signal, result, tail, run_id),
         )
-    old = yield ("SELECT status, title, tags FROM tasks WHERE id = ?", (task_id,))
+    old = yield ("SELECT status, title, tags, intent FROM tasks WHERE id = ?", (task_id,))
     if not old or old[0][0] not in ("running", "paused"):
         return False
-    was, title, tags = old[0]
+    was, title, tags, intent = old[0]
+    if status in ACTIVE and (intent or "").startswith("cancel"):
+        # Cancelled as the run ended, before the worker saw it: a cancel wins over a retry.
+        status, result, reason, not_before = TaskStatus.CANCELLED, "cancelled", None, None
     ended = None if status in ACTIVE else now
     # Moving ``rev`` on here spares the trigger a second write of the row.
     yield (
