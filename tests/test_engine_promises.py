@@ -726,3 +726,10 @@ def test_clean_archives_finished_work_and_the_review_is_unchanged(fq: Focusq) ->
     assert json.loads(fq("review", "--json", "--date", day).stdout) == before  # all kept
     assert not any(p.exists() for p in logs)  # logs.keep_days = 0
     assert fq("clean", "--older-than", "soon").returncode == 2
+    # A retried archived job is open again: back in every list, out of the archive.
+    assert fq("retry", str(bad), "--", "true").returncode == 0
+    assert fq.wait(bad).returncode == 0
+    listed = {r["id"] for r in json.loads(fq("ls", "--all", "--json").stdout)}
+    assert listed == {still, bad}
+    archived = {r["id"] for r in json.loads(fq("ls", "--archived", "--json").stdout)}
+    assert archived == {ok, writing}

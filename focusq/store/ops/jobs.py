@@ -258,6 +258,8 @@ def request(
         # A retry by hand starts a fresh retry budget and clears any backoff.
         not_before = "not_before" if action != "retry" else "NULL"
         budget_from = "budget_from" if action != "retry" else "attempts"
+        # A task retried after focusq clean archived it is open again: back in the lists.
+        archived = "archived_at" if action != "retry" else "NULL"
         # A task released from the backlog leaves it.
         tags = (
             "tags"
@@ -269,7 +271,7 @@ def request(
             f"""
             UPDATE tasks SET status = ?, result = coalesce(?, result), updated_at = ?,
                              ended_at = ?, intent = NULL, not_before = {not_before},
-                             budget_from = {budget_from}, tags = {tags}
+                             budget_from = {budget_from}, tags = {tags}, archived_at = {archived}
             WHERE id = ? AND status = ?
             """,
             (to.value, result, now, ended, task_id, status),
