@@ -86,6 +86,16 @@ def test_gate_tasks_start_waiting(store: SyncStore) -> None:
     assert store.run(tasks.get_task(task_id))["status"] == "waiting"
 
 
+def test_a_queued_job_gated_by_an_edit_waits_for_approval(store: SyncStore) -> None:
+    queued = store.run(tasks.add_task(draft("deploy", ["./deploy"]), NOW))
+    held = store.run(tasks.add_task(draft("later", ["./later"]), NOW, held=True))
+    for task_id in (queued, held):
+        store.run(tasks.edit_task(task_id, parse(["gate:approve"], now=NOW, editing=True), NOW))
+    assert store.run(tasks.get_task(queued))["status"] == "waiting"
+    assert store.run(tasks.get_task(held))["status"] == "held"  # release: then it waits
+    assert [i["text"] for i in store.run(inbox.inbox())] == ["#1 deploy waits for your approval"]
+
+
 def test_after_a_missing_task_writes_nothing(store: SyncStore) -> None:
     with pytest.raises(UserError, match="there is no task 42"):
         store.run(tasks.add_task(draft("x after:42"), NOW))

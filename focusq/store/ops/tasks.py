@@ -274,6 +274,10 @@ def edit_task(task_id: int, draft: TaskDraft, now: float) -> Op[Record]:
         "not_before": _given(draft.not_before, old["at"]),
         "updated_at": now,
     }
+    # Gated now, as if it had been added so: it waits for approval (held stays held).
+    gated = draft.gate is not None and not old["gate"] and old["status"] == TaskStatus.QUEUED
+    if gated:
+        changes["status"] = TaskStatus.WAITING.value
     if draft.executor is not None:
         changes["executor"] = None if draft.executor == "local" else draft.executor
     if draft.resources is not None or draft.hosts is not None:
@@ -298,6 +302,9 @@ def edit_task(task_id: int, draft: TaskDraft, now: float) -> Op[Record]:
     yield from _set_deps(task_id, draft, new=False)
     if series is not None:
         yield from recurring.edited(task_id, series, draft, now)
+    if gated:
+        note = f"#{task_id} {changes['title']} waits for your approval"
+        yield from interruption(note, now, "gate", task_id, urgent=False)
     new = yield from require(task_id)
     diff = {k: new[k] for k in new if new[k] != old[k] and k != "updated_at"}
     yield from event(task_id, EventKind.EDITED, diff, now)
