@@ -393,6 +393,25 @@ def test_a_template_adds_runs_each_its_own_task(fq: Focusq) -> None:
     assert every[template] == "recurring" and every[runs[0][0]] == "done"
 
 
+def test_a_series_is_never_waited_on_nor_depended_on(fq: Focusq) -> None:
+    """A template never ends (held or not): wait --all leaves it out, and waiting on it or
+    depending on it is refused in one line instead of hanging for ever."""
+    series = fq.add("tick", "every:1h", "--", "true")
+    job = fq.add("build", "--", "true")
+    assert fq("hold", str(series)).returncode == 0
+    fq.start_worker()
+    assert fq("wait", "--all", "--timeout", "20").returncode == 0
+    assert fq.status(job) == "done"
+    refused = fq("wait", str(series), "--timeout", "1")
+    assert refused.returncode == 2 and "recurring series" in refused.stderr
+    later = fq.add("later", "--held", "--", "true")
+    for word in (f"after:{series}", f"afterany:{series}"):
+        added = fq("add", "report", word, "--", "true")
+        assert added.returncode == 2 and "recurring series" in added.stderr
+        edited = fq("edit", str(later), word)
+        assert edited.returncode == 2 and "recurring series" in edited.stderr
+
+
 def test_hold_release_drop_and_edit_the_series(fq: Focusq) -> None:
     clock = fq.add("clock", "every:1s", "--", "true")
     series = fq.add("series", "every:1s", "--", "sh", "-c", "echo first")

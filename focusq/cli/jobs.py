@@ -322,7 +322,7 @@ REVIVE_EVERY = 5.0
 
 def cmd_wait(args: argparse.Namespace) -> int:
     """``focusq wait``: block until the tasks end; exit 0 when all of them succeeded."""
-    from focusq.store.ops import tasks
+    from focusq.store.ops import recurring, tasks
 
     paths = Paths.from_env()
     config = cached_settings(paths)
@@ -333,13 +333,21 @@ def cmd_wait(args: argparse.Namespace) -> int:
             if ids:
                 raise UserError("give ids or --all/--group to wait for, not both")
             ids = store.run(tasks.select(OPEN, group=args.group, kind="mechanical"))
+            series = store.run(recurring.templates_among(ids))  # never end: their runs do
+            ids = [t for t in ids if t not in series]
         elif not ids:
             raise UserError("wait for what? give job ids, or --all or --group NAME")
         args.ids = ids
         known = store.run(tasks.kinds_and_states(ids))
-        for task_id in ids:  # a missing id or a creative task is an error now, not a hang
+        series = store.run(recurring.templates_among(ids))
+        for task_id in ids:  # a missing id, a creative task or a series: an error, not a hang
             if known[task_id][0] != Kind.MECHANICAL:
                 raise UserError(f"task {task_id} is creative: wait takes jobs ('focusq done')")
+            if task_id in series:
+                raise UserError(
+                    f"task {task_id} is a recurring series: wait for one of its runs "
+                    "('focusq ls --recurring' shows its last)"
+                )
         revive_worker(paths, config, store)
         revived = time.monotonic()
         active = {s.value for s in ACTIVE}

@@ -14,11 +14,12 @@ import json
 
 from focusq.errors import UserError
 from focusq.states import EventKind, Kind, TaskStatus
-from focusq.store.ops.base import READ, event, move, require
+from focusq.store.ops.base import READ, event, in_chunks, move, require
 from focusq.store.ops.inbox import interruption
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from collections.abc import Sequence
     from typing import Any
 
     from focusq.quickadd import TaskDraft
@@ -62,6 +63,16 @@ def series(task_id: int) -> Op[Record | None]:
     """The ``recurring`` row of a template, or ``None`` if the task is not one."""
     rows = yield ("SELECT * FROM recurring WHERE task_id = ?", (task_id,))
     return dict(rows[0]) if rows else None
+
+
+def templates_among(ids: Sequence[int]) -> Op[set[int]]:
+    """Which of ``ids`` are the templates of recurring series (whatever their state)."""
+    yield READ
+    found: set[int] = set()
+    for chunk, marks in in_chunks(sorted(set(ids))):
+        rows = yield (f"SELECT task_id FROM recurring WHERE task_id IN ({marks})", chunk)
+        found.update(int(r[0]) for r in rows)
+    return found
 
 
 def check_edit(old: Record, draft: TaskDraft) -> Op[Record | None]:

@@ -203,9 +203,18 @@ def _set_deps(task_id: int, draft: TaskDraft, *, new: bool, batch: Sequence[int]
         for dep in dict.fromkeys(batch[-i - 1] if i < 0 else i for i in ids):
             if dep == task_id:
                 raise UserError(f"{kind}:{dep}: a task cannot wait on itself")
-            found = yield ("SELECT id FROM tasks WHERE id = ?", (dep,))
+            found = yield (
+                "SELECT id, EXISTS (SELECT 1 FROM recurring WHERE task_id = ?) FROM tasks "
+                "WHERE id = ?",
+                (dep, dep),
+            )
             if not found:
                 raise UserError(f"{kind}:{dep}: there is no task {dep}")
+            if found[0][1]:  # a template never ends: its dependants would wait for ever
+                raise UserError(
+                    f"{kind}:{dep}: task {dep} is a recurring series, which never ends; "
+                    "depend on one of its runs ('focusq ls --recurring' shows its last)"
+                )
             if not new:
                 loop = yield (
                     """
