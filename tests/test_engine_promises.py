@@ -305,6 +305,85 @@ def test_a_cancel_while_a_failed_job_leaves_its_group_is_not_followed_by_a_retry
     assert len(runs(fq.home, job)) == 1
 
 
+def test_a_cancel_outlives_the_worker_that_sent_it(fq: Focusq) -> None:
+    """The job takes its time to end after SIGTERM, and its worker dies meanwhile: the next
+    worker still knows it was cancelled, and does not retry it."""
+    termed = fq.workdir / "termed"
+    worker = fq.start_worker(FOCUSQ_ENGINE__KILL_GRACE="10")
+    job = fq.add(
+        "slow to stop",
+        "retry:2",
+        "--shell",
+        "--",
+        f"trap 'touch {termed}; sleep 0.3; exit 1' TERM; sleep 30 & wait",
+    )
+    poll(lambda: runs(fq.home, job) and runs(fq.home, job)[0]["pid"], what="its pid")
+    assert fq("cancel", str(job)).returncode == 0
+    poll(termed.exists, what="the job to get SIGTERM")
+    worker.kill()
+    worker.wait()
+    fq.start_worker()
+    assert fq.wait(job).returncode == 1
+    assert (task(fq.home, job)["status"], len(runs(fq.home, job))) == ("cancelled", 1)
+
+
+def _fail_fast_group(fq: Focusq) -> None:
+    fq.home.mkdir(parents=True, exist_ok=True)
+    (fq.home / "config.toml").write_text('[groups.ff]\npolicy = "fail-fast"\nmax_parallel = 1\n')
+
+
+def test_a_job_that_cannot_start_fails_its_fail_fast_group(fq: Focusq) -> None:
+    _fail_fast_group(fq)
+    first = fq.add("a", "group:ff", "--", "/nonexistent/command")
+    second = fq.add("b", "group:ff", "--", "true")
+    fq.start_worker()
+    assert fq.wait(first, second).returncode == 1
+    assert task(fq.home, first)["result"] == "spawn_error"
+    assert (task(fq.home, second)["status"], runs(fq.home, second)) == ("cancelled", [])
+
+
+def test_a_failure_while_no_worker_ran_fails_its_fail_fast_group(fq: Focusq) -> None:
+    _fail_fast_group(fq)
+    go = fq.workdir / "go"
+    first = fq.add(
+        "a", "group:ff", "--shell", "--", f"while [ ! -e {go} ]; do sleep 0.01; done; exit 1"
+    )
+    second = fq.add("b", "group:ff", "--", "true")
+    worker = fq.start_worker()
+    poll(lambda: runs(fq.home, first) and runs(fq.home, first)[0]["pid"], what="its pid")
+    worker.kill()
+    worker.wait()
+    go.touch()
+    poll(lambda: list((fq.home / "logs").glob(f"{first}-1.exit")), what="its exit file")
+    fq.start_worker()
+    assert fq.wait(first, second).returncode == 1
+    assert (task(fq.home, second)["status"], runs(fq.home, second)) == ("cancelled", [])
+
+
+def test_a_fail_fast_group_member_ending_in_the_same_tick_is_not_retried(fq: Focusq) -> None:
+    """Both fail while the worker is stopped, so it settles them in one tick: the first
+    one's failure cancels the group, and the other (it has retries) is not run again."""
+    (fq.home).mkdir(parents=True, exist_ok=True)
+    (fq.home / "config.toml").write_text('[groups.ff]\npolicy = "fail-fast"\n')
+    go = fq.workdir / "go"
+    wait_then_fail = f"while [ ! -e {go} ]; do sleep 0.01; done; exit 1"
+    first = fq.add("a", "group:ff", "--shell", "--", wait_then_fail)
+    second = fq.add("b", "group:ff", "retry:2", "--shell", "--", wait_then_fail)
+    worker = fq.start_worker()
+    pids = [
+        poll(lambda t=t: runs(fq.home, t) and runs(fq.home, t)[0]["pid"], what="its pid")
+        for t in (first, second)
+    ]
+    worker.send_signal(signal.SIGSTOP)
+    try:
+        go.touch()
+        poll(lambda: not any(alive(p) for p in pids), what="both to end")
+    finally:
+        worker.send_signal(signal.SIGCONT)
+    assert fq.wait(first, second).returncode == 1
+    assert (task(fq.home, second)["status"], len(runs(fq.home, second))) == ("cancelled", 1)
+
+
 # -- never twice at once, never a lost exit code ---------------------------------------------
 
 

@@ -246,8 +246,7 @@ class Worker:
         self.hooks.fire()
 
     async def _reattach(self) -> list[Any]:
-        """Try again the executors that could not be reached when this worker started: once
-        one answers, its runs are re-attached or written down as they ended."""
+        """Re-attach the runs of executors unreachable at the start, once one answers."""
         assert self.executors is not None
         steps: list[Any] = []
         for name, away in list(self._away.items()):
@@ -307,7 +306,7 @@ class Worker:
             self._evidence += runs.evidence(run["log_path"])
         self.hooks.ended(job, result, end.returncode, run["log_path"])
         log.info("job #%d ended while no worker ran: %s", job["id"], result)
-        return [step]
+        return [step, *self._fail_fast(job, run["attempt"], result)]
 
     def _forget_evidence(self) -> None:
         """Delete the pid and exit files of runs the database now holds in full."""
@@ -457,7 +456,8 @@ class Worker:
             log.info("job #%d could not start: %s", job["id"], exc)
             runs.append_log(claim["log_path"], f"focusq: could not start: {exc}\n")
             self.hooks.ended(job, "spawn_error", None, claim["log_path"])
-            return [runs.spawn_error_step(job["id"], claim["run_id"], str(exc), now)]
+            step = runs.spawn_error_step(job["id"], claim["run_id"], str(exc), now)
+            return [step, *self._fail_fast(job, claim["attempt"], "spawn_error")]
         if job["group"]:
             self.last_start[job["group"]] = now
         job["status"] = "running"
@@ -504,7 +504,7 @@ class Worker:
         if intent.startswith("cancel"):  # "cancel" or "cancel:SIGINT"
             first = getattr(signal, intent.partition(":")[2] or "SIGTERM", signal.SIGTERM)
             self._stop_job(job["id"], "cancelled", first)
-            return [jobs.clear_intent(job["id"])]
+            return []  # kept until its end is written: a worker that dies meanwhile still knows
         if intent == "pause" and job["status"] == "running":
             active.executor.pause(active.handle)
             return [jobs.set_paused(job["id"], True, now)]
@@ -528,7 +528,8 @@ class Worker:
             log.info("job #%d could not start: %s", task_id, end.spawn_error)
             self.queue.set_status(task_id, TaskStatus.FAILED.value)
             self.hooks.ended(job, "spawn_error", None, active.log_path)
-            return [runs.spawn_error_step(job["id"], active.run_id, end.spawn_error, now)]
+            step = runs.spawn_error_step(job["id"], active.run_id, end.spawn_error, now)
+            return [step, *self._fail_fast(job, active.attempt, "spawn_error")]
         if end.stop_reason:
             result = end.stop_reason
         elif end.returncode == 0:
@@ -559,17 +560,17 @@ class Worker:
 
     def _fail_fast(self, job: dict[str, Any], attempt: int, result: str) -> list[Any]:
         """A failure in a fail-fast group cancels the rest of the group."""
-        reason = fail_fast_reason(self.settings.groups, job, attempt, result)
-        if reason is None:
+        if (reason := fail_fast_reason(self.settings.groups, job, attempt, result)) is None:
             return []
         now = runner.now()
         group = job["group"]
         stop = [o["id"] for o in self.jobs.values() if o["group"] == group and o["id"] != job["id"]]
         stop += [o.id for o in self.queue.queued.values() if o.group == group]
-        steps = []
+        steps: list[Any] = []
         for other in stop:
-            if other in self.active:
+            if other in self.active:  # kept as its intent: no retry, whoever writes its end
                 self._stop_job(other, "cancelled")
+                steps.append(jobs.set_intent(other, "cancel"))
             elif self.status.get(other) in ("queued", "waiting", "held"):
                 steps.append(
                     jobs.end_open_task(

@@ -222,6 +222,15 @@ def set_paused(task_id: int, paused: bool, now: float) -> Op[bool]:
     return bool(rows)
 
 
+def set_intent(task_id: int, intent: str) -> Op[None]:
+    """Part of a write transaction: what the worker does to a running job, kept until the
+    job's end is written (``cancel``: it ends cancelled, never retried)."""
+    yield (
+        "UPDATE tasks SET intent = ? WHERE id = ? AND status IN ('running', 'paused')",
+        (intent, task_id),
+    )
+
+
 def clear_intent(task_id: int) -> Op[None]:
     """Part of a write transaction: an intent that no longer applies."""
     yield ("UPDATE tasks SET intent = NULL WHERE id = ?", (task_id,))
