@@ -607,6 +607,13 @@ def test_a_config_the_worker_cannot_use_is_logged_and_the_next_one_applies(
     assert db_rows(fq.home, "SELECT * FROM lease") == []
 
 
+def test_log_follow_and_wait_agree_on_a_job_done_by_hand(fq: Focusq) -> None:
+    job = fq.add("--held", "--", "true")
+    assert fq("done", str(job)).returncode == 0
+    assert fq("wait", str(job)).returncode == 0
+    assert fq("log", "-f", str(job)).returncode == 0
+
+
 def test_creative_tasks_have_no_job_actions(fq: Focusq) -> None:
     task_id = fq.add("write", "the", "post")
     for action in ("pause", "approve", "resume"):

@@ -266,6 +266,8 @@ def _follow(
             if step():
                 break
     print(f"focusq: {result_line(task)}", file=sys.stderr)
+    if task["status"] == TaskStatus.DONE:  # also when marked done by hand, as wait says
+        return 0
     return EXIT_OF_RESULT.get(task["result"] or "", 1)
 
 
