@@ -122,6 +122,12 @@ def task_record(row: Any) -> Record:
     }
 
 
+def newest_event() -> Op[int]:
+    """Part of a transaction: the newest event's id (0 for an empty log)."""
+    rows = yield ("SELECT coalesce(max(id), 0) FROM events", ())
+    return int(rows[0][0])
+
+
 def event(task_id: int | None, kind: str, payload: dict[str, Any], now: float) -> Op[int]:
     rows = yield (
         "INSERT INTO events (at, task_id, kind, payload) VALUES (?, ?, ?, ?) RETURNING id",

@@ -15,6 +15,7 @@ from focusq.store.ops.base import (
     event,
     in_chunks,
     move,
+    newest_event,
     refuse_nul,
     require,
     task_record,
@@ -409,7 +410,7 @@ def write_tick(
     claims' results, and the newest event id once this transaction's own are written.
     """
     yield WRITE
-    newest = (yield ("SELECT coalesce(max(id), 0) FROM events", ()))[0][0]
+    newest = yield from newest_event()
     results = []
     for step in steps:
         results.append((yield from step))
@@ -418,8 +419,8 @@ def write_tick(
         claimed = []
         for claim_op in claims:
             claimed.append((yield from claim_op))
-    after = (yield ("SELECT coalesce(max(id), 0) FROM events", ()))[0][0]
-    return results, claimed, int(after)
+    after = yield from newest_event()
+    return results, claimed, after
 
 
 def blocking(dep_ids: Sequence[int]) -> Op[dict[int, Record]]:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from focusq.states import EventKind
-from focusq.store.ops.base import READ, WRITE, event
+from focusq.store.ops.base import READ, WRITE, event, newest_event
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # typing costs the quick CLI path milliseconds; annotations are strings
@@ -54,7 +54,7 @@ def drop_lease_if_quiet(pid: int, seen: int, now: float) -> Op[bool]:
     work is never left with a worker that was about to exit.
     """
     yield WRITE
-    newest = (yield ("SELECT coalesce(max(id), 0) FROM events", ()))[0][0]
+    newest = yield from newest_event()
     if newest > seen:
         return False
     yield from _drop(pid, now)

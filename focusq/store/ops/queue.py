@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 
-from focusq.store.ops.base import READ, in_chunks
+from focusq.store.ops.base import READ, in_chunks, newest_event
 from focusq.store.ops.jobs import OPEN_JOB, jobs_with_runs
 
 TYPE_CHECKING = False
@@ -90,7 +90,7 @@ def start() -> Op[tuple[int, list[Record], dict[int, str]]]:
     every task their dependencies name. The queued jobs follow in pages
     (:func:`queued_page`)."""
     yield READ
-    newest = (yield ("SELECT coalesce(max(id), 0) FROM events", ()))[0][0]
+    newest = yield from newest_event()
     others = [s for s in OPEN_JOB if s != "queued"]
     rows = yield (
         f"SELECT id FROM tasks WHERE kind = 'mechanical' "

@@ -13,6 +13,7 @@ from focusq.store.ops.base import (
     event,
     in_chunks,
     move,
+    newest_event,
     refuse_nul,
     require,
     task_record,
@@ -457,8 +458,7 @@ def events_since(after_id: int, limit: int = 1000) -> Op[list[Record]]:
 def last_event_id() -> Op[int]:
     """The newest event's id (0 for an empty log)."""
     yield READ
-    rows = yield ("SELECT coalesce(max(id), 0) FROM events", ())
-    return int(rows[0][0])
+    return (yield from newest_event())
 
 
 def select(
