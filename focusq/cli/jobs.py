@@ -335,13 +335,13 @@ def cmd_wait(args: argparse.Namespace) -> int:
             if ids:
                 raise UserError("give ids or --all/--group to wait for, not both")
             ids = store.run(tasks.select(OPEN, group=args.group, kind="mechanical"))
-            series = store.run(recurring.templates_among(ids))  # never end: their runs do
-            ids = [t for t in ids if t not in series]
         elif not ids:
             raise UserError("wait for what? give job ids, or --all or --group NAME")
+        series = store.run(recurring.templates_among(ids))  # never end: their runs do
+        if args.all or args.group:
+            ids = [t for t in ids if t not in series]
         args.ids = ids
         known = store.run(tasks.kinds_and_states(ids))
-        series = store.run(recurring.templates_among(ids))
         for task_id in ids:  # a missing id, a creative task or a series: an error, not a hang
             if known[task_id][0] != Kind.MECHANICAL:
                 raise UserError(f"task {task_id} is creative: wait takes jobs ('focusq done')")
