@@ -363,9 +363,7 @@ def load_settings(paths: Paths) -> Settings:
     data = read_config_file(paths.config_file)
     for key in data:
         if key.startswith("_"):  # pydantic-settings would take it as an option of its own
-            where = f"config file {paths.config_file}"
-            line = _line_of(paths.config_file, key)
-            where += f", line {line}" if line else ""
+            where = _where(paths.config_file, key)
             raise ConfigError(f"{where}: unknown key '{key}'; remove it or check its spelling")
     try:
         return Settings(**data)
@@ -399,16 +397,19 @@ def _describe(exc: ValidationError, path: str) -> str:
             return f"{variable}: no setting '{key}'; fix the name or unset it"
         message = str(error["msg"]).removeprefix("Value error, ")
         return f"{variable}={os.environ[variable]!r}: {message}"
-    where = f"config file {path}"
-    line = _line_of(path, str(error["loc"][-1])) if error["loc"] else None
-    if line:
-        where += f", line {line}"
+    where = _where(path, str(error["loc"][-1]) if error["loc"] else None)
     if error["type"] == "extra_forbidden":
         return f"{where}: unknown key '{key}'; remove it or check its spelling"
     message = str(error["msg"]).removeprefix("Value error, ")
     if not key:
         return f"{where}: {message}"
     return f"{where}: '{key}': {message}"
+
+
+def _where(path: str, key: str | None) -> str:
+    """``config file PATH, line N``: where ``key`` is set, when that can be found."""
+    line = _line_of(path, key) if key else None
+    return f"config file {path}" + (f", line {line}" if line else "")
 
 
 def _line_of(path: str, key: str) -> int | None:
