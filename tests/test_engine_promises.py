@@ -327,9 +327,11 @@ def test_a_cancel_outlives_the_worker_that_sent_it(fq: Focusq) -> None:
     assert (task(fq.home, job)["status"], len(runs(fq.home, job))) == ("cancelled", 1)
 
 
-def _fail_fast_group(fq: Focusq) -> None:
+def _fail_fast_group(fq: Focusq, *, one_at_a_time: bool = True) -> None:
+    """``group:ff`` is fail-fast (and runs one job at a time, unless told otherwise)."""
     fq.home.mkdir(parents=True, exist_ok=True)
-    (fq.home / "config.toml").write_text('[groups.ff]\npolicy = "fail-fast"\nmax_parallel = 1\n')
+    cap = "max_parallel = 1\n" if one_at_a_time else ""
+    (fq.home / "config.toml").write_text(f'[groups.ff]\npolicy = "fail-fast"\n{cap}')
 
 
 def test_a_job_that_cannot_start_fails_its_fail_fast_group(fq: Focusq) -> None:
@@ -363,8 +365,7 @@ def test_a_failure_while_no_worker_ran_fails_its_fail_fast_group(fq: Focusq) -> 
 def test_a_fail_fast_group_member_ending_in_the_same_tick_is_not_retried(fq: Focusq) -> None:
     """Both fail while the worker is stopped, so it settles them in one tick: the first
     one's failure cancels the group, and the other (it has retries) is not run again."""
-    (fq.home).mkdir(parents=True, exist_ok=True)
-    (fq.home / "config.toml").write_text('[groups.ff]\npolicy = "fail-fast"\n')
+    _fail_fast_group(fq, one_at_a_time=False)
     go = fq.workdir / "go"
     wait_then_fail = f"while [ ! -e {go} ]; do sleep 0.01; done; exit 1"
     first = fq.add("a", "group:ff", "--shell", "--", wait_then_fail)

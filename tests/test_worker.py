@@ -327,9 +327,8 @@ def test_the_worker_exits_when_idle(fq: Focusq) -> None:
     assert db_rows(fq.home, "SELECT * FROM lease") == []
 
 
-def _release(gate: Path) -> None:
-    """Let a process waiting at the pause point ``gate`` (a FIFO) go on, once it is there."""
-    fd = poll(lambda: _writer(gate), what="the process at its pause point")
+def _go(fd: int) -> None:
+    """Let the process waiting at a pause point go on (``fd``: its FIFO, from ``_writer``)."""
     with os.fdopen(fd, "w") as release:
         release.write("go\n")
 
@@ -349,10 +348,9 @@ def test_work_added_as_an_idle_worker_exits_is_run(fq: Focusq) -> None:
     worker = fq.start_worker(FOCUSQ_WORKER__IDLE_EXIT="0.1", FOCUSQ_TEST_PAUSE_IDLE_EXIT=str(gate))
     fd = poll(lambda: _writer(gate), what="the worker timing out idle")
     job = fq.add("--", "true")  # its lease is still held: no worker is started for this
-    with os.fdopen(fd, "w") as release:
-        release.write("go\n")
+    _go(fd)
     assert fq.wait(job, timeout=20).returncode == 0
-    _release(gate)  # idle again, with nothing new: now it exits
+    _go(poll(lambda: _writer(gate), what="the worker idle again"))  # nothing new: it exits
     assert worker.wait(timeout=20) == 0
     assert db_rows(fq.home, "SELECT * FROM lease") == []
 
