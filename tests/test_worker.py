@@ -355,6 +355,44 @@ def test_work_added_as_an_idle_worker_exits_is_run(fq: Focusq) -> None:
     assert db_rows(fq.home, "SELECT * FROM lease") == []
 
 
+def test_a_skip_decided_before_an_edit_it_had_not_read_is_not_written(fq: Focusq) -> None:
+    """The dependency fails and the worker decides to skip what waits on it; before that is
+    written, another shell points the dependant at a different job. The edit wins: the
+    dependant waits for its new dependency and runs."""
+    gate = fq.workdir / "skip.gate"
+    os.mkfifo(gate)
+    other = fq.add("deploy", "gate:approve", "--", "true")
+    first = fq.add("--", "false")
+    dependant = fq.add(f"after:{first}", "--", "true")
+    fq.start_worker(FOCUSQ_TEST_PAUSE_SKIP=str(gate))
+    fd = poll(lambda: _writer(gate), what="the worker about to skip the dependant")
+    assert fq("edit", str(dependant), f"after:{other}").returncode == 0
+    _go(fd)
+    assert fq.wait(first).returncode == 1
+    assert fq.status(dependant) == "queued"
+    assert fq("approve", str(other)).returncode == 0
+    assert fq.wait(dependant).returncode == 0
+    assert [r["result"] for r in runs(fq.home, dependant)] == ["ok"]
+
+
+def test_a_skip_put_off_by_another_shells_write_is_written_next(fq: Focusq) -> None:
+    """Another shell's add commits while the skip waits to be written: the worker plans again
+    on what it has not read, and the dependant still ends skipped (never left queued)."""
+    gate = fq.workdir / "skip.gate"
+    os.mkfifo(gate)
+    first = fq.add("--", "false")
+    dependant = fq.add(f"after:{first}", "--", "true")
+    fq.start_worker(FOCUSQ_TEST_PAUSE_SKIP=str(gate))
+    fd = poll(lambda: _writer(gate), what="the worker about to skip the dependant")
+    fq.add("unrelated", "--held", "--", "true")
+    _go(fd)
+    assert fq.wait(first).returncode == 1  # written with the skip left out: the FIFO is shut
+    _go(poll(lambda: _writer(gate), what="the skip decided again"))
+    assert fq.wait(dependant).returncode != 0
+    row = task(fq.home, dependant)
+    assert (row["status"], row["reason"]) == ("skipped", f"after #{first}, which ended failed")
+
+
 def test_a_job_at_a_later_time_waits_for_it(fq: Focusq) -> None:
     fq.start_worker()
     when = time.time() + 1.5

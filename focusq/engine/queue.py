@@ -118,6 +118,11 @@ class Queue:
         self.jobs[record["id"]] = record
         self.set_status(record["id"], record["status"])
 
+    def skipped(self, ids: Iterable[int]) -> None:
+        """Jobs whose skip is written: no longer queued."""
+        for task_id in ids:
+            self._unqueue(task_id)
+
     def learnt(self, record: dict[str, Any]) -> None:
         """The estimate of ``record``'s command and folder moved: order the queued jobs
         that share them again."""

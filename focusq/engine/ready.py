@@ -61,7 +61,8 @@ class ReadyQueue:
         (an entry whose job is no longer in :attr:`_timing` is stale and skipped)."""
         self._timing: set[int] = set()
         self._skips: dict[int, str] = {}
-        """Jobs to end as skipped, with why: told once, unless taken out before."""
+        """Jobs to end as skipped, with why. They stay in :attr:`jobs`, never ready, until
+        the skip is written (:meth:`discard`): a change read first places them afresh."""
         self.now = 0.0
 
     def __len__(self) -> int:
@@ -80,7 +81,6 @@ class ReadyQueue:
             self._put_many(jobs)
             return
         for job in jobs:
-            self._skips.pop(job.id, None)  # put back changed: placed afresh below
             if job.id in self.jobs:
                 self.discard(job.id)
             self.jobs[job.id] = job
@@ -148,10 +148,9 @@ class ReadyQueue:
         return {where(executor, group) for executor, group, _ in self._classes}
 
     def skips(self) -> list[tuple[int, str]]:
-        """Jobs that can never start (an ``after`` dependency ended unsuccessfully), with
-        why, each told once; they are taken out of the queue."""
-        skips, self._skips = list(self._skips.items()), {}
-        return skips
+        """The jobs a failed dependency means will never run, with why. They are told
+        until written: the caller discards each once its skip is committed."""
+        return list(self._skips.items())
 
     @property
     def wake_at(self) -> float | None:
@@ -166,10 +165,10 @@ class ReadyQueue:
     # -- inside ---------------------------------------------------------------------------
 
     def _classify(self, job: Job) -> None:
+        self._skips.pop(job.id, None)
         if job.after or job.afterany:
             failed = failed_dependency(job, self.status)
             if failed:
-                self.discard(job.id)
                 self._skips[job.id] = failed
                 return
             if not deps_met(job, self.status):
@@ -243,7 +242,6 @@ class ReadyQueue:
 
     def _put_many(self, jobs: list[Job]) -> None:
         for job in jobs:
-            self._skips.pop(job.id, None)
             if job.id in self.jobs:
                 self.discard(job.id)
         for job in jobs:
@@ -279,9 +277,7 @@ class ReadyQueue:
         for same in self._classes.values():
             same.sort()
         heapq.heapify(self._timed)
-        for task_id, why in skipped:
-            self.discard(task_id)
-            self._skips[task_id] = why
+        self._skips = dict(skipped)
 
 
 class _ClassWalk:

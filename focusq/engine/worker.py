@@ -351,18 +351,14 @@ class Worker:
         self.queue.intents = deferred
 
         starts: list[int] = []
+        skips: list[tuple[int, str]] = []
         wake_at: float | None = None
         due = self._wake_at is not None and self._wake_at <= now
         planned = changed or ended or self._replan or due
         if planned:
             ready = self.queue.ready
             ready.advance(now)
-            for task_id, reason in ready.skips():
-                steps.append(
-                    jobs.end_open_task(
-                        task_id, TaskStatus.SKIPPED, now, result="skipped", reason=reason
-                    )
-                )
+            skips = ready.skips()
             self._replan = False
             steps.extend(self.series.steps(now, self.settings.recurring.catch_up))
             holding = [*self.active, *away]  # a run kept open holds its slot and locks
@@ -373,14 +369,17 @@ class Worker:
             limits = self.limits.without(self.executors.unavailable(wanted))
             starts, stagger = choose(ready.ready(), running, limits, now, self.last_start)
             wake_at = min((t for t in (ready.wake_at, stagger) if t is not None), default=None)
-        queued = self.queue.queued
-        where = {t: self.limits.executor_of(queued[t]) for t in starts}
+        where = {t: self.limits.executor_of(self.queue.queued[t]) for t in starts}
         assert self.executors is not None
-        claims = [jobs.claim(t, now, self.paths.logs, where[t]) for t in starts]
+        # Decided on this view of the queue: written only if no other process changed it.
+        decided: list[Any] = [jobs.skip(t, now, why) for t, why in skips]
+        decided += [jobs.claim(t, now, self.paths.logs, where[t]) for t in starts]
         claimed: list[Any] = []
-        if steps or claims:
+        if steps or decided:
+            if skips:
+                pause_point("SKIP")
             seen = max(self.last_event, self._written)
-            _, fresh, self._written = await self.store.run(jobs.write_tick(steps, claims, seen))
+            _, fresh, self._written = await self.store.run(jobs.write_tick(steps, decided, seen))
             self._forget_evidence()
             self.hooks.fire()
             if fresh is None:  # another process changed the queue meanwhile: plan again
@@ -388,7 +387,8 @@ class Worker:
                 self._db_changed = self._replan = True
                 self.wake.set()
             else:
-                claimed = fresh
+                claimed = fresh[len(skips) :]
+                self.queue.skipped(t for t, _ in skips)
         for executor in self.executors:
             mine = [a.handle for a in known if a.executor is executor]
             over = [a.handle for a in settled if a.executor is executor]

@@ -208,6 +208,11 @@ def end_open_task(
     return True
 
 
+def skip(task_id: int, now: float, reason: str) -> Op[bool]:
+    """Part of a write transaction: a queued job a failed dependency means never runs."""
+    return end_open_task(task_id, TaskStatus.SKIPPED, now, result="skipped", reason=reason)
+
+
 def set_paused(task_id: int, paused: bool, now: float) -> Op[bool]:
     """Part of a write transaction: running <-> paused, after the signal was sent."""
     frm, to = ("running", "paused") if paused else ("paused", "running")
