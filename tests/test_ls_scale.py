@@ -287,6 +287,33 @@ def test_a_pipe_gets_every_row_and_no_hint(paths: Paths) -> None:
     assert len(on_terminal("ls", "--limit", "0", rows=24)) == 1 + total
 
 
+@pytest.mark.parametrize(
+    "tags",
+    [
+        ["x"],
+        ["build", "ci", "v2.1"],
+        ['q"t'],
+        ["back\\slash"],
+        ["ünï", "中文"],
+        ['a","b', "c"],
+        ["][", "a, b"],
+    ],
+)
+def test_a_row_says_each_tag_as_it_was_given(paths: Paths, tags: list[str]) -> None:
+    """Tags are cut out of their JSON text where nothing in it is escaped, else read through
+    json_each: both say each tag once, as given."""
+    [draft] = _drafts([("tagged", None)], time.time())
+    draft.tags = tags
+    from focusq.store.ops import tasks
+    from focusq.store.sync import SyncStore
+
+    with SyncStore(paths.database) as store:
+        [task_id] = store.run(tasks.add_tasks([draft], time.time()))
+    [row] = focusq("ls").stdout.splitlines()[1:]
+    assert row.endswith("  tagged " + " ".join(f"+{tag}" for tag in tags)), row
+    assert focusq("show", str(task_id), "--json").returncode == 0
+
+
 def test_json_is_what_show_json_says_of_every_task(paths: Paths) -> None:
     ids = varied_queue(paths)
 

@@ -219,6 +219,12 @@ MIGRATIONS: tuple[str, ...] = (
         head TEXT NOT NULL
     );
     """,
+    # 11: the jobs whose ``at:`` (or retry backoff) lies ahead, for why they wait: only tasks
+    # that ever had such a time are in it, so a listing reads those, not every queued job.
+    """
+    CREATE INDEX tasks_timed ON tasks (not_before, status, kind, attempts, result)
+        WHERE not_before IS NOT NULL;
+    """,
 )
 
 LATEST = len(MIGRATIONS)
