@@ -18,6 +18,8 @@ if TYPE_CHECKING:
     from collections.abc import Iterable
     from typing import Any
 
+    from focusq.store.ops.listing import HeldBack
+
 PAGE = 1000
 """Rows read and written at a time down a pipe."""
 
@@ -52,18 +54,16 @@ def print_table(
     if limit is None and terminal and given is None:
         limit = screen_rows()
     now = time.time()
-    waits: Waits | None = None
+    why = store.run(listing.why_waiting(_held_back(store, config, now), now))
     shown = 0
     start: tuple[int, int] | None = (listing.RANKS[0], 0)
     while start is not None and (limit is None or shown < limit):
         size = PAGE if limit is None else min(PAGE, limit - shown)
         header, rows, start = store.run(
-            listing.task_page(statuses, width=width, start=start, size=size, now=now, **scope)
+            listing.task_page(statuses, width=width, start=start, size=size, why=why, **scope)
         )
-        if rows and waits is None and any(row[3] for row in rows):
-            waits = Waits.read(store, config, now)
         lines = [header] if not shown and rows else []
-        lines.extend(_line(row, waits, width) for row in rows)
+        lines.extend(_line(row, width) for row in rows)
         if lines:
             # A title's escapes are shown, never obeyed.
             sys.stdout.write(visible("\n".join(lines) + "\n", lines=True))
@@ -75,17 +75,26 @@ def print_table(
     return shown
 
 
-def _line(row: tuple[Any, ...], waits: Waits | None, width: int) -> str:
+def _line(row: tuple[Any, ...], width: int) -> str:
     """One row of the table; a job that waits says why after its status (a reason that only
     repeats the status, ``held``, is left out), the line cut again to ``width``."""
-    head: str = row[1]
-    title: str = row[2]
-    case = row[3:]
-    why = waits.why(case) if waits is not None and case[0] else ""
+    _, head, title, why = row
     if not why or why == "held":
-        return head + title
+        return f"{head}{title}"
     line = f"{head}({why}) {title}"
     return line if len(line) <= width else line[: width - 1] + "…"
+
+
+def _held_back(store: Any, config: Any, now: float) -> HeldBack:
+    """What :func:`listing.why_waiting` asks: why each full lock, group and executor keeps
+    jobs back, and why each job whose ``at`` is ahead waits."""
+
+    def held_back(
+        others: dict[int, Any], states: dict[str, Any], timed: list[tuple[Any, ...]]
+    ) -> tuple[dict[str, str], dict[str, str], str, dict[int, str], dict[str, str], dict[str, str]]:
+        return Waits(config, others, states, now, store.path).held_back(timed)
+
+    return held_back
 
 
 def _more(more: int, total: int, args: argparse.Namespace) -> str:
@@ -116,12 +125,6 @@ def print_json(
     """Print ``ls --json``: written by SQLite a page at a time, straight to stdout; then
     keep the records it had to write in full ready for the next time."""
     now = time.time()
-
-    def held_back(
-        others: dict[int, Any], states: dict[str, Any], timed: list[tuple[Any, ...]]
-    ) -> tuple[dict[str, str], dict[str, str], str, dict[int, str], dict[str, str], dict[str, str]]:
-        return Waits(config, others, states, now, store.path).held_back(timed)
-
     sys.stdout.flush()
     out = getattr(sys.stdout, "buffer", None)
     write = out.write if out is not None else lambda data: sys.stdout.write(data.decode())
@@ -133,7 +136,7 @@ def print_json(
             archived=args.archived,
             limit=getattr(args, "limit", None) or None,
             now=now,
-            held_back=held_back,
+            held_back=_held_back(store, config, now),
             emit=write,
         )
     )

@@ -260,16 +260,11 @@ def _reasons(store: Any, config: Any, waiting: list[dict[str, Any]]) -> dict[int
 
 
 class Waits:
-    """Why jobs wait, for a listing of any length.
+    """Why jobs wait, for a listing of any length (``ls`` and ``ls --json``).
 
-    A table row asks :meth:`why`: :func:`engine.waiting.waiting_for`, asked once per
-    distinct case, a case being what a listing row carries (``store.ops.listing``):
-    ``(status, first open dependency as "[id, status]", at, attempts, result, locks as
-    JSON, group)``, with ``at``, attempts and result only while the ``at`` is ahead.
-
-    ``ls --json`` asks :meth:`held_back` once: what keeps jobs back lock by lock and group
-    by group, which SQLite then says of every row. It says what ``waiting_for`` says (the
-    tests hold them to it), without importing the engine's scheduler.
+    A listing asks :meth:`held_back` once: what keeps jobs back lock by lock and group by
+    group, which SQLite then says of every row. It says what ``waiting_for`` says (the tests
+    hold them to it), without importing the engine's scheduler.
     """
 
     def __init__(
@@ -283,47 +278,8 @@ class Waits:
         from focusq.engine.limits import Limits
 
         self._limits = Limits.of(config, group_states, database)
-        self._others = others
         self._running = [o for o in others.values() if o["status"] in ("running", "paused")]
         self._now = now
-        self._said: dict[tuple[Any, ...], str] = {}
-
-    @classmethod
-    def read(cls, store: Any, config: Any, now: float) -> Waits:
-        """Waits as they stand in ``store``: its running jobs and its groups' states."""
-        from focusq.store.ops import groups, jobs
-
-        others, states = store.run(jobs.blocking([])), store.run(groups.group_states())
-        return cls(config, others, states, now, store.path)
-
-    def why(self, case: Sequence[Any]) -> str:
-        """Why a job in ``case`` has not started; "" when nothing holds it back."""
-        key = tuple(case)
-        said = self._said.get(key)
-        if said is None:
-            from focusq.engine.waiting import waiting_for
-
-            status, dep, at, attempts, result, locks, group, executor = key
-            others, after = self._others, []
-            if dep is not None:  # the one open dependency engine.waiting would name
-                dep_id, dep_status = json.loads(dep)
-                after = [dep_id]
-                if dep_id not in others:
-                    others = {**others, dep_id: {"id": dep_id, "status": dep_status}}
-            job = {
-                "status": status,
-                "after": after,
-                "afterany": [],
-                "at": at,
-                "attempts": attempts or 0,
-                "result": result,
-                "locks": json.loads(locks),
-                "group": group,
-                "executor": executor,
-            }
-            said = waiting_for(job, others, self._limits, self._now, self._running)
-            self._said[key] = said
-        return said
 
     def held_back(
         self, timed: Sequence[tuple[int, float, int, str | None]]

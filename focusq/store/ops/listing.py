@@ -37,25 +37,6 @@ UNLIMITED = 1 << 20
 RANKS = (2, 1, 0)
 """``prio_rank`` of H, M and L: the order pages walk."""
 
-WAITING = "t.kind = 'mechanical' AND t.status IN ('held', 'queued', 'waiting')"
-"""A job that has not started: the rows that say why they wait."""
-
-
-def _first_open(kind: str) -> str:
-    return f"""
-        (SELECT printf('[%d,"%s"]', d.dep_id, o.status) FROM deps d JOIN tasks o ON o.id = d.dep_id
-         WHERE d.task_id = t.id AND d.kind = '{kind}' AND o.status IN {OPEN_STATUSES_SQL}
-         ORDER BY d.dep_id LIMIT 1)
-    """
-
-
-_OPEN_DEP = f"""
-    CASE WHEN EXISTS (SELECT 1 FROM deps WHERE task_id = t.id)
-    THEN coalesce({_first_open("after")}, {_first_open("afterany")}) END
-"""
-"""A task's first open dependency (``after`` ones first, then by id) as the text
-``[id,"status"]``: the only one ``engine.waiting`` names."""
-
 
 def _scope(
     statuses: Iterable[str] | None, kind: str | None, tag: str | None, archived: bool
@@ -104,11 +85,6 @@ def count_tasks(
     return int((yield (f"SELECT count(*) FROM {source} {where}", params))[0][0])
 
 
-def _timed(now: float, column: str) -> str:
-    """``column`` of a job whose ``at:`` is still ahead (it may say when it starts), else NULL."""
-    return f"CASE WHEN t.not_before > {float(now)!r} THEN {column} END"
-
-
 def task_page(
     statuses: Iterable[str] | None = None,
     *,
@@ -118,17 +94,15 @@ def task_page(
     width: int = 100,
     start: tuple[int, int] = (RANKS[0], 0),
     size: int = 1000,
-    now: float | None = None,
+    why: str = "NULL",
 ) -> Op[tuple[str, list[tuple[Any, ...]], tuple[int, int] | None]]:
     """One page of the ``focusq ls`` table: its header, up to ``size`` rows from ``start``
     (a priority rank and the id the last page ended at), and where the next page starts
     (``None`` after the last).
 
-    A row is ``(id, head, title, then why it may wait)``. SQLite lays out the head (id, kind,
-    priority, status) and the title with ``+tags`` and ``project:``, cut to ``width``; a job
-    that has not started adds its status, its first open dependency (``[id, status]``), its
-    ``at``, attempts and result while its ``at`` is ahead, its locks (JSON) and its group,
-    what ``engine.waiting`` needs (all ``None`` for any other task).
+    A row is ``(id, head, title, why it waits)``. SQLite lays out the head (id, kind,
+    priority, status) and the title with ``+tags`` and ``project:``, cut to ``width``, and
+    says why with ``why`` (SQL from :func:`why_waiting` on this connection; NULL: never).
     """
     yield READ
     scope = _scope(statuses, kind, tag, archived)
@@ -154,25 +128,11 @@ def task_page(
     if width < UNLIMITED:  # a terminal: cut each title to fit, with an ellipsis
         cut = f"substr({text}, 1, {room - 1}) || '…'"
         text = f"CASE WHEN length({text}) > {room} THEN {cut} ELSE {text} END"
-    now = time.time() if now is None else now
-    wait = ", ".join(
-        f"CASE WHEN {WAITING} THEN {column} END"
-        for column in (
-            "t.status",
-            _OPEN_DEP,
-            _timed(now, "t.not_before"),
-            _timed(now, "t.attempts"),
-            _timed(now, "t.result"),
-            "t.locks",
-            "t.grp",
-            "t.executor",
-        )
-    )
     select = f"""
         t.id, printf('%{id_w}d  %-4s  %s  %-9s  ', t.id,
                      CASE t.kind WHEN 'mechanical' THEN 'job' ELSE 'you' END,
                      t.priority, t.status),
-        {text}, {wait}
+        {text}, {why}
     """
     rows: list[tuple[Any, ...]] = []
     rank, after = start
@@ -263,6 +223,53 @@ def _inside(op: Op[Any]) -> Op[Any]:
     return op
 
 
+def why_waiting(held_back: HeldBack, now: float) -> Op[str]:
+    """Work out once, for a listing, what keeps jobs back (``held_back`` is asked given the
+    running jobs, the groups' states and the jobs whose ``at`` is ahead) into the
+    connection's ``temp.focusq_why``; return the SQL that says, from it, why the task ``t``
+    of a row waits (see :func:`_why`). Valid on this connection until asked again."""
+    from focusq.store.ops import groups, jobs
+
+    yield READ
+    # Every queued job whose time lies ahead, in the listing or not (a reason by id is only
+    # looked up for the rows shown): the few in tasks_timed, not every queued job.
+    timed = yield (
+        "SELECT t.id, t.not_before, t.attempts, t.result FROM tasks t INDEXED BY tasks_timed "
+        "WHERE t.not_before > ? AND t.status = 'queued' AND t.kind = 'mechanical'",
+        (float(now),),
+    )
+    others = yield from _inside(jobs.blocking([]))
+    states = yield from _inside(groups.group_states())
+    locks, by_group, other, by_id, group_own, by_executor = held_back(
+        others, states, [tuple(r) for r in timed]
+    )
+    yield from _fill_why(
+        [
+            *(["L" + key, why] for key, why in locks.items()),
+            *(["G" + group, why] for group, why in by_group.items()),
+            *([f"T{task_id}", why] for task_id, why in by_id.items()),
+            *(["g" + group, why] for group, why in group_own.items()),
+            *(["E" + name, why] for name, why in by_executor.items()),
+        ]
+    )
+    return _why(now, locks=bool(locks), groups=bool(by_group), other=other)
+
+
+def _fill_why(table: list[list[str]]) -> Op[None]:
+    """Part of a read: ``temp.focusq_why`` holds ``table``'s ``[key, reason]`` rows only."""
+    yield (
+        "CREATE TEMP TABLE IF NOT EXISTS focusq_why (key TEXT PRIMARY KEY, reason TEXT) "
+        "WITHOUT ROWID",
+        (),
+    )
+    yield ("DELETE FROM temp.focusq_why", ())
+    yield (
+        "INSERT OR REPLACE INTO temp.focusq_why "
+        "SELECT json_extract(value, '$[0]'), json_extract(value, '$[1]') FROM json_each(?)",
+        (json.dumps(table),),
+    )
+
+
 def json_pages(
     statuses: Iterable[str] | None = None,
     *,
@@ -298,44 +305,12 @@ def json_pages(
     scope = _scope(statuses, kind, tag, archived)
     source, where, params = scope
     waiting_for = "NULL"
-    table: list[list[str]] | None = None
     if held_back is not None:
-        from focusq.store.ops import groups, jobs
-
-        # Every queued job whose time lies ahead, in the listing or not (a reason by id is
-        # only looked up for the rows shown): the few in tasks_timed, not every queued job.
-        timed = yield (
-            "SELECT t.id, t.not_before, t.attempts, t.result FROM tasks t INDEXED BY tasks_timed "
-            "WHERE t.not_before > ? AND t.status = 'queued' AND t.kind = 'mechanical'",
-            (float(now),),
-        )
-        others = yield from _inside(jobs.blocking([]))
-        states = yield from _inside(groups.group_states())
-        said = held_back(others, states, [tuple(r) for r in timed])
-        locks, by_group, other, by_id, group_own, by_executor = said
-        table = [
-            *(["L" + key, why] for key, why in locks.items()),
-            *(["G" + group, why] for group, why in by_group.items()),
-            *([f"T{task_id}", why] for task_id, why in by_id.items()),
-            *(["g" + group, why] for group, why in group_own.items()),
-            *(["E" + name, why] for name, why in by_executor.items()),
-        ]
-        waiting_for = _why(now, locks=bool(locks), groups=bool(by_group), other=other)
+        waiting_for = yield from _inside(why_waiting(held_back, now))
     elif reasons:
         table = [[str(task_id), why] for task_id, why in reasons.items()]
+        yield from _fill_why(table)
         waiting_for = "(SELECT reason FROM temp.focusq_why WHERE key = CAST(t.id AS TEXT))"
-    if table is not None:
-        yield (
-            "CREATE TEMP TABLE IF NOT EXISTS focusq_why (key TEXT PRIMARY KEY, reason TEXT) "
-            "WITHOUT ROWID",
-            (),
-        )
-        yield ("DELETE FROM temp.focusq_why", ())
-        yield (
-            "INSERT OR REPLACE INTO temp.focusq_why "
-            "SELECT json_extract(value, '$[0]'), json_extract(value, '$[1]') FROM json_each(?)",
-            (json.dumps(table),),
-        )
     spans = offset_spans(now)
     head = json_head(spans)
     kept = yield ("SELECT value FROM meta WHERE key = 'json_zone'", ())
