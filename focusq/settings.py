@@ -66,7 +66,14 @@ def settings_key(paths: Paths, environ: Mapping[str, str] | None = None) -> list
     env = os.environ if environ is None else environ
     try:
         st = os.stat(paths.config_file)
-        file_id: list[Any] = [paths.config_file, st.st_mtime_ns, st.st_size, st.st_ino]
+        # The change time too: a rewrite can keep the size and put the modification time back.
+        file_id: list[Any] = [
+            paths.config_file,
+            st.st_mtime_ns,
+            st.st_ctime_ns,
+            st.st_size,
+            st.st_ino,
+        ]
     except OSError:
         file_id = [paths.config_file, None]
     focusq_env = sorted([k, v] for k, v in env.items() if k.startswith("FOCUSQ_"))

@@ -111,6 +111,33 @@ def test_a_changed_config_is_validated_again(focusq_home: object) -> None:
     assert "pydantic" in modules
 
 
+def test_a_config_rewritten_with_its_old_size_and_time_is_validated_again(
+    focusq_home: object,
+) -> None:
+    """Same inode, same size, its modification time put back (``touch -d``, a restore, a
+    sync tool): the change time still moves, and the settings are read again."""
+    import os
+
+    from focusq.paths import Paths
+
+    path = Paths.from_env().config_file
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    Path(path).write_text("[engine]\nmax_parallel = 2\n")
+    subprocess.run([sys.executable, "-m", "focusq", "status"], check=True, capture_output=True)
+    before = os.stat(path)
+    with open(path, "r+") as config:  # in place: the same inode
+        config.write("[engine]\nmax_parallel = 5\n")
+    os.utime(path, ns=(before.st_atime_ns, before.st_mtime_ns))
+    after = os.stat(path)
+    assert (after.st_ino, after.st_size, after.st_mtime_ns) == (
+        before.st_ino,
+        before.st_size,
+        before.st_mtime_ns,
+    )
+    modules = loaded_after("from focusq.cli.main import main\nmain(['status'])")
+    assert "pydantic" in modules
+
+
 def test_review_reads_the_day_without_the_tui_or_pydantic() -> None:
     subprocess.run([sys.executable, "-m", "focusq", "status"], check=True, capture_output=True)
     modules = loaded_after(
