@@ -40,10 +40,26 @@ def ensure_worker(paths: Paths, store: Any) -> int | None:
     return spawn_worker(paths)
 
 
+def worker_log(paths: Paths) -> str:
+    """Where a started worker writes what it says: its start, its stop, an error."""
+    return os.path.join(paths.home, "worker.log")
+
+
+def last_logged(paths: Paths) -> str:
+    """The last line the workers logged ("" if none)."""
+    try:
+        with open(worker_log(paths), "rb") as file:
+            file.seek(max(0, os.fstat(file.fileno()).st_size - 4096))
+            lines = file.read().decode(errors="replace").splitlines()
+    except OSError:
+        return ""
+    return next((line for line in reversed(lines) if line.strip()), "")
+
+
 def spawn_worker(paths: Paths) -> int:
-    """``focusq worker --foreground`` in its own session, logging to ``worker.log``."""
+    """``focusq worker --foreground`` in its own session, logging to :func:`worker_log`."""
     paths.ensure_home()
-    log = os.path.join(paths.home, "worker.log")
+    log = worker_log(paths)
     env = {**os.environ, **paths.environ()}
     return os.posix_spawn(
         sys.executable,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import socket
 import subprocess
 import sys
 import time
@@ -23,6 +24,7 @@ from textual.worker import Worker, WorkerState
 from focusq import __version__
 from focusq.cli.output import visible
 from focusq.config import Settings
+from focusq.engine.launch import last_logged, worker_log
 from focusq.engine.procs import lease_is_live
 from focusq.focus.blocks import Block
 from focusq.paths import PRIVATE_FILE, Paths
@@ -148,10 +150,33 @@ class FocusqApp(App[None]):
         finally:
             self._following_logs = False
 
+    def reap_worker(self) -> None:
+        """Reap the worker this app started once it exited; one that stopped on an error
+        (a database it cannot use, say) is reported, so queued jobs never wait unexplained."""
+        process = self._worker_process
+        if process is None or process.poll() is None:
+            return
+        self._worker_process = None
+        if process.returncode:
+            self._report_stopped_worker()
+
+    @work(exclusive=True, group="stopped-worker")
+    async def _report_stopped_worker(self) -> None:
+        # A second worker started by a race exits 1 too, harmlessly: another holds the lease.
+        holder = await self.store.run(lease.lease_holder())
+        if holder and lease_is_live(holder, socket.gethostname(), 90.0, time.time()):
+            return
+        last = last_logged(self.paths) or "it logged nothing"
+        self.notify(
+            f"the worker stopped: {last.removeprefix('focusq: ')} (log: {worker_log(self.paths)})",
+            severity="error",
+            timeout=30,
+            markup=False,
+        )
+
     def reap_and_start_worker(self, board: Board) -> None:
         """Start a background worker when runnable jobs wait and none is alive."""
-        if self._worker_process is not None and self._worker_process.poll() is not None:
-            self._worker_process = None  # reaped
+        self.reap_worker()
         runnable = board.counts["queued"] or board.counts["running"] or board.series_due
         if board.series_due:
             self.wanted_worker = True  # a due time passed while the TUI was open
@@ -162,8 +187,6 @@ class FocusqApp(App[None]):
 
     @work(exclusive=True, group="start-worker")
     async def _start_worker(self) -> None:
-        import socket
-
         holder = await self.store.run(lease.lease_holder())
         if holder and lease_is_live(holder, socket.gethostname(), 90.0, time.time()):
             return
@@ -173,7 +196,7 @@ class FocusqApp(App[None]):
         # Kept as a child (in its own session) so it can be reaped when it exits.
         self.paths.ensure_home()
         log = os.open(
-            os.path.join(self.paths.home, "worker.log"),
+            worker_log(self.paths),
             os.O_WRONLY | os.O_CREAT | os.O_APPEND,
             PRIVATE_FILE,
         )

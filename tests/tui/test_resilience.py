@@ -137,3 +137,30 @@ async def test_work_that_outlives_the_screens_widgets_ends_quietly(app: FocusqAp
         screen._tick_clock()  # type: ignore[attr-defined]
         await settle(pilot)
         assert app.is_running
+
+
+async def test_a_worker_that_stops_on_an_error_is_said(
+    paths: Paths, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The worker the TUI starts for a queued job cannot use the config (edited since the TUI
+    read it): the TUI says why it stopped, in its own words, instead of the job waiting
+    unexplained."""
+    from focusq.store.ops import tasks
+    from focusq.store.sync import SyncStore
+    from tests.test_ls_scale import _drafts
+
+    with SyncStore(paths.database) as store:
+        store.run(tasks.add_tasks(_drafts([("build", ["true"])], NOW), NOW))
+    monkeypatch.setenv("FOCUSQ_WORKER__AUTOSTART", "true")
+    app = make_app(load_settings(paths), paths)
+    config = Path(paths.config_file)
+    config.parent.mkdir(parents=True, exist_ok=True)
+    config.write_text('[engine]\n"[b]cap[/b]" = 2\n')
+    messages = noted(app)
+    async with app.run_test(size=SIZE) as pilot:
+        assert await wait_until(
+            pilot, lambda: any(m.startswith("the worker stopped:") for m in messages), 30
+        ), messages
+    [said] = [m for m in messages if m.startswith("the worker stopped:")]
+    assert "unknown key 'engine.[b]cap[/b]'" in said and "worker.log" in said
+    assert "Traceback" not in said

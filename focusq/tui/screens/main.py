@@ -204,8 +204,7 @@ class MainScreen(Screen[None]):
         self.query_one("#filter").display = False
         self.query_one(TaskTable).focus()
         self.refresh_board()
-        # A clock for elapsed times and progress bars only; the data comes from watchfiles.
-        self.set_interval(1.0, self._tick_clock)
+        self.set_interval(1.0, self._tick_clock)  # a clock; the data comes from watchfiles
 
     def _torn_down(self) -> bool:
         """Whether the app closed around this screen (a timer or an await outlived its
@@ -215,6 +214,7 @@ class MainScreen(Screen[None]):
     def _tick_clock(self) -> None:
         if self._torn_down():
             return
+        self.fq.reap_worker()  # a worker that stopped on an error is said at once
         now = self.fq.clock()
         if self.board and self.board.slots:
             self.query_one(JobSlotsPanel).now = now
