@@ -334,6 +334,20 @@ def _fail_fast_group(fq: Focusq, *, one_at_a_time: bool = True) -> None:
     (fq.home / "config.toml").write_text(f'[groups.ff]\npolicy = "fail-fast"\n{cap}')
 
 
+def test_a_fail_fast_member_after_the_failed_one_is_skipped_not_cancelled(fq: Focusq) -> None:
+    """Its own dependency failed: it says so, as a job outside the group would; the rest of
+    the group is cancelled."""
+    _fail_fast_group(fq)
+    failing = fq.add("a", "group:ff", "--", "false")
+    after = fq.add("b", "group:ff", f"after:{failing}", "--", "true")
+    other = fq.add("c", "group:ff", "--", "true")
+    fq.start_worker()
+    fq.wait(failing, after, other)
+    row = task(fq.home, after)
+    assert (row["status"], row["reason"]) == ("skipped", f"after #{failing}, which ended failed")
+    assert task(fq.home, other)["status"] == "cancelled"
+
+
 def test_a_job_that_cannot_start_fails_its_fail_fast_group(fq: Focusq) -> None:
     _fail_fast_group(fq)
     first = fq.add("a", "group:ff", "--", "/nonexistent/command")

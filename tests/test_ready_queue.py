@@ -172,13 +172,13 @@ class Model:
             assert reason == f"after #{dep}, which ended {self.status[dep]}"
         if dropped:  # still queued: told until written, or placed afresh by a change
             assert dict(self.ready.skips()) == skipped
-            return
-        for task_id in skipped:
-            self.ready.discard(task_id)
-            del self.queued[task_id]
-        # The worker never plans on a queue that still holds a job it is skipping: the
-        # order is compared on the queue as it is once those are gone.
-        queue = [self.queued[i] for i in sorted(self.queued)]
+        else:
+            for task_id in skipped:
+                self.ready.discard(task_id)
+                del self.queued[task_id]
+        # A job being skipped lengthens no chain: the order is the one the queue without
+        # those jobs has, whether their skips are written yet or not.
+        queue = [self.queued[i] for i in sorted(self.queued) if i not in skipped]
         full = candidates(queue, self.status, self.now)
         assert [j.id for j in self.ready.ready()] == [j.id for j in full.ready]
         # Choosing from the ready queue, which leaves out the rest of a held-back job's
@@ -189,8 +189,9 @@ class Model:
             assert chosen == choose(list(full.ready), running, limits, self.now, last(self.now))
         assert self.ready.wake_at == full.wake_at
         assert set(self.ready.jobs) == set(self.queued)
-        for task_id in skipped:
-            self.set_status(task_id, "skipped")
+        if not dropped:
+            for task_id in skipped:
+                self.set_status(task_id, "skipped")
 
 
 @settings(max_examples=300, deadline=None)

@@ -393,6 +393,34 @@ def test_a_skip_put_off_by_another_shells_write_is_written_next(fq: Focusq) -> N
     assert (row["status"], row["reason"]) == ("skipped", f"after #{first}, which ended failed")
 
 
+def test_a_fail_fast_failure_cancels_the_group_as_it_stands_when_written(fq: Focusq) -> None:
+    """The worker decides the failure's consequences, then another shell moves one job out
+    of the group and adds another to it before that is written: the cancel follows the
+    group as the shell left it."""
+    fq.home.mkdir(parents=True, exist_ok=True)
+    (fq.home / "config.toml").write_text('[groups.g]\npolicy = "fail-fast"\nmax_parallel = 1\n')
+    gate = fq.workdir / "skip.gate"
+    os.mkfifo(gate)
+    failing = fq.add("fails", "group:g", "--shell", "--", "sleep 0.2; exit 1")
+    moved = fq.add("moved out", "group:g", "--", "true")  # queued behind it (cap 1)
+    doomed = fq.add(f"after:{failing}", "group:g", "--", "true")  # skipped, as ever
+    fq.start_worker(FOCUSQ_TEST_PAUSE_SKIP=str(gate))  # the failure's tick holds a skip
+    fd = poll(lambda: _writer(gate), what="the worker about to write the failure")
+    assert fq("edit", str(moved), "group:elsewhere").returncode == 0
+    joined = fq.add("joined", "group:g", "--", "true")
+    _go(fd)
+    assert fq.wait(failing).returncode == 1  # written; the skip is decided again
+    _go(poll(lambda: _writer(gate), what="the skip decided again"))
+    assert fq.wait(moved).returncode == 0
+    assert fq.wait(joined).returncode != 0
+    assert (task(fq.home, joined)["status"], task(fq.home, joined)["result"]) == (
+        "cancelled",
+        "cancelled",
+    )
+    assert runs(fq.home, joined) == []
+    assert task(fq.home, doomed)["status"] == "skipped"
+
+
 def test_a_job_at_a_later_time_waits_for_it(fq: Focusq) -> None:
     fq.start_worker()
     when = time.time() + 1.5

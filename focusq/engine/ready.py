@@ -165,14 +165,21 @@ class ReadyQueue:
     # -- inside ---------------------------------------------------------------------------
 
     def _classify(self, job: Job) -> None:
-        self._skips.pop(job.id, None)
-        if job.after or job.afterany:
-            failed = failed_dependency(job, self.status)
-            if failed:
-                self._skips[job.id] = failed
-                return
-            if not deps_met(job, self.status):
-                return
+        was_skipping = self._skips.pop(job.id, None) is not None
+        failed = (job.after or job.afterany) and failed_dependency(job, self.status)
+        if failed:
+            self._skips[job.id] = failed
+            if not was_skipping:  # a job that never runs lengthens no chain
+                for dep in (*job.after, *job.afterany):
+                    upper = self.jobs.get(dep)
+                    if upper is not None and self._path[dep] == upper.estimate + self._path[job.id]:
+                        self._shorten(dep)
+            return
+        if was_skipping:  # it may run after all: its chain counts again
+            self._shorten(job.id)
+            self._lengthen(job)
+        if (job.after or job.afterany) and not deps_met(job, self.status):
+            return
         if job.not_before is not None and job.not_before > self.now:
             heapq.heappush(self._timed, (job.not_before, job.id))
             self._timing.add(job.id)
@@ -208,6 +215,8 @@ class ReadyQueue:
         while todo and budget > 0:
             below = todo.pop()
             budget -= 1
+            if below.id in self._skips:
+                continue  # its chain is measured, but makes no job above it longer
             for dep in (*below.after, *below.afterany):
                 upper = self.jobs.get(dep)
                 if upper is None:
@@ -225,7 +234,10 @@ class ReadyQueue:
             job = self.jobs[todo.pop()]
             budget -= 1
             waiting = self._dependants.get(job.id, ())
-            tail = max((self._path[s] for s in waiting if s in self.jobs), default=0.0)
+            tail = max(
+                (self._path[s] for s in waiting if s in self.jobs and s not in self._skips),
+                default=0.0,
+            )
             old = self._path[job.id]
             if job.estimate + tail == old:
                 continue
@@ -248,22 +260,25 @@ class ReadyQueue:
             self.jobs[job.id] = job
             for dep in (*job.after, *job.afterany):
                 self._dependants[dep].add(job.id)
+        self._skips = {}
+        for job in self.jobs.values():
+            if (job.after or job.afterany) and (failed := failed_dependency(job, self.status)):
+                self._skips[job.id] = failed
         self._path = critical_paths(list(self.jobs.values()))
+        if self._skips:  # jobs that never run lengthen no chain (their own is kept)
+            counted = critical_paths([j for j in self.jobs.values() if j.id not in self._skips])
+            self._path = {**self._path, **counted}
         self._key.clear()
         self._order.clear()
         self._classes.clear()
         self._class_of.clear()
         self._timed.clear()
         self._timing.clear()
-        skipped = []
         for job in self.jobs.values():
-            if job.after or job.afterany:
-                failed = failed_dependency(job, self.status)
-                if failed:
-                    skipped.append((job.id, failed))
-                    continue
-                if not deps_met(job, self.status):
-                    continue
+            if job.id in self._skips:
+                continue
+            if (job.after or job.afterany) and not deps_met(job, self.status):
+                continue
             if job.not_before is not None and job.not_before > self.now:
                 self._timed.append((job.not_before, job.id))
                 self._timing.add(job.id)
@@ -277,7 +292,6 @@ class ReadyQueue:
         for same in self._classes.values():
             same.sort()
         heapq.heapify(self._timed)
-        self._skips = dict(skipped)
 
 
 class _ClassWalk:

@@ -562,21 +562,14 @@ class Worker:
         """A failure in a fail-fast group cancels the rest of the group."""
         if (reason := fail_fast_reason(self.settings.groups, job, attempt, result)) is None:
             return []
-        now = runner.now()
         group = job["group"]
-        stop = [o["id"] for o in self.jobs.values() if o["group"] == group and o["id"] != job["id"]]
-        stop += [o.id for o in self.queue.queued.values() if o.group == group]
-        steps: list[Any] = []
-        for other in stop:
+        # Those not started are picked in the write, as the group stands then (the shell may
+        # have moved one in or out since this worker looked); its running ones are its own.
+        steps: list[Any] = [jobs.cancel_unstarted_in_group(group, job["id"], runner.now(), reason)]
+        for other in [t for t, o in self.jobs.items() if o["group"] == group and t != job["id"]]:
             if other in self.active:  # kept as its intent: no retry, whoever writes its end
                 self._stop_job(other, "cancelled")
                 steps.append(jobs.set_intent(other, "cancel"))
-            elif self.status.get(other) in ("queued", "waiting", "held"):
-                steps.append(
-                    jobs.end_open_task(
-                        other, TaskStatus.CANCELLED, now, result="cancelled", reason=reason
-                    )
-                )
         return steps
 
     def _arm_timer(self, wake_at: float | None) -> None:

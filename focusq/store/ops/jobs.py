@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 from focusq.errors import UserError
-from focusq.states import ACTIVE, EventKind, TaskStatus
+from focusq.states import ACTIVE, TERMINAL, EventKind, TaskStatus
 from focusq.store.ops import recurring
 from focusq.store.ops.base import (
     BACKLOG_TAG,
@@ -206,6 +206,38 @@ def end_open_task(
         return False
     yield from move(task_id, old[0][0], to, now, result=result, reason=reason)
     return True
+
+
+_ENDED_BADLY_SQL = (
+    "("
+    + ", ".join(sorted(f"'{state.value}'" for state in TERMINAL if state != TaskStatus.DONE))
+    + ")"
+)
+
+
+def cancel_unstarted_in_group(group: str, failed: int, now: float, reason: str) -> Op[list[int]]:
+    """Part of a write transaction: a fail-fast group's failure (job ``failed``) ends every
+    member that has not started (queued, waiting, held) cancelled, the group as it stands
+    when this is written (an edit or an add from a shell counts). A member an ``after:``
+    dependency that ended badly already dooms is left to be skipped, as it would have been.
+    Returns the ids cancelled."""
+    rows = yield (
+        f"""
+        SELECT t.id FROM tasks t
+        WHERE t.status IN ('queued', 'waiting', 'held') AND t.grp = ? AND t.id <> ?
+          AND t.kind = 'mechanical'
+          AND NOT EXISTS (
+              SELECT 1 FROM deps d JOIN tasks o ON o.id = d.dep_id
+              WHERE d.task_id = t.id AND d.kind = 'after' AND o.status IN {_ENDED_BADLY_SQL})
+        ORDER BY t.id
+        """,
+        (group, failed),
+    )
+    for (task_id,) in rows:
+        yield from end_open_task(
+            task_id, TaskStatus.CANCELLED, now, result="cancelled", reason=reason
+        )
+    return [int(r[0]) for r in rows]
 
 
 def skip(task_id: int, now: float, reason: str) -> Op[bool]:
