@@ -297,18 +297,26 @@ def test_a_pipe_gets_every_row_and_no_hint(paths: Paths) -> None:
         ["ünï", "中文"],
         ['a","b', "c"],
         ["][", "a, b"],
+        ["/", ", ", "b/"],
+        [",", ""],
     ],
 )
-def test_a_row_says_each_tag_as_it_was_given(paths: Paths, tags: list[str]) -> None:
+@pytest.mark.parametrize("separators", [(", ", ": "), (",", ":")])
+def test_a_row_says_each_tag_as_it_was_given(
+    paths: Paths, tags: list[str], separators: tuple[str, str]
+) -> None:
     """Tags are cut out of their JSON text where nothing in it is escaped, else read through
-    json_each: both say each tag once, as given."""
+    json_each: both say each tag once, as given, however the list was written (focusq
+    writes it spaced, and compact where SQLite rewrites it)."""
     [draft] = _drafts([("tagged", None)], time.time())
-    draft.tags = tags
     from focusq.store.ops import tasks
     from focusq.store.sync import SyncStore
 
     with SyncStore(paths.database) as store:
         [task_id] = store.run(tasks.add_tasks([draft], time.time()))
+    with sqlite3.connect(paths.database) as con:
+        text = json.dumps(tags, separators=separators)
+        con.execute("UPDATE tasks SET tags = ? WHERE id = ?", (text, task_id))
     [row] = focusq("ls").stdout.splitlines()[1:]
     assert row.endswith("  tagged " + " ".join(f"+{tag}" for tag in tags)), row
     assert focusq("show", str(task_id), "--json").returncode == 0
