@@ -219,11 +219,12 @@ MIGRATIONS: tuple[str, ...] = (
         head TEXT NOT NULL
     );
     """,
-    # 11: the jobs whose ``at:`` (or retry backoff) lies ahead, for why they wait: only tasks
-    # that ever had such a time are in it, so a listing reads those, not every queued job.
+    # 11: the queued jobs whose ``at:`` (or retry backoff) lies ahead, for why they wait:
+    # only queued tasks with such a time are in it, so a listing reads those, not every
+    # queued job (and a long history of them costs nothing).
     """
     CREATE INDEX tasks_timed ON tasks (not_before, status, kind, attempts, result)
-        WHERE not_before IS NOT NULL;
+        WHERE not_before IS NOT NULL AND status = 'queued';
     """,
 )
 
