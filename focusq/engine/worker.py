@@ -387,7 +387,7 @@ class Worker:
                 self._db_changed = self._replan = True
                 self.wake.set()
             else:
-                claimed = fresh[len(skips) :]
+                claimed = fresh[len(skips) :]  # the skips' results come first
                 self.queue.skipped(t for t, _ in skips)
         for executor in self.executors:
             mine = [a.handle for a in known if a.executor is executor]

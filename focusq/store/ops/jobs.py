@@ -435,29 +435,31 @@ def recent_durations(command: str, cwd: str | None, limit: int = 20) -> Op[list[
 
 
 def write_tick(
-    steps: Sequence[Op[Any]], claims: Sequence[Op[Any]], seen: int
+    steps: Sequence[Op[Any]], decided: Sequence[Op[Any]], seen: int
 ) -> Op[tuple[list[Any], list[Any] | None, int]]:
-    """One tick's writes in one transaction: ``steps``, then ``claims`` unless the queue
-    changed unseen.
+    """One tick's writes in one transaction: ``steps`` (what happened: a job's end, a pid),
+    then ``decided`` (what the worker chose on its view of the queue: skips, then starts)
+    unless the queue changed unseen.
 
     ``seen`` is the newest event the worker has read or written. An event above it was
     written by another process (an edit, a cancel) since the worker last looked, and the
-    claims were chosen without it: they are left out (``None``), so the next start always
-    follows every change that was committed before it. Returns the steps' results, the
-    claims' results, and the newest event id once this transaction's own are written.
+    decisions were made without it: they are left out (``None``), so the next skip or start
+    always follows every change that was committed before it. Returns the steps' results,
+    the decisions' results in their order, and the newest event id once this transaction's
+    own are written.
     """
     yield WRITE
     newest = yield from newest_event()
     results = []
     for step in steps:
         results.append((yield from step))
-    claimed: list[Any] | None = None
+    done: list[Any] | None = None
     if newest <= seen:
-        claimed = []
-        for claim_op in claims:
-            claimed.append((yield from claim_op))
+        done = []
+        for op in decided:
+            done.append((yield from op))
     after = yield from newest_event()
-    return results, claimed, after
+    return results, done, after
 
 
 def blocking(dep_ids: Sequence[int]) -> Op[dict[int, Record]]:
