@@ -54,14 +54,19 @@ def print_table(
     if limit is None and terminal and given is None:
         limit = screen_rows()
     now = time.time()
-    why = store.run(listing.why_waiting(_held_back(store, config, now), now))
+    held_back = _held_back(store, config, now)
+    # Every row: why jobs wait is worked out once. A screenful (or --limit): for its rows.
+    why = store.run(listing.why_waiting(held_back, now)) if limit is None else None
     shown = 0
     start: tuple[int, int] | None = (listing.RANKS[0], 0)
     while start is not None and (limit is None or shown < limit):
         size = PAGE if limit is None else min(PAGE, limit - shown)
-        header, rows, start = store.run(
-            listing.task_page(statuses, width=width, start=start, size=size, why=why, **scope)
-        )
+        at = {"start": start, "size": size, "width": width, **scope}
+        if why is None:
+            op = listing.task_page_said(statuses, held_back, now, **at)
+        else:
+            op = listing.task_page(statuses, why=why, **at)
+        header, rows, start = store.run(op)
         lines = [header] if not shown and rows else []
         lines.extend(_line(row, width) for row in rows)
         if lines:

@@ -148,6 +148,19 @@ def task_page(
     return f"{header}TITLE", rows, None
 
 
+def task_page_said(
+    statuses: Iterable[str] | None, held_back: HeldBack, now: float, **page: Any
+) -> Op[tuple[str, list[tuple[Any, ...]], tuple[int, int] | None]]:
+    """A page of the table (:func:`task_page`'s ``page`` arguments) saying why its jobs
+    wait, worked out for its rows only (a screenful of 100,000), in one snapshot."""
+    yield READ
+    _, rows, _ = yield from _inside(task_page(statuses, **page))
+    why = yield from _inside(why_waiting(held_back, now, [row[0] for row in rows]))
+    said: tuple[str, list[tuple[Any, ...]], tuple[int, int] | None]
+    said = yield from _inside(task_page(statuses, why=why, **page))
+    return said
+
+
 def task_table(
     statuses: Iterable[str] | None = None,
     *,
@@ -225,21 +238,27 @@ def _inside(op: Op[Any]) -> Op[Any]:
     return op
 
 
-def why_waiting(held_back: HeldBack, now: float) -> Op[str]:
+def why_waiting(held_back: HeldBack, now: float, ids: Sequence[int] | None = None) -> Op[str]:
     """Work out once, for a listing, what keeps jobs back (``held_back`` is asked given the
-    running jobs, the groups' states and the jobs whose ``at`` is ahead) into the
-    connection's ``temp.focusq_why``; return the SQL that says, from it, why the task ``t``
-    of a row waits (see :func:`_why`). Valid on this connection until asked again."""
+    running jobs, the groups' states and the jobs whose ``at`` is ahead: of ``ids`` only,
+    when given) into the connection's ``temp.focusq_why``; return the SQL that says, from
+    it, why the task ``t`` of a row waits (see :func:`_why`). Valid on this connection until
+    asked again."""
     from focusq.store.ops import groups, jobs
 
     yield READ
-    # Every queued job whose time lies ahead, in the listing or not (a reason by id is only
+    # The queued jobs whose time lies ahead, in the listing or not (a reason by id is only
     # looked up for the rows shown): the few in tasks_timed, not every queued job.
-    timed = yield (
+    sql = (
         "SELECT t.id, t.not_before, t.attempts, t.result FROM tasks t INDEXED BY tasks_timed "
-        "WHERE t.not_before > ? AND t.status = 'queued' AND t.kind = 'mechanical'",
-        (float(now),),
+        "WHERE t.not_before > ? AND t.status = 'queued' AND t.kind = 'mechanical'"
     )
+    if ids is None:
+        timed = yield (sql, (float(now),))
+    else:
+        timed = []
+        for chunk, marks in in_chunks(sorted(set(ids))):
+            timed += yield (f"{sql} AND t.id IN ({marks})", (float(now), *chunk))
     others = yield from _inside(jobs.blocking([]))
     states = yield from _inside(groups.group_states())
     locks, by_group, other, by_id, group_own, by_executor = held_back(
