@@ -10,7 +10,8 @@ It outlives a worker that dies or stops. While its worker lives it keeps each jo
 and exit code in memory until the worker says the database holds them (``known``,
 ``done``). Once the worker is gone it writes what the database may lack, ``<prefix>.pid``
 for a job whose pid was not recorded and ``<prefix>.exit`` for a job whose end was not,
-and from then on writes ``<prefix>.exit`` of each job that ends *before* reaping it. So
+and from then on writes ``<prefix>.exit`` of each job that ends *before* reaping it (a file
+it cannot write yet, on a full disk, it tries again each second). So
 the next worker adopts a job that outlived its worker with its real exit code, and a run
 that the database completes never leaves such files. It holds a shared lock on ``LOCK``
 until all that is written: a new worker takes the lock once before it recovers runs.
@@ -36,6 +37,7 @@ import os
 import select
 import signal
 import sys
+import time
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -43,6 +45,10 @@ if TYPE_CHECKING:
     from typing import Any
 
 PRIVATE_FILE = 0o600
+OWED_RETRY = 1.0
+"""Seconds between tries of a status file that could not be written."""
+OWED_FOR = 3600.0
+"""Seconds after which status files still unwritten are given up (their folder is gone)."""
 _RESETTABLE = frozenset(signal.valid_signals()) - {signal.SIGKILL, signal.SIGSTOP}
 """Signals a job gets at their default disposition."""
 _LOG_FLAGS = os.O_WRONLY | os.O_CREAT | os.O_APPEND | os.O_CLOEXEC
@@ -77,6 +83,10 @@ class Loop:
         """pid -> token of every job not yet reaped."""
         self.orphaned = False
         """The worker is gone: status files now speak for the jobs."""
+        self.owed: dict[str, str] = {}
+        """Status files (path -> text) not written yet (a full disk): tried again each second;
+        the lock is held until they are written."""
+        self.owed_until = 0.0
         self.env = _encoded(os.environ)
         self.envs: dict[int, dict[bytes, bytes]] = {}
         """Environments the worker sent, by id, encoded once for every job that uses one."""
@@ -90,9 +100,10 @@ class Loop:
         signal.signal(signal.SIGCHLD, lambda _sig, _frame: None)
         signal.signal(signal.SIGINT, signal.SIG_IGN)
         signal.signal(signal.SIGHUP, signal.SIG_IGN)
-        while not self.orphaned or self.children:
+        while not self.orphaned or self.children or self.owed:
             watched = [wake_r] if self.orphaned else [wake_r, self.requests]
-            ready, _, _ = select.select(watched, [], [])
+            ready, _, _ = select.select(watched, [], [], OWED_RETRY if self.owed else None)
+            self._pay()
             if wake_r in ready:
                 _drain(wake_r)
             if self.requests in ready:
@@ -211,7 +222,7 @@ class Loop:
                     _pause_point("BEFORE_EXIT_FILE")
                     # Written while the job is still a zombie: whoever saw it exit and then
                     # sees its pid gone finds the exit code in place.
-                    _write_file(f"{job.prefix}.exit", f"{code}\n")
+                    self._owe(f"{job.prefix}.exit", f"{code}\n")
             os.waitpid(pid, 0)
             if token is not None:
                 self._report(f"X {token} {code}")
@@ -221,10 +232,28 @@ class Loop:
         self.orphaned = True
         for job in self.jobs.values():
             if not job.known:
-                _write_file(f"{job.prefix}.pid", f"{job.pid}\n")
+                self._owe(f"{job.prefix}.pid", f"{job.pid}\n")
             if job.code is not None:
-                _write_file(f"{job.prefix}.exit", f"{job.code}\n")
-        if self.lock is not None:
+                self._owe(f"{job.prefix}.exit", f"{job.code}\n")
+        self._pay()
+
+    def _owe(self, path: str, text: str) -> None:
+        """Write a status file now, or as soon as it can be (a full disk): for up to
+        :data:`OWED_FOR` seconds."""
+        if not _write_file(path, text):
+            if not self.owed:
+                self.owed_until = time.monotonic() + OWED_FOR
+            self.owed[path] = text
+
+    def _pay(self) -> None:
+        """Write the status files still owed; once the worker is gone and none is owed,
+        release the lock (the next worker waits for it before it recovers runs)."""
+        for path, text in list(self.owed.items()):
+            if _write_file(path, text):
+                del self.owed[path]
+        if self.owed and time.monotonic() > self.owed_until:
+            self.owed.clear()
+        if self.orphaned and not self.owed and self.lock is not None:
             os.close(self.lock)  # releases the lock
             self.lock = None
 
@@ -276,15 +305,25 @@ def _write(fd: int, text: str) -> None:
         pass
 
 
-def _write_file(path: str, text: str) -> None:
+def _write_file(path: str, text: str) -> bool:
+    """Write ``text`` to ``path`` whole; ``False`` (and no file left) if it could not be."""
     try:
         fd = os.open(path, _STATUS_FLAGS, PRIVATE_FILE)
     except OSError:
-        return
+        return False
+    data = text.encode()
     try:
-        os.write(fd, text.encode())
+        written = os.write(fd, data) == len(data)
+    except OSError:
+        written = False
     finally:
         os.close(fd)
+    if not written:  # an empty or cut file would be read as the job's word: none is left
+        try:
+            os.unlink(path)
+        except OSError:
+            pass
+    return written
 
 
 def main() -> int:
