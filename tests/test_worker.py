@@ -421,6 +421,22 @@ def test_a_fail_fast_failure_cancels_the_group_as_it_stands_when_written(fq: Foc
     assert task(fq.home, doomed)["status"] == "skipped"
 
 
+def test_a_group_stagger_outlives_the_worker_that_started_the_last_job(fq: Focusq) -> None:
+    fq.home.mkdir(parents=True, exist_ok=True)
+    (fq.home / "config.toml").write_text("[groups.st]\nstagger = 4.0\n")
+    first = fq.add("s1", "group:st", "--", "true")
+    second = fq.add("s2", "group:st", "--", "true")
+    worker = fq.start_worker()
+    assert fq.wait(first).returncode == 0
+    worker.send_signal(signal.SIGTERM)  # before the stagger let the second one start
+    assert worker.wait(timeout=20) == 0
+    assert fq.status(second) == "queued"
+    fq.start_worker()
+    assert fq.wait(second).returncode == 0
+    gap = runs(fq.home, second)[0]["started_at"] - runs(fq.home, first)[0]["started_at"]
+    assert gap >= 4.0
+
+
 def test_a_job_at_a_later_time_waits_for_it(fq: Focusq) -> None:
     fq.start_worker()
     when = time.time() + 1.5

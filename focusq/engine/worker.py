@@ -117,6 +117,9 @@ class Worker:
         try:
             self.history.load(await self.store.run(jobs.durations_of_ok_runs()))
             await self._load_groups()
+            if staggers := self.limits.group_stagger:  # the last worker's starts count too
+                since = runner.now() - max(staggers.values())
+                self.last_start = await self.store.run(jobs.group_starts(since))
             self.database_id = await self.store.run(base.database_id())
             self.local = LocalExecutor(
                 loop,

@@ -420,6 +420,23 @@ def lock_holders(keys: Sequence[str], exclude: int) -> Op[list[Record]]:
     return [dict(r) for r in rows]
 
 
+def group_starts(since: float) -> Op[dict[str, float]]:
+    """Each group's latest start at or after ``since`` (a stagger outlives the worker that
+    started the group's last job)."""
+    yield READ
+    # A run that started since then ended since then, or has not: runs_by_end finds them.
+    rows = yield (
+        """
+        SELECT t.grp, max(r.started_at) FROM runs r JOIN tasks t ON t.id = r.task_id
+        WHERE (r.ended_at IS NULL OR r.ended_at >= ?) AND r.started_at >= ?
+          AND t.grp IS NOT NULL
+        GROUP BY t.grp
+        """,
+        (since, since),
+    )
+    return {str(r[0]): float(r[1]) for r in rows}
+
+
 def recent_durations(command: str, cwd: str | None, limit: int = 20) -> Op[list[float]]:
     """Seconds taken by the latest successful runs of ``command`` (JSON) in ``cwd``."""
     yield READ
