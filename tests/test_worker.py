@@ -208,6 +208,27 @@ def test_builds_in_one_git_worktree_wait_for_each_other(fq: Focusq) -> None:
     assert task(fq.home, first)["locks"] == json.dumps([f"worktree:{fq.workdir}"])
 
 
+def test_add_says_once_per_lock_what_it_waits_for_and_only_when_it_does(fq: Focusq) -> None:
+    fq.home.mkdir(parents=True, exist_ok=True)
+    (fq.home / "config.toml").write_text('[locks]\n"pool" = 2\n')
+    gated = [fq.add("g", "gate:approve", "lock:k", "--", "true") for _ in range(3)]
+    alone = fq("add", "lock:k", "--", "true")  # the gated ones hold nothing: nothing to say
+    assert alone.returncode == 0 and alone.stderr == ""
+    first = int(alone.stdout)
+    for _ in range(3):
+        fq.add("lock:k", "--", "true")
+    both = fq("add", "lock:k", "lock:pool", "--", "true")  # the first in the pool of 2
+    said = f"focusq: #{int(both.stdout)} waits for #{first} and 3 more: lock k"
+    assert both.stderr.splitlines() == [said]
+    fq.add("lock:pool", "--", "true")  # two in the pool now: its cap
+    third = fq("add", "lock:pool", "--", "true")
+    assert (
+        third.stderr
+        == f"focusq: #{int(third.stdout)} waits for #{int(both.stdout)} and 1 more: lock pool\n"
+    )
+    assert all(fq.status(g) == "waiting" for g in gated)
+
+
 def test_builds_in_a_batch_get_the_worktree_lock_too(fq: Focusq, tmp_path: Path) -> None:
     (fq.workdir / ".git").mkdir()
     batch = tmp_path / "builds.toml"

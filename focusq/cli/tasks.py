@@ -264,7 +264,7 @@ def cmd_add(args: argparse.Namespace) -> int:
         else:
             print(task_id, flush=True)
         if draft.locks:
-            _tell_lock_waits(store, task_id, draft.locks)
+            _tell_lock_waits(store, config, task_id, draft.locks)
         if draft.kind is Kind.MECHANICAL and not draft.gate and not args.held:
             autostart_worker(paths, config, store)
         if args.follow:
@@ -274,13 +274,22 @@ def cmd_add(args: argparse.Namespace) -> int:
     return 0
 
 
-def _tell_lock_waits(store: Any, task_id: int, locks: list[str]) -> None:
+def _tell_lock_waits(store: Any, config: Any, task_id: int, locks: list[str]) -> None:
+    """One line per lock the new job will wait for: as many jobs hold it, or come before,
+    as its cap allows."""
+    from focusq.engine.limits import Limits
     from focusq.store.ops import jobs
 
+    ahead: dict[str, list[int]] = {}
     for holder in store.run(jobs.lock_holders(locks, task_id)):
-        key = holder["key"]
-        why = "same worktree" if key.startswith("worktree:") else f"lock {key}"
-        print(f"focusq: #{task_id} waits for #{holder['id']}: {why}", file=sys.stderr)
+        ahead.setdefault(holder["key"], []).append(holder["id"])
+    limits = Limits.of(config)
+    for key in locks:
+        ids = ahead.get(key, [])
+        if ids and len(ids) >= limits.lock_cap(key):
+            why = "same worktree" if key.startswith("worktree:") else f"lock {key}"
+            more = f" and {len(ids) - 1} more" if len(ids) > 1 else ""
+            print(f"focusq: #{task_id} waits for #{ids[0]}{more}: {why}", file=sys.stderr)
 
 
 def cmd_edit(args: argparse.Namespace) -> int:

@@ -404,18 +404,19 @@ def runnable_jobs_exist() -> Op[bool]:
 
 
 def lock_holders(keys: Sequence[str], exclude: int) -> Op[list[Record]]:
-    """Open tasks other than ``exclude`` holding any of ``keys``: ``{id, title, key}``."""
+    """Jobs other than ``exclude`` that hold any of ``keys`` or will take it first (running,
+    paused or queued: not one held or at a gate), by key: ``{id, key}``, by id."""
     yield READ
     if not keys:
         return []
     rows = yield (
         f"""
-        SELECT t.id, t.title, l.value AS key FROM tasks t, json_each(t.locks) l
-        WHERE t.status IN ({",".join("?" * len(OPEN_JOB))}) AND t.id <> ?
+        SELECT t.id, l.value AS key FROM tasks t, json_each(t.locks) l
+        WHERE t.status IN ('running', 'paused', 'queued') AND t.id <> ?
           AND l.value IN ({",".join("?" * len(keys))})
         ORDER BY t.id
         """,
-        (*OPEN_JOB, exclude, *keys),
+        (exclude, *keys),
     )
     return [dict(r) for r in rows]
 
