@@ -8,6 +8,7 @@ import itertools
 import json
 import os
 import signal
+import sqlite3
 import subprocess
 import sys
 import time
@@ -456,6 +457,23 @@ def test_a_group_stagger_outlives_the_worker_that_started_the_last_job(fq: Focus
     assert fq.wait(second).returncode == 0
     gap = runs(fq.home, second)[0]["started_at"] - runs(fq.home, first)[0]["started_at"]
     assert gap >= 4.0
+
+
+def test_an_idle_worker_exits_on_time_though_the_database_is_written_meanwhile(
+    fq: Focusq,
+) -> None:
+    """Its own heartbeat, a listing keeping records: a write that brings no work wakes the
+    worker but never starts its idle wait over."""
+    worker = fq.start_worker(FOCUSQ_WORKER__IDLE_EXIT="2")
+    started = time.monotonic()
+    while worker.poll() is None and time.monotonic() - started < 20:
+        con = sqlite3.connect(fq.home / "focusq.db")
+        with con:  # a write, and no work
+            con.execute("UPDATE meta SET value = value WHERE key = 'database_id'")
+        con.close()
+        time.sleep(0.3)  # the pace of the writes under test, not a wait for a result
+    assert worker.wait(timeout=20) == 0
+    assert time.monotonic() - started < 10
 
 
 def test_a_job_at_a_later_time_waits_for_it(fq: Focusq) -> None:

@@ -15,6 +15,7 @@ import gc
 import logging
 import os
 import signal
+import time
 from collections.abc import Iterable
 from typing import Any
 
@@ -42,7 +43,6 @@ from focusq.watch import database_changes, file_changes
 log = logging.getLogger("focusq.worker")
 
 RUNNING = ("running", "paused")
-OPEN = ("queued", "waiting", "held", "running", "paused")
 
 
 class Worker:
@@ -168,15 +168,20 @@ class Worker:
 
     async def _loop(self) -> None:
         idle_exit = self.settings.worker.idle_exit
+        idle_since: float | None = None
         while not self._stopping.is_set():
             await self.tick()
             idle = not self.active and not len(self.queue.ready) and not self._running()
+            # From when the work ran out: a wake that brings none (a heartbeat) never resets it.
+            idle_since = (idle_since or time.monotonic()) if idle else None
             try:
-                if idle:
-                    await asyncio.wait_for(self.wake.wait(), timeout=idle_exit)
+                if idle_since is not None:
+                    left = idle_since + idle_exit - time.monotonic()
+                    await asyncio.wait_for(self.wake.wait(), timeout=max(0.0, left))
                 else:
                     await self.wake.wait()
             except TimeoutError:
+                idle_since = None
                 pause_point("IDLE_EXIT")
                 seen = max(self.last_event, self._written)  # all changes up to it handled
                 if await lease.give_up_if_quiet(self.store, self.pid, seen):
@@ -565,9 +570,7 @@ class Worker:
         """A failure in a fail-fast group cancels the rest of the group."""
         if (reason := fail_fast_reason(self.settings.groups, job, attempt, result)) is None:
             return []
-        group = job["group"]
-        # Those not started are picked in the write, as the group stands then (the shell may
-        # have moved one in or out since this worker looked); its running ones are its own.
+        group = job["group"]  # those not started are picked as the group stands when written
         steps: list[Any] = [jobs.cancel_unstarted_in_group(group, job["id"], runner.now(), reason)]
         for other in [t for t, o in self.jobs.items() if o["group"] == group and t != job["id"]]:
             if other in self.active:  # kept as its intent: no retry, whoever writes its end
