@@ -316,10 +316,12 @@ def _set_at(draft: TaskDraft, value: str, now: float) -> None:
             when = datetime.fromisoformat(value)
             if when.tzinfo is None:
                 when = when.astimezone()
-    except ValueError:
+    except (ValueError, OverflowError):
         raise UserError(
             f"'at:{value}' is not a time; use at:14:00 or at:2026-11-24T09:00"
         ) from None
+    if when.year >= 9000:  # far from the end of what dates can hold
+        raise UserError(f"'at:{value}' is out of range; give a year before 9000")
     draft.not_before = when.timestamp()
 
 

@@ -68,6 +68,10 @@ class Rule:
         return f"Rule({self.text!r})"
 
 
+MAX_PERIOD = 10 * 366 * 86400
+"""The longest ``every:`` period, in seconds: dates stay far inside what Python can hold."""
+
+
 def parse(text: str) -> Rule:
     """``every:2h``, ``every:1d``, ``every:mon-fri``, ``every:mon,wed``, ``cron:0 3 * * 1``
     (quotes around the cron fields allowed); :class:`ValueError` with a one-line reason."""
@@ -84,6 +88,10 @@ def parse(text: str) -> Rule:
         count, unit = int(match[1]), match[2]
         if count <= 0:
             raise ValueError(f"'every:{value}' repeats never; use a period above 0, e.g. every:2h")
+        if count * (_UNITS[unit] if unit not in "dw" else 86400 * (7 if unit == "w" else 1)) > (
+            MAX_PERIOD
+        ):
+            raise ValueError(f"'every:{value}' is over 10 years; use a shorter period")
         if unit in "dw":
             return Rule(f"every:{lowered}", "days", days=count * (7 if unit == "w" else 1))
         return Rule(f"every:{lowered}", "interval", seconds=float(count * _UNITS[unit]))

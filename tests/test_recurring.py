@@ -76,6 +76,9 @@ def test_weekday_ranges_wrap() -> None:
     [
         ("every:xx", "'every:xx' is not a repeat"),
         ("every:0h", "repeats never"),
+        ("every:3000000d", "over 10 years"),
+        ("every:999999999999999999999999h", "over 10 years"),
+        ("every:600w", "over 10 years"),
         ("every:mon-funday", "is not a repeat"),
         ("cron:0 3 * *", "five fields"),
         ("cron:0 99 * * 1", "not a valid cron expression"),
@@ -319,6 +322,8 @@ def test_quick_add_tokens() -> None:
         (["b every:1d catchup:some"], ["x"], "catchup:one, all or none"),
         (["b every:1d overlap:maybe"], ["x"], "overlap:yes or overlap:no"),
         (["b every:1d after:3"], ["x"], "cannot wait on other tasks"),
+        (["b every:1d at:9999-12-31T23:59"], ["x"], "out of range; give a year before 9000"),
+        (["b every:1h at:9999-12-31T23:30"], ["x"], "out of range"),
     ],
 )
 def test_quick_add_refusals(words: list[str], command: list[str] | None, said: str) -> None:
