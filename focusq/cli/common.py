@@ -92,11 +92,17 @@ def revive_worker(paths: Paths, config: Any, store: Any) -> None:
 
 def job_cwd(given: str | None) -> str:
     """The folder a job runs in: ``--cwd`` made absolute, else the current one."""
-    if given is None:
-        return os.getcwd()
-    path = os.path.abspath(os.path.expanduser(given))
-    if not os.path.isdir(path):
+    path = os.getcwd() if given is None else os.path.abspath(os.path.expanduser(given))
+    if given is not None and not os.path.isdir(path):
         raise UserError(f"--cwd {given}: no such folder; give an existing one")
+    try:
+        path.encode("utf-8")
+    except UnicodeEncodeError:  # a name's bytes the locale could not read
+        shown = path.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+        raise UserError(
+            f"the folder {shown} is not valid UTF-8: a job's folder is stored as text; "
+            "run it from another folder, or give one with --cwd"
+        ) from None
     return path
 
 

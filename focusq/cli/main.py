@@ -54,13 +54,46 @@ def _parser_class() -> type[argparse.ArgumentParser]:
     return _Parser
 
 
+_WRITE_FAILED = (28, 122, 5, 27)  # ENOSPC, EDQUOT, EIO, EFBIG: the output has no room
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line in ``argv`` (default ``sys.argv[1:]``); return the exit code."""
-    args_list = list(sys.argv[1:] if argv is None else argv)
+    for name in ("stdout", "stderr"):  # closed by the caller (cmd >&-): written to nowhere
+        if getattr(sys, name) is None:
+            setattr(sys, name, open(os.devnull, "w"))  # noqa: SIM115 (open till exit)
+    try:
+        code = _main(list(sys.argv[1:] if argv is None else argv))
+        sys.stdout.flush()  # a full disk says so here, not in a traceback at exit
+        return code
+    except KeyboardInterrupt:
+        return 130
+    except OSError as exc:
+        from focusq.cli.output import stdout_to_devnull
+
+        if not isinstance(exc, BrokenPipeError) and exc.errno not in _WRITE_FAILED:
+            raise
+        stdout_to_devnull()  # what could not be written is dropped, not tried again at exit
+        if isinstance(exc, BrokenPipeError):  # the reader went away: stay quiet
+            return 0
+        print(f"focusq: could not write the output: {exc.strerror}", file=sys.stderr)
+        return 1
+
+
+def _main(args_list: list[str]) -> int:
     command: list[str] | None = None
     if "--" in args_list:
         cut = args_list.index("--")
         args_list, command = args_list[:cut], args_list[cut + 1 :]
+    for word in args_list:  # a job's command after -- may hold any bytes; words are text
+        if not word.isascii() and not _utf8(word):
+            shown = word.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+            print(
+                f"focusq: '{shown}' is not valid UTF-8; focusq reads its words as UTF-8 "
+                "(only a job's command after -- may hold other bytes)",
+                file=sys.stderr,
+            )
+            return EXIT_USAGE
     args = _quick(args_list)
     if args is None or (command is not None and not args.takes_command):
         parser = build_parser(args_list)
@@ -76,14 +109,20 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         print(f"focusq: {visible(str(exc))}", file=sys.stderr)  # a title in it stays inert
         return exc.exit_code
-    except KeyboardInterrupt:
-        return 130
     except BrokenPipeError:
         # The reader went away (focusq ls | head); stay quiet like other tools.
         from focusq.cli.output import stdout_to_devnull
 
         stdout_to_devnull()
         return 0
+
+
+def _utf8(word: str) -> bool:
+    try:
+        word.encode("utf-8")
+    except UnicodeEncodeError:  # bytes the locale could not read, kept as surrogates
+        return False
+    return True
 
 
 _QUICK_FLAGS = {

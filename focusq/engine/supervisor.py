@@ -164,7 +164,7 @@ class Loop:
             self._report(f"E {token} could not open the log: {exc}")
             return
         try:
-            os.write(fd, header.encode())
+            os.write(fd, header.encode("utf-8", "surrogateescape"))  # a name's bytes as given
             # Single-threaded, so changing directory here is safe (posix_spawn cannot).
             os.chdir(cwd)
         except OSError as exc:
@@ -300,7 +300,7 @@ def _drain(fd: int) -> None:
 
 def _write(fd: int, text: str) -> None:
     try:
-        os.write(fd, text.encode())
+        os.write(fd, text.encode("utf-8", "surrogateescape"))
     except OSError:
         pass
 

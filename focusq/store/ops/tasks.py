@@ -149,6 +149,8 @@ def _environment_id(environ: dict[str, str] | None) -> Op[int | None]:
     if environ is None:
         return None
     body = json.dumps(environ, sort_keys=True, ensure_ascii=False)
+    if not body.isascii() and not _utf8(body):  # a value's bytes no locale could read
+        body = json.dumps(environ, sort_keys=True)  # escaped: they come back as they were
     rows = yield (
         "INSERT INTO environments (body) VALUES (?) ON CONFLICT (body) DO NOTHING RETURNING id",
         (body,),
@@ -518,3 +520,11 @@ def archived_logs(before: float) -> Op[list[str]]:
         (before,),
     )
     return [str(r[0]) for r in rows]
+
+
+def _utf8(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
