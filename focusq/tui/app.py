@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -95,6 +96,9 @@ class FocusqApp(App[None]):
         self.error_console.soft_wrap = True  # the line naming the crash log stays one line
 
     async def on_mount(self) -> None:
+        loop = asyncio.get_running_loop()
+        for stop in (signal.SIGTERM, signal.SIGHUP):  # a kill, a closed terminal: a clean exit
+            loop.add_signal_handler(stop, self.exit)
         await self.store.open()
         self.load_themes()
         self.set_keymap(self.settings.keymap)

@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
 import select
+import signal
 import stat
+import struct
 import subprocess
 import sys
+import termios
+import time
 from pathlib import Path
 
 import pytest
@@ -164,3 +169,41 @@ async def test_a_worker_that_stops_on_an_error_is_said(
     [said] = [m for m in messages if m.startswith("the worker stopped:")]
     assert "unknown key 'engine.[b]cap[/b]'" in said and "worker.log" in said
     assert "Traceback" not in said
+
+
+@pytest.mark.parametrize("stop", [signal.SIGTERM, signal.SIGHUP])
+def test_a_kill_leaves_the_terminal_as_it_found_it(focusq_home: Path, stop: signal.Signals) -> None:
+    """SIGTERM (a kill, tmux's kill-pane) or SIGHUP (the terminal closed): the app exits as
+    after q, restoring the screen, the cursor and the mouse."""
+    main, side = os.openpty()
+    fcntl.ioctl(side, termios.TIOCSWINSZ, struct.pack("HHHH", 30, 100, 0, 0))
+    process = subprocess.Popen(
+        [sys.executable, "-m", "focusq", "ui"],
+        stdin=side,
+        stdout=side,
+        stderr=side,  # where Textual draws
+        env={**os.environ, "TERM": "xterm-256color", "FOCUSQ_WORKER__AUTOSTART": "false"},
+    )
+    os.close(side)
+    shown = b""
+    try:
+        deadline = time.monotonic() + 30
+        while b"\x1b[?1049h" not in shown or b"ID" not in shown:  # drawn: the table's header
+            assert time.monotonic() < deadline, shown[-300:]
+            if select.select([main], [], [], 0.1)[0]:
+                shown += os.read(main, 1 << 16)
+        process.send_signal(stop)
+        ended = b""
+        while process.poll() is None or select.select([main], [], [], 0.1)[0]:
+            assert time.monotonic() < deadline + 30
+            if select.select([main], [], [], 0.1)[0]:
+                try:
+                    ended += os.read(main, 1 << 16)
+                except OSError:
+                    break
+        assert process.wait(timeout=30) == 0
+        assert b"\x1b[?1049l" in ended  # back from the alternate screen
+        assert b"\x1b[?25h" in ended  # the cursor shown again
+    finally:
+        process.kill()
+        os.close(main)
