@@ -281,3 +281,22 @@ def test_placement_in_a_batch_task_without_a_command_is_refused(
     batch = tmp_path / "jobs.toml"
     batch.write_text('[[task]]\ntitle = "call Bob"\non = "farm"\n')
     one_line_refusal(focusq("batch", str(batch)), "task 1", "give the task a command")
+
+
+def test_a_template_cannot_be_edited_to_wait_on_a_task(focusq: Run) -> None:
+    focusq("add", "a", "--", "true")
+    template = focusq("add", "r", "every:1d", "--", "true").stdout.strip()
+    for token in ("after:1", "afterany:1"):
+        one_line_refusal(focusq("edit", template, token), "template", "cannot wait")
+    assert json.loads(focusq("show", template, "--json").stdout)["after"] == []
+
+
+def test_clean_with_an_empty_age_is_refused(focusq: Run) -> None:
+    focusq("add", "a")
+    focusq("done", "1")
+    one_line_refusal(focusq("clean", "--older-than", ""), "--older-than", "not a duration")
+    assert "done" in focusq("ls", "--all").stdout
+
+
+def test_the_ui_without_a_terminal_is_refused(focusq: Run) -> None:
+    one_line_refusal(focusq("ui"), "needs a terminal")

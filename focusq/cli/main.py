@@ -262,10 +262,12 @@ def cmd_overview(args: argparse.Namespace) -> int:
 def cmd_tui(args: argparse.Namespace) -> int:
     """``focusq ui``: the terminal interface."""
     from focusq.config import load_settings
-    from focusq.errors import ConfigError
+    from focusq.errors import ConfigError, UserError
     from focusq.tui.app import make_app
     from focusq.tui.preflight import problem
 
+    if not (sys.stdin.isatty() and sys.stdout.isatty()):
+        raise UserError("the ui needs a terminal; in a script, use focusq status or focusq ls")
     paths = Paths.from_env()
     settings = load_settings(paths)
     wrong = problem(settings, paths.config_dir)

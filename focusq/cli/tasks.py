@@ -131,7 +131,7 @@ def cmd_clean(args: argparse.Namespace) -> int:
 
     now = time.time()
     try:
-        age = parse_duration(args.older_than) if args.older_than else 0.0
+        age = 0.0 if args.older_than is None else parse_duration(args.older_than)
     except ValueError as exc:
         raise UserError(f"--older-than: {exc}") from None
     paths = Paths.from_env()

@@ -89,6 +89,11 @@ def check_edit(old: Record, draft: TaskDraft) -> Op[Record | None]:
         return None
     if draft.kind is Kind.CREATIVE:
         raise UserError(f"task {old['id']} is a recurring job's template: it stays a job")
+    if draft.after or draft.afterany:
+        raise UserError(
+            f"task {old['id']} is a recurring job's template: it cannot wait on other tasks "
+            "(drop after:/afterany:)"
+        )
     return found
 
 
