@@ -25,8 +25,10 @@ def read_batch(path: str, *, now: float, cwd: str) -> list[TaskDraft]:
             data = tomllib.load(file)
     except FileNotFoundError:
         raise UserError(f"batch file {path}: no such file") from None
-    except tomllib.TOMLDecodeError as exc:
-        raise UserError(f"batch file {path}: {exc}") from None
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise UserError(f"batch file {path}: {exc}; write it as TOML in UTF-8") from None
+    except OSError as exc:  # a folder, no rights
+        raise UserError(f"batch file {path}: {exc.strerror}; give a TOML file") from None
     unknown = set(data) - {"task", "group", "cwd"}
     if unknown:
         raise UserError(f"batch file {path}: unknown key {sorted(unknown)[0]!r} at the top")
@@ -66,26 +68,33 @@ def _draft(
     for key, kind, example in _TYPES:
         if key in table and not _is(table[key], kind):
             raise UserError(f"{key} must be {example}")
+    if "\0" in table.get("title", ""):
+        raise UserError("title holds a NUL byte; write it without one")
     words = [str(table.get("title", ""))]
     for key in ("project", "est", "timeout", "retry", "group", "gate", "at"):
         if key in table:
-            words.append(f"{key}:{table[key]}")
+            words.append(f"{key}:{_word(key, table[key])}")
     if "group" not in table and group:
         words.append(f"group:{group}")
     if "priority" in table:
         words.append(f"pri:{table['priority']}")
-    words += [f"+{tag}" for tag in table.get("tags", [])]
+    for tag in table.get("tags", []):
+        if not quickadd.is_tag(tag):
+            raise UserError(f"tags: {tag!r} is not a tag; a tag is a word, like data or ci-2")
+        words.append(f"+{tag}")
     locks = table.get("locks", []) + ([table["lock"]] if "lock" in table else [])
     words += [f"lock:{lock}" for lock in locks]
     words += _placement(table)
     if "kind" in table:
-        words.append("~mech" if table["kind"].startswith("mech") else "~creative")
+        if table["kind"] not in ("mechanical", "creative"):
+            raise UserError(f'kind {table["kind"]!r}: write kind = "mechanical" or "creative"')
+        words.append("~mech" if table["kind"] == "mechanical" else "~creative")
     command = table.get("command")
     shell = bool(table.get("shell", False))
     if isinstance(command, str):
         argv: list[str] | None = [command] if shell else command.split()
-    elif isinstance(command, list):
-        argv = [str(c) for c in command]
+    elif isinstance(command, list) and all(isinstance(c, str) for c in command):
+        argv = list(command)
     elif command is None:
         argv = None
     else:
@@ -98,8 +107,27 @@ def _draft(
     if draft.kind is Kind.MECHANICAL:
         draft.cwd = _folder(table.get("cwd"), base, default_cwd, "", "cwd")
         env = table.get("env", {})
-        draft.env = {str(k): str(v) for k, v in env.items()} or None
+        if not all(isinstance(v, str) for v in env.values()):
+            raise UserError('env values are text, like env = {STAGE = "prod", RETRIES = "3"}')
+        draft.env = dict(env) or None
     return draft
+
+
+def _word(key: str, value: Any) -> str:
+    """A token's value as ``focusq add`` reads it: one word (a TOML date-time, written in
+    ISO form: a time alone as HH:MM)."""
+    import datetime as dt
+
+    if key == "at" and isinstance(value, dt.time):
+        value = value.strftime("%H:%M")
+    elif key == "at" and isinstance(value, dt.date):
+        value = value.isoformat()
+    if isinstance(value, bool) or not isinstance(value, (str, int, float)):
+        raise UserError(f'{key} must be one word or a number, like {key} = "..."')
+    text = str(value)
+    if not text or any(c.isspace() for c in text):
+        raise UserError(f"{key} {text!r} must be one word (no spaces)")
+    return text
 
 
 _TYPES = (

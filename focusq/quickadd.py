@@ -325,6 +325,11 @@ def _set_at(draft: TaskDraft, value: str, now: float) -> None:
     draft.not_before = when.timestamp()
 
 
+def is_tag(word: str) -> bool:
+    """Whether ``word`` is a tag as ``+word`` writes one."""
+    return bool(_TAG.fullmatch(word))
+
+
 def _rule(text: str) -> str:
     from focusq import recurrence  # only for a repeat: ordinary adds never load it
 

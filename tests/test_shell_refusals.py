@@ -263,6 +263,12 @@ def test_titles_in_command_output_and_errors_never_reach_the_terminal_raw(focusq
         ('on = "a b"', "on must be an executor's name"),
         ("res = {gpu = -1}", "res must be a table of amounts"),
         ("shell = 1", "shell must be true or false"),
+        ('kind = "robot"', 'write kind = "mechanical" or "creative"'),
+        ('tags = [""]', "'' is not a tag"),
+        ('tags = ["two words"]', "'two words' is not a tag"),
+        ("env = {A = 5}", "env values are text"),
+        ('project = "my book"', "project 'my book' must be one word"),
+        ("at = [1]", "at must be one word or a number"),
     ],
 )
 def test_a_bad_batch_table_is_one_line_naming_the_task(
@@ -300,3 +306,35 @@ def test_clean_with_an_empty_age_is_refused(focusq: Run) -> None:
 
 def test_the_ui_without_a_terminal_is_refused(focusq: Run) -> None:
     one_line_refusal(focusq("ui"), "needs a terminal")
+
+
+def test_a_batch_time_written_as_a_toml_date_time_is_the_time_meant(
+    focusq: Run, tmp_path: Path
+) -> None:
+    batch = tmp_path / "jobs.toml"
+    batch.write_text(
+        '[[task]]\ntitle = "a"\nat = 2099-12-24T09:30:00\ncommand = ["true"]\n'
+        '[[task]]\ntitle = "b"\nat = 21:45:00\ncommand = ["true"]\n'
+    )
+    assert focusq("batch", str(batch)).returncode == 0
+    shown = {r["title"]: r["at"] for r in json.loads(focusq("ls", "--json").stdout)}
+    assert shown["a"].startswith("2099-12-24T09:30:00")
+    assert shown["b"][11:16] == "21:45"
+
+
+@pytest.mark.parametrize("what", ["folder", "not utf-8"])
+def test_a_batch_file_that_cannot_be_read_is_one_line(
+    focusq: Run, tmp_path: Path, what: str
+) -> None:
+    path = tmp_path / "jobs.toml"
+    if what == "folder":
+        path.mkdir()
+    else:
+        path.write_bytes(b"\xff\xfe[[task]]")
+    one_line_refusal(focusq("batch", str(path)), "batch file")
+
+
+def test_a_batch_command_of_numbers_is_refused(focusq: Run, tmp_path: Path) -> None:
+    batch = tmp_path / "jobs.toml"
+    batch.write_text('[[task]]\ntitle = "n"\ncommand = [1, 2]\n')
+    one_line_refusal(focusq("batch", str(batch)), "task 1", "command must be a list of words")
