@@ -338,3 +338,19 @@ def test_a_batch_command_of_numbers_is_refused(focusq: Run, tmp_path: Path) -> N
     batch = tmp_path / "jobs.toml"
     batch.write_text('[[task]]\ntitle = "n"\ncommand = [1, 2]\n')
     one_line_refusal(focusq("batch", str(batch)), "task 1", "command must be a list of words")
+
+
+@pytest.mark.parametrize(
+    ("argv", "says"),
+    [
+        (["review", "--date", "9999-12-31"], "between the years 1900 and 9000"),
+        (["review", "--week", "--date", "0001-01-02"], "between the years 1900 and 9000"),
+        (["blocks", "--date", "9999-12-31"], "between the years 1900 and 9000"),
+        (["group", "set", "x", "--parallel", "99999999999999999999"], "from 1 to 1,000,000"),
+        (["focus", "--minutes", "99999999999999999999"], "from 1 to 1,000,000"),
+    ],
+)
+def test_days_and_counts_far_out_of_range_are_refused(
+    focusq: Run, argv: list[str], says: str
+) -> None:
+    one_line_refusal(focusq(*argv), says)

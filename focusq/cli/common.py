@@ -24,17 +24,35 @@ def task_id_arg(text: str) -> int:
     return found
 
 
+LARGEST = 1_000_000
+"""The largest count or number of minutes an option takes (a cap, a length)."""
+
+
 def positive_int(text: str) -> int:
-    """An argparse type: a whole number above zero."""
+    """An argparse type: a whole number above zero (and at most :data:`LARGEST`)."""
     try:
         value = int(text)
     except ValueError:
         value = 0
-    if value <= 0:
+    if not 0 < value <= LARGEST:
         import argparse
 
-        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number above 0")
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number from 1 to {LARGEST:,}")
     return value
+
+
+def day_arg(text: str, what: str = "--date") -> Any:
+    """``YYYY-MM-DD`` as a date, far enough from the ends of the calendar to count days from;
+    :class:`UserError` otherwise."""
+    from datetime import date
+
+    try:
+        day = date.fromisoformat(text)
+    except ValueError:
+        raise UserError(f"{what} {text}: write the day as YYYY-MM-DD") from None
+    if not 1900 <= day.year <= 9000:
+        raise UserError(f"{what} {text}: give a day between the years 1900 and 9000")
+    return day
 
 
 def seconds_arg(text: str) -> float:

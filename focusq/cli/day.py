@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 import time
 
-from focusq.cli.common import cached_settings, open_store, positive_int, task_id_arg
+from focusq.cli.common import cached_settings, day_arg, open_store, positive_int, task_id_arg
 from focusq.cli.output import (
     duration_text,
     focus_line,
@@ -26,17 +26,14 @@ if TYPE_CHECKING:  # typing costs the quick path milliseconds; annotations are s
 def cmd_blocks(args: argparse.Namespace) -> int:
     """``focusq blocks``: the day's sync and async blocks, the current one marked, and the
     calendar's meetings among them."""
-    from datetime import date, datetime, timedelta
+    from datetime import datetime, timedelta
 
     from focusq.focus.blocks import day_plan, next_boundary
 
     paths = Paths.from_env()
     config = cached_settings(paths)
     now = datetime.now()
-    try:
-        day = date.fromisoformat(args.date) if args.date else now.date()
-    except ValueError:
-        raise UserError(f"--date {args.date}: write it as YYYY-MM-DD") from None
+    day = day_arg(args.date) if args.date else now.date()
     blocks = day_blocks(paths, config, [day, day + timedelta(days=1)])
     plan = day_plan(blocks, day)
     if args.json:
@@ -205,16 +202,12 @@ def _blocks_of(config: Any) -> list[Any]:
 
 
 def _review_day(text: str | None, now: float) -> Any:
-    from datetime import date
 
     if not text:
         from focusq.review.day import review_day
 
         return review_day(now)
-    try:
-        return date.fromisoformat(text)
-    except ValueError:
-        raise UserError(f"--date {text}: write the day as YYYY-MM-DD") from None
+    return day_arg(text)
 
 
 def _gap_warning(paths: Paths, config: Any) -> str | None:
