@@ -354,3 +354,14 @@ def test_days_and_counts_far_out_of_range_are_refused(
     focusq: Run, argv: list[str], says: str
 ) -> None:
     one_line_refusal(focusq(*argv), says)
+
+
+def test_ls_with_no_state_or_a_negative_limit_is_refused(focusq: Run) -> None:
+    focusq("add", "a")
+    one_line_refusal(focusq("ls", "--status", ""), "--status", "give one or more states")
+    one_line_refusal(focusq("ls", "--limit", "-1"), "not a number of rows")
+    nothing = focusq("done", "--all", "--tag", "nosuchtag")
+    assert (
+        nothing.returncode == 0
+        and nothing.stderr == "focusq: no task matches: nothing to mark done\n"
+    )

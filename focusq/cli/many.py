@@ -63,6 +63,10 @@ def targets(store: Any, args: argparse.Namespace, action: str) -> list[int]:
     return list(store.run(tasks.select(states, group=args.group, tag=args.tag, kind=kind)))
 
 
+_VERB = {"done": "mark done", "drop": "drop"}
+"""An action's verb where its name is not one."""
+
+
 def act_on_many(args: argparse.Namespace, action: str, act: Act, *, paths: Any = None) -> int:
     """Run ``act(store, id)`` for each target, printing the line it returns (or the error);
     exit 0 if every one was done, else the first failure's code."""
@@ -70,7 +74,9 @@ def act_on_many(args: argparse.Namespace, action: str, act: Act, *, paths: Any =
     with open_store(paths) as store:
         ids = targets(store, args, action)
         if not ids:
-            print(f"focusq: nothing to {action}", file=sys.stderr)
+            print(
+                f"focusq: no task matches: nothing to {_VERB.get(action, action)}", file=sys.stderr
+            )
             return 0
         for task_id in ids:
             try:

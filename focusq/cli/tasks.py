@@ -108,8 +108,10 @@ def ls_args(p: argparse.ArgumentParser) -> None:
 
 def _count(text: str) -> int:
     """A whole number of rows, 0 or more."""
-    if not text.isdigit():
-        raise ValueError(text)  # argparse says: invalid _count value
+    if not (text.isascii() and text.isdigit()):
+        import argparse
+
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of rows (0 or more)")
     return int(text)
 
 
@@ -367,6 +369,8 @@ def cmd_ls(args: argparse.Namespace) -> int:
         statuses = None
     if args.status:
         statuses = {s.strip() for arg in args.status for s in arg.split(",") if s.strip()}
+        if not statuses:
+            raise UserError("--status: give one or more states, like --status queued,running")
         unknown = statuses - {s.value for s in TaskStatus}
         if unknown:
             raise UserError(
