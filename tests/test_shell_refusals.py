@@ -365,3 +365,10 @@ def test_ls_with_no_state_or_a_negative_limit_is_refused(focusq: Run) -> None:
         nothing.returncode == 0
         and nothing.stderr == "focusq: no task matches: nothing to mark done\n"
     )
+
+
+@pytest.mark.parametrize("name", ["", "two words", "new\nline"])
+def test_a_group_name_that_is_not_one_word_is_refused(focusq: Run, name: str) -> None:
+    for verb in (["set", name, "--parallel", "1"], ["pause", name], ["resume", name]):
+        one_line_refusal(focusq("group", *verb), "one word")
+    assert "new" not in focusq("group").stdout

@@ -7,6 +7,7 @@ import time
 
 from focusq.cli.common import cached_settings, open_store, positive_int
 from focusq.cli.output import print_json
+from focusq.errors import UserError
 from focusq.paths import Paths
 
 TYPE_CHECKING = False
@@ -43,6 +44,8 @@ def cmd_group(args: argparse.Namespace) -> int:
         if args.verb is None:
             return _list(store, config, args.json)
         name = args.name
+        if not name or not name.isprintable() or any(c.isspace() for c in name):
+            raise UserError(f"group {name!r}: a group's name is one word, as group:NAME gives it")
         if args.verb == "set":
             store.run(groups.set_group(name, now, parallel=args.parallel))
             print(f"group {name}: at most {args.parallel} at once")
