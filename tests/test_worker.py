@@ -476,6 +476,27 @@ def test_an_idle_worker_exits_on_time_though_the_database_is_written_meanwhile(
     assert time.monotonic() - started < 10
 
 
+def test_log_follow_into_a_pipe_ends_when_its_reader_does(fq: Focusq) -> None:
+    """``log -f ID | head -1`` on a job that then prints nothing for a long while."""
+    gate = fq.workdir / "go"
+    job = fq.add("--shell", "--", f"echo first; while [ ! -e {gate} ]; do sleep 0.05; done")
+    fq.start_worker()
+    poll(lambda: fq.status(job) == "running")
+    piped = subprocess.run(
+        f"{sys.executable} -m focusq log -f {job} | head -1; echo ${{PIPESTATUS[0]}}",
+        shell=True,
+        executable="/bin/bash",
+        capture_output=True,
+        text=True,
+        cwd=fq.workdir,
+        env=fq.env,
+        timeout=30,  # before the fix it waited for the job's end: the gate is never touched
+    )
+    assert piped.stdout.splitlines()[-1] == "0" and "Traceback" not in piped.stderr
+    gate.touch()
+    assert fq.wait(job).returncode == 0
+
+
 def test_a_job_at_a_later_time_waits_for_it(fq: Focusq) -> None:
     fq.start_worker()
     when = time.time() + 1.5

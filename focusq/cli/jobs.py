@@ -265,10 +265,25 @@ def _follow(
         ):
             if step():
                 break
+            if _reader_gone():  # (log -f | head): a quiet job would hold us for ever
+                raise BrokenPipeError
     print(f"focusq: {result_line(task)}", file=sys.stderr)
     if task["status"] == TaskStatus.DONE:  # also when marked done by hand, as wait says
         return 0
     return EXIT_OF_RESULT.get(task["result"] or "", 1)
+
+
+def _reader_gone() -> bool:
+    """Whether whoever read standard output went away (a pipe's reader closed it)."""
+    import select
+
+    try:
+        fd = sys.stdout.fileno()
+    except (AttributeError, OSError, ValueError):
+        return False
+    poller = select.poll()
+    poller.register(fd, 0)  # errors and hang-ups only: they are always reported
+    return any(event & (select.POLLERR | select.POLLHUP) for _, event in poller.poll(0))
 
 
 def follow_new(store: Any, paths: Paths, task_id: int) -> int:
