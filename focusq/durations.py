@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import re
 
-_PART = re.compile(r"(\d+(?:\.\d+)?)([smhd])")
-_WHOLE = re.compile(r"(?:\d+(?:\.\d+)?[smhd])+")
+_PART = re.compile(r"(\d+(?:\.\d+)?)([smhd])", re.ASCII)
+_WHOLE = re.compile(r"(?:\d+(?:\.\d+)?[smhd])+", re.ASCII)
 _UNIT = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 
 

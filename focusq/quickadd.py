@@ -287,7 +287,7 @@ def _set_lock(draft: TaskDraft, value: str, now: float) -> None:
 
 
 def _set_retry(draft: TaskDraft, value: str, now: float) -> None:
-    if not value.isdigit() or int(value) > _MAX_RETRIES:
+    if not (value.isascii() and value.isdigit()) or int(value) > _MAX_RETRIES:
         raise UserError(f"'retry:{value}' is not a retry count; use a number from 0 to 100")
     draft.retries = int(value)
 

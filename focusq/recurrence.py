@@ -37,7 +37,7 @@ EXAMPLE = 'every:1d at:02:00, every:mon-fri at:08:30, every:2h or cron:"0 3 * * 
 
 _DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 _UNITS = {"s": 1, "m": 60, "h": 3600}
-_EVERY = re.compile(r"(\d+)([smhdw])")
+_EVERY = re.compile(r"(\d+)([smhdw])", re.ASCII)
 
 
 class Rule:

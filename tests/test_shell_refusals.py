@@ -372,3 +372,8 @@ def test_a_group_name_that_is_not_one_word_is_refused(focusq: Run, name: str) ->
     for verb in (["set", name, "--parallel", "1"], ["pause", name], ["resume", name]):
         one_line_refusal(focusq("group", *verb), "one word")
     assert "new" not in focusq("group").stdout
+
+
+@pytest.mark.parametrize("token", ["est:５m", "retry:３", "timeout:1０m", "every:２h"])
+def test_numbers_in_tokens_are_ascii_digits_as_in_ids(focusq: Run, token: str) -> None:
+    one_line_refusal(focusq("add", "x", token, "--", "true"), token)
