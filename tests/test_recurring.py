@@ -21,7 +21,7 @@ from focusq import recurrence
 from focusq.errors import UserError
 from focusq.quickadd import parse as quickadd
 from focusq.recurrence import due_after, first_due, parse, plan
-from tests.engine_helpers import Focusq, db_rows, poll, processes_of
+from tests.engine_helpers import Focusq, db_rows, poll, processes_of, task
 
 BERLIN = ZoneInfo("Europe/Berlin")
 
@@ -609,3 +609,22 @@ def test_the_review_says_what_was_missed_and_caught_up() -> None:
     assert [(m.task_id, m.missed, m.caught_up) for m in missed_times(log)] == [(7, 6, 1)]
     lines = dict(summary(figures(log)))
     assert lines["Recurring"] == "#7 backup: 6 due times missed while no worker ran, 1 caught up"
+
+
+def test_a_rule_no_date_can_follow_holds_its_series_and_stops_no_worker(fq: Focusq) -> None:
+    """A rule stored before such periods were refused: the worker holds the series, saying
+    why, and goes on running the rest."""
+    template = fq.add("r", "every:1d", "--", "true")
+    con = sqlite3.connect(fq.home / "focusq.db")
+    with con:  # as an older focusq could have written it, and due now
+        con.execute(
+            "UPDATE recurring SET rule = 'every:3000000d', next_due = ? WHERE task_id = ?",
+            (time.time() - 1, template),
+        )
+    con.close()
+    other = fq.add("--", "true")
+    worker = fq.start_worker()
+    assert fq.wait(other).returncode == 0
+    poll(lambda: fq.status(template) == "held", what="the series held")
+    assert "no next date" in (task(fq.home, template)["reason"] or "")
+    assert worker.poll() is None

@@ -207,15 +207,21 @@ def add_due_runs(now: float, catch_up: str) -> Op[list[int]]:
             """,
             (template, *GOING),
         )
-        plan = recurrence.plan(
-            recurrence.parse(row["rule"]),
-            row["anchor"],
-            row["next_due"],
-            now,
-            row["catch_up"] or catch_up,
-            going=bool(going),
-            overlap=bool(row["overlap"]),
-        )
+        try:
+            plan = recurrence.plan(
+                recurrence.parse(row["rule"]),
+                row["anchor"],
+                row["next_due"],
+                now,
+                row["catch_up"] or catch_up,
+                going=bool(going),
+                overlap=bool(row["overlap"]),
+            )
+        except (ValueError, OverflowError):  # a rule no date can follow (made before it was
+            # refused): the series is held, saying why, and no worker stops on it
+            why = "its repeat gives no next date; edit it (every: at most 10 years)"
+            yield from move(template, "recurring", TaskStatus.HELD, now, reason=why)
+            continue
         locks = json.loads(row["locks"])
         if not row["overlap"]:
             locks = [*locks, lock_key(template)]
