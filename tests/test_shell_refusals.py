@@ -377,3 +377,12 @@ def test_a_group_name_that_is_not_one_word_is_refused(focusq: Run, name: str) ->
 @pytest.mark.parametrize("token", ["est:５m", "retry:３", "timeout:1０m", "every:２h"])
 def test_numbers_in_tokens_are_ascii_digits_as_in_ids(focusq: Run, token: str) -> None:
     one_line_refusal(focusq("add", "x", token, "--", "true"), token)
+
+
+def test_the_review_shows_a_titles_escapes_and_never_obeys_them(focusq: Run) -> None:
+    focusq("add", "esc \x1b[31mred\x1b]0;pwned\x07 title")
+    for argv in (["review"], ["review", "--markdown"], ["review", "--week"]):
+        shown = focusq(*argv)
+        assert shown.returncode == 0, shown.stderr
+        assert "\x1b" not in shown.stdout and "\x07" not in shown.stdout
+    assert "esc ␛[31mred" in focusq("review").stdout

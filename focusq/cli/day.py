@@ -170,11 +170,11 @@ def cmd_review(args: argparse.Namespace) -> int:
             figured = figures(DayLog.of(day, rows, blocks, now))
     if args.json:
         print_json(export.to_json(figured))
-    elif args.markdown:
-        sys.stdout.write(export.to_markdown(figured))
+    elif args.markdown:  # a title's or a log's escapes are shown, never obeyed
+        sys.stdout.write(visible(export.to_markdown(figured), lines=True))
     else:
         width = shutil.get_terminal_size((100, 24)).columns if sys.stdout.isatty() else 100
-        sys.stdout.write(export.to_text(figured, width))
+        sys.stdout.write(visible(export.to_text(figured, width), lines=True))
     return 0
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 
 from focusq.cli.common import open_store
-from focusq.cli.output import duration_text, print_json, task_label
+from focusq.cli.output import duration_text, print_json, task_label, visible
 from focusq.errors import UserError
 
 TYPE_CHECKING = False
@@ -96,5 +96,6 @@ def week(paths: Paths, config: Any, day: Any, now: float, *, as_json: bool) -> i
             }
         )
     else:
-        sys.stdout.write(planned.week_text(first.isoformat(), day.isoformat(), figured, ratios))
+        text = planned.week_text(first.isoformat(), day.isoformat(), figured, ratios)
+        sys.stdout.write(visible(text, lines=True))  # a tag's or title's escapes shown
     return 0
