@@ -37,7 +37,9 @@ def positive_int(text: str) -> int:
     if not 0 < value <= LARGEST:
         import argparse
 
-        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number from 1 to {LARGEST:,}")
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not a whole number above 0 (and at most {LARGEST:,})"
+        )
     return value
 
 

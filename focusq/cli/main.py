@@ -266,13 +266,13 @@ def cmd_tui(args: argparse.Namespace) -> int:
     from focusq.tui.app import make_app
     from focusq.tui.preflight import problem
 
-    if not (sys.stdin.isatty() and sys.stdout.isatty()):
-        raise UserError("the ui needs a terminal; in a script, use focusq status or focusq ls")
     paths = Paths.from_env()
     settings = load_settings(paths)
     wrong = problem(settings, paths.config_dir)
     if wrong:
         raise ConfigError(wrong)
+    if not (sys.stdin.isatty() and sys.stdout.isatty()):
+        raise UserError("the ui needs a terminal; in a script, use focusq status or focusq ls")
     app = make_app(settings, paths)
     app.run()
     return app.return_code or 0  # 1 after an error nothing handled (see tui-crash.log)
