@@ -6,6 +6,7 @@ import json
 import sqlite3
 from pathlib import Path
 
+import pytest
 from textual.widgets import Input, Static
 
 from focusq.paths import Paths
@@ -98,3 +99,15 @@ async def test_quick_add_places_a_job_as_focusq_add_does(
     with sqlite3.connect(paths.database) as con:
         rows = con.execute("SELECT title, locks FROM tasks").fetchall()
     assert rows == [("build", json.dumps([f"worktree:{worktree}"]))]
+
+
+def test_an_apostrophe_in_a_title_is_taken_as_typed() -> None:
+    from focusq.errors import UserError
+    from focusq.tui.screens.quickadd import parse_line
+
+    assert parse_line("don't forget Bob's milk +home").title == "don't forget Bob's milk"
+    said = parse_line("say 'hi' -- printf '%s\\n' 'a b'")
+    assert (said.title, said.command) == ("say 'hi'", ["printf", "%s\\n", "a b"])
+    assert parse_line('b cron:"0 3 * * 1" pri:H -- ./x').recur == "cron:0 3 * * 1"
+    with pytest.raises(UserError, match="unbalanced quotes"):
+        parse_line("greet -- echo 'hi")  # a command runs as written: its quotes must close

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import shlex
 import time
 from pathlib import Path
@@ -33,16 +34,22 @@ SUGGEST_DAYS = 28
 """Quick-add suggests an estimate from the tasks finished in this many days."""
 
 
+_COMMAND = re.compile(r"(?:^|\s)--(?:\s|$)")
+"""Where a quick-add line's command begins: ``--`` as a word of its own."""
+
+
 def parse_line(line: str, *, editing: bool = False) -> TaskDraft:
-    """A quick-add line as typed (``-- cmd`` splits off the command, quoted like a shell)."""
-    try:
-        words = shlex.split(line)
-    except ValueError as exc:
-        raise UserError(f"unbalanced quotes: {exc}") from None
+    """A quick-add line as typed: its words as ``focusq add "LINE"`` takes them (an
+    apostrophe is an apostrophe), and after ``--`` a command, quoted like a shell's."""
+    found = _COMMAND.search(line)
+    head, tail = (line[: found.start()], line[found.end() :]) if found else (line, None)
     command = None
-    if "--" in words:
-        cut = words.index("--")
-        words, command = words[:cut], words[cut + 1 :]
+    if tail is not None:
+        try:
+            command = shlex.split(tail)
+        except ValueError as exc:
+            raise UserError(f"unbalanced quotes in the command: {exc}") from None
+    words = [head] if head.strip() else []
     draft = quickadd.parse(words, command, now=time.time(), editing=editing)
     if draft.command is not None:
         draft.cwd = os.getcwd()
