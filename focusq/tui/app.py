@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import signal
 import socket
@@ -91,6 +92,9 @@ class FocusqApp(App[None]):
         self.wanted_worker = True
         """Check for a worker after the next board load (runnable work may need one)."""
         self._worker_process: subprocess.Popen[bytes] | None = None
+        self._worker_refusal = False
+        """The last worker started stopped on an error: not started again until asked."""
+        self._ticks = 0
         self._last_key = clock()
         self._following_logs = False
         self.error_console.soft_wrap = True  # the line naming the crash log stays one line
@@ -106,6 +110,7 @@ class FocusqApp(App[None]):
         self.watch_database()
         self.watch_themes()
         self.watch_calendar()
+        self.watch_config()
         self.offer_review()
 
     async def on_unmount(self) -> None:
@@ -154,6 +159,14 @@ class FocusqApp(App[None]):
         finally:
             self._following_logs = False
 
+    def watch_worker(self, board: Board | None) -> None:
+        """Each second: reap a worker that exited; every five, start one if runnable jobs
+        wait and none is alive (a killed worker leaves no change in the database to see)."""
+        self.reap_worker()
+        self._ticks += 1
+        if board is not None and self._ticks % 5 == 0:
+            self.reap_and_start_worker(board)
+
     def reap_worker(self) -> None:
         """Reap the worker this app started once it exited; one that stopped on an error
         (a database it cannot use, say) is reported, so queued jobs never wait unexplained."""
@@ -161,7 +174,7 @@ class FocusqApp(App[None]):
         if process is None or process.poll() is None:
             return
         self._worker_process = None
-        if process.returncode:
+        if process.returncode and process.returncode > 0:  # a signal's end is no error of its
             self._report_stopped_worker()
 
     @work(exclusive=True, group="stopped-worker")
@@ -171,6 +184,9 @@ class FocusqApp(App[None]):
         if holder and lease_is_live(holder, socket.gethostname(), 90.0, time.time()):
             return
         last = last_logged(self.paths) or "it logged nothing"
+        if "a worker already runs" in last:  # it lost a race to one that has died since
+            return
+        self._worker_refusal = True
         self.notify(
             f"the worker stopped: {last.removeprefix('focusq: ')} (log: {worker_log(self.paths)})",
             severity="error",
@@ -184,10 +200,14 @@ class FocusqApp(App[None]):
         runnable = board.counts["queued"] or board.counts["running"] or board.series_due
         if board.series_due:
             self.wanted_worker = True  # a due time passed while the TUI was open
-        if not (self.wanted_worker and runnable and self.settings.worker.autostart):
+        if not (runnable and self.settings.worker.autostart):
             return
+        if self.wanted_worker:  # asked for (an add, an action): try again after a failure
+            self._worker_refusal = False
+        elif self._worker_refusal:
+            return  # said once; the same error would follow every few seconds
         self.wanted_worker = False
-        self._start_worker()
+        self._start_worker()  # if no live worker holds the lease
 
     @work(exclusive=True, group="start-worker")
     async def _start_worker(self) -> None:
@@ -318,6 +338,33 @@ class FocusqApp(App[None]):
         while not user.is_dir() and user.parent != user:
             user = user.parent
         return [p for p in (shipped_dir(), user) if p.is_dir()]
+
+    @work(exclusive=True, group="watch-config")
+    async def watch_config(self) -> None:
+        """Say at once when the config file is saved with a mistake (the commands and the
+        worker would refuse it); the open TUI goes on with the settings it has."""
+        from focusq.watch import file_changes
+
+        with contextlib.suppress(FileNotFoundError):  # no config folder: nothing to watch
+            async for _ in file_changes(self.paths.config_file):
+                problem = await asyncio.to_thread(self._config_problem)
+                if problem:
+                    self.notify(
+                        f"{problem}; this window keeps the settings it opened with",
+                        severity="error",
+                        timeout=20,
+                        markup=False,
+                    )
+
+    def _config_problem(self) -> str | None:
+        from focusq.config import load_settings
+        from focusq.errors import ConfigError
+        from focusq.tui.preflight import problem
+
+        try:
+            return problem(load_settings(self.paths), self.paths.config_dir)
+        except ConfigError as exc:
+            return str(exc)
 
     @work(exclusive=True, group="watch-themes")
     async def watch_themes(self) -> None:

@@ -26,7 +26,14 @@ NOW = 1_795_507_200.0 + 9.5 * 3600  # 2026-11-24 17:30 UTC
 
 S = TypeVar("S")
 
-WATCHERS = {"watch-database", "watch-themes", "watch-logs", "watch-calendar", "away"}
+WATCHERS = {
+    "watch-database",
+    "watch-themes",
+    "watch-config",
+    "watch-logs",
+    "watch-calendar",
+    "away",
+}
 """Worker groups that run for the app's whole life, or wait on the user (away)."""
 
 SETTLE_SECONDS = 60.0

@@ -303,7 +303,7 @@ async def test_a_note_made_a_task_is_placed_as_quick_add_places_it(
     from focusq.store.sync import SyncStore
 
     with SyncStore(paths.database) as store:
-        store.run(inbox.capture("it's broken", NOW - 9))  # not quick-add: a quote unclosed
+        store.run(inbox.capture("it's broken", NOW - 9))  # an apostrophe, as typed
         store.run(inbox.capture("rebuild -- make -v", NOW - 8))
     async with async_app.run_test(size=SIZE) as pilot:
         await settle(pilot)
@@ -318,11 +318,9 @@ async def test_a_note_made_a_task_is_placed_as_quick_add_places_it(
         assert isinstance(async_app.screen, InboxScreen)  # still open: nothing crashed
     with sqlite3.connect(paths.database) as con:
         made = con.execute("SELECT title, locks FROM tasks WHERE title = 'rebuild'").fetchall()
-        kept = con.execute(
-            "SELECT dismissed_at IS NULL FROM interruptions WHERE text = ?", ("it's broken",)
-        ).fetchone()
+        broken = con.execute("SELECT kind FROM tasks WHERE title = ?", ("it's broken",)).fetchall()
     assert made == [("rebuild", json.dumps([f"worktree:{worktree}"]))]
-    assert kept == (1,)  # not made a task: still in the inbox
+    assert broken == [("creative",)]  # its apostrophe kept, as focusq add "it's broken" does
 
 
 async def test_an_escape_in_an_item_is_shown_never_obeyed(

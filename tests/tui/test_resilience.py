@@ -207,3 +207,75 @@ def test_a_kill_leaves_the_terminal_as_it_found_it(focusq_home: Path, stop: sign
     finally:
         process.kill()
         os.close(main)
+
+
+async def test_a_killed_worker_is_replaced_while_its_jobs_run(
+    paths: Paths, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """kill -9 leaves nothing in the database to see: the TUI looks every few seconds and
+    starts a worker for the jobs still running, which adopts them."""
+    import sqlite3
+
+    from focusq.store.ops import tasks
+    from focusq.store.sync import SyncStore
+    from tests.engine_helpers import alive, processes_of
+    from tests.test_ls_scale import _drafts
+
+    gate = tmp_path / "go"
+    with SyncStore(paths.database) as store:
+        [job] = store.run(
+            tasks.add_tasks(
+                _drafts(
+                    [("hold", ["sh", "-c", f"while [ ! -e {gate} ]; do sleep 0.05; done"])], NOW
+                ),
+                NOW,
+            )
+        )
+
+    def lease_pid() -> int | None:
+        con = sqlite3.connect(paths.database)
+        try:
+            row = con.execute("SELECT pid FROM lease").fetchone()
+        finally:
+            con.close()
+        return int(row[0]) if row and alive(int(row[0])) else None
+
+    def status() -> str:
+        con = sqlite3.connect(paths.database)
+        try:
+            return str(con.execute("SELECT status FROM tasks WHERE id = ?", (job,)).fetchone()[0])
+        finally:
+            con.close()
+
+    monkeypatch.setenv("FOCUSQ_WORKER__AUTOSTART", "true")
+    app = make_app(load_settings(paths), paths)
+    try:
+        async with app.run_test(size=SIZE) as pilot:
+            assert await wait_until(pilot, lambda: status() == "running" and lease_pid(), 30)
+            first = lease_pid()
+            assert first is not None
+            os.kill(first, signal.SIGKILL)
+            assert await wait_until(pilot, lambda: lease_pid() not in (None, first), 30)
+            gate.touch()
+            assert await wait_until(pilot, lambda: status() == "done", 30)
+    finally:
+        for pid in processes_of(str(paths.home)):
+            os.kill(pid, signal.SIGKILL)
+
+
+async def test_a_config_saved_with_a_mistake_is_said_at_once(paths: Paths) -> None:
+    paths.ensure_home()
+    config = Path(paths.config_file)
+    config.parent.mkdir(parents=True, exist_ok=True)
+    app = make_app(load_settings(paths), paths)
+    messages = noted(app)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        deadline = time.monotonic() + 30
+        while not any("max_parallel" in m for m in messages):  # saved again till it is seen
+            assert time.monotonic() < deadline, messages  # (the watch may start after a save)
+            config.write_text("[engine]\nmax_parallel = 0\n")
+            await wait_until(pilot, lambda: any("max_parallel" in m for m in messages), 1)
+        assert app.is_running
+    [said] = [m for m in messages if "max_parallel" in m]
+    assert "keeps the settings it opened with" in said and "\n" not in said

@@ -214,7 +214,7 @@ class MainScreen(Screen[None]):
     def _tick_clock(self) -> None:
         if self._torn_down():
             return
-        self.fq.reap_worker()  # a worker that stopped on an error is said at once
+        self.fq.watch_worker(self.board)  # one stopped on an error, or killed, is seen
         now = self.fq.clock()
         if self.board and self.board.slots:
             self.query_one(JobSlotsPanel).now = now
