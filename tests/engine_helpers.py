@@ -288,3 +288,18 @@ def group_stopped(pgid: int) -> bool:
     return bool(parents) and all(
         st in ("T", "t") or (st == "D" and pid in parents) for pid, (st, _) in members.items()
     )
+
+
+def lock_held(lock: str | os.PathLike[str]) -> bool:
+    """Whether a job supervisor still holds ``lock`` (its shared lock, kept until the files
+    it owes are written, keeps an exclusive one out)."""
+    import fcntl
+
+    fd = os.open(lock, os.O_RDWR)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return True
+    finally:
+        os.close(fd)
+    return False

@@ -3,28 +3,14 @@ trying (holding its lock) while it cannot: a full disk must not lose an exit cod
 
 from __future__ import annotations
 
-import fcntl
 import json
-import os
 import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 from focusq.engine import supervisor
-from tests.engine_helpers import poll
-
-
-def _locked(lock: Path) -> bool:
-    """Whether a supervisor still holds ``lock`` (its shared lock keeps ours out)."""
-    fd = os.open(lock, os.O_RDWR)
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except BlockingIOError:
-        return True
-    finally:
-        os.close(fd)
-    return False
+from tests.engine_helpers import lock_held, poll
 
 
 def test_an_exit_code_it_cannot_write_yet_is_written_once_it_can(tmp_path: Path) -> None:
@@ -46,10 +32,10 @@ def test_an_exit_code_it_cannot_write_yet_is_written_once_it_can(tmp_path: Path)
     assert process.stdout.readline().split() == [b"X", b"1", b"7"]
     logs.rename(away)  # its folder is gone for now: nothing can be written there
     process.stdin.close()  # the worker is gone: the supervisor is on its own
-    poll(lambda: not (away / "7-1.exit").exists() and _locked(away / "supervisor.lock"))
+    poll(lambda: not (away / "7-1.exit").exists() and lock_held(away / "supervisor.lock"))
     assert process.poll() is None  # still there, still holding the lock
     away.rename(logs)
     assert process.wait(timeout=30) == 0, process.stderr.read() if process.stderr else ""
     assert (logs / "7-1.exit").read_text() == "7\n"
-    assert not _locked(lock)
+    assert not lock_held(lock)
     assert process.stderr is not None and process.stderr.read() == b""

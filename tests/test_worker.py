@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import itertools
 import json
 import os
@@ -22,6 +21,7 @@ from tests.engine_helpers import (
     db_rows,
     group_alive,
     group_stopped,
+    lock_held,
     poll,
     processes_of,
     runs,
@@ -53,14 +53,7 @@ def test_a_job_runs_and_its_log_holds_its_output(fq: Focusq) -> None:
 
 def _supervisors_done(fq: Focusq) -> bool:
     """Whether no job supervisor holds the lock it keeps until its files are written."""
-    fd = os.open(fq.home / "logs" / "supervisor.lock", os.O_RDWR)
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except BlockingIOError:
-        return False
-    finally:
-        os.close(fd)
-    return True
+    return not lock_held(fq.home / "logs" / "supervisor.lock")
 
 
 def test_a_failing_job_records_its_exit_code(fq: Focusq) -> None:
