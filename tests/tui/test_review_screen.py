@@ -16,7 +16,7 @@ from focusq.tui.screens.capture import CaptureScreen
 from focusq.tui.screens.confirm import ConfirmScreen
 from focusq.tui.screens.review import ReviewScreen
 from focusq.tui.widgets.timeline import TimelineChart
-from tests.tui.conftest import settle, today_at
+from tests.tui.conftest import NOW, settle, today_at
 
 SIZE = (120, 50)
 
@@ -218,3 +218,26 @@ async def test_no_review_of_days_to_come(review_app: FocusqApp) -> None:
 
 def shown_title(app: FocusqApp) -> str:
     return str(app.screen.query_one("#review-title").render())
+
+
+async def test_a_long_title_is_cut_so_its_answer_stays_in_sight(
+    review_app: FocusqApp, reviewed_day: dict[str, int], paths: Paths
+) -> None:
+    from focusq.store.ops import tasks
+    from focusq.store.sync import SyncStore
+    from tests.test_ls_scale import _drafts
+
+    with SyncStore(paths.database) as store:
+        [long_id] = store.run(tasks.add_tasks(_drafts([("word " * 60, None)], NOW), NOW - 60))
+    async with review_app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("R")
+        await settle(pilot)
+        table = review_app.screen.query_one("#review-unfinished", DataTable)
+        row = next(i for i, r in enumerate(unfinished_rows(review_app)) if r[0] == str(long_id))
+        table.move_cursor(row=row)
+        await pilot.press("c")
+        await settle(pilot)
+        _, _, _, title, answer, _ = unfinished_rows(review_app)[row]
+        assert len(title) == 60 and title.endswith("…") and title.startswith("word word")
+        assert answer  # said, in sight

@@ -49,6 +49,11 @@ FAILURE_COLUMNS = ("#", "task", "attempt", "result", "at", "now")
 executor."""
 
 
+TITLE_ROOM = 60
+"""Characters of a title the unfinished table shows: a longer one is cut with ``…`` so its
+answer stays in sight."""
+
+
 class ReviewScreen(Screen[None]):
     """The figures of one day, its timeline, its failures and its unfinished work."""
 
@@ -245,7 +250,8 @@ class ReviewScreen(Screen[None]):
                 for part in (u.notes[-1].text if u.notes else "", carried_flag(u).strip())
                 if part
             )
-            cells = (str(u.id), kind, u.status, u.title, answer, note)
+            title = u.title if len(u.title) <= TITLE_ROOM else u.title[: TITLE_ROOM - 1] + "…"
+            cells = (str(u.id), kind, u.status, title, answer, note)
             table.add_row(*map(literal, cells), key=str(u.id))
         ids = [u.id for u in review.unfinished]
         if ids:
