@@ -88,9 +88,7 @@ def parse(text: str) -> Rule:
         count, unit = int(match[1]), match[2]
         if count <= 0:
             raise ValueError(f"'every:{value}' repeats never; use a period above 0, e.g. every:2h")
-        if count * (_UNITS[unit] if unit not in "dw" else 86400 * (7 if unit == "w" else 1)) > (
-            MAX_PERIOD
-        ):
+        if count * {**_UNITS, "d": 86400, "w": 7 * 86400}[unit] > MAX_PERIOD:
             raise ValueError(f"'every:{value}' is over 10 years; use a shorter period")
         if unit in "dw":
             return Rule(f"every:{lowered}", "days", days=count * (7 if unit == "w" else 1))

@@ -115,15 +115,25 @@ def job_cwd(given: str | None) -> str:
     path = os.getcwd() if given is None else os.path.abspath(os.path.expanduser(given))
     if given is not None and not os.path.isdir(path):
         raise UserError(f"--cwd {given}: no such folder; give an existing one")
-    try:
-        path.encode("utf-8")
-    except UnicodeEncodeError:  # a name's bytes the locale could not read
-        shown = path.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+    shown = not_utf8(path)
+    if shown is not None:
         raise UserError(
             f"the folder {shown} is not valid UTF-8: a job's folder is stored as text; "
             "run it from another folder, or give one with --cwd"
-        ) from None
+        )
     return path
+
+
+def not_utf8(text: str) -> str | None:
+    """``text`` with its bytes shown (``\\xff``) when it is not valid UTF-8 (bytes the locale
+    could not read, which Python keeps as surrogates); ``None`` when it is."""
+    if text.isascii():
+        return None
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return text.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+    return None
 
 
 def job_env(pairs: list[str]) -> dict[str, str]:

@@ -202,7 +202,6 @@ def _blocks_of(config: Any) -> list[Any]:
 
 
 def _review_day(text: str | None, now: float) -> Any:
-
     if not text:
         from focusq.review.day import review_day
 

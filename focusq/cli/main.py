@@ -13,6 +13,7 @@ import os
 import sys
 
 from focusq import __version__
+from focusq.cli.common import not_utf8
 from focusq.errors import FocusqError
 from focusq.paths import Paths
 
@@ -54,9 +55,6 @@ def _parser_class() -> type[argparse.ArgumentParser]:
     return _Parser
 
 
-_WRITE_FAILED = (28, 122, 5, 27)  # ENOSPC, EDQUOT, EIO, EFBIG: the output has no room
-
-
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line in ``argv`` (default ``sys.argv[1:]``); return the exit code."""
     for name in ("stdout", "stderr"):  # closed by the caller (cmd >&-): written to nowhere
@@ -69,12 +67,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         return 130
     except OSError as exc:
+        import errno
+
         from focusq.cli.output import stdout_to_devnull
 
-        if not isinstance(exc, BrokenPipeError) and exc.errno not in _WRITE_FAILED:
+        no_room = (errno.ENOSPC, errno.EDQUOT, errno.EIO, errno.EFBIG)
+        if not isinstance(exc, BrokenPipeError) and exc.errno not in no_room:
             raise
         stdout_to_devnull()  # what could not be written is dropped, not tried again at exit
-        if isinstance(exc, BrokenPipeError):  # the reader went away: stay quiet
+        if isinstance(exc, BrokenPipeError):  # the reader went away (ls | head): stay quiet
             return 0
         print(f"focusq: could not write the output: {exc.strerror}", file=sys.stderr)
         return 1
@@ -86,8 +87,8 @@ def _main(args_list: list[str]) -> int:
         cut = args_list.index("--")
         args_list, command = args_list[:cut], args_list[cut + 1 :]
     for word in args_list:  # a job's command after -- may hold any bytes; words are text
-        if not word.isascii() and not _utf8(word):
-            shown = word.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+        shown = not_utf8(word)
+        if shown is not None:
             print(
                 f"focusq: '{shown}' is not valid UTF-8; focusq reads its words as UTF-8 "
                 "(only a job's command after -- may hold other bytes)",
@@ -109,20 +110,6 @@ def _main(args_list: list[str]) -> int:
 
         print(f"focusq: {visible(str(exc))}", file=sys.stderr)  # a title in it stays inert
         return exc.exit_code
-    except BrokenPipeError:
-        # The reader went away (focusq ls | head); stay quiet like other tools.
-        from focusq.cli.output import stdout_to_devnull
-
-        stdout_to_devnull()
-        return 0
-
-
-def _utf8(word: str) -> bool:
-    try:
-        word.encode("utf-8")
-    except UnicodeEncodeError:  # bytes the locale could not read, kept as surrogates
-        return False
-    return True
 
 
 _QUICK_FLAGS = {

@@ -98,15 +98,13 @@ class ReadyQueue:
         if job is None:
             return
         self._unorder(task_id)
-        path = self._path.pop(task_id)
         for dep in (*job.after, *job.afterany):
             waiting = self._dependants.get(dep)
             if waiting is not None:
                 waiting.discard(task_id)
                 if not waiting:
                     del self._dependants[dep]
-            if dep in self.jobs and self._path[dep] == self.jobs[dep].estimate + path:
-                self._shorten(dep)
+        self._uncount(job, self._path.pop(task_id))
 
     def status_changed(self, task_id: int) -> None:
         """``status[task_id]`` changed: the jobs that wait on it may start, or never."""
@@ -170,10 +168,7 @@ class ReadyQueue:
         if failed:
             self._skips[job.id] = failed
             if not was_skipping:  # a job that never runs lengthens no chain
-                for dep in (*job.after, *job.afterany):
-                    upper = self.jobs.get(dep)
-                    if upper is not None and self._path[dep] == upper.estimate + self._path[job.id]:
-                        self._shorten(dep)
+                self._uncount(job, self._path[job.id])
             return
         if was_skipping:  # it may run after all: its chain counts again
             self._shorten(job.id)
@@ -245,6 +240,14 @@ class ReadyQueue:
             for dep in (*job.after, *job.afterany):
                 if dep in self.jobs and self._path[dep] == self.jobs[dep].estimate + old:
                     todo.append(dep)
+
+    def _uncount(self, job: Job, path: float) -> None:
+        """``job``'s chain (``path``) no longer counts: the jobs it waits on whose longest
+        chain went through it are measured again."""
+        for dep in (*job.after, *job.afterany):
+            upper = self.jobs.get(dep)
+            if upper is not None and self._path[dep] == upper.estimate + path:
+                self._shorten(dep)
 
     def _repath(self, job: Job, path: float) -> None:
         self._path[job.id] = path

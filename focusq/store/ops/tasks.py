@@ -149,7 +149,9 @@ def _environment_id(environ: dict[str, str] | None) -> Op[int | None]:
     if environ is None:
         return None
     body = json.dumps(environ, sort_keys=True, ensure_ascii=False)
-    if not body.isascii() and not _utf8(body):  # a value's bytes no locale could read
+    try:
+        body.encode("utf-8")
+    except UnicodeEncodeError:  # a value's bytes no locale could read
         body = json.dumps(environ, sort_keys=True)  # escaped: they come back as they were
     rows = yield (
         "INSERT INTO environments (body) VALUES (?) ON CONFLICT (body) DO NOTHING RETURNING id",
@@ -520,11 +522,3 @@ def archived_logs(before: float) -> Op[list[str]]:
         (before,),
     )
     return [str(r[0]) for r in rows]
-
-
-def _utf8(text: str) -> bool:
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError:
-        return False
-    return True
