@@ -26,7 +26,7 @@ from textual.worker import Worker, WorkerState
 from focusq import __version__
 from focusq.cli.output import visible
 from focusq.config import Settings
-from focusq.engine.launch import last_logged, worker_log
+from focusq.engine.launch import HEARTBEAT_WINDOW, last_logged, worker_log
 from focusq.engine.procs import lease_is_live
 from focusq.focus.blocks import Block
 from focusq.paths import PRIVATE_FILE, Paths
@@ -177,11 +177,16 @@ class FocusqApp(App[None]):
         if process.returncode and process.returncode > 0:  # a signal's end is no error of its
             self._report_stopped_worker()
 
+    async def _worker_alive(self) -> bool:
+        """Whether a live worker holds the lease (a dead one, even a zombie, holds nothing)."""
+        holder = await self.store.run(lease.lease_holder())
+        if holder is None:
+            return False
+        return lease_is_live(holder, socket.gethostname(), HEARTBEAT_WINDOW, time.time())
+
     @work(exclusive=True, group="stopped-worker")
     async def _report_stopped_worker(self) -> None:
-        # A second worker started by a race exits 1 too, harmlessly: another holds the lease.
-        holder = await self.store.run(lease.lease_holder())
-        if holder and lease_is_live(holder, socket.gethostname(), 90.0, time.time()):
+        if await self._worker_alive():  # one started by a race exits 1 too, harmlessly
             return
         last = last_logged(self.paths) or "it logged nothing"
         if "a worker already runs" in last:  # it lost a race to one that has died since
@@ -211,8 +216,7 @@ class FocusqApp(App[None]):
 
     @work(exclusive=True, group="start-worker")
     async def _start_worker(self) -> None:
-        holder = await self.store.run(lease.lease_holder())
-        if holder and lease_is_live(holder, socket.gethostname(), 90.0, time.time()):
+        if await self._worker_alive():
             return
         self._spawn_worker()
 

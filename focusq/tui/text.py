@@ -18,3 +18,8 @@ def literal(text: str, style: str = "", *, lines: bool = False) -> Text:
     One line unless ``lines``: a newline shows as ``␊``, so a title keeps its row.
     """
     return Text(visible(text, lines=lines), style=style)
+
+
+def cut(text: str, room: int) -> str:
+    """``text``, cut to ``room`` characters with ``…`` when longer."""
+    return text if len(text) <= room else text[: room - 1] + "…"

@@ -38,7 +38,7 @@ from focusq.store.ops import review
 from focusq.tui.messages import DatabaseChanged
 from focusq.tui.screens.capture import CaptureScreen
 from focusq.tui.screens.confirm import ConfirmScreen
-from focusq.tui.text import literal
+from focusq.tui.text import cut, literal
 from focusq.tui.widgets.timeline import TimelineChart
 
 if TYPE_CHECKING:
@@ -250,8 +250,7 @@ class ReviewScreen(Screen[None]):
                 for part in (u.notes[-1].text if u.notes else "", carried_flag(u).strip())
                 if part
             )
-            title = u.title if len(u.title) <= TITLE_ROOM else u.title[: TITLE_ROOM - 1] + "…"
-            cells = (str(u.id), kind, u.status, title, answer, note)
+            cells = (str(u.id), kind, u.status, cut(u.title, TITLE_ROOM), answer, note)
             table.add_row(*map(literal, cells), key=str(u.id))
         ids = [u.id for u in review.unfinished]
         if ids:

@@ -12,7 +12,7 @@ from textual.widgets import Static
 
 from focusq.cli.output import visible
 from focusq.tui.board import Board, Slot, elapsed
-from focusq.tui.text import literal
+from focusq.tui.text import cut, literal
 
 BAR = 12
 
@@ -63,12 +63,12 @@ class JobSlotsPanel(Static):
             where = _where(slot)
             if where:  # on another executor: the title gives up room for where
                 fits = max(8, room - len(where) - 1)
-                title = _cut(title, fits)
+                title = cut(title, fits)
                 out.append(title)
                 out.append_text(literal(f" {where}", "dim"))
                 out.append(" " * max(0, min(room, 40) - len(title) - len(where) - 1))
             else:
-                title = title if len(title) <= room else title[: room - 1] + "…"
+                title = cut(title, room)
                 out.append(f"{title:<{min(room, 40)}}")
             out.append(f"  {elapsed(spent):>6}  ")
             bar = _bar(spent, slot.estimate, moment + slot.task_id)
@@ -98,13 +98,8 @@ def _where(slot: Slot) -> str:
     ``""`` on this machine."""
     if slot.executor is None:
         return ""
-    where = f"@{_cut(slot.executor, WHERE_NAME)}"
-    return f"{where} {_cut(slot.host, WHERE_HOST)}" if slot.host else where
-
-
-def _cut(text: str, room: int) -> str:
-    """``text``, cut to ``room`` characters with ``…`` when longer."""
-    return text if len(text) <= room else text[: room - 1] + "…"
+    where = f"@{cut(slot.executor, WHERE_NAME)}"
+    return f"{where} {cut(slot.host, WHERE_HOST)}" if slot.host else where
 
 
 def _bar(spent: float, estimate: float | None, now: float) -> Text:
